@@ -133,13 +133,13 @@ type PeerKind int
 
 // Peer kinds.
 const (
-	PeerPods     PeerKind = iota // pods selected by labels, in namespaces
-	PeerCIDR                     // an IP block, with exceptions
-	PeerEntity                   // a reserved entity (world, cluster, host, ...)
-	PeerFQDN                     // DNS names (Cilium toFQDNs); egress only
-	PeerService                  // Kubernetes Services (Cilium toServices); egress only
-	PeerNodes                    // cluster nodes by label (Cilium fromNodes/toNodes)
-	PeerAny                      // every endpoint: all pods, nodes and external IPs
+	PeerPods    PeerKind = iota // pods selected by labels, in namespaces
+	PeerCIDR                    // an IP block, with exceptions
+	PeerEntity                  // a reserved entity (world, cluster, host, ...)
+	PeerFQDN                    // DNS names (Cilium toFQDNs); egress only
+	PeerService                 // Kubernetes Services (Cilium toServices); egress only
+	PeerNodes                   // cluster nodes by label (Cilium fromNodes/toNodes)
+	PeerAny                     // every endpoint: all pods, nodes and external IPs
 )
 
 // Peer is one endpoint expression of a rule. A peer is one conjunction:

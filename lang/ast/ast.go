@@ -326,12 +326,12 @@ type Target struct {
 
 // PortSpec is one port item.
 //
-//	*            every port and protocol (All)
-//	*/udp        every UDP port (All, Protocol "udp")
-//	5432         TCP 5432 (Protocol "" means the default, tcp)
-//	8000-8080/tcp a range
-//	metrics      a named container port
-//	icmp/8       ICMP (or icmpv6) type 8; "icmp" alone is every type
+//   - every port and protocol (All)
+//     */udp        every UDP port (All, Protocol "udp")
+//     5432         TCP 5432 (Protocol "" means the default, tcp)
+//     8000-8080/tcp a range
+//     metrics      a named container port
+//     icmp/8       ICMP (or icmpv6) type 8; "icmp" alone is every type
 type PortSpec struct {
 	Pos
 	All      bool
