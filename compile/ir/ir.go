@@ -332,13 +332,17 @@ func DefaultDNSServer() DNSServer {
 
 // Expectation is a policy test: a flow and the verdict the source expects.
 type Expectation struct {
-	Span    source.Span
-	From    Endpoint
-	To      Endpoint
-	Port    Port         // a single numeric or named port; Protocol set
-	ICMP    *ICMPType    // an ICMP message instead of a port
-	Request *HTTPRequest // nil for an L4 check
-	Allowed bool
+	Span source.Span
+	// Namespace is the namespace of the block the expectation is written in:
+	// the scope of NamespacePolicy pod peers in From and To. "" (a clusterwide
+	// block, or unknown) means any namespace.
+	Namespace string
+	From      Endpoint
+	To        Endpoint
+	Port      Port         // a single numeric or named port; Protocol set
+	ICMP      *ICMPType    // an ICMP message instead of a port
+	Request   *HTTPRequest // nil for an L4 check
+	Allowed   bool
 }
 
 // Endpoint is one side of an expectation: pods chosen by a peer, an external
