@@ -1,0 +1,129 @@
+package compile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// SourceExt is the extension of netpolc source files.
+const SourceExt = ".netpol"
+
+// StdinName is the name of the file read from standard input, both as a
+// command-line argument and as the file's name in diagnostics.
+const StdinName = "-"
+
+// Load reads the source files named by paths, the way the command line names
+// them:
+//
+//   - a file is read as given, whatever its extension;
+//   - a directory contributes its *.netpol files (not those of its
+//     subdirectories);
+//   - "-" reads stdin once, as a file named "-".
+//
+// The result is sorted by path with duplicates removed (the same file named
+// twice, directly or through its directory, is loaded once), so the order of
+// the arguments never changes the output. Missing paths, unreadable files and
+// directories without a .netpol file are errors; Load reports every such
+// path, not only the first.
+func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("no input: name .netpol files, directories, or - for standard input")
+	}
+	var (
+		names    []string // files to read, cleaned
+		useStdin bool
+		errs     []error
+	)
+	for _, p := range paths {
+		if p == StdinName {
+			useStdin = true
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, pathError(p, err))
+			continue
+		}
+		if !info.IsDir() {
+			names = append(names, filepath.Clean(p))
+			continue
+		}
+		found, err := dirSources(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		names = append(names, found...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	sort.Strings(names)
+	var files []*source.File
+	for i, name := range names {
+		if i > 0 && names[i-1] == name {
+			continue
+		}
+		content, err := os.ReadFile(name)
+		if err != nil {
+			errs = append(errs, pathError(name, err))
+			continue
+		}
+		files = append(files, source.NewFile(name, content))
+	}
+	if useStdin {
+		if stdin == nil {
+			errs = append(errs, errors.New("-: no standard input"))
+		} else if content, err := io.ReadAll(stdin); err != nil {
+			errs = append(errs, fmt.Errorf("-: reading standard input: %w", err))
+		} else {
+			files = append(files, source.NewFile(StdinName, content))
+			sort.SliceStable(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// dirSources lists the .netpol files directly inside dir, sorted.
+func dirSources(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, pathError(dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), SourceExt) {
+			continue
+		}
+		out = append(out, filepath.Join(dir, e.Name()))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: directory has no %s files", dir, SourceExt)
+	}
+	return out, nil
+}
+
+// pathError turns an fs error into "path: reason" without Go's "stat"/"open"
+// operation prefix, which means nothing to a user.
+func pathError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such file or directory", path)
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
