@@ -1,0 +1,39 @@
+package eval
+
+import "github.com/netpolc/netpolc/lang/diag"
+
+// Diagnostic codes of this package. They are stable.
+const (
+	codeExpectationFailed diag.Code = "expectation-failed"
+	codeExpectationEmpty  diag.Code = "expectation-empty"
+	codeBadRegexp         diag.Code = "eval-bad-regexp"
+	codeBadFQDN           diag.Code = "eval-bad-fqdn"
+)
+
+// Exported aliases so that callers can match on the codes.
+const (
+	CodeExpectationFailed = codeExpectationFailed
+	CodeExpectationEmpty  = codeExpectationEmpty
+)
+
+// Messages (lower-case, no final period) and details (sentences).
+const (
+	msgBadRegexp = "invalid regular expression %q: %v"
+	msgBadFQDN   = "invalid DNS name pattern %q: %v"
+
+	msgExpectFailed  = "expected %s to be %s, but it is %s"
+	msgExpectNoFrom  = "no endpoint of the world matches the source %s"
+	msgExpectNoTo    = "no endpoint of the world matches the destination %s"
+	msgExpectNoPort  = "no destination of %s has a port named %q"
+	detailFailedSome = "%d of %d flows of this expectation fail; the first is shown."
+
+	noteDeniedBy       = "denied by this %s rule (on the %s side of %s)"
+	noteAllowedBy      = "allowed by this rule (on the %s side of %s)"
+	noteIsolatedBy     = "no rule allows it; %s is isolated for %s by this policy"
+	noteNotIsolated    = "%s is not isolated for %s, so the %s side allows it"
+	noteNotGoverned    = "no policy selects %s, so the %s side allows it"
+	noteL7Denied       = "the request matches none of the L7 rules of this rule (on the %s side of %s)"
+	noteL7Allowed      = "the request matches the L7 rules of this rule (on the %s side of %s)"
+	noteL7Restricted   = "allowed at L4 only for requests matching the L7 rules of this rule (on the %s side of %s)"
+	noteNoRequestMatch = "this rule's %s side allows it"
+)
