@@ -589,29 +589,19 @@ type subjectSide struct {
 // direction with policies but neither isolation nor rules still gets a
 // non-nil side, so that Side.Governed is reported.
 func (e *Evaluator) computeSubject(ep Endpoint) [2]*subjectSide {
-	var pols []*cpolicy
+	var cands []*cpolicy
 	switch ep.Kind {
 	case EndpointPod:
-		p := ep.Pod
-		for _, cp := range e.byNS[p.Namespace] {
-			if !cp.p.Subject.Nodes && cp.subjectPods.Matches(p.Labels) {
-				pols = append(pols, cp)
-			}
-		}
-		if len(e.clusterPods) > 0 {
-			nsl := e.namespaceLabels(p.Namespace)
-			for _, cp := range e.clusterPods {
-				if (cp.subjectNS == nil || cp.subjectNS.Matches(nsl)) && cp.subjectPods.Matches(p.Labels) {
-					pols = append(pols, cp)
-				}
-			}
-		}
+		ns := e.byNS[ep.Pod.Namespace]
+		cands = make([]*cpolicy, 0, len(ns)+len(e.clusterPods))
+		cands = append(append(cands, ns...), e.clusterPods...)
 	case EndpointNode, EndpointHost:
-		labels, _ := ep.nodeLabels()
-		for _, cp := range e.nodePols {
-			if cp.subjectPods.Matches(labels) {
-				pols = append(pols, cp)
-			}
+		cands = e.nodePols
+	}
+	var pols []*cpolicy
+	for _, cp := range cands {
+		if e.selects(cp, ep) {
+			pols = append(pols, cp)
 		}
 	}
 	var out [2]*subjectSide
@@ -631,6 +621,25 @@ func (e *Evaluator) computeSubject(ep Endpoint) [2]*subjectSide {
 		out[d] = s
 	}
 	return out
+}
+
+// selects reports whether policy cp applies to ep.
+func (e *Evaluator) selects(cp *cpolicy, ep Endpoint) bool {
+	switch ep.Kind {
+	case EndpointPod:
+		p := ep.Pod
+		switch {
+		case cp.p.Subject.Nodes:
+			return false
+		case cp.p.Namespace != "":
+			return p.Namespace == cp.p.Namespace && cp.subjectPods.Matches(p.Labels)
+		}
+		return (cp.subjectNS == nil || cp.subjectNS.Matches(e.namespaceLabels(p.Namespace))) && cp.subjectPods.Matches(p.Labels)
+	case EndpointNode, EndpointHost:
+		labels, _ := ep.nodeLabels()
+		return cp.p.Namespace == "" && cp.p.Subject.Nodes && cp.subjectPods.Matches(labels)
+	}
+	return false
 }
 
 func isolates(iso ir.Isolation, d ir.Direction) bool {

@@ -35,5 +35,4 @@ const (
 	noteL7Denied       = "the request matches none of the L7 rules of this rule (on the %s side of %s)"
 	noteL7Allowed      = "the request matches the L7 rules of this rule (on the %s side of %s)"
 	noteL7Restricted   = "allowed at L4 only for requests matching the L7 rules of this rule (on the %s side of %s)"
-	noteNoRequestMatch = "this rule's %s side allows it"
 )
