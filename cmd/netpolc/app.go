@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netpolc/netpolc/backends"
+)
+
+// env is what one run of the command sees of the outside world. Commands use
+// it instead of the os package, so tests run the app in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+	registry       *backends.Registry
+
+	// Set from the global flags before a command runs.
+	diagnostics string // diagJSON or diagText
+	color       bool
+}
+
+// Values of --diagnostics and --color.
+const (
+	diagText    = "text"
+	diagJSON    = "json"
+	colorAuto   = "auto"
+	colorAlways = "always"
+	colorNever  = "never"
+)
+
+// run runs netpolc with args (args[0] is the program name) and returns the
+// process exit code; see exitCode for their meaning. It never exits the
+// process and recovers panics as internal errors.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv, diagnostics: diagText}
+	defer func() {
+		if p := recover(); p != nil {
+			code = e.report(&internalError{panicValue: p, stack: debug.Stack()})
+		}
+	}()
+	reg, err := newRegistry()
+	if err != nil {
+		return e.report(&internalError{err: err})
+	}
+	e.registry = reg
+	return e.report(newApp(e).Run(args))
+}
+
+const appHelp = `netpolc checks network policy written in the netpolc language and compiles
+it to the manifests of a policy engine (Kubernetes NetworkPolicy, Cilium).
+
+Diagnostics go to standard error, manifests and formatted source to standard
+output. Exit codes: 0 ok, 1 errors in the input, 2 usage (unknown command,
+flag or target, missing or unreadable arguments), 3 internal error or I/O
+failure.
+
+Examples:
+   netpolc check policies/
+   netpolc fmt -w policies/
+   netpolc compile --target k8s policies/ > manifests.yaml
+   netpolc compile --target k8s -o manifests/ policies/
+   netpolc --diagnostics json check policies/
+   netpolc targets
+
+See docs/language.md for the language.`
+
+// newApp builds the command tree. Flags become options here and nowhere
+// else; every action returns an error that exitCode classifies.
+func newApp(e *env) *cli.App {
+	app := &cli.App{
+		Name:                 "netpolc",
+		Usage:                "a policy-as-code compiler for Kubernetes network policy",
+		UsageText:            "netpolc [global options] command [command options] [arguments...]",
+		Description:          appHelp,
+		Reader:               e.stdin,
+		Writer:               e.stdout,
+		ErrWriter:            e.stderr,
+		HideVersion:          true,
+		EnableBashCompletion: false,
+		// Run returns every error; run maps them to exit codes.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   onUsageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:  "diagnostics",
+				Value: diagText,
+				Usage: "how to print diagnostics on standard error: text (for people) or json (one array, for tools)",
+			},
+			&cli.StringFlag{
+				Name:  "color",
+				Value: colorAuto,
+				Usage: "colour diagnostics: auto (when standard error is a terminal and NO_COLOR is unset), always or never",
+			},
+		},
+		Before: e.setGlobals,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown command %q%s", c.Args().First(), didYouMean(c.Args().First(), commandNames(c.App)))
+			}
+			cli.ShowAppHelp(c)
+			return usagef("no command given")
+		},
+		Commands: []*cli.Command{
+			checkCommand(e),
+			fmtCommand(e),
+			compileCommand(e),
+			targetsCommand(e),
+			versionCommand(e),
+		},
+	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = onUsageError
+	}
+	return app
+}
+
+// setGlobals validates the global flags and records them in e.
+func (e *env) setGlobals(c *cli.Context) error {
+	switch d := c.String("diagnostics"); d {
+	case diagText, diagJSON:
+		e.diagnostics = d
+	default:
+		return usagef("--diagnostics must be %s or %s, not %q", diagText, diagJSON, d)
+	}
+	switch col := c.String("color"); col {
+	case colorAlways:
+		e.color = true
+	case colorNever:
+		e.color = false
+	case colorAuto:
+		_, noColor := e.lookupEnv("NO_COLOR")
+		term, _ := e.lookupEnv("TERM")
+		e.color = !noColor && term != "dumb" && isTerminal(e.stderr)
+	default:
+		return usagef("--color must be %s, %s or %s, not %q", colorAuto, colorAlways, colorNever, col)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal). Pipes,
+// files and buffers are not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// onUsageError turns flag parsing errors into usage errors (exit 2).
+func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var known []string
+		for _, f := range c.Command.VisibleFlags() {
+			for _, n := range f.Names() {
+				known = append(known, strings.TrimLeft(n, "-"))
+			}
+		}
+		dashes := "--"
+		if len(name) == 1 {
+			dashes = "-"
+		}
+		msg = fmt.Sprintf("unknown flag %s%s%s", dashes, name, didYouMean(name, known))
+	}
+	return &usageError{msg: msg, command: c.Command.Name}
+}
+
+func commandNames(app *cli.App) []string {
+	var names []string
+	for _, c := range app.Commands {
+		names = append(names, c.Names()...)
+	}
+	return names
+}
+
+// sourceArgs returns the FILES|DIR|- arguments of a command. urfave/cli stops
+// reading flags at the first argument, so a flag written after the files is
+// a usage error rather than a file name.
+func sourceArgs(c *cli.Context) ([]string, error) {
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return nil, &usageError{msg: "no input: name .netpol files, directories, or - for standard input", command: c.Command.Name}
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && a != "-" {
+			return nil, &usageError{msg: fmt.Sprintf("flag %s must come before the files", a), command: c.Command.Name}
+		}
+	}
+	return args, nil
+}
+
+// didYouMean returns ` (did you mean "x"?)` when one of known is close to
+// name, or "".
+func didYouMean(name string, known []string) string {
+	best, bestDist := "", len(name)/2+1
+	for _, k := range known {
+		if d := editDistance(name, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
