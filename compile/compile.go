@@ -1,10 +1,17 @@
 // Package compile turns netpolc source files into the intent IR: parse,
 // resolve names, check, lower, and verify the program's expectations. The
-// stages are listed in Stages; compilation stops after a stage that reported
-// errors, and every stage collects all the errors it finds.
+// stages are listed in the stages table; compilation stops after a stage
+// that reported errors, and every stage collects all the errors it finds,
+// continuing with placeholders.
+//
+// Stages never rewrite the AST: each records what it learned in side tables
+// of the compiler (blocks, groups, resolved peers, lowered traffic) that the
+// later stages read.
 package compile
 
 import (
+	"sort"
+
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/ast"
@@ -19,16 +26,127 @@ type Options struct {
 	World *eval.World
 }
 
-// Result is what a compilation produced. Program is nil when a stage before
-// lowering failed.
+// Result is what a compilation produced. Program is nil when a stage up to
+// and including lowering failed.
 type Result struct {
 	Files   []*ast.File
 	Program *ir.Program
 }
 
-// Compile compiles files as one program.
+// stage is one named pass of the compiler. It reads and fills the side
+// tables of c and returns what it found wrong.
+type stage struct {
+	name string
+	run  func(c *compiler) diag.List
+}
+
+// stages is the compiler pipeline, in order.
+var stages = []stage{
+	{"parse", (*compiler).parse},
+	{"resolve", (*compiler).resolve},
+	{"check", (*compiler).check},
+	{"lower", (*compiler).lower},
+	{"verify", (*compiler).verify},
+}
+
+// Compile compiles files as one program. The order of files does not
+// matter: they are processed sorted by name.
 func Compile(files []*source.File, opts Options) (*Result, diag.List) {
+	c := newCompiler(files, opts)
+	var all diag.List
+	for _, st := range stages {
+		d := st.run(c)
+		all.Append(d)
+		if d.HasErrors() {
+			if st.name != "verify" {
+				c.prog = nil
+			}
+			break
+		}
+	}
+	return &Result{Files: c.files, Program: c.prog}, all.Normalize()
+}
+
+// compiler holds the input, the side tables that the stages fill, and the
+// output of one compilation.
+type compiler struct {
+	opts  Options
+	srcs  []*source.File
+	text  map[string][]byte // file name -> content, for quoting peers in messages
+	files []*ast.File       // parsed, in input order (Result.Files)
+	order []*ast.File       // parsed, sorted by file name: the processing order
+
+	// resolve
+	blockOf   map[ast.Stmt]*block // statement -> enclosing block (nil: none)
+	groups    map[string]*group   // declared groups by name
+	governed  map[string]bool     // namespaces opened by "namespace NAME"
+	dnsServer *ast.DNSServer      // the first "dns server", if any
+
+	// check
+	peers   map[ast.Peer][]rpeer     // every peer as written -> IR peers (absolute namespaces)
+	traffic map[*ast.Target]*traffic // every target -> its lowered ports
+	dns     ir.DNSServer
+	expects map[*ast.Expect]*ir.Expectation
+
+	// lower
+	prog *ir.Program
+}
+
+func newCompiler(files []*source.File, opts Options) *compiler {
+	c := &compiler{
+		opts:     opts,
+		srcs:     files,
+		text:     map[string][]byte{},
+		blockOf:  map[ast.Stmt]*block{},
+		groups:   map[string]*group{},
+		governed: map[string]bool{},
+		peers:    map[ast.Peer][]rpeer{},
+		traffic:  map[*ast.Target]*traffic{},
+		expects:  map[*ast.Expect]*ir.Expectation{},
+	}
+	for _, f := range files {
+		c.text[f.Name] = f.Content
+	}
+	return c
+}
+
+// parse parses every file; a file that does not parse at all contributes
+// nothing, and bad statements are already reported by the parser.
+func (c *compiler) parse() diag.List {
 	var diags diag.List
-	diags.Errorf("internal", source.Span{}, "compile: not implemented yet")
-	return &Result{}, diags
+	for _, f := range c.srcs {
+		af, d := parseFile(f)
+		diags.Append(d)
+		if af == nil {
+			continue
+		}
+		if af.Name == "" {
+			af.Name = f.Name
+		}
+		c.files = append(c.files, af)
+	}
+	c.order = append([]*ast.File(nil), c.files...)
+	sort.SliceStable(c.order, func(i, j int) bool { return c.order[i].Name < c.order[j].Name })
+	return diags
+}
+
+// quote returns the source text of span, for messages; "" if unknown.
+func (c *compiler) quote(span source.Span) string {
+	content, ok := c.text[span.File]
+	if !ok || !span.IsValid() || span.End.Offset > len(content) || span.Start.Offset > span.End.Offset {
+		return ""
+	}
+	return string(content[span.Start.Offset:span.End.Offset])
+}
+
+// quotePeer names a peer in a message: its source text, or a rendering of
+// the IR peer when the text is unknown.
+func (c *compiler) quotePeer(p ast.Peer) string {
+	if s := c.quote(p.Span()); s != "" {
+		return s
+	}
+	if rps := c.peers[p]; len(rps) > 0 {
+		return ir.FormatPeer(rps[0].peer)
+	}
+	return "the peer"
 }

@@ -1,0 +1,439 @@
+package compile
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/ast"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// rpeer is a peer as resolved: one IR peer (pod peers carry an absolute
+// namespace: Named or Labels, never NamespacePolicy), the group it came
+// from, and the peer as written at the place of use.
+type rpeer struct {
+	peer  ir.Peer
+	group string // "" when not from a group
+	src   ast.Peer
+}
+
+// traffic is the lowered ports of one target.
+type traffic struct {
+	span  source.Span
+	all   bool      // "*": every port of every protocol
+	ports []ir.Port // numeric, ranges, named, every port of a protocol
+	icmp  []ir.ICMPType
+	http  []ir.HTTPRule // from the rule's http block
+}
+
+// check converts every peer, selector and port into IR values, checking
+// them, and checks what each statement combines (HTTP with ports, deny with
+// HTTP or DNS names, destination-only peers as sources, named ports towards
+// addresses, the shape of expectations and of the dns server).
+func (c *compiler) check() diag.List {
+	var diags diag.List
+	c.dns = ir.DefaultDNSServer()
+
+	// Groups, in their declaring block.
+	for _, name := range c.groupNames() {
+		c.groupPeers(&diags, c.groups[name])
+	}
+
+	for _, f := range c.order {
+		for _, s := range f.Stmts {
+			blk := c.blockOf[s]
+			switch s := s.(type) {
+			case *ast.NamespaceDecl:
+				checkNamespaceName(&diags, s.Name)
+			case *ast.Isolate:
+				for _, p := range s.Subjects {
+					c.resolvePeer(&diags, p, blk)
+				}
+			case *ast.AllowDNS:
+				for _, p := range s.For {
+					c.resolvePeer(&diags, p, blk)
+				}
+				for _, l := range s.Lookups {
+					fqdn(&diags, l)
+				}
+			case *ast.DNSServer:
+				c.checkDNSServer(&diags, s, blk)
+			case *ast.Rule:
+				c.checkRule(&diags, s, blk)
+			case *ast.Expect:
+				c.checkExpect(&diags, s, blk)
+			}
+		}
+	}
+	return diags
+}
+
+// groupPeers resolves a group's peers in its declaring block, once.
+func (c *compiler) groupPeers(diags *diag.List, g *group) []rpeer {
+	switch g.state {
+	case 1:
+		return nil // a cycle, reported by resolve
+	case 2:
+		return g.resolved
+	}
+	g.state = 1
+	var out []rpeer
+	for _, p := range g.decl.Peers {
+		for _, rp := range c.resolvePeer(diags, p, g.block) {
+			rp.group = g.name
+			out = append(out, rp)
+		}
+	}
+	g.resolved, g.state = out, 2
+	return out
+}
+
+// podSelectors returns the pod selectors of a pods-only group.
+func (c *compiler) podSelectors(g *group, seen map[string]bool) []*ast.Selector {
+	if seen[g.name] {
+		return nil
+	}
+	seen[g.name] = true
+	var out []*ast.Selector
+	for _, p := range g.decl.Peers {
+		switch p := p.(type) {
+		case *ast.PodPeer:
+			if p.Pods != nil {
+				out = append(out, p.Pods)
+			}
+		case *ast.GroupRef:
+			if h, ok := c.groups[p.Name.Name]; ok {
+				out = append(out, c.podSelectors(h, seen)...)
+			}
+		}
+	}
+	return out
+}
+
+// nsRef converts the namespace part of a pod peer; nil means the block's.
+func (c *compiler) nsRef(diags *diag.List, ns ast.NamespaceRef, blk *block, at source.Span) (ir.NamespaceRef, bool) {
+	switch ns := ns.(type) {
+	case *ast.NamespaceName:
+		checkNamespaceName(diags, ns.Name)
+		return ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: ns.Name.Name}, true
+	case *ast.NamespaceLabels:
+		return ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: c.selector(diags, &ns.Selector)}, true
+	}
+	switch {
+	case blk == nil:
+		diags.Errorf(CodeNoNamespace, at, msgNoNamespace).Detail = detailNoNamespace
+		return ir.NamespaceRef{Scope: ir.NamespaceLabels}, false
+	case blk.cluster:
+		return ir.NamespaceRef{Scope: ir.NamespaceLabels}, true
+	default:
+		return ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: blk.namespace}, true
+	}
+}
+
+// resolvePeer turns a peer as written into IR peers and records them.
+func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer {
+	if rps, ok := c.peers[p]; ok {
+		return rps
+	}
+	span := p.Span()
+	var out []rpeer
+	add := func(ip ir.Peer, group string) {
+		ip.Span = span
+		out = append(out, rpeer{peer: ip, group: group, src: p})
+	}
+	switch p := p.(type) {
+	case *ast.GroupRef:
+		if g, ok := c.groups[p.Name.Name]; ok {
+			for _, rp := range c.groupPeers(diags, g) {
+				add(rp.peer, g.name)
+			}
+		}
+	case *ast.PodPeer:
+		ns, _ := c.nsRef(diags, p.Namespace, blk, span)
+		switch {
+		case p.Group != nil:
+			if g, ok := c.groups[p.Group.Name]; ok {
+				for _, sel := range c.podSelectors(g, map[string]bool{}) {
+					add(ir.Peer{Kind: ir.PeerPods, Namespace: ns, Pods: c.selector(diags, sel)}, g.name)
+				}
+			}
+		default:
+			add(ir.Peer{Kind: ir.PeerPods, Namespace: ns, Pods: c.selector(diags, p.Pods)}, "")
+		}
+	case *ast.CIDRPeer:
+		ip := ir.Peer{Kind: ir.PeerCIDR}
+		ip.CIDR, _ = parsePrefix(diags, p.CIDR)
+		for _, e := range p.Except {
+			ep, ok := parsePrefix(diags, e)
+			if !ok || !ip.CIDR.IsValid() {
+				continue
+			}
+			switch {
+			case ep.Addr().Is4() != ip.CIDR.Addr().Is4():
+				diags.Errorf(CodeExceptFamily, e.Span(), msgExceptFamily, e.Value, p.CIDR.Value)
+			case ep.Bits() <= ip.CIDR.Bits() || !ip.CIDR.Contains(ep.Addr()):
+				diags.Errorf(CodeExceptNotInside, e.Span(), msgExceptNotInside, e.Value, p.CIDR.Value).Detail = detailExceptInside
+			default:
+				ip.Except = append(ip.Except, ep)
+			}
+		}
+		slices.SortFunc(ip.Except, comparePrefix)
+		ip.Except = slices.Compact(ip.Except)
+		if len(ip.Except) == 0 {
+			ip.Except = nil
+		}
+		add(ip, "")
+	case *ast.EntityPeer:
+		add(ir.Peer{Kind: ir.PeerEntity, Entity: ir.Entity(p.Name)}, "")
+	case *ast.FQDNPeer:
+		f, _ := fqdn(diags, p.Pattern)
+		add(ir.Peer{Kind: ir.PeerFQDN, FQDN: f}, "")
+	case *ast.ServicePeer:
+		checkNamespaceName(diags, p.Namespace)
+		svc := ir.Service{Namespace: p.Namespace.Name}
+		if p.Name != nil {
+			if errs := validation.IsDNS1035Label(p.Name.Name); len(errs) > 0 {
+				diags.Errorf(CodeBadServiceName, p.Name.Span(), msgBadServiceName, p.Name.Name, strings.Join(errs, "; "))
+			}
+			svc.Name = p.Name.Name
+		} else {
+			sel := c.selector(diags, p.Selector)
+			svc.Selector = &sel
+		}
+		add(ir.Peer{Kind: ir.PeerService, Service: svc}, "")
+	case *ast.NodePeer:
+		add(ir.Peer{Kind: ir.PeerNodes, Pods: c.selector(diags, &p.Selector)}, "")
+	case *ast.AnyPeer:
+		add(ir.Peer{Kind: ir.PeerAny}, "")
+	}
+	c.peers[p] = out
+	return out
+}
+
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return a.Bits() - b.Bits()
+}
+
+// target converts a target's ports; rule is nil for expectations.
+func (c *compiler) target(diags *diag.List, t *ast.Target, http *ast.HTTPBlock) *traffic {
+	if tr, ok := c.traffic[t]; ok {
+		return tr
+	}
+	tr := &traffic{span: t.Span()}
+	c.traffic[t] = tr
+	var allSpan source.Span
+	for _, ps := range t.Ports {
+		p, icmp, isICMP, all, _ := c.port(diags, ps)
+		switch {
+		case all:
+			tr.all, allSpan = true, ps.Span()
+		case isICMP:
+			tr.icmp = append(tr.icmp, icmp)
+		default:
+			tr.ports = append(tr.ports, p)
+		}
+	}
+	if tr.all && len(t.Ports) > 1 {
+		for _, ps := range t.Ports {
+			if ps.Span() != allSpan {
+				diags.Warnf(CodeRedundantPort, ps.Span(), msgRedundantPort).Detail = detailRedundant
+			}
+		}
+		tr.ports, tr.icmp = nil, nil
+	}
+	if http != nil {
+		for _, hr := range http.Rules {
+			r := ir.HTTPRule{Span: hr.Span()}
+			if hr.Method != nil && hr.Method.Value != "*" {
+				r.Method = checkRegex(diags, hr.Method)
+			}
+			r.Path = checkRegex(diags, hr.Path)
+			r.Host = checkRegex(diags, hr.Host)
+			for _, h := range hr.Headers {
+				m := ir.HeaderMatch{Name: h.Name.Value}
+				if h.Value != nil {
+					v := h.Value.Value
+					m.Value = &v
+				}
+				r.Headers = append(r.Headers, m)
+			}
+			tr.http = append(tr.http, r)
+		}
+	}
+	return tr
+}
+
+func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) {
+	var srcs []rpeer
+	for _, p := range r.Sources {
+		srcs = append(srcs, c.resolvePeer(diags, p, blk)...)
+	}
+	for _, s := range srcs {
+		switch s.peer.Kind {
+		case ir.PeerFQDN:
+			diags.Errorf(CodeDestinationOnly, s.peer.Span, msgFQDNSource).Detail = detailFQDNSource
+		case ir.PeerService:
+			diags.Errorf(CodeDestinationOnly, s.peer.Span, msgServiceSource).Detail = detailServiceSource
+		}
+	}
+	if r.Deny && r.HTTP != nil {
+		diags.Errorf(CodeDenyL7, r.HTTP.Span(), msgDenyL7).Detail = detailDenyL7
+	}
+	for i := range r.Targets {
+		t := &r.Targets[i]
+		tps := c.resolvePeer(diags, t.Peer, blk)
+		if len(t.Ports) == 0 {
+			diags.Errorf(CodeMissingPorts, t.Span(), msgMissingPorts, c.quotePeer(t.Peer)).Detail = detailMissingPorts
+		}
+		var http *ast.HTTPBlock
+		if !r.Deny {
+			http = r.HTTP
+		}
+		tr := c.target(diags, t, http)
+		if r.HTTP != nil {
+			c.checkHTTPPorts(diags, t, tr)
+		}
+		c.checkNamedPorts(diags, t, tps)
+	}
+	if r.Deny {
+		all := srcs
+		for i := range r.Targets {
+			all = append(all, c.peers[r.Targets[i].Peer]...)
+		}
+		for _, p := range all {
+			if p.peer.Kind == ir.PeerFQDN {
+				diags.Errorf(CodeDenyFQDN, p.peer.Span, msgDenyFQDN).Detail = detailDenyFQDN
+			}
+		}
+	}
+}
+
+// checkHTTPPorts requires TCP ports (numbers, ranges or names) for HTTP.
+func (c *compiler) checkHTTPPorts(diags *diag.List, t *ast.Target, tr *traffic) {
+	for _, ps := range t.Ports {
+		proto := strings.ToLower(ps.Protocol.Name)
+		if ps.All || ps.IsICMP || (proto != "" && proto != "tcp") {
+			diags.Errorf(CodeHTTPNeedsTCP, ps.Span(), msgHTTPNeedsTCP, c.quote(ps.Span())).Detail = detailHTTPNeedsTCP
+		}
+	}
+}
+
+// checkNamedPorts rejects named ports towards peers that have no
+// container ports.
+func (c *compiler) checkNamedPorts(diags *diag.List, t *ast.Target, tps []rpeer) {
+	for _, ps := range t.Ports {
+		if ps.Name == "" || ps.All || ps.IsICMP {
+			continue
+		}
+		for _, tp := range tps {
+			switch tp.peer.Kind {
+			case ir.PeerCIDR, ir.PeerFQDN, ir.PeerEntity, ir.PeerAny:
+				diags.Errorf(CodeNamedPortPeer, ps.Span(), msgNamedPortPeer, ps.Name, c.quotePeer(t.Peer)).Detail = detailNamedPortPeer
+			}
+		}
+	}
+}
+
+func (c *compiler) checkDNSServer(diags *diag.List, s *ast.DNSServer, blk *block) {
+	if s.Server == nil {
+		return
+	}
+	rps := c.resolvePeer(diags, s.Server, blk)
+	ok := len(rps) == 1 && rps[0].peer.Kind == ir.PeerPods && rps[0].peer.Namespace.Scope == ir.NamespaceNamed
+	if !ok {
+		diags.Errorf(CodeBadDNSServer, s.Server.Span(), msgBadDNSServer)
+	}
+	p, _, isICMP, all, pok := c.port(diags, s.Port)
+	if pok && (isICMP || all || p.Name != "" || p.Port == 0 || p.EndPort != 0) {
+		diags.Errorf(CodeBadDNSServer, s.Port.Span(), msgBadDNSPort)
+		pok = false
+	}
+	if ok && pok && s == c.dnsServer {
+		c.dns = ir.DNSServer{Span: s.Span(), Namespace: rps[0].peer.Namespace.Name, Pods: rps[0].peer.Pods, Port: p.Port}
+	}
+}
+
+func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) {
+	x := &ir.Expectation{Span: e.Span(), Allowed: e.Allowed}
+	if blk != nil {
+		x.Namespace = blk.namespace
+	}
+	endpoint := func(p ast.Peer) (ir.Endpoint, bool) {
+		if p == nil {
+			return ir.Endpoint{}, false
+		}
+		rps := c.resolvePeer(diags, p, blk)
+		if len(rps) != 1 {
+			if len(rps) > 1 {
+				diags.Errorf(CodeBadExpectation, p.Span(), msgExpectOnePeer, c.quotePeer(p), len(rps))
+			}
+			return ir.Endpoint{}, false
+		}
+		return ir.Endpoint{Span: p.Span(), Peer: rps[0].peer, Group: rps[0].group}, true
+	}
+	var ok1, ok2 bool
+	x.From, ok1 = endpoint(e.From)
+	x.To, ok2 = endpoint(e.To.Peer)
+	if ok1 {
+		switch x.From.Peer.Kind {
+		case ir.PeerFQDN:
+			diags.Errorf(CodeDestinationOnly, x.From.Span, msgFQDNSource).Detail = detailFQDNSource
+		case ir.PeerService:
+			diags.Errorf(CodeDestinationOnly, x.From.Span, msgServiceSource).Detail = detailServiceSource
+		}
+	}
+	if len(e.To.Ports) != 1 {
+		diags.Errorf(CodeBadExpectation, e.To.Span(), msgExpectOnePort)
+		return
+	}
+	ps := e.To.Ports[0]
+	p, icmp, isICMP, all, ok := c.port(diags, ps)
+	switch {
+	case !ok:
+	case all || (!isICMP && (p.EndPort != 0 || (p.Port == 0 && p.Name == ""))):
+		diags.Errorf(CodeBadExpectation, ps.Span(), msgExpectOnePort)
+	case !isICMP && p.Protocol == ir.ProtoAny:
+		diags.Errorf(CodeBadExpectation, ps.Span(), msgExpectProtocol, ps.Protocol.Name)
+	case isICMP:
+		x.ICMP = &icmp
+	default:
+		x.Port = p
+	}
+	if ok2 {
+		c.checkNamedPorts(diags, &e.To, []rpeer{{peer: x.To.Peer}})
+	}
+	if r := e.Request; r != nil {
+		req := &ir.HTTPRequest{}
+		if r.Method != nil {
+			req.Method = r.Method.Value
+		}
+		if r.Path != nil {
+			req.Path = r.Path.Value
+		}
+		if r.Host != nil {
+			req.Host = r.Host.Value
+		}
+		for _, h := range r.Headers {
+			if req.Headers == nil {
+				req.Headers = map[string]string{}
+			}
+			v := ""
+			if h.Value != nil {
+				v = h.Value.Value
+			}
+			req.Headers[h.Name.Value] = v
+		}
+		x.Request = req
+	}
+	_ = strconv.Itoa
+	c.expects[e] = x
+}

@@ -1,0 +1,233 @@
+package ir
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+)
+
+// Validate checks the invariants listed in the package documentation:
+// non-empty peer and port lists (unless AllTraffic), exactly one kind of
+// traffic per rule, canonical CIDRs with strictly contained excepts,
+// normalized selectors, well-formed ports, and L7 rules only where they can
+// apply. It returns every violation found, joined.
+func Validate(p *Program) error {
+	v := &validator{}
+	if p == nil {
+		return errors.New("nil program")
+	}
+	if !sort.StringsAreSorted(p.Governed) {
+		v.errf("governed namespaces are not sorted")
+	}
+	v.selector("dns server", p.DNS.Pods)
+	if p.DNS.Namespace == "" || p.DNS.Port == 0 {
+		v.errf("dns server: missing namespace or port")
+	}
+	for i, pol := range p.Policies {
+		where := fmt.Sprintf("policy %d (%s)", i, pol.Name)
+		if pol == nil {
+			v.errf("%s: nil", where)
+			continue
+		}
+		v.selector(where+" subject", pol.Subject.Pods)
+		if pol.Subject.Namespaces != nil {
+			if pol.Namespace != "" {
+				v.errf("%s: namespace selector on a namespaced subject", where)
+			}
+			v.selector(where+" subject namespaces", *pol.Subject.Namespaces)
+		}
+		if pol.Subject.Nodes && pol.Namespace != "" {
+			v.errf("%s: node subject in a namespace", where)
+		}
+		for j, r := range pol.Rules {
+			v.rule(fmt.Sprintf("%s rule %d", where, j), r)
+		}
+	}
+	for i, x := range p.Expectations {
+		where := fmt.Sprintf("expectation %d", i)
+		v.peer(where+" from", x.From.Peer)
+		v.peer(where+" to", x.To.Peer)
+		if x.ICMP == nil {
+			v.port(where, x.Port)
+		}
+	}
+	return errors.Join(v.errs...)
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) errf(format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf(format, args...))
+}
+
+func (v *validator) rule(where string, r *Rule) {
+	if r == nil {
+		v.errf("%s: nil", where)
+		return
+	}
+	if len(r.Peers) == 0 {
+		v.errf("%s: no peers", where)
+	}
+	for _, p := range r.Peers {
+		v.peer(where, p)
+		if p.Kind == PeerFQDN && (r.Direction != Egress || r.Action != Allow) {
+			v.errf("%s: DNS names only in allow egress rules", where)
+		}
+		if p.Kind == PeerService && r.Direction != Egress {
+			v.errf("%s: services only in egress rules", where)
+		}
+	}
+	kinds := 0
+	if r.AllTraffic {
+		kinds++
+	}
+	if len(r.Ports) > 0 {
+		kinds++
+	}
+	if len(r.ICMP) > 0 {
+		kinds++
+	}
+	if kinds != 1 {
+		v.errf("%s: %d kinds of traffic (want exactly one of all traffic, ports, ICMP)", where, kinds)
+	}
+	for _, pr := range r.Ports {
+		if len(pr.Ports) == 0 {
+			v.errf("%s: port rule without ports", where)
+		}
+		for _, pt := range pr.Ports {
+			v.port(where, pt)
+			if len(pr.HTTP) > 0 && (pt.Protocol != TCP || (pt.Port == 0 && pt.Name == "")) {
+				v.errf("%s: HTTP rules on %s", where, FormatPort(pt))
+			}
+		}
+		if len(pr.HTTP) > 0 && r.Action != Allow {
+			v.errf("%s: HTTP rules in a deny rule", where)
+		}
+		if len(pr.DNS) > 0 && (r.Action != Allow || r.Direction != Egress) {
+			v.errf("%s: DNS rules outside an allow egress rule", where)
+		}
+	}
+	for _, t := range r.ICMP {
+		if t.Family != ICMPv4 && t.Family != ICMPv6 {
+			v.errf("%s: ICMP family %q", where, t.Family)
+		}
+	}
+}
+
+func (v *validator) port(where string, p Port) {
+	switch p.Protocol {
+	case TCP, UDP, SCTP, ProtoAny:
+	default:
+		v.errf("%s: protocol %q", where, p.Protocol)
+	}
+	switch {
+	case p.Name != "":
+		if p.Port != 0 || p.EndPort != 0 {
+			v.errf("%s: named port %q with a number", where, p.Name)
+		}
+	case p.Port == 0:
+		if p.EndPort != 0 {
+			v.errf("%s: range end without a start", where)
+		}
+	case p.EndPort != 0 && p.EndPort < p.Port:
+		v.errf("%s: range %d-%d ends before it starts", where, p.Port, p.EndPort)
+	}
+}
+
+func (v *validator) peer(where string, p Peer) {
+	switch p.Kind {
+	case PeerPods:
+		v.selector(where+" pods", p.Pods)
+		switch p.Namespace.Scope {
+		case NamespacePolicy:
+		case NamespaceNamed:
+			if p.Namespace.Name == "" {
+				v.errf("%s: named namespace without a name", where)
+			}
+		case NamespaceLabels:
+			v.selector(where+" namespaces", p.Namespace.Labels)
+		default:
+			v.errf("%s: namespace scope %d", where, p.Namespace.Scope)
+		}
+	case PeerNodes:
+		v.selector(where+" nodes", p.Pods)
+	case PeerCIDR:
+		if !p.CIDR.IsValid() {
+			v.errf("%s: invalid CIDR", where)
+			return
+		}
+		if p.CIDR.Masked() != p.CIDR {
+			v.errf("%s: CIDR %s is not canonical", where, p.CIDR)
+		}
+		if !slices.IsSortedFunc(p.Except, func(a, b netip.Prefix) int {
+			if c := a.Addr().Compare(b.Addr()); c != 0 {
+				return c
+			}
+			return a.Bits() - b.Bits()
+		}) {
+			v.errf("%s: excepts are not sorted", where)
+		}
+		for _, e := range p.Except {
+			if !e.IsValid() || e.Masked() != e {
+				v.errf("%s: except %s is not canonical", where, e)
+			}
+			if e.Addr().Is4() != p.CIDR.Addr().Is4() || e.Bits() <= p.CIDR.Bits() || !p.CIDR.Contains(e.Addr()) {
+				v.errf("%s: except %s is not strictly inside %s", where, e, p.CIDR)
+			}
+		}
+	case PeerEntity:
+		if !slices.Contains(Entities, p.Entity) {
+			v.errf("%s: unknown entity %q", where, p.Entity)
+		}
+	case PeerFQDN:
+		if p.FQDN.Pattern == "" {
+			v.errf("%s: empty DNS name", where)
+		}
+	case PeerService:
+		if p.Service.Namespace == "" || (p.Service.Name == "") == (p.Service.Selector == nil) {
+			v.errf("%s: a service needs a namespace and either a name or a selector", where)
+		}
+		if p.Service.Selector != nil {
+			v.selector(where+" service", *p.Service.Selector)
+		}
+	case PeerAny:
+	default:
+		v.errf("%s: peer kind %d", where, p.Kind)
+	}
+}
+
+// selector checks that s is normalized: sorted, without duplicates, with
+// unique matchLabels keys.
+func (v *validator) selector(where string, s Selector) {
+	for i := 1; i < len(s.MatchLabels); i++ {
+		if s.MatchLabels[i-1].Key >= s.MatchLabels[i].Key {
+			v.errf("%s: matchLabels not sorted or keys not unique", where)
+			break
+		}
+	}
+	for i, e := range s.MatchExpressions {
+		if i > 0 && s.MatchExpressions[i-1].sortKey() >= e.sortKey() {
+			v.errf("%s: matchExpressions not sorted or not unique", where)
+		}
+		for j := 1; j < len(e.Values); j++ {
+			if e.Values[j-1] >= e.Values[j] {
+				v.errf("%s: values of %s not sorted or not unique", where, e.Key)
+				break
+			}
+		}
+		switch e.Operator {
+		case OpIn, OpNotIn:
+			if len(e.Values) == 0 {
+				v.errf("%s: %s %s without values", where, e.Key, e.Operator)
+			}
+		case OpExists, OpDoesNotExist:
+			if len(e.Values) != 0 {
+				v.errf("%s: %s %s with values", where, e.Key, e.Operator)
+			}
+		default:
+			v.errf("%s: operator %q", where, e.Operator)
+		}
+	}
+}

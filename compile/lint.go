@@ -1,0 +1,338 @@
+package compile
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/ast"
+	"github.com/netpolc/netpolc/lang/diag"
+)
+
+// lint warns about rules that have no effect or an effect the author
+// probably did not intend: duplicates, rules shadowed by earlier ones,
+// "reply" rules, and egress isolation that cuts pods off from DNS.
+func (l *lowerer) lint(prog *ir.Program) {
+	for _, ps := range l.list {
+		l.lintPolicy(ps.pol)
+	}
+	l.lintReplies()
+	l.lintDNS(prog)
+}
+
+func ruleKey(r *ir.Rule) string {
+	return ir.FormatRule(r)
+}
+
+func (l *lowerer) lintPolicy(p *ir.Policy) {
+	for i, r := range p.Rules {
+		for _, q := range p.Rules[:i] {
+			if q.Direction != r.Direction || q.Action != r.Action {
+				continue
+			}
+			if ruleKey(q) == ruleKey(r) {
+				if q.Span == r.Span {
+					break // one statement lowered twice into the same policy (e.g. a, a -> b)
+				}
+				d := l.diags.Warnf(CodeDuplicateRule, r.Span, msgDuplicateRule)
+				d.Notes = append(d.Notes, diag.Note{Span: q.Span, Message: noteDuplicateRule})
+				break
+			}
+			if ruleCovers(q, r, p.Namespace) {
+				d := l.diags.Warnf(CodeShadowedRule, r.Span, msgShadowedRule)
+				d.Detail = detailShadowedRule
+				d.Notes = append(d.Notes, diag.Note{Span: q.Span, Message: noteShadowedRule})
+				break
+			}
+		}
+	}
+}
+
+// absolute undoes relativize: NamespacePolicy becomes the policy's
+// namespace (every namespace for a cluster-wide policy).
+func absolute(p ir.Peer, ns string) ir.Peer {
+	if p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespacePolicy {
+		if ns == "" {
+			p.Namespace = ir.NamespaceRef{Scope: ir.NamespaceLabels}
+		} else {
+			p.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: ns}
+		}
+	}
+	return p
+}
+
+// ruleCovers reports whether q allows (or denies) everything r does: every
+// peer of r is inside a peer of q and every port of r inside q's traffic.
+func ruleCovers(q, r *ir.Rule, ns string) bool {
+	for _, rp := range r.Peers {
+		if !slices.ContainsFunc(q.Peers, func(qp ir.Peer) bool { return peerCovers(absolute(qp, ns), absolute(rp, ns)) }) {
+			return false
+		}
+	}
+	return trafficCovers(q, r)
+}
+
+// selectorCovers reports whether every label set matching t also matches s
+// (a sound test: s's requirements are a subset of t's).
+func selectorCovers(s, t ir.Selector) bool {
+	for _, l := range s.MatchLabels {
+		if !slices.Contains(t.MatchLabels, l) {
+			return false
+		}
+	}
+	for _, e := range s.MatchExpressions {
+		if !slices.ContainsFunc(t.MatchExpressions, func(f ir.Expression) bool {
+			return f.Key == e.Key && f.Operator == e.Operator && slices.Equal(f.Values, e.Values)
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// peerCovers reports whether q includes p (both absolute).
+func peerCovers(q, p ir.Peer) bool {
+	if q.Kind == ir.PeerAny {
+		return true
+	}
+	if q.Kind == ir.PeerEntity && q.Entity == ir.EntityAll {
+		return true
+	}
+	if q.Kind != p.Kind {
+		return false
+	}
+	switch q.Kind {
+	case ir.PeerPods:
+		nsOK := false
+		switch {
+		case q.Namespace.Scope == ir.NamespaceLabels && q.Namespace.Labels.IsEmpty():
+			nsOK = true
+		case q.Namespace.Scope == ir.NamespaceNamed:
+			nsOK = p.Namespace.Scope == ir.NamespaceNamed && p.Namespace.Name == q.Namespace.Name
+		case q.Namespace.Scope == ir.NamespaceLabels:
+			nsOK = p.Namespace.Scope == ir.NamespaceLabels && selectorCovers(q.Namespace.Labels, p.Namespace.Labels)
+		}
+		return nsOK && selectorCovers(q.Pods, p.Pods)
+	case ir.PeerNodes:
+		return selectorCovers(q.Pods, p.Pods)
+	case ir.PeerCIDR:
+		if q.CIDR.Addr().Is4() != p.CIDR.Addr().Is4() || q.CIDR.Bits() > p.CIDR.Bits() || !q.CIDR.Contains(p.CIDR.Addr()) {
+			return false
+		}
+		for _, e := range q.Except {
+			if !e.Overlaps(p.CIDR) {
+				continue
+			}
+			if !slices.ContainsFunc(p.Except, func(pe netip.Prefix) bool { return pe.Bits() <= e.Bits() && pe.Contains(e.Addr()) }) {
+				return false
+			}
+		}
+		return true
+	case ir.PeerEntity:
+		return q.Entity == p.Entity ||
+			q.Entity == ir.EntityWorld && (p.Entity == ir.EntityWorldIPv4 || p.Entity == ir.EntityWorldIPv6)
+	case ir.PeerFQDN:
+		return q.FQDN == p.FQDN || q.FQDN.Pattern == "*"
+	case ir.PeerService:
+		return ir.FormatPeer(q) == ir.FormatPeer(p)
+	}
+	return false
+}
+
+// portCovers reports whether q includes p (same protocol, or ANY; every port,
+// a containing range, or the same name).
+func portCovers(q, p ir.Port) bool {
+	if q.Protocol != p.Protocol && q.Protocol != ir.ProtoAny {
+		return false
+	}
+	if q.Name != "" || p.Name != "" {
+		return q.Name == p.Name || (q.Port == 0 && q.Name == "")
+	}
+	if q.Port == 0 {
+		return true
+	}
+	if p.Port == 0 {
+		return false
+	}
+	qEnd, pEnd := max(q.EndPort, q.Port), max(p.EndPort, p.Port)
+	return q.Port <= p.Port && pEnd <= qEnd
+}
+
+func trafficCovers(q, r *ir.Rule) bool {
+	if q.AllTraffic {
+		return true
+	}
+	if r.AllTraffic {
+		return false
+	}
+	for _, it := range r.ICMP {
+		if !slices.ContainsFunc(q.ICMP, func(qt ir.ICMPType) bool {
+			return qt.Family == it.Family && (qt.Type == "" || qt.Type == it.Type)
+		}) {
+			return false
+		}
+	}
+	for _, pr := range r.Ports {
+		if !slices.ContainsFunc(q.Ports, func(qr ir.PortRule) bool { return portRuleCovers(qr, pr) }) {
+			return false
+		}
+	}
+	return true
+}
+
+func portRuleCovers(q, p ir.PortRule) bool {
+	for _, pp := range p.Ports {
+		if !slices.ContainsFunc(q.Ports, func(qp ir.Port) bool { return portCovers(qp, pp) }) {
+			return false
+		}
+	}
+	if len(q.HTTP) > 0 {
+		if len(p.HTTP) == 0 {
+			return false
+		}
+		for _, h := range p.HTTP {
+			if !slices.ContainsFunc(q.HTTP, func(g ir.HTTPRule) bool { return ir.FormatHTTPRule(g) == ir.FormatHTTPRule(h) }) {
+				return false
+			}
+		}
+	}
+	if len(q.DNS) > 0 {
+		if len(p.DNS) == 0 {
+			return false
+		}
+		for _, f := range p.DNS {
+			if !slices.Contains(q.DNS, f) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// replyLike reports whether a target's ports look like the ports replies
+// come back on: everything, every TCP port, or an ephemeral port range.
+func replyLike(tr *traffic) bool {
+	if tr.all {
+		return true
+	}
+	for _, p := range tr.ports {
+		if p.Name != "" {
+			continue
+		}
+		if p.Port == 0 && (p.Protocol == ir.TCP || p.Protocol == ir.ProtoAny) {
+			return true
+		}
+		if p.Port >= 1024 && p.EndPort >= 60999 {
+			return true
+		}
+	}
+	return false
+}
+
+// lintReplies warns at "b -> a:*" (or every TCP port, or an ephemeral
+// range) when "a -> b" is allowed too.
+func (l *lowerer) lintReplies() {
+	type arrow struct {
+		r    *ast.Rule
+		srcs []rpeer
+	}
+	var arrows []arrow
+	for _, f := range l.c.order {
+		for _, s := range f.Stmts {
+			if r, ok := s.(*ast.Rule); ok && !r.Deny {
+				a := arrow{r: r}
+				for _, p := range r.Sources {
+					a.srcs = append(a.srcs, l.c.peers[p]...)
+				}
+				arrows = append(arrows, a)
+			}
+		}
+	}
+	same := func(x, y rpeer) bool { return ir.FormatPeer(x.peer) == ir.FormatPeer(y.peer) }
+	for _, back := range arrows {
+	targets:
+		for i := range back.r.Targets {
+			t := &back.r.Targets[i]
+			tr := l.c.traffic[t]
+			if tr == nil || !replyLike(tr) {
+				continue
+			}
+			for _, fwd := range arrows {
+				if fwd.r == back.r {
+					continue
+				}
+				// fwd: a -> b; back: b -> a.
+				for _, a := range l.c.peers[t.Peer] {
+					if !slices.ContainsFunc(fwd.srcs, func(x rpeer) bool { return same(x, a) }) {
+						continue
+					}
+					for _, b := range back.srcs {
+						for j := range fwd.r.Targets {
+							if slices.ContainsFunc(l.c.peers[fwd.r.Targets[j].Peer], func(x rpeer) bool { return same(x, b) }) {
+								bq, aq := l.c.quotePeer(b.src), l.c.quotePeer(t.Peer)
+								d := l.diags.Warnf(CodeReplyRule, back.r.Span(), msgReplyRule, bq, aq, aq, bq)
+								d.Detail = sprintf(detailReplyRule, bq, aq)
+								d.Notes = append(d.Notes, diag.Note{Span: fwd.r.Span(), Message: noteReplyRule})
+								continue targets
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// lintDNS warns where egress isolation leaves pods without DNS.
+func (l *lowerer) lintDNS(prog *ir.Program) {
+	dns := prog.DNS
+	server := ir.Peer{Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: dns.Namespace}, Pods: dns.Pods}
+	reaches := func(p *ir.Policy) bool {
+		if p == nil {
+			return false
+		}
+		for _, r := range p.Rules {
+			if r.Direction != ir.Egress || r.Action != ir.Allow {
+				continue
+			}
+			if !slices.ContainsFunc(r.Peers, func(q ir.Peer) bool { return peerCovers(absolute(q, p.Namespace), server) }) {
+				continue
+			}
+			probe := &ir.Rule{Ports: []ir.PortRule{{Ports: []ir.Port{{Protocol: ir.UDP, Port: dns.Port}}}}}
+			if r.AllTraffic || trafficCovers(stripL7(r), probe) {
+				return true
+			}
+		}
+		return false
+	}
+	allOf := map[string]*ir.Policy{} // namespace -> its {} policy
+	for _, ps := range l.list {
+		s := ps.pol.Subject
+		if s.Pods.IsEmpty() && s.Namespaces == nil && !s.Nodes {
+			allOf[ps.pol.Namespace] = ps.pol
+		}
+	}
+	for _, ps := range l.list {
+		p := ps.pol
+		if !p.Isolation.Egress || p.Subject.Nodes {
+			continue
+		}
+		if reaches(p) || reaches(allOf[p.Namespace]) || reaches(allOf[""]) {
+			continue
+		}
+		who := p.Name
+		d := l.diags.Warnf(CodeNoDNS, ps.iso[ir.Egress], msgNoDNS, who)
+		d.Detail = sprintf(detailNoDNS, ir.FormatPeer(server), dns.Port)
+	}
+}
+
+// stripL7 drops DNS lookup restrictions, which still let DNS through.
+func stripL7(r *ir.Rule) *ir.Rule {
+	c := *r
+	c.Ports = nil
+	for _, pr := range r.Ports {
+		pr.DNS = nil
+		c.Ports = append(c.Ports, pr)
+	}
+	return &c
+}
