@@ -1,0 +1,319 @@
+package backends
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// Use is one place where a program needs a Feature from its target.
+type Use struct {
+	Feature Feature
+	// Span is the source of the node that needs the feature: the port, the
+	// peer, the port rule, the rule or the policy, whichever is most precise.
+	Span source.Span
+	// What names the construct for messages, e.g. `FQDN "*.example.com"`.
+	What string
+	// Policy is the policy the use belongs to; Rule is nil for a use of the
+	// policy itself (cluster-wide, node subject).
+	Policy *ir.Policy
+	Rule   *ir.Rule
+}
+
+// Features lists every use of a feature in p, in policy and rule order.
+func Features(p *ir.Program) []Use {
+	var uses []Use
+	for _, pol := range p.Policies {
+		add := func(f Feature, span source.Span, r *ir.Rule, what string) {
+			if !span.IsValid() && r != nil {
+				span = r.Span
+			}
+			if !span.IsValid() {
+				span = pol.Span
+			}
+			uses = append(uses, Use{Feature: f, Span: span, What: what, Policy: pol, Rule: r})
+		}
+		if pol.Namespace == "" {
+			add(FeatureClusterWide, pol.Span, nil, "a cluster-wide policy")
+		}
+		if pol.Subject.Nodes {
+			add(FeatureNodeSubject, spanOr(pol.Subject.Span, pol.Span), nil, "a policy for nodes")
+		}
+		for _, r := range pol.Rules {
+			ruleUses(pol, r, add)
+		}
+	}
+	return uses
+}
+
+func ruleUses(pol *ir.Policy, r *ir.Rule, add func(Feature, source.Span, *ir.Rule, string)) {
+	if r.Action == ir.Deny {
+		add(FeatureDeny, r.Span, r, "a deny rule")
+	} else if (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress) {
+		add(FeatureNonIsolating, r.Span, r, "a "+r.Direction.String()+" rule that does not isolate its subject")
+	}
+	for _, peer := range r.Peers {
+		span := peer.Span
+		switch peer.Kind {
+		case ir.PeerPods:
+			switch peer.Namespace.Scope {
+			case ir.NamespaceNamed:
+				add(FeatureNamespaceName, span, r, "namespace "+peer.Namespace.Name)
+			case ir.NamespaceLabels:
+				add(FeatureNamespaceLabel, span, r, "namespaces "+peer.Namespace.Labels.String())
+			}
+		case ir.PeerCIDR:
+			add(FeatureCIDR, span, r, "CIDR "+peer.CIDR.String())
+		case ir.PeerEntity:
+			switch peer.Entity {
+			case ir.EntityWorld, ir.EntityWorldIPv4, ir.EntityWorldIPv6:
+				add(FeatureWorld, span, r, "entity "+string(peer.Entity))
+			default:
+				add(FeatureEntity, span, r, "entity "+string(peer.Entity))
+			}
+		case ir.PeerFQDN:
+			add(FeatureFQDN, span, r, fmt.Sprintf("FQDN %q", peer.FQDN.Pattern))
+			if strings.HasPrefix(peer.FQDN.Pattern, "**.") && !peer.FQDN.Exact {
+				add(FeatureFQDNAnyDepth, span, r, fmt.Sprintf("FQDN pattern %q", peer.FQDN.Pattern))
+			}
+		case ir.PeerService:
+			add(FeatureService, span, r, "service "+peer.Service.Namespace+"/"+peer.Service.Name)
+		case ir.PeerNodes:
+			add(FeatureNodePeer, span, r, "nodes "+peer.Pods.String())
+		case ir.PeerAny:
+			add(FeatureAnyPeer, span, r, "any peer")
+		}
+	}
+	if r.AllTraffic {
+		add(FeatureAllTraffic, r.Span, r, "all traffic")
+	}
+	for _, pr := range r.Ports {
+		if len(pr.HTTP) > 0 {
+			add(FeatureHTTP, spanOr(pr.Span, r.Span), r, "HTTP rules")
+		}
+		if len(pr.DNS) > 0 {
+			add(FeatureDNSRules, spanOr(pr.Span, r.Span), r, "DNS lookup restrictions")
+		}
+		for _, port := range pr.Ports {
+			span := spanOr(port.Span, pr.Span)
+			switch port.Protocol {
+			case ir.SCTP:
+				add(FeatureSCTP, span, r, "SCTP")
+			case ir.ProtoAny:
+				add(FeatureProtoAny, span, r, "protocol any")
+			default:
+				add(FeatureL4, span, r, string(port.Protocol))
+			}
+			if port.EndPort != 0 {
+				add(FeaturePortRange, span, r, fmt.Sprintf("port range %d-%d", port.Port, port.EndPort))
+			}
+			if port.Name != "" {
+				add(FeatureNamedPort, span, r, "named port "+port.Name)
+			}
+		}
+	}
+	for _, t := range r.ICMP {
+		add(FeatureICMP, spanOr(t.Span, r.Span), r, "ICMP")
+	}
+}
+
+func spanOr(s, fallback source.Span) source.Span {
+	if s.IsValid() {
+		return s
+	}
+	return fallback
+}
+
+// Degradation is an explicit opt-in a backend offers to express a feature it
+// cannot express exactly by widening it (e.g. "--degrade l7=l4": allow an
+// HTTP rule's ports at L4). The backend reports every degraded rule with a
+// warning and records it in the emitted object.
+type Degradation struct {
+	Feature Feature
+	Mode    string // the value of --degrade FEATURE=MODE
+	Note    string // what is lost, one line
+}
+
+// Degrader is implemented by backends that offer degradations.
+type Degrader interface {
+	Degradations() []Degradation
+}
+
+// DegradationFor returns the degradation of f that opts opt into and b
+// offers, if any.
+func DegradationFor(b Backend, opts Options, f Feature) (Degradation, bool) {
+	mode, ok := opts.Degrade[f]
+	if !ok {
+		return Degradation{}, false
+	}
+	if d, ok := b.(Degrader); ok {
+		for _, deg := range d.Degradations() {
+			if deg.Feature == f && deg.Mode == mode {
+				return deg, true
+			}
+		}
+	}
+	return Degradation{}, false
+}
+
+// KnownTargets returns the capabilities of netpolc's targets as data, used to
+// say which targets can express what another target cannot when the caller
+// does not pass the backends themselves.
+func KnownTargets() map[string]Capabilities {
+	y := func(note string) Capability { return Capability{Support: Yes, Note: note} }
+	return map[string]Capabilities{
+		"cilium": {
+			FeatureL4: y(""), FeatureAllTraffic: y(""), FeaturePortRange: y(""), FeatureNamedPort: y(""),
+			FeatureSCTP:     {Support: Partial, Note: "needs --enable-sctp"},
+			FeatureProtoAny: y(""), FeatureICMP: y(""), FeatureNamespaceName: y(""), FeatureNamespaceLabel: y(""),
+			FeatureCIDR: y(""), FeatureWorld: y(""), FeatureEntity: y(""), FeatureFQDN: y(""),
+			FeatureFQDNAnyDepth: {Support: Partial, Note: "Cilium >= 1.19"},
+			FeatureHTTP:         y(""), FeatureDNSRules: y(""), FeatureDeny: y(""), FeatureClusterWide: y(""),
+			FeatureNodeSubject: y(""), FeatureNodePeer: y(""), FeatureService: y(""), FeatureNonIsolating: y(""),
+			FeatureAnyPeer: y(""),
+		},
+	}
+}
+
+// CheckCapabilities reports, at its source span, every use in p of a feature
+// that b cannot express (code "unsupported"), unless opts opts into a
+// degradation b offers for it. Uses are grouped per rule (and per policy for
+// policy-level features): one error each, naming the features and the
+// targets that can express them. The alternatives come from others, or from
+// KnownTargets when others is empty.
+func CheckCapabilities(p *ir.Program, b Backend, opts Options, others ...Backend) diag.List {
+	var diags diag.List
+	alternatives := map[string]Capabilities{}
+	if len(others) == 0 {
+		alternatives = KnownTargets()
+	}
+	for _, o := range others {
+		alternatives[o.Name()] = o.Capabilities()
+	}
+	delete(alternatives, b.Name())
+
+	diags.Append(checkDegradeOptions(b, opts))
+
+	caps := b.Capabilities()
+	type group struct {
+		span source.Span
+		uses []Use
+	}
+	var groups []*group
+	index := map[any]*group{}
+	for _, u := range Features(p) {
+		if caps.Supports(u.Feature) {
+			continue
+		}
+		if _, ok := DegradationFor(b, opts, u.Feature); ok {
+			continue
+		}
+		var key any = u.Policy
+		if u.Rule != nil {
+			key = u.Rule
+		}
+		g := index[key]
+		if g == nil {
+			g = &group{span: u.Span}
+			index[key] = g
+			groups = append(groups, g)
+		}
+		g.uses = append(g.uses, u)
+	}
+	for _, g := range groups {
+		var feats []Feature
+		var whats []string
+		seen := map[Feature]bool{}
+		for _, u := range g.uses {
+			if !seen[u.Feature] {
+				seen[u.Feature] = true
+				feats = append(feats, u.Feature)
+				whats = append(whats, u.What)
+			}
+		}
+		names := make([]string, len(feats))
+		for i, f := range feats {
+			names[i] = string(f)
+		}
+		targets := targetsFor(alternatives, feats)
+		msg := fmt.Sprintf("target %s cannot express %s", b.Name(), strings.Join(whats, ", "))
+		if len(targets) > 0 {
+			msg += fmt.Sprintf(" (%s); use --target %s", strings.Join(names, ", "), strings.Join(targets, " or "))
+		} else {
+			msg += fmt.Sprintf(" (%s)", strings.Join(names, ", "))
+		}
+		d := diags.Errorf("unsupported", g.span, "%s", msg)
+		var detail []string
+		for _, f := range feats {
+			if note := caps[f].Note; note != "" {
+				detail = append(detail, note)
+			}
+			if d, ok := b.(Degrader); ok {
+				for _, deg := range d.Degradations() {
+					if deg.Feature == f {
+						detail = append(detail, fmt.Sprintf("Pass --degrade %s=%s to accept this: %s.", f, deg.Mode, deg.Note))
+					}
+				}
+			}
+		}
+		d.Detail = strings.Join(detail, " ")
+		for _, u := range g.uses[1:] {
+			if u.Span != g.span {
+				d.Notes = append(d.Notes, diag.Note{Span: u.Span, Message: "needs " + string(u.Feature)})
+			}
+		}
+	}
+	return diags
+}
+
+// checkDegradeOptions reports degradations asked for that b does not offer.
+func checkDegradeOptions(b Backend, opts Options) diag.List {
+	var diags diag.List
+	var keys []string
+	for f := range opts.Degrade {
+		keys = append(keys, string(f))
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := Feature(k)
+		if _, ok := DegradationFor(b, opts, f); ok {
+			continue
+		}
+		var offered []string
+		if d, ok := b.(Degrader); ok {
+			for _, deg := range d.Degradations() {
+				offered = append(offered, string(deg.Feature)+"="+deg.Mode)
+			}
+		}
+		msg := fmt.Sprintf("target %s offers no degradation %s=%s", b.Name(), k, opts.Degrade[f])
+		if len(offered) > 0 {
+			msg += "; it offers " + strings.Join(offered, ", ")
+		}
+		diags.Errorf("bad-degrade", source.Span{}, "%s", msg)
+	}
+	return diags
+}
+
+// targetsFor returns the sorted names of the targets that support every
+// feature of feats.
+func targetsFor(alternatives map[string]Capabilities, feats []Feature) []string {
+	var out []string
+	for name, caps := range alternatives {
+		ok := true
+		for _, f := range feats {
+			if !caps.Supports(f) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

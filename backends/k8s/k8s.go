@@ -1,0 +1,612 @@
+// Package k8s is netpolc's Kubernetes NetworkPolicy target
+// (networking.k8s.io/v1): it emits one NetworkPolicy per IR policy, with the
+// exact upstream semantics of SEMANTICS.md section 1, and refuses, at the
+// source line, whatever NetworkPolicy cannot express.
+//
+// Mapping (IR -> NetworkPolicy):
+//   - Policy -> one object in Policy.Namespace; spec.podSelector from the
+//     subject; spec.policyTypes always written, from Policy.Isolation
+//     (Ingress before Egress); rules only for the listed directions; an
+//     isolated direction without rules gets no rules (deny all). A policy
+//     that isolates nothing and has no rules is a no-op and emits nothing.
+//   - Rule -> one rule (ingress or egress): its peers in from/to and the
+//     ports of all its port rules in ports (peers AND ports, exactly the IR
+//     rule). AllTraffic -> no ports. A PeerAny peer -> no from/to.
+//   - Peer: pods of the policy namespace -> podSelector; of a named
+//     namespace -> namespaceSelector {kubernetes.io/metadata.name: N} plus the
+//     podSelector in the same peer (AND) unless it is empty; of labelled
+//     namespaces -> namespaceSelector (empty: {}, every namespace) plus the
+//     podSelector; CIDR -> ipBlock (except sorted); world -> ipBlock
+//     0.0.0.0/0 and ::/0 (world-ipv4/-ipv6: one of them).
+//   - Port: protocol always written; a range -> port + endPort; a named port
+//     -> port: NAME; every port of a protocol -> {protocol: X} only; protocol
+//     any -> one entry each for TCP, UDP and SCTP. Never ports: [{}].
+//
+// Everything else (entities, FQDN, services, nodes, ICMP, deny rules,
+// non-isolating rules, cluster-wide and node policies, HTTP and DNS-lookup
+// rules) is an "unsupported" error; HTTP rules degrade to their L4 ports
+// with --degrade l7=l4, recorded per rule as a warning and in the object's
+// netpolc.io/not-enforced annotation.
+package k8s
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// Object metadata netpolc writes.
+const (
+	// ManagedByLabel marks every object netpolc writes.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedBy      = "netpolc"
+	// SourceAnnotation lists the source lines behind an object.
+	SourceAnnotation = "netpolc.io/source"
+	// NotEnforcedAnnotation lists what a degraded object does not enforce.
+	NotEnforcedAnnotation = "netpolc.io/not-enforced"
+	// NamespaceNameLabel is the label the API server sets on every namespace.
+	NamespaceNameLabel = "kubernetes.io/metadata.name"
+)
+
+// APIVersion and Kind of the emitted objects.
+const (
+	APIVersion = "networking.k8s.io/v1"
+	Kind       = "NetworkPolicy"
+)
+
+// Backend is the NetworkPolicy target.
+type Backend struct{}
+
+// New returns the NetworkPolicy backend.
+func New() backends.Backend { return Backend{} }
+
+// Name implements backends.Backend.
+func (Backend) Name() string { return "k8s" }
+
+// Description implements backends.Backend.
+func (Backend) Description() string {
+	return "Kubernetes NetworkPolicy (networking.k8s.io/v1)"
+}
+
+// Capabilities implements backends.Backend.
+func (Backend) Capabilities() backends.Capabilities { return Capabilities() }
+
+// Capabilities returns what NetworkPolicy expresses, as data.
+func Capabilities() backends.Capabilities {
+	y := func(note string) backends.Capability { return backends.Capability{Support: backends.Yes, Note: note} }
+	p := func(note string) backends.Capability {
+		return backends.Capability{Support: backends.Partial, Note: note}
+	}
+	n := func(note string) backends.Capability { return backends.Capability{Support: backends.No, Note: note} }
+	return backends.Capabilities{
+		backends.FeatureL4:             y("ports with an explicit protocol"),
+		backends.FeatureAllTraffic:     y("a rule without ports"),
+		backends.FeaturePortRange:      p("endPort (GA in 1.25); a CNI without endPort support enforces only the first port"),
+		backends.FeatureNamedPort:      y("resolved against the destination pod's container ports"),
+		backends.FeatureSCTP:           p("SCTP needs CNI support"),
+		backends.FeatureProtoAny:       y("one port entry each for TCP, UDP and SCTP"),
+		backends.FeatureICMP:           n("NetworkPolicy has no ICMP rules; ICMP handling is undefined."),
+		backends.FeatureNamespaceName:  y("namespaceSelector on kubernetes.io/metadata.name"),
+		backends.FeatureNamespaceLabel: y("namespaceSelector"),
+		backends.FeatureCIDR:           y("ipBlock with except"),
+		backends.FeatureWorld:          p("ipBlock 0.0.0.0/0 and ::/0; CNIs that match ipBlocks against pod IPs also admit pods"),
+		backends.FeatureEntity:         n("NetworkPolicy has no entities (nodes, the API server); only world maps to ipBlocks."),
+		backends.FeatureFQDN:           n("NetworkPolicy has no DNS-name peers; an ipBlock snapshot would be a different policy."),
+		backends.FeatureFQDNAnyDepth:   n("NetworkPolicy has no DNS-name peers."),
+		backends.FeatureHTTP:           n("NetworkPolicy has no L7 rules."),
+		backends.FeatureDNSRules:       n("NetworkPolicy cannot restrict DNS lookups."),
+		backends.FeatureDeny:           n("NetworkPolicy only allows; policies are a pure union."),
+		backends.FeatureClusterWide:    n("NetworkPolicy is namespaced."),
+		backends.FeatureNodeSubject:    n("NetworkPolicy selects pods only."),
+		backends.FeatureNodePeer:       n("NetworkPolicy cannot select nodes as peers."),
+		backends.FeatureService:        n("NetworkPolicy cannot select Services."),
+		backends.FeatureNonIsolating:   n("Every NetworkPolicy rule isolates the pods it selects in its direction."),
+		backends.FeatureAnyPeer:        y("a rule without from/to"),
+	}
+}
+
+// Degradations implements backends.Degrader.
+func (Backend) Degradations() []backends.Degradation {
+	return []backends.Degradation{{
+		Feature: backends.FeatureHTTP, Mode: "l4",
+		Note: "the rule's ports are allowed at L4 and its HTTP restrictions are not enforced",
+	}}
+}
+
+// Emit implements backends.Backend. It checks capabilities first and emits
+// nothing when they fail; every emitted object is validated, and a failure is
+// an internal error.
+func (b Backend) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
+	diags := backends.CheckCapabilities(p, b, opts)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	_, degradeHTTP := backends.DegradationFor(b, opts, backends.FeatureHTTP)
+	e := &emitter{degradeHTTP: degradeHTTP}
+	nps := e.emit(p)
+	diags.Append(e.diags)
+	objs := make([]backends.Object, 0, len(nps))
+	for _, np := range nps {
+		for _, err := range Validate(np.obj) {
+			diags.Errorf("internal", np.span, "emitted NetworkPolicy %s/%s is invalid: %v", np.obj.Namespace, np.obj.Name, err)
+		}
+		for _, err := range CheckConventions(np.obj) {
+			diags.Errorf("internal", np.span, "emitted NetworkPolicy %s/%s breaks netpolc's conventions: %v", np.obj.Namespace, np.obj.Name, err)
+		}
+		objs = append(objs, backends.Object{
+			APIVersion: APIVersion, Kind: Kind,
+			Namespace: np.obj.Namespace, Name: np.obj.Name, Value: np.obj,
+		})
+	}
+	return objs, diags
+}
+
+// emitted is one object and the span of the policy behind it.
+type emitted struct {
+	obj  *networkingv1.NetworkPolicy
+	span source.Span
+}
+
+type emitter struct {
+	degradeHTTP bool
+	diags       diag.List
+}
+
+// emit returns the objects of p sorted by namespace and name.
+func (e *emitter) emit(p *ir.Program) []emitted {
+	// Policies are visited in a canonical order (not the order of the input
+	// files) so that name suffixes do not depend on it.
+	pols := make([]*ir.Policy, 0, len(p.Policies))
+	for _, pol := range p.Policies {
+		if pol.Namespace == "" || pol.Subject.Nodes {
+			continue // reported by CheckCapabilities
+		}
+		if !pol.Isolation.Ingress && !pol.Isolation.Egress && len(pol.Rules) == 0 {
+			continue
+		}
+		pols = append(pols, pol)
+	}
+	keys := make(map[*ir.Policy]policyKey, len(pols))
+	for _, pol := range pols {
+		keys[pol] = keyOf(pol)
+	}
+	sort.SliceStable(pols, func(i, j int) bool { return keys[pols[i]].less(keys[pols[j]]) })
+
+	names := newNamer()
+	out := make([]emitted, 0, len(pols))
+	for _, pol := range pols {
+		np := e.policy(pol)
+		np.Name = names.name(pol.Namespace, keys[pol].base, keys[pol].subject)
+		out = append(out, emitted{obj: np, span: pol.Span})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].obj, out[j].obj
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return out
+}
+
+// policyKey orders policies canonically: namespace, sanitized name, first
+// source position, subject.
+type policyKey struct {
+	ns, base, subject string
+	span              source.Span
+	sig               string
+}
+
+func keyOf(pol *ir.Policy) policyKey {
+	return policyKey{
+		ns: pol.Namespace, base: baseName(pol.Name), subject: pol.Subject.Pods.String(),
+		span: firstSpan(pol), sig: fmt.Sprintf("%v", pol.Isolation),
+	}
+}
+
+func (a policyKey) less(b policyKey) bool {
+	if a.ns != b.ns {
+		return a.ns < b.ns
+	}
+	if a.base != b.base {
+		return a.base < b.base
+	}
+	if a.span != b.span {
+		return source.Less(a.span, b.span)
+	}
+	if a.subject != b.subject {
+		return a.subject < b.subject
+	}
+	return a.sig < b.sig
+}
+
+// firstSpan is the earliest source span of pol or its rules.
+func firstSpan(pol *ir.Policy) source.Span {
+	first := pol.Span
+	for _, r := range pol.Rules {
+		if r.Span.IsValid() && (!first.IsValid() || source.Less(r.Span, first)) {
+			first = r.Span
+		}
+	}
+	return first
+}
+
+func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
+	np := &networkingv1.NetworkPolicy{
+		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind},
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: pol.Namespace,
+			Labels:    map[string]string{ManagedByLabel: ManagedBy},
+		},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: labelSelector(pol.Subject.Pods)},
+	}
+	if pol.Isolation.Ingress {
+		np.Spec.PolicyTypes = append(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress)
+	}
+	if pol.Isolation.Egress {
+		np.Spec.PolicyTypes = append(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress)
+	}
+
+	spans := []source.Span{pol.Span}
+	var notEnforced []string
+	// Rules in source order (by position, not by input file order).
+	rules := make([]*ir.Rule, len(pol.Rules))
+	copy(rules, pol.Rules)
+	sort.SliceStable(rules, func(i, j int) bool { return source.Less(rules[i].Span, rules[j].Span) })
+	for _, r := range rules {
+		if r.Action != ir.Allow {
+			continue // reported by CheckCapabilities
+		}
+		if (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress) {
+			continue // non-isolating: reported by CheckCapabilities
+		}
+		peers, all, ok := e.peers(r)
+		if !ok {
+			continue
+		}
+		ports, lost, ok := e.ports(r)
+		if !ok {
+			continue
+		}
+		if len(lost) > 0 {
+			note := fmt.Sprintf("l7 http %s (%s)", strings.Join(lost, "; "), lineOf(r.Span))
+			notEnforced = append(notEnforced, note)
+			e.diags.Warnf("degraded", r.Span, "HTTP rules widened to their L4 ports (--degrade l7=l4): %s are not enforced", strings.Join(lost, "; ")).Detail =
+				"Every request on these ports from these peers is allowed; the object carries the annotation " + NotEnforcedAnnotation + "."
+		}
+		spans = append(spans, r.Span)
+		if all {
+			peers = nil
+		}
+		if r.Direction == ir.Ingress {
+			np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers, Ports: ports})
+		} else {
+			np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: ports})
+		}
+	}
+	np.Annotations = map[string]string{SourceAnnotation: sourceLines(spans)}
+	if np.Annotations[SourceAnnotation] == "" {
+		delete(np.Annotations, SourceAnnotation)
+	}
+	if len(notEnforced) > 0 {
+		np.Annotations[NotEnforcedAnnotation] = strings.Join(notEnforced, "; ")
+	}
+	if len(np.Annotations) == 0 {
+		np.Annotations = nil
+	}
+	return np
+}
+
+// peers maps the peers of r; all reports a PeerAny (the rule then has no
+// from/to). ok is false when a peer cannot be expressed (already reported).
+func (e *emitter) peers(r *ir.Rule) (peers []networkingv1.NetworkPolicyPeer, all, ok bool) {
+	seen := map[string]bool{}
+	add := func(p networkingv1.NetworkPolicyPeer) {
+		k := peerKey(p)
+		if !seen[k] {
+			seen[k] = true
+			peers = append(peers, p)
+		}
+	}
+	for _, peer := range r.Peers {
+		switch peer.Kind {
+		case ir.PeerAny:
+			all = true
+		case ir.PeerPods:
+			pods := labelSelector(peer.Pods)
+			switch peer.Namespace.Scope {
+			case ir.NamespacePolicy:
+				add(networkingv1.NetworkPolicyPeer{PodSelector: &pods})
+			case ir.NamespaceNamed:
+				ns := metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: peer.Namespace.Name}}
+				add(withPods(ns, peer.Pods, pods))
+			case ir.NamespaceLabels:
+				add(withPods(labelSelector(peer.Namespace.Labels), peer.Pods, pods))
+			}
+		case ir.PeerCIDR:
+			add(networkingv1.NetworkPolicyPeer{IPBlock: ipBlock(peer.CIDR, peer.Except)})
+		case ir.PeerEntity:
+			switch peer.Entity {
+			case ir.EntityWorld:
+				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}})
+				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "::/0"}})
+			case ir.EntityWorldIPv4:
+				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}})
+			case ir.EntityWorldIPv6:
+				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "::/0"}})
+			default:
+				return nil, false, false
+			}
+		default:
+			return nil, false, false
+		}
+	}
+	if !all && len(peers) == 0 {
+		// An IR rule always has peers; an empty from/to would allow everyone.
+		e.diags.Errorf("internal", r.Span, "rule without peers")
+		return nil, false, false
+	}
+	return peers, all, true
+}
+
+// withPods is a namespaceSelector peer, AND the pod selector when it selects
+// less than every pod.
+func withPods(ns metav1.LabelSelector, sel ir.Selector, pods metav1.LabelSelector) networkingv1.NetworkPolicyPeer {
+	p := networkingv1.NetworkPolicyPeer{NamespaceSelector: &ns}
+	if !sel.IsEmpty() {
+		p.PodSelector = &pods
+	}
+	return p
+}
+
+func ipBlock(cidr netip.Prefix, except []netip.Prefix) *networkingv1.IPBlock {
+	b := &networkingv1.IPBlock{CIDR: cidr.Masked().String()}
+	ex := make([]netip.Prefix, len(except))
+	copy(ex, except)
+	sort.Slice(ex, func(i, j int) bool {
+		a, b := ex[i].Masked(), ex[j].Masked()
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c < 0
+		}
+		return a.Bits() < b.Bits()
+	})
+	for _, x := range ex {
+		s := x.Masked().String()
+		if len(b.Except) == 0 || b.Except[len(b.Except)-1] != s {
+			b.Except = append(b.Except, s)
+		}
+	}
+	return b
+}
+
+// ports maps the port rules of r. lost describes the HTTP rules dropped by
+// the l7=l4 degradation. ok is false when r cannot be expressed (already
+// reported).
+func (e *emitter) ports(r *ir.Rule) (ports []networkingv1.NetworkPolicyPort, lost []string, ok bool) {
+	if r.AllTraffic {
+		return nil, nil, true
+	}
+	if len(r.ICMP) > 0 || len(r.Ports) == 0 {
+		return nil, nil, false
+	}
+	seen := map[string]bool{}
+	for _, pr := range r.Ports {
+		if len(pr.DNS) > 0 {
+			return nil, nil, false
+		}
+		if len(pr.HTTP) > 0 {
+			if !e.degradeHTTP {
+				return nil, nil, false
+			}
+			lost = append(lost, describeHTTP(pr))
+		}
+		for _, port := range pr.Ports {
+			for _, np := range npPorts(port) {
+				k := portKey(np)
+				if !seen[k] {
+					seen[k] = true
+					ports = append(ports, np)
+				}
+			}
+		}
+	}
+	if len(ports) == 0 {
+		e.diags.Errorf("internal", r.Span, "rule without ports")
+		return nil, nil, false
+	}
+	return ports, lost, true
+}
+
+// npPorts maps one IR port; protocol any expands to TCP, UDP and SCTP.
+func npPorts(p ir.Port) []networkingv1.NetworkPolicyPort {
+	protos := []ir.Protocol{p.Protocol}
+	if p.Protocol == ir.ProtoAny {
+		protos = []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
+	} else if p.Protocol == "" {
+		protos = []ir.Protocol{ir.TCP}
+	}
+	out := make([]networkingv1.NetworkPolicyPort, 0, len(protos))
+	for _, proto := range protos {
+		pr := corev1.Protocol(proto)
+		np := networkingv1.NetworkPolicyPort{Protocol: &pr}
+		switch {
+		case p.Name != "":
+			v := intstr.FromString(p.Name)
+			np.Port = &v
+		case p.Port != 0:
+			v := intstr.FromInt32(int32(p.Port))
+			np.Port = &v
+			if p.EndPort != 0 && p.EndPort != p.Port {
+				end := int32(p.EndPort)
+				np.EndPort = &end
+			}
+		}
+		out = append(out, np)
+	}
+	return out
+}
+
+// describeHTTP renders the HTTP rules of pr and its ports for the
+// not-enforced annotation: "GET /api/public/.*, POST /api/auth/.* on 8080".
+func describeHTTP(pr ir.PortRule) string {
+	var reqs []string
+	for _, h := range pr.HTTP {
+		m := h.Method
+		if m == "" {
+			m = "*"
+		}
+		parts := []string{m}
+		if h.Path != "" {
+			parts = append(parts, h.Path)
+		}
+		if h.Host != "" {
+			parts = append(parts, "host "+h.Host)
+		}
+		for _, hd := range h.Headers {
+			if hd.Value != nil {
+				parts = append(parts, "header "+hd.Name+": "+*hd.Value)
+			} else {
+				parts = append(parts, "header "+hd.Name)
+			}
+		}
+		reqs = append(reqs, strings.Join(parts, " "))
+	}
+	var ports []string
+	for _, p := range pr.Ports {
+		ports = append(ports, portString(p))
+	}
+	return strings.Join(reqs, ", ") + " on " + strings.Join(ports, ", ")
+}
+
+// portString renders a port as in the language: 8080, 53/udp, 8000-8080,
+// metrics, */udp.
+func portString(p ir.Port) string {
+	var s string
+	switch {
+	case p.Name != "":
+		s = p.Name
+	case p.Port == 0:
+		s = "*"
+	case p.EndPort != 0 && p.EndPort != p.Port:
+		s = strconv.Itoa(int(p.Port)) + "-" + strconv.Itoa(int(p.EndPort))
+	default:
+		s = strconv.Itoa(int(p.Port))
+	}
+	if p.Protocol != ir.TCP && p.Protocol != "" {
+		s += "/" + strings.ToLower(string(p.Protocol))
+	}
+	return s
+}
+
+// labelSelector converts an IR selector; the empty selector is {}.
+func labelSelector(s ir.Selector) metav1.LabelSelector {
+	var ls metav1.LabelSelector
+	if len(s.MatchLabels) > 0 {
+		ls.MatchLabels = make(map[string]string, len(s.MatchLabels))
+		for _, l := range s.MatchLabels {
+			ls.MatchLabels[l.Key] = l.Value
+		}
+	}
+	for _, e := range s.MatchExpressions {
+		req := metav1.LabelSelectorRequirement{Key: e.Key, Operator: metav1.LabelSelectorOperator(e.Operator)}
+		if len(e.Values) > 0 {
+			req.Values = append([]string(nil), e.Values...)
+		}
+		ls.MatchExpressions = append(ls.MatchExpressions, req)
+	}
+	return ls
+}
+
+// lineOf renders a span as file:line.
+func lineOf(s source.Span) string {
+	if !s.IsValid() {
+		return s.File
+	}
+	return s.File + ":" + strconv.Itoa(s.Start.Line)
+}
+
+// sourceLines renders the lines of spans, sorted and de-duplicated, grouped
+// by file: "a.netpol:3,7 b.netpol:12".
+func sourceLines(spans []source.Span) string {
+	byFile := map[string]map[int]bool{}
+	for _, s := range spans {
+		if !s.IsValid() || s.File == "" {
+			continue
+		}
+		if byFile[s.File] == nil {
+			byFile[s.File] = map[int]bool{}
+		}
+		byFile[s.File][s.Start.Line] = true
+	}
+	files := make([]string, 0, len(byFile))
+	for f := range byFile {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	parts := make([]string, 0, len(files))
+	for _, f := range files {
+		lines := make([]int, 0, len(byFile[f]))
+		for l := range byFile[f] {
+			lines = append(lines, l)
+		}
+		sort.Ints(lines)
+		strs := make([]string, len(lines))
+		for i, l := range lines {
+			strs[i] = strconv.Itoa(l)
+		}
+		parts = append(parts, f+":"+strings.Join(strs, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+// peerKey identifies a peer for de-duplication.
+func peerKey(p networkingv1.NetworkPolicyPeer) string {
+	var b strings.Builder
+	sel := func(tag string, s *metav1.LabelSelector) {
+		if s == nil {
+			return
+		}
+		b.WriteString(tag)
+		keys := make([]string, 0, len(s.MatchLabels))
+		for k := range s.MatchLabels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString(k + "=" + s.MatchLabels[k] + ",")
+		}
+		for _, e := range s.MatchExpressions {
+			b.WriteString(e.Key + " " + string(e.Operator) + " " + strings.Join(e.Values, "|") + ",")
+		}
+	}
+	sel("ns:", p.NamespaceSelector)
+	sel("pods:", p.PodSelector)
+	if p.IPBlock != nil {
+		b.WriteString("ip:" + p.IPBlock.CIDR + " except " + strings.Join(p.IPBlock.Except, ","))
+	}
+	return b.String()
+}
+
+// portKey identifies a port entry for de-duplication.
+func portKey(p networkingv1.NetworkPolicyPort) string {
+	k := string(*p.Protocol)
+	if p.Port != nil {
+		k += " " + p.Port.String()
+	}
+	if p.EndPort != nil {
+		k += "-" + strconv.Itoa(int(*p.EndPort))
+	}
+	return k
+}
