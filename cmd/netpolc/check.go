@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -66,7 +67,7 @@ func (e *env) loadSources(c *cli.Context) ([]*source.File, compile.Options, erro
 		if err != nil {
 			return nil, opts, &usageError{msg: fmt.Sprintf("--world: %v", err), command: c.Command.Name}
 		}
-		if opts.World, err = loadWorld(data); err != nil {
+		if opts.World, err = eval.LoadWorld(data); err != nil {
 			var l diag.List
 			l.Errorf("bad-world", source.Span{File: path}, "%v", err)
 			return nil, opts, e.printDiagnostics(nil, l)

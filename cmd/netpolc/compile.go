@@ -80,7 +80,7 @@ func compileCommand(e *env) *cli.Command {
 			diags.Append(cd)
 			var objs []backends.Object
 			if !diags.HasErrors() && res != nil && res.Program != nil {
-				diags.Append(checkCapabilities(res.Program, target, bopts))
+				diags.Append(backends.CheckCapabilities(res.Program, target, bopts))
 				if !diags.HasErrors() {
 					var ed diag.List
 					objs, ed = target.Emit(res.Program, bopts)

@@ -1,12 +1,15 @@
 package main
 
-import "github.com/netpolc/netpolc/backends"
+import (
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/k8s"
+)
 
 // newRegistry lists the targets netpolc compiles to. This is the one place
 // backends are registered; there is no registration by init().
 func newRegistry() (*backends.Registry, error) {
 	return backends.NewRegistry(
-	// k8s.New(), once backends/k8s lands.
-	// cilium.New(), once backends/cilium lands.
+		k8s.New(),
+		// cilium.New(), once backends/cilium lands.
 	)
 }
