@@ -1,0 +1,86 @@
+package k8s
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/lang/diag"
+)
+
+// readExample returns the .netpol files of an example directory.
+func readExample(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.netpol"))
+	if err != nil || len(paths) == 0 {
+		t.Skipf("no sources in %s", dir)
+	}
+	files := map[string]string{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.ToSlash(p)] = string(b)
+	}
+	return files
+}
+
+const examples = "../../examples"
+
+// TestExampleZeroTrust: the zero-trust example compiles to valid
+// NetworkPolicy, byte for byte as checked in.
+func TestExampleZeroTrust(t *testing.T) {
+	dir := examples + "/zero-trust"
+	files := readExample(t, dir)
+	prog, set, diags := compileSources(relative(files, examples))
+	if diags.HasErrors() || prog == nil {
+		t.Fatalf("compile:\n%s", renderDiags(set, diags))
+	}
+	objs, ed := New().Emit(prog, backends.Options{})
+	if ed.HasErrors() {
+		t.Fatalf("emit:\n%s", renderDiags(set, ed))
+	}
+	out := toYAML(t, objs)
+	decodeAll(t, out)
+	golden(t, dir+"/k8s.yaml", out)
+}
+
+// TestExampleCiliumL7: the cilium-l7 example does not compile for k8s: one
+// positioned error per rule that needs Cilium.
+func TestExampleCiliumL7(t *testing.T) {
+	dir := examples + "/cilium-l7"
+	files := readExample(t, dir)
+	prog, set, diags := compileSources(relative(files, examples))
+	if diags.HasErrors() || prog == nil {
+		t.Fatalf("compile:\n%s", renderDiags(set, diags))
+	}
+	objs, ed := New().Emit(prog, backends.Options{})
+	if !ed.HasErrors() || len(objs) != 0 {
+		t.Fatalf("emit succeeded with %d objects; want errors", len(objs))
+	}
+	golden(t, dir+"/k8s.errors", []byte(renderDiags(set, ed)))
+}
+
+// relative renames files relative to root, so that spans (and goldens) do
+// not depend on where the test runs.
+func relative(files map[string]string, root string) map[string]string {
+	out := map[string]string{}
+	for name, content := range files {
+		out[strings.TrimPrefix(name, root+"/")] = content
+	}
+	return out
+}
+
+// diagLines renders each diagnostic on one line, for compact assertions.
+func diagLines(list diag.List) []string {
+	var out []string
+	for _, d := range list.Normalize() {
+		out = append(out, d.Error())
+	}
+	sort.Strings(out)
+	return out
+}
