@@ -199,7 +199,7 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 		svc := ir.Service{Namespace: p.Namespace.Name}
 		if p.Name != nil {
 			if errs := validation.IsDNS1035Label(p.Name.Name); len(errs) > 0 {
-				diags.Errorf(CodeBadServiceName, p.Name.Span(), msgBadServiceName, p.Name.Name, strings.Join(errs, "; "))
+				diags.Errorf(CodeBadServiceName, p.Name.Span(), msgBadServiceName, p.Name.Name).Detail = validationDetail(errs)
 			}
 			svc.Name = p.Name.Name
 		} else {

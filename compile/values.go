@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"unicode"
@@ -26,6 +27,16 @@ func capitalize(s string) string {
 	return s
 }
 
+// validationDetail turns the messages of k8s.io/apimachinery's validation
+// into Detail sentences.
+func validationDetail(errs []string) string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = capitalize(strings.TrimSuffix(e, ".")) + "."
+	}
+	return strings.Join(out, " ")
+}
+
 // selector converts a label selector, checking keys and values.
 func (c *compiler) selector(diags *diag.List, s *ast.Selector) ir.Selector {
 	var out ir.Selector
@@ -36,11 +47,11 @@ func (c *compiler) selector(diags *diag.List, s *ast.Selector) ir.Selector {
 	for _, t := range s.Terms {
 		key := t.Key.Value
 		if errs := validation.IsQualifiedName(key); len(errs) > 0 {
-			diags.Errorf(CodeBadLabelKey, t.Key.Span(), msgBadLabelKey, key, strings.Join(errs, "; "))
+			diags.Errorf(CodeBadLabelKey, t.Key.Span(), msgBadLabelKey, key).Detail = validationDetail(errs)
 		}
 		for _, v := range t.Values {
 			if errs := validation.IsValidLabelValue(v.Value); len(errs) > 0 {
-				diags.Errorf(CodeBadLabelValue, v.Span(), msgBadLabelValue, v.Value, strings.Join(errs, "; "))
+				diags.Errorf(CodeBadLabelValue, v.Span(), msgBadLabelValue, v.Value).Detail = validationDetail(errs)
 			}
 		}
 		vals := make([]string, len(t.Values))
@@ -76,7 +87,7 @@ func (c *compiler) selector(diags *diag.List, s *ast.Selector) ir.Selector {
 // namespaceName checks a namespace written by name.
 func checkNamespaceName(diags *diag.List, id ast.Ident) {
 	if errs := validation.IsDNS1123Label(id.Name); len(errs) > 0 {
-		diags.Errorf(CodeBadNamespace, id.Span(), msgBadNamespace, id.Name, strings.Join(errs, "; "))
+		diags.Errorf(CodeBadNamespace, id.Span(), msgBadNamespace, id.Name).Detail = validationDetail(errs)
 	}
 }
 
@@ -167,8 +178,16 @@ func checkRegex(diags *diag.List, s *ast.String) string {
 	if s == nil {
 		return ""
 	}
-	if _, err := regexp.Compile("^(?:" + s.Value + ")$"); err != nil {
-		diags.Errorf(CodeBadRegex, s.Span(), msgBadRegex, s.Value, err).Detail = detailBadRegex
+	_, err := regexp.Compile(s.Value)
+	if err == nil {
+		_, err = regexp.Compile("^(?:" + s.Value + ")$")
+	}
+	if err != nil {
+		msg := err.Error()
+		if e, ok := err.(*syntax.Error); ok {
+			msg = string(e.Code)
+		}
+		diags.Errorf(CodeBadRegex, s.Span(), msgBadRegex, s.Value, msg).Detail = detailBadRegex
 	}
 	return s.Value
 }
@@ -217,7 +236,7 @@ func (c *compiler) port(diags *diag.List, ps ast.PortSpec) (p ir.Port, icmp ir.I
 		return p, icmp, false, false, ok
 	case ps.Name != "":
 		if errs := validation.IsValidPortName(ps.Name); len(errs) > 0 {
-			diags.Errorf(CodeBadPortName, ps.Span(), msgBadPortName, ps.Name, strings.Join(errs, "; "))
+			diags.Errorf(CodeBadPortName, ps.Span(), msgBadPortName, ps.Name).Detail = validationDetail(errs)
 			ok = false
 		}
 		p.Name = ps.Name

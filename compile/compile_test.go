@@ -1,0 +1,226 @@
+package compile
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+var update = flag.Bool("update", false, "rewrite the ir and diagnostics sections of testdata/*.txtar")
+
+// archive is a txtar archive: a comment, then "-- name --" sections.
+type archive struct {
+	comment string
+	files   []section
+}
+
+type section struct {
+	name string
+	data string
+}
+
+func parseArchive(data string) archive {
+	var a archive
+	cur := -1
+	var b strings.Builder
+	flush := func() {
+		if cur < 0 {
+			a.comment = b.String()
+		} else {
+			a.files[cur].data = b.String()
+		}
+		b.Reset()
+	}
+	for _, line := range strings.SplitAfter(data, "\n") {
+		trim := strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(trim, "-- ") && strings.HasSuffix(trim, " --") && len(trim) > 6 {
+			flush()
+			a.files = append(a.files, section{name: strings.TrimSpace(trim[3 : len(trim)-3])})
+			cur = len(a.files) - 1
+			continue
+		}
+		b.WriteString(line)
+	}
+	flush()
+	return a
+}
+
+func (a archive) format() string {
+	var b strings.Builder
+	b.WriteString(a.comment)
+	for _, f := range a.files {
+		fmt.Fprintf(&b, "-- %s --\n", f.name)
+		b.WriteString(f.data)
+		if f.data != "" && !strings.HasSuffix(f.data, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func (a *archive) set(name, data string) {
+	for i := range a.files {
+		if a.files[i].name == name {
+			a.files[i].data = data
+			return
+		}
+	}
+	a.files = append(a.files, section{name: name, data: data})
+}
+
+func (a archive) get(name string) (string, bool) {
+	for _, f := range a.files {
+		if f.name == name {
+			return f.data, true
+		}
+	}
+	return "", false
+}
+
+// sources returns the .netpol sections as source files.
+func (a archive) sources() []*source.File {
+	var out []*source.File
+	for _, f := range a.files {
+		if strings.HasSuffix(f.name, ".netpol") {
+			out = append(out, source.NewFile(f.name, []byte(f.data)))
+		}
+	}
+	return out
+}
+
+// render compiles files and renders the IR dump and the diagnostics.
+func render(files []*source.File) (irText, diagText string, res *Result, diags diag.List) {
+	res, diags = Compile(files, Options{})
+	var b bytes.Buffer
+	if err := diag.WriteText(&b, source.NewSet(files...), diags, diag.TextOptions{}); err != nil {
+		panic(err)
+	}
+	irText = "(none)\n"
+	if res.Program != nil {
+		irText = ir.Format(res.Program)
+	}
+	return irText, b.String(), res, diags
+}
+
+// annotation is `ERROR "rx"` or `WARN "rx"` in a comment; several may
+// follow one "#".
+var annotation = regexp.MustCompile(`\b(ERROR|WARN)\s+("(?:[^"\\]|\\.)*")`)
+
+type want struct {
+	file, sev string
+	line      int
+	rx        *regexp.Regexp
+	matched   bool
+}
+
+// annotations collects the "# ERROR "rx"" and "# WARN "rx"" comments.
+func annotations(t *testing.T, files []*source.File) []*want {
+	var out []*want
+	for _, f := range files {
+		for n := 1; n <= f.LineCount(); n++ {
+			line := f.Line(n)
+			i := strings.Index(line, "#")
+			if i < 0 {
+				continue
+			}
+			for _, m := range annotation.FindAllStringSubmatch(line[i:], -1) {
+				s := strings.ReplaceAll(m[2][1:len(m[2])-1], `\"`, `"`)
+				rx, err := regexp.Compile(s)
+				if err != nil {
+					t.Fatalf("%s:%d: bad annotation %s: %v", f.Name, n, m[0], err)
+				}
+				out = append(out, &want{file: f.Name, sev: m[1], line: n, rx: rx})
+			}
+		}
+	}
+	return out
+}
+
+// checkAnnotations matches every error (and every annotated warning) with
+// an annotation on its line.
+func checkAnnotations(t *testing.T, files []*source.File, diags diag.List) {
+	t.Helper()
+	wants := annotations(t, files)
+	for _, d := range diags {
+		sev := ""
+		switch d.Severity {
+		case diag.Error:
+			sev = "ERROR"
+		case diag.Warning:
+			sev = "WARN"
+		default:
+			continue
+		}
+		found := false
+		for _, w := range wants {
+			if w.sev == sev && w.file == d.Span.File && w.line == d.Span.Start.Line && w.rx.MatchString(d.Message) {
+				w.matched, found = true, true
+			}
+		}
+		if !found && sev == "ERROR" {
+			t.Errorf("unexpected %s", d.Error())
+		}
+	}
+	for _, w := range wants {
+		if !w.matched {
+			t.Errorf("%s:%d: no %s matching %q", w.file, w.line, w.sev, w.rx)
+		}
+	}
+}
+
+func TestCompile(t *testing.T) {
+	paths, err := filepath.Glob("testdata/*.txtar")
+	if err != nil || len(paths) == 0 {
+		t.Fatal("no test cases", err)
+	}
+	for _, path := range paths {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := parseArchive(string(data))
+			files := a.sources()
+			irText, diagText, res, diags := render(files)
+			checkAnnotations(t, files, diags)
+			if res.Program != nil && !diags.HasErrors() {
+				if err := ir.Validate(res.Program); err != nil {
+					t.Errorf("Validate: %v", err)
+				}
+			}
+
+			// The order of the files never changes the output.
+			rev := slices.Clone(files)
+			slices.Reverse(rev)
+			irRev, diagRev, _, _ := render(rev)
+			if irRev != irText || diagRev != diagText {
+				t.Errorf("output depends on the order of the files:\n%s\n%s", irRev, diagRev)
+			}
+
+			if *update {
+				a.set("ir", irText)
+				a.set("diagnostics", diagText)
+				if err := os.WriteFile(path, []byte(a.format()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if wantIR, _ := a.get("ir"); wantIR != irText {
+				t.Errorf("ir:\n%s\nwant:\n%s", irText, wantIR)
+			}
+			if wantDiag, _ := a.get("diagnostics"); wantDiag != diagText {
+				t.Errorf("diagnostics:\n%s\nwant:\n%s", diagText, wantDiag)
+			}
+		})
+	}
+}
