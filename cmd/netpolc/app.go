@@ -103,6 +103,9 @@ func newApp(e *env) *cli.App {
 			if c.Args().Present() {
 				return usagef("unknown command %q%s", c.Args().First(), didYouMean(c.Args().First(), commandNames(c.App)))
 			}
+			// The help, on standard error: this run failed.
+			c.App.Writer = e.stderr
+			defer func() { c.App.Writer = e.stdout }()
 			cli.ShowAppHelp(c)
 			return usagef("no command given")
 		},

@@ -51,6 +51,9 @@ func compileCommand(e *env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			// The command line first: a usage mistake is reported before
 			// any input is read.
+			if _, err := sourceArgs(c); err != nil {
+				return err
+			}
 			name := c.String("target")
 			if name == "" {
 				return &usageError{msg: "missing --target (one of: " + e.targetList() + ")", command: "compile"}
