@@ -156,7 +156,7 @@ func explain(f Flow, v Verdict, x *ir.Expectation) []diag.Note {
 			continue // only the sides that deny explain a denial
 		}
 		for _, r := range s.DeniedBy {
-			notes = append(notes, diag.Note{Span: r.Span, Message: fmt.Sprintf(noteDeniedBy, r.Direction, sd.dir, who)})
+			notes = append(notes, diag.Note{Span: r.Span, Message: fmt.Sprintf(noteDeniedBy, sd.dir, who)})
 		}
 		if len(s.DeniedBy) > 0 {
 			continue

@@ -27,7 +27,7 @@ const (
 	msgExpectNoPort  = "no destination of %s has a port named %q"
 	detailFailedSome = "%d of %d flows of this expectation fail; the first is shown."
 
-	noteDeniedBy     = "denied by this %s rule (on the %s side of %s)"
+	noteDeniedBy     = "denied by this rule (on the %s side of %s)"
 	noteAllowedBy    = "allowed by this rule (on the %s side of %s)"
 	noteIsolatedBy   = "no rule allows it; %s is isolated for %s by this policy"
 	noteNotIsolated  = "%s is not isolated for %s, so the %s side allows it"
