@@ -76,7 +76,7 @@ func (c *converter) stmt(s *stmt) ast.Stmt {
 			Verdict:  c.span(s.Expect.Verdict.Tokens),
 		}
 		if s.Expect.Request != nil {
-			r := c.httpRule(s.Expect.Request)
+			r := c.httpRule(s.Expect.Request.Line)
 			e.Request = &r
 		}
 		return e

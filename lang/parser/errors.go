@@ -140,6 +140,20 @@ func syntaxError(err error, toks []lexer.Token, eof lexer.Token) *stmtError {
 	idx := sort.Search(len(toks), func(i int) bool { return toks[i].Pos.Offset >= tok.Pos.Offset })
 	e := &stmtError{start: tok.Pos.Offset, end: tokenEnd(tok)}
 
+	// participle backs out of an optional http block that does not parse
+	// and then complains about the block's first token; the real error is
+	// inside the block.
+	if tok.Type == typHTTPOpen && idx < len(toks) {
+		if inner := blockError(toks[idx:], eof, len(toks) > 0 && isKeyword(toks[0].Value, []string{"expect"})); inner != nil {
+			return inner
+		}
+	}
+	// A trailing comma.
+	if tok.Value == "," && tok.Type == typPunct && idx+1 < len(toks) && strings.Contains("}])", toks[idx+1].Value) && toks[idx+1].Type == typPunct {
+		e.msg = fmt.Sprintf("unexpected \",\" before %q, trailing commas are not allowed", toks[idx+1].Value)
+		return e
+	}
+
 	// A misspelt keyword at the start of a statement: the statement then
 	// fails at its second token.
 	if idx <= 1 && len(toks) > 0 && toks[0].Type == typIdent {
@@ -183,6 +197,28 @@ func syntaxError(err error, toks []lexer.Token, eof lexer.Token) *stmtError {
 		}
 	}
 	return e
+}
+
+// blockError parses the http block at the start of toks on its own and
+// returns its error, if any.
+func blockError(toks []lexer.Token, eof lexer.Token, request bool) *stmtError {
+	pl, err := lexer.Upgrade(&sliceLexer{toks: toks, eof: eof})
+	if err != nil {
+		return nil
+	}
+	if request {
+		_, err = requestBlockParser.ParseFromLexer(pl, participle.AllowTrailing(true))
+	} else {
+		_, err = ruleBlockParser.ParseFromLexer(pl, participle.AllowTrailing(true))
+	}
+	if err == nil {
+		return nil
+	}
+	var ute *participle.UnexpectedTokenError
+	if !errors.As(err, &ute) || ute.Unexpected.Type == typHTTPOpen {
+		return nil
+	}
+	return syntaxError(err, toks, eof)
 }
 
 func tokenAt(toks []lexer.Token, eof lexer.Token, offset int) lexer.Token {

@@ -64,10 +64,16 @@ type dnsServerStmt struct {
 
 type expectStmt struct {
 	Tokens  []lexer.Token
-	From    *peer     `parser:"'expect' @@ '->'"`
-	To      *target   `parser:"@@"`
-	Request *httpRule `parser:"( HTTPOpen Newline* @@ '}' )?"`
-	Verdict *verdict  `parser:"@@"`
+	From    *peer    `parser:"'expect' @@ '->'"`
+	To      *target  `parser:"@@"`
+	Request *request `parser:"@@?"`
+	Verdict *verdict `parser:"@@"`
+}
+
+// request is the http block of an expectation: exactly one request line.
+type request struct {
+	Tokens []lexer.Token
+	Line   *httpRule `parser:"HTTPOpen Newline* @@ '}'"`
 }
 
 type verdict struct {
@@ -244,6 +250,13 @@ type word struct {
 	Tokens []lexer.Token
 	Value  string `parser:"@(Word | String)"`
 }
+
+// blockParsers parse an http block on its own, to explain an error inside
+// an optional block that the statement's parser backed out of.
+var (
+	ruleBlockParser    = participle.MustBuild[httpBlock](participle.Lexer(lexDef), participle.UseLookahead(8))
+	requestBlockParser = participle.MustBuild[request](participle.Lexer(lexDef), participle.UseLookahead(8))
+)
 
 // stmtParser parses one statement. Lookahead lets the statement and peer
 // alternatives share prefixes (a group declaration and a rule both start
