@@ -1,0 +1,88 @@
+package ir
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func validProgram() *Program {
+	web := Peer{Kind: PeerPods, Pods: Selector{MatchLabels: []Label{{Key: "app", Value: "web"}}}}
+	return &Program{
+		Governed: []string{"a", "b"},
+		DNS:      DefaultDNSServer(),
+		Policies: []*Policy{{
+			Name: "db", Namespace: "a",
+			Subject: Subject{Pods: Selector{MatchLabels: []Label{{Key: "app", Value: "db"}}}},
+			Rules: []*Rule{{
+				Direction: Ingress, Peers: []Peer{web},
+				Ports: []PortRule{{Ports: []Port{{Protocol: TCP, Port: 5432}}}},
+			}},
+		}},
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := Validate(validProgram()); err != nil {
+		t.Fatalf("valid program: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		break_ func(p *Program)
+		want   string
+	}{
+		"unsorted governed": {func(p *Program) { p.Governed = []string{"b", "a"} }, "not sorted"},
+		"no peers":          {func(p *Program) { p.Policies[0].Rules[0].Peers = nil }, "no peers"},
+		"no traffic":        {func(p *Program) { p.Policies[0].Rules[0].Ports = nil }, "0 kinds of traffic"},
+		"two traffics":      {func(p *Program) { p.Policies[0].Rules[0].AllTraffic = true }, "2 kinds of traffic"},
+		"empty port rule": {func(p *Program) {
+			p.Policies[0].Rules[0].Ports = []PortRule{{}}
+		}, "port rule without ports"},
+		"non-canonical CIDR": {func(p *Program) {
+			p.Policies[0].Rules[0].Peers = []Peer{{Kind: PeerCIDR, CIDR: netip.MustParsePrefix("10.0.0.1/8")}}
+		}, "not canonical"},
+		"except equal": {func(p *Program) {
+			c := netip.MustParsePrefix("10.0.0.0/8")
+			p.Policies[0].Rules[0].Peers = []Peer{{Kind: PeerCIDR, CIDR: c, Except: []netip.Prefix{c}}}
+		}, "not strictly inside"},
+		"except other family": {func(p *Program) {
+			p.Policies[0].Rules[0].Peers = []Peer{{Kind: PeerCIDR, CIDR: netip.MustParsePrefix("10.0.0.0/8"),
+				Except: []netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}}}
+		}, "not strictly inside"},
+		"unsorted selector": {func(p *Program) {
+			p.Policies[0].Subject.Pods.MatchLabels = []Label{{Key: "b", Value: "1"}, {Key: "a", Value: "1"}}
+		}, "not sorted"},
+		"duplicate label key": {func(p *Program) {
+			p.Policies[0].Subject.Pods.MatchLabels = []Label{{Key: "a", Value: "1"}, {Key: "a", Value: "2"}}
+		}, "keys not unique"},
+		"In without values": {func(p *Program) {
+			p.Policies[0].Subject.Pods.MatchExpressions = []Expression{{Key: "a", Operator: OpIn}}
+		}, "without values"},
+		"HTTP on UDP": {func(p *Program) {
+			p.Policies[0].Rules[0].Ports[0] = PortRule{Ports: []Port{{Protocol: UDP, Port: 53}}, HTTP: []HTTPRule{{Method: "GET"}}}
+		}, "HTTP rules on 53/UDP"},
+		"FQDN on ingress": {func(p *Program) {
+			p.Policies[0].Rules[0].Peers = []Peer{{Kind: PeerFQDN, FQDN: FQDN{Pattern: "x.com", Exact: true}}}
+		}, "DNS names only"},
+		"range backwards": {func(p *Program) {
+			p.Policies[0].Rules[0].Ports[0].Ports[0].EndPort = 80
+		}, "ends before it starts"},
+		"unknown entity": {func(p *Program) {
+			p.Policies[0].Rules[0].Peers = []Peer{{Kind: PeerEntity, Entity: "moon"}}
+		}, "unknown entity"},
+		"namespaced node subject": {func(p *Program) { p.Policies[0].Subject.Nodes = true }, "node subject"},
+	} {
+		p := validProgram()
+		tc.break_(p)
+		err := Validate(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Validate = %v, want an error containing %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestFormatDeterministic(t *testing.T) {
+	p := validProgram()
+	if a, b := Format(p), Format(p); a != b || !strings.Contains(a, "ingress allow from {app: web} ports [5432/TCP]") {
+		t.Errorf("Format:\n%s", a)
+	}
+}
