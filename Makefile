@@ -1,0 +1,82 @@
+# netpolc: build, test and maintenance targets. Needs only Go, make and a
+# POSIX shell with the usual text tools (grep, awk, sort); nothing is
+# installed.
+#
+#   make build       go build ./... and the binary into bin/netpolc
+#   make test        go vet, go test, then FUZZ_SMOKE of every fuzz target (what CI runs)
+#   make update      refresh golden files (go test -update in every package defining -update)
+#   make fmt-check   gofmt and netpolc fmt report nothing to change
+#   make fuzz        FUZZTIME (default 10m) of EACH fuzz target, one after the other
+#   make bench       the Go benchmarks
+#   make tidy-check  go.mod and go.sum are tidy
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+GO         ?= go
+BIN        := bin/netpolc
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS    := -X main.version=$(VERSION)
+# Time for each fuzz target: a smoke run in make test, a real run in make fuzz.
+FUZZ_SMOKE ?= 5s
+FUZZTIME   ?= 10m
+
+.PHONY: all build test vet unit fuzz-smoke fuzz update fmt-check bench tidy-check clean
+
+all: build
+
+build:
+	$(GO) build ./...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/netpolc
+
+test: vet unit fuzz-smoke
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test ./...
+
+# fuzz_targets prints "PACKAGE Fuzz1 Fuzz2 ..." for each package with fuzz
+# targets, from go test -list (names, then an "ok <package>" line).
+define fuzz_targets
+$(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1; next } /^ok/ { if (names != "") print $$2 names; names = "" }'
+endef
+
+# run_fuzz runs each fuzz target for $(1). go test -fuzz takes one package
+# and one target at a time.
+define run_fuzz
+targets="$$($(fuzz_targets))"; \
+if [ -z "$$targets" ]; then echo "no fuzz targets"; exit 0; fi; \
+while read -r pkg names; do \
+	for name in $$names; do \
+		echo "fuzz $$pkg $$name for $(1)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(1) "$$pkg"; \
+	done; \
+done <<< "$$targets"
+endef
+
+fuzz-smoke:
+	@$(call run_fuzz,$(FUZZ_SMOKE))
+
+fuzz:
+	@$(call run_fuzz,$(FUZZTIME))
+
+# Only packages that define the -update flag accept it.
+update:
+	@pkgs="$$(grep -rlE --include='*_test.go' 'flag\.Bool\("update"' . | xargs -r -n1 dirname | sort -u)"; \
+	for p in $$pkgs; do echo "$(GO) test $$p -update"; $(GO) test "$$p" -update; done
+
+fmt-check: build
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out="$$(find examples -name '*.netpol' -print0 | xargs -0 -r ./$(BIN) fmt -l)"; \
+	if [ -n "$$out" ]; then echo "netpolc fmt would change:"; echo "$$out"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+clean:
+	rm -rf bin
