@@ -12,26 +12,7 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 )
 
-// World file format (YAML or JSON; unknown fields and duplicate keys are
-// errors):
-//
-//	namespaces:                  # name -> labels (kubernetes.io/metadata.name is implicit)
-//	  production: {environment: prod}
-//	  kube-system: {}
-//	pods:
-//	  - namespace: production    # required; created without labels if not listed
-//	    name: web-0              # required, unique within the namespace
-//	    labels: {app: web}
-//	    ip: 10.0.0.5             # optional
-//	    ports:                   # named container ports
-//	      - {name: metrics, port: 9090, protocol: TCP}   # protocol: TCP (default), UDP, SCTP
-//	externals:
-//	  - ip: 52.94.1.1            # required
-//	    names: [s3.amazonaws.com]  # DNS names resolving to ip (FQDN peers)
-//	nodes:                       # optional
-//	  - {name: worker-1, labels: {zone: a}, ip: 192.168.0.10, local: true}
-//	services:                    # optional, for service(...) peers
-//	  - {namespace: production, name: web, labels: {tier: front}, selector: {app: web}}
+// worldFile is the world file format; see LoadWorld.
 type worldFile struct {
 	Namespaces map[string]map[string]string `json:"namespaces,omitempty"`
 	Pods       []podFile                    `json:"pods,omitempty"`
@@ -73,9 +54,28 @@ type serviceFile struct {
 	Selector  map[string]string `json:"selector,omitempty"`
 }
 
-// LoadWorld parses a world file (see the format above). Namespaces come out
-// sorted by name; pods, externals, nodes and services in file order. Every
-// problem found is reported, joined in one error.
+// LoadWorld parses a world file, YAML or JSON. Unknown fields and duplicate
+// keys are errors; every problem found is reported, joined in one error.
+// Namespaces come out sorted by name; pods, externals, nodes and services in
+// file order. The format:
+//
+//	namespaces:                  # name -> labels (kubernetes.io/metadata.name is implicit)
+//	  production: {environment: prod}
+//	  kube-system: {}
+//	pods:
+//	  - namespace: production    # required; created without labels if not listed
+//	    name: web-0              # required, unique within the namespace
+//	    labels: {app: web}
+//	    ip: 10.0.0.5             # optional
+//	    ports:                   # named container ports
+//	      - {name: metrics, port: 9090, protocol: TCP}   # protocol: TCP (default), UDP, SCTP
+//	externals:
+//	  - ip: 52.94.1.1            # required
+//	    names: [s3.amazonaws.com]  # DNS names resolving to ip (FQDN peers)
+//	nodes:                       # optional
+//	  - {name: worker-1, labels: {zone: a}, ip: 192.168.0.10, local: true}
+//	services:                    # optional, for service(...) peers
+//	  - {namespace: production, name: web, labels: {tier: front}, selector: {app: web}}
 func LoadWorld(data []byte) (*World, error) {
 	var f worldFile
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
