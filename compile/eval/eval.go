@@ -255,7 +255,8 @@ func (ep Endpoint) String() string {
 	}
 }
 
-// isNodeLike reports whether ep is a node or the local host, and its labels.
+// nodeLabels returns the labels of a node or of the local host (none), and
+// whether ep is one of them.
 func (ep Endpoint) nodeLabels() (map[string]string, bool) {
 	switch ep.Kind {
 	case EndpointNode:
