@@ -99,7 +99,11 @@ func (c *converter) stmt(s *stmt) ast.Stmt {
 			b := &ast.HTTPBlock{Pos: c.pos(r.HTTP.Tokens)}
 			for i, hr := range r.HTTP.Rules {
 				if i > 0 && !r.HTTP.Rules[i-1].Newlines {
-					c.fail(hr.Tokens[0], msgHTTPSameLine(hr.Tokens[0].Value))
+					if t := hr.Tokens[0]; t.Type == typWord && (t.Value == "host" || t.Value == "header") {
+						c.fail(t, msgHTTPNoValue(t.Value))
+					} else {
+						c.fail(t, msgHTTPSameLine(t.Value))
+					}
 				}
 				b.Rules = append(b.Rules, c.httpRule(hr))
 			}

@@ -31,6 +31,10 @@ func msgHTTPSameLine(s string) string {
 	return fmt.Sprintf("unexpected %q, expected \"host\", \"header\" or end of line (one HTTP rule per line)", s)
 }
 
+func msgHTTPNoValue(kw string) string {
+	return fmt.Sprintf("expected a value after %q", kw)
+}
+
 func msgPortProtocol(s string) string {
 	return fmt.Sprintf("unexpected %q, expected a protocol (tcp, udp, sctp, any) after \"/\"", s)
 }
