@@ -320,12 +320,15 @@ func (l *lowerer) lintDNS(prog *ir.Program) {
 		if reaches(p) || reaches(allOf[p.Namespace]) || reaches(allOf[""]) {
 			continue
 		}
-		who := ir.FormatSubject(p.Subject)
-		switch {
-		case p.Namespace != "":
-			who = p.Namespace + "/" + who
-		case p.Subject.Namespaces == nil:
-			who = "ns{}/" + who // every namespace
+		who := ps.group
+		if who == "" {
+			who = ir.FormatSubject(p.Subject)
+			switch {
+			case p.Namespace != "":
+				who = p.Namespace + "/" + who
+			case p.Subject.Namespaces == nil:
+				who = "ns{}/" + who // every namespace
+			}
 		}
 		d := l.diags.Warnf(CodeNoDNS, ps.iso[ir.Egress], msgNoDNS, who)
 		d.Detail = sprintf(detailNoDNS, ir.FormatPeer(server), dns.Port)

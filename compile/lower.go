@@ -17,6 +17,7 @@ import (
 type policyState struct {
 	pol   *ir.Policy
 	first source.Span    // the statement that created it
+	group string         // the group the subject was named by, if any
 	iso   [2]source.Span // the statements that first isolated ingress, egress
 }
 
@@ -148,7 +149,7 @@ func (l *lowerer) policy(rp rpeer, blk *block, stmt source.Span) (*policyState, 
 	if ps, ok := l.byKey[key]; ok {
 		return ps, true
 	}
-	ps := &policyState{first: stmt, pol: &ir.Policy{
+	ps := &policyState{first: stmt, group: rp.group, pol: &ir.Policy{
 		Span: stmt, Name: policyName(rp, subj), Namespace: ns, Subject: subj,
 	}}
 	l.byKey[key] = ps
