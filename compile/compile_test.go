@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -99,8 +100,8 @@ func (a archive) sources() []*source.File {
 }
 
 // render compiles files and renders the IR dump and the diagnostics.
-func render(files []*source.File) (irText, diagText string, res *Result, diags diag.List) {
-	res, diags = Compile(files, Options{})
+func render(files []*source.File, opts Options) (irText, diagText string, res *Result, diags diag.List) {
+	res, diags = Compile(files, opts)
 	var b bytes.Buffer
 	if err := diag.WriteText(&b, source.NewSet(files...), diags, diag.TextOptions{}); err != nil {
 		panic(err)
@@ -191,7 +192,15 @@ func TestCompile(t *testing.T) {
 			}
 			a := parseArchive(string(data))
 			files := a.sources()
-			irText, diagText, res, diags := render(files)
+			var opts Options
+			if w, ok := a.get("world.yaml"); ok {
+				world, err := eval.LoadWorld([]byte(w))
+				if err != nil {
+					t.Fatalf("world.yaml: %v", err)
+				}
+				opts.World = world
+			}
+			irText, diagText, res, diags := render(files, opts)
 			checkAnnotations(t, files, diags)
 			if res.Program != nil && !diags.HasErrors() {
 				if err := ir.Validate(res.Program); err != nil {
@@ -202,7 +211,7 @@ func TestCompile(t *testing.T) {
 			// The order of the files never changes the output.
 			rev := slices.Clone(files)
 			slices.Reverse(rev)
-			irRev, diagRev, _, _ := render(rev)
+			irRev, diagRev, _, _ := render(rev, opts)
 			if irRev != irText || diagRev != diagText {
 				t.Errorf("output depends on the order of the files:\n%s\n%s", irRev, diagRev)
 			}
