@@ -3,7 +3,6 @@ package compile
 import (
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -223,7 +222,8 @@ func comparePrefix(a, b netip.Prefix) int {
 	return a.Bits() - b.Bits()
 }
 
-// target converts a target's ports; rule is nil for expectations.
+// target converts a target's ports, with the HTTP rules of its rule (nil
+// for none, and for deny rules).
 func (c *compiler) target(diags *diag.List, t *ast.Target, http *ast.HTTPBlock) *traffic {
 	if tr, ok := c.traffic[t]; ok {
 		return tr
@@ -434,6 +434,5 @@ func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) {
 		}
 		x.Request = req
 	}
-	_ = strconv.Itoa
 	c.expects[e] = x
 }
