@@ -242,6 +242,10 @@ func (c *compiler) port(diags *diag.List, ps ast.PortSpec) (p ir.Port, icmp ir.I
 		p.Name = ps.Name
 		return p, icmp, false, false, ok
 	}
+	if ps.Start < 0 {
+		diags.Errorf(CodeBadPort, ps.Span(), msgMissingPortNumber)
+		return p, icmp, false, false, false
+	}
 	if ps.Start < 1 || ps.Start > 65535 {
 		diags.Errorf(CodeBadPort, ps.Span(), msgBadPort, ps.Start)
 		return p, icmp, false, false, false
