@@ -54,7 +54,7 @@ func ruleUses(pol *ir.Policy, r *ir.Rule, add func(Feature, source.Span, *ir.Rul
 	if r.Action == ir.Deny {
 		add(FeatureDeny, r.Span, r, "a deny rule")
 	} else if (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress) {
-		add(FeatureNonIsolating, r.Span, r, "a "+r.Direction.String()+" rule that does not isolate its subject")
+		add(FeatureNonIsolating, r.Span, r, "a rule that does not isolate its subject")
 	}
 	for _, peer := range r.Peers {
 		span := peer.Span
@@ -248,8 +248,10 @@ func CheckCapabilities(p *ir.Program, b Backend, opts Options, others ...Backend
 		}
 		d := diags.Errorf("unsupported", g.span, "%s", msg)
 		var detail []string
+		seenNote := map[string]bool{}
 		for _, f := range feats {
-			if note := caps[f].Note; note != "" {
+			if note := caps[f].Note; note != "" && !seenNote[note] {
+				seenNote[note] = true
 				detail = append(detail, note)
 			}
 			if d, ok := b.(Degrader); ok {

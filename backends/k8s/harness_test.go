@@ -153,3 +153,5 @@ func formatTxtar(comment string, files []txtarFile) []byte {
 	}
 	return []byte(b.String())
 }
+
+func yamlUnmarshalStrict(doc []byte, v any) error { return yaml.UnmarshalStrict(doc, v) }
