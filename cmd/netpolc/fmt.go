@@ -10,6 +10,7 @@ import (
 
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/format"
 )
 
 const fmtHelp = `Fmt prints the sources in canonical form: canonical spacing and
@@ -58,7 +59,7 @@ func fmtCommand(e *env) *cli.Command {
 				diags diag.List
 			)
 			for _, f := range files {
-				formatted, fd := formatSource(f)
+				formatted, fd := format.Source(f)
 				diags.Append(fd)
 				if fd.HasErrors() {
 					continue
@@ -68,7 +69,7 @@ func fmtCommand(e *env) *cli.Command {
 					fmt.Fprintln(&out, f.Name)
 				}
 				if diff && changed {
-					writeUnifiedDiff(&out, "a/"+f.Name, "b/"+f.Name, f.Content, formatted)
+					writeUnifiedDiff(&out, f.Name+".orig", f.Name, f.Content, formatted)
 				}
 				if write && changed {
 					if err := writeFileAtomic(f.Name, formatted); err != nil {
