@@ -29,6 +29,9 @@ func (p Pos) Span() source.Span { return p.Src }
 type Comment struct {
 	Pos
 	Text string
+	// BlankAfter records an empty line between this comment and the next
+	// comment of its block or the node it documents (a file header, say).
+	BlankAfter bool
 }
 
 // Doc holds the comments and spacing around a statement or HTTP rule.

@@ -37,9 +37,7 @@ func File(f *ast.File) []byte {
 		if f.TailBlankBefore && len(f.Stmts) > 0 {
 			p.nl()
 		}
-		for _, c := range f.Tail {
-			p.line(c.Text)
-		}
+		p.comments(f.Tail, false)
 	}
 	return []byte(p.String())
 }
@@ -52,6 +50,17 @@ func (p *printer) nl()            { p.WriteByte('\n') }
 func (p *printer) line(s string)  { p.WriteString(s); p.nl() }
 func (p *printer) space(s string) { p.WriteString(" " + s) }
 
+// comments prints whole-line comments, keeping single empty lines between
+// them and, when beforeNode, between the last one and the node it documents.
+func (p *printer) comments(cs []ast.Comment, beforeNode bool) {
+	for i, c := range cs {
+		p.line(c.Text)
+		if c.BlankAfter && (beforeNode || i+1 < len(cs)) {
+			p.nl()
+		}
+	}
+}
+
 func (p *printer) stmts(stmts []ast.Stmt) {
 	align := groupAlignment(stmts)
 	for i, s := range stmts {
@@ -59,9 +68,7 @@ func (p *printer) stmts(stmts []ast.Stmt) {
 		if doc.BlankBefore && i > 0 {
 			p.nl()
 		}
-		for _, c := range doc.Leading {
-			p.line(c.Text)
-		}
+		p.comments(doc.Leading, true)
 		p.stmt(s, align[i])
 		if doc.Trailing != nil {
 			p.space(doc.Trailing.Text)

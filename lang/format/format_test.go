@@ -109,7 +109,8 @@ func comments(f *ast.File) []string {
 
 var formatTests = []struct{ name, src, want string }{
 	{"empty", "", ""},
-	{"only comments", "# a\n\n\n# b\n", "# a\n# b\n"},
+	{"only comments", "# a\n\n\n# b\n", "# a\n\n# b\n"},
+	{"header comment", "# header\n\nnamespace x\n", "# header\n\nnamespace x\n"},
 	{"spacing", "web->db:5432/tcp", "web -> db:5432/tcp\n"},
 	{"selector", "web={app:web,tier:public}", "web = {app: web, tier: public}\n"},
 	{"alignment", "a = {}\nlong-name = {}\n\nb = {}\nc-d = {}\nx -> y:80\ne = {}",

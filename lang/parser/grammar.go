@@ -24,7 +24,9 @@ type stmt struct {
 	DNSServer *dnsServerStmt `parser:"| @@"`
 	Expect    *expectStmt    `parser:"| @@"`
 	Group     *groupStmt     `parser:"| (?! 'namespace' | 'clusterwide' | 'default' | 'isolate' | 'allow' | 'dns' | 'expect') @@"`
-	Rule      *ruleStmt      `parser:"| (?! 'namespace' | 'clusterwide' | 'default' | 'isolate' | 'allow' | 'dns' | 'expect') @@"`
+	// A rule may start with a namespace that is spelt like a keyword
+	// ("default/{app: x} -> ..."), so only the keyword sequences are excluded.
+	Rule *ruleStmt `parser:"| (?! ('namespace' | 'clusterwide' | 'default' | 'isolate' | 'allow' | 'dns' | 'expect') (?! '/')) @@"`
 }
 
 type namespaceStmt struct {

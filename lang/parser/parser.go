@@ -35,6 +35,7 @@ func ParseFile(f *source.File) (*ast.File, diag.List) {
 		s := p.stmt(r)
 		doc := s.Comments()
 		doc.Leading = p.comments(r.leading)
+		p.markBlankAfter(doc.Leading, r.start)
 		if r.trailing != nil {
 			c := p.comment(*r.trailing)
 			doc.Trailing = &c
@@ -51,6 +52,7 @@ func ParseFile(f *source.File) (*ast.File, diag.List) {
 		out.Stmts = append(out.Stmts, s)
 	}
 	out.Tail = p.comments(tail)
+	p.markBlankAfter(out.Tail, -1)
 	out.TailBlankBefore = len(tail) > 0 && prevEnd > 0 && p.line(tail[0].Pos.Offset)-prevEnd > 1
 	return out, p.diags
 }
@@ -318,6 +320,22 @@ func (p *fileParser) parse(r *rawStmt) (s ast.Stmt, serr *stmtError) {
 func (p *fileParser) comment(t lexer.Token) ast.Comment {
 	text := strings.TrimRight(t.Value, " \t\r\f\v")
 	return ast.Comment{Pos: ast.Pos{Src: p.f.Span(t.Pos.Offset, t.Pos.Offset+len(text))}, Text: text}
+}
+
+// markBlankAfter sets BlankAfter on each comment followed by an empty line
+// before the next comment or, for the last one, before the node starting at
+// offset next (-1: none).
+func (p *fileParser) markBlankAfter(cs []ast.Comment, next int) {
+	for i := range cs {
+		nextLine := -1
+		switch {
+		case i+1 < len(cs):
+			nextLine = cs[i+1].Src.Start.Line
+		case next >= 0:
+			nextLine = p.line(next)
+		}
+		cs[i].BlankAfter = nextLine > 0 && nextLine-cs[i].Src.Start.Line > 1
+	}
 }
 
 func (p *fileParser) comments(ts []lexer.Token) []ast.Comment {

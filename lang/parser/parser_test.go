@@ -28,6 +28,13 @@ var parseTests = []struct {
 		`(allow-dns (for (ref "web")) (lookups "*.svc.cluster.local" "**.amazonaws.com"))`},
 	{"dns server", "dns server kube-system/{k8s-app: kube-dns}:53",
 		`(dns-server (pods (ns "kube-system") (sel (= "k8s-app" "kube-dns"))) (port 53))`},
+	// Namespaces spelt like keywords still start rules.
+	{"keyword namespace default", "default/{app: x} -> web:80",
+		`(rule (from (pods (ns "default") (sel (= "app" "x")))) (to (target (ref "web") (port 80))))`},
+	{"keyword namespace dns", "dns/{} -> web:80",
+		`(rule (from (pods (ns "dns") (sel))) (to (target (ref "web") (port 80))))`},
+	{"keyword namespace allow", "allow/{} -> web:80",
+		`(rule (from (pods (ns "allow") (sel))) (to (target (ref "web") (port 80))))`},
 	{"group", "web = {app: web}", `(group "web" (peers (pods (sel (= "app" "web")))))`},
 	{"group union", "g = a, b", `(group "g" (peers (ref "a") (ref "b")))`},
 	{"empty selector", "all-pods = {}", `(group "all-pods" (peers (pods (sel))))`},
