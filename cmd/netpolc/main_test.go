@@ -74,7 +74,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", "", []string{"chek", good}, exitUsage, `unknown command "chek" \(did you mean "check"\?\)`},
 		{"unknown global flag", "", []string{"--colour", "never", "check", good}, exitUsage, `unknown flag --colour \(did you mean "color"\?\)`},
 		{"unknown command flag", "", []string{"compile", "--taget", "k8s", good}, exitUsage, `unknown flag --taget \(did you mean "target"\?\)\nRun 'netpolc compile --help' for usage.`},
-		{"unknown target", "", []string{"compile", "--target", "k9s", good}, exitUsage, `unknown target "k9s" \(did you mean "k8s"\?\) \(one of: k8s`},
+		{"unknown target", "", []string{"compile", "--target", "k9s", good}, exitUsage, `unknown target "k9s" \(did you mean "k8s"\?\) \(one of: .*k8s`},
 		{"missing target", "", []string{"compile", good}, exitUsage, `missing --target`},
 		{"missing files", "", []string{"check"}, exitUsage, `no input`},
 		{"missing file", "", []string{"check", "testdata/nope.netpol"}, exitUsage, `testdata/nope.netpol: no such file or directory`},
@@ -379,8 +379,8 @@ func dirListing(t *testing.T, dir string) string {
 
 func TestTargets(t *testing.T) {
 	r := runApp(t, "", "targets")
-	for _, want := range []string{"k8s  Kubernetes NetworkPolicy", "FEATURE ", "\nl7 ", "\n[1] k8s, "} {
-		if !strings.Contains(r.stdout, want) {
+	for _, want := range []string{`(?m)^k8s +Kubernetes NetworkPolicy`, `(?m)^FEATURE +.*k8s`, `(?m)^l7 +`, `(?m)^\[1\] \S+, \S+: `} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
 			t.Errorf("targets output lacks %q:\n%s", want, r.stdout)
 		}
 	}
