@@ -50,12 +50,12 @@ import (
 // Object metadata netpolc writes.
 const (
 	// ManagedByLabel marks every object netpolc writes.
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	ManagedBy      = "netpolc"
+	ManagedByLabel = backends.ManagedByLabel
+	ManagedBy      = backends.ManagedBy
 	// SourceAnnotation lists the source lines behind an object.
-	SourceAnnotation = "netpolc.io/source"
+	SourceAnnotation = backends.SourceAnnotation
 	// NotEnforcedAnnotation lists what a degraded object does not enforce.
-	NotEnforcedAnnotation = "netpolc.io/not-enforced"
+	NotEnforcedAnnotation = backends.NotEnforcedAnnotation
 	// NamespaceNameLabel is the label the API server sets on every namespace.
 	NamespaceNameLabel = "kubernetes.io/metadata.name"
 )
@@ -166,8 +166,8 @@ type emitter struct {
 
 // emit returns the objects of p sorted by namespace and name.
 func (e *emitter) emit(p *ir.Program) []emitted {
-	// Policies are visited in a canonical order (not the order of the input
-	// files) so that name suffixes do not depend on it.
+	// Names come from a canonical order (not the order of the input files)
+	// so that name suffixes do not depend on it.
 	pols := make([]*ir.Policy, 0, len(p.Policies))
 	for _, pol := range p.Policies {
 		if pol.Namespace == "" || pol.Subject.Nodes {
@@ -178,17 +178,11 @@ func (e *emitter) emit(p *ir.Program) []emitted {
 		}
 		pols = append(pols, pol)
 	}
-	keys := make(map[*ir.Policy]policyKey, len(pols))
-	for _, pol := range pols {
-		keys[pol] = keyOf(pol)
-	}
-	sort.SliceStable(pols, func(i, j int) bool { return keys[pols[i]].less(keys[pols[j]]) })
-
-	names := newNamer()
+	names := backends.PolicyNames(pols)
 	out := make([]emitted, 0, len(pols))
 	for _, pol := range pols {
 		np := e.policy(pol)
-		np.Name = names.name(pol.Namespace, keys[pol].base, keys[pol].subject)
+		np.Name = names[pol]
 		out = append(out, emitted{obj: np, span: pol.Span})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -199,48 +193,6 @@ func (e *emitter) emit(p *ir.Program) []emitted {
 		return a.Name < b.Name
 	})
 	return out
-}
-
-// policyKey orders policies canonically: namespace, sanitized name, first
-// source position, subject.
-type policyKey struct {
-	ns, base, subject string
-	span              source.Span
-	sig               string
-}
-
-func keyOf(pol *ir.Policy) policyKey {
-	return policyKey{
-		ns: pol.Namespace, base: baseName(pol.Name), subject: pol.Subject.Pods.String(),
-		span: firstSpan(pol), sig: fmt.Sprintf("%v", pol.Isolation),
-	}
-}
-
-func (a policyKey) less(b policyKey) bool {
-	if a.ns != b.ns {
-		return a.ns < b.ns
-	}
-	if a.base != b.base {
-		return a.base < b.base
-	}
-	if a.span != b.span {
-		return source.Less(a.span, b.span)
-	}
-	if a.subject != b.subject {
-		return a.subject < b.subject
-	}
-	return a.sig < b.sig
-}
-
-// firstSpan is the earliest source span of pol or its rules.
-func firstSpan(pol *ir.Policy) source.Span {
-	first := pol.Span
-	for _, r := range pol.Rules {
-		if r.Span.IsValid() && (!first.IsValid() || source.Less(r.Span, first)) {
-			first = r.Span
-		}
-	}
-	return first
 }
 
 func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
@@ -281,7 +233,7 @@ func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
 			continue
 		}
 		if len(lost) > 0 {
-			note := fmt.Sprintf("l7 http %s (%s)", strings.Join(lost, "; "), lineOf(r.Span))
+			note := fmt.Sprintf("l7 http %s (%s)", strings.Join(lost, "; "), backends.LineOf(r.Span))
 			notEnforced = append(notEnforced, note)
 			e.diags.Warnf("degraded", r.Span, "HTTP rules widened to their L4 ports (--degrade l7=l4): %s are not enforced", strings.Join(lost, "; ")).Detail =
 				"Every request on these ports from these peers is allowed; the object carries the annotation " + NotEnforcedAnnotation + "."
@@ -296,7 +248,7 @@ func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
 			np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: ports})
 		}
 	}
-	np.Annotations = map[string]string{SourceAnnotation: sourceLines(spans)}
+	np.Annotations = map[string]string{SourceAnnotation: backends.SourceLines(spans)}
 	if np.Annotations[SourceAnnotation] == "" {
 		delete(np.Annotations, SourceAnnotation)
 	}
@@ -527,48 +479,6 @@ func labelSelector(s ir.Selector) metav1.LabelSelector {
 		ls.MatchExpressions = append(ls.MatchExpressions, req)
 	}
 	return ls
-}
-
-// lineOf renders a span as file:line.
-func lineOf(s source.Span) string {
-	if !s.IsValid() {
-		return s.File
-	}
-	return s.File + ":" + strconv.Itoa(s.Start.Line)
-}
-
-// sourceLines renders the lines of spans, sorted and de-duplicated, grouped
-// by file: "a.netpol:3,7 b.netpol:12".
-func sourceLines(spans []source.Span) string {
-	byFile := map[string]map[int]bool{}
-	for _, s := range spans {
-		if !s.IsValid() || s.File == "" {
-			continue
-		}
-		if byFile[s.File] == nil {
-			byFile[s.File] = map[int]bool{}
-		}
-		byFile[s.File][s.Start.Line] = true
-	}
-	files := make([]string, 0, len(byFile))
-	for f := range byFile {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	parts := make([]string, 0, len(files))
-	for _, f := range files {
-		lines := make([]int, 0, len(byFile[f]))
-		for l := range byFile[f] {
-			lines = append(lines, l)
-		}
-		sort.Ints(lines)
-		strs := make([]string, len(lines))
-		for i, l := range lines {
-			strs[i] = strconv.Itoa(l)
-		}
-		parts = append(parts, f+":"+strings.Join(strs, ","))
-	}
-	return strings.Join(parts, " ")
 }
 
 // peerKey identifies a peer for de-duplication.
