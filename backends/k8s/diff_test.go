@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -171,15 +172,23 @@ func checkCase(c *testgen.Case) (res caseResult) {
 		res.err = err.Error()
 		return res
 	}
+	res.flows, res.allowed, res.err = compareFlows(prog, c.World, nps, c.Flows())
+	return res
+}
+
+// compareFlows decides flows with compile/eval on prog and with cyclonus on
+// nps; it returns the number of flows and of allowed flows, and the first
+// disagreement.
+func compareFlows(prog *ir.Program, w *eval.World, nps []*networkingv1.NetworkPolicy, flows []eval.Flow) (n, allowed int, mismatch string) {
 	full := matcher.BuildNetworkPolicies(true, nps)
 	podsOnly := matcher.BuildNetworkPolicies(true, withoutIPBlocks(nps))
-	ev := eval.New(prog, c.World)
-	nsLabels := namespaceLabels(c.World)
-	for _, f := range c.Flows() {
-		res.flows++
+	ev := eval.New(prog, w)
+	nsLabels := namespaceLabels(w)
+	for _, f := range flows {
+		n++
 		want := ev.Decide(f).Allowed
 		if want {
-			res.allowed++
+			allowed++
 		}
 		pol := full
 		if f.From.Kind == eval.EndpointPod && f.To.Kind == eval.EndpointPod {
@@ -189,11 +198,10 @@ func checkCase(c *testgen.Case) (res caseResult) {
 		}
 		got := pol.IsTrafficAllowed(traffic(f, nsLabels)).IsAllowed()
 		if got != want {
-			res.err = fmt.Sprintf("flow %s: netpolc eval says allowed=%v, cyclonus on the emitted NetworkPolicies says allowed=%v", f, want, got)
-			return res
+			return n, allowed, fmt.Sprintf("flow %s: netpolc eval says allowed=%v, cyclonus on the emitted NetworkPolicies says allowed=%v", f, want, got)
 		}
 	}
-	return res
+	return n, allowed, ""
 }
 
 // decodeAndValidate strict-decodes a YAML stream into NetworkPolicies and
@@ -365,4 +373,113 @@ func TestDifferentialRegressions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDifferentialExamples checks the examples that compile for k8s the same
+// way, over their representative world plus external addresses, for every
+// pair of endpoints and every port the program mentions (and its
+// neighbours), on TCP, UDP and SCTP.
+func TestDifferentialExamples(t *testing.T) {
+	dirs, _ := filepath.Glob(examples + "/*")
+	ran := 0
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(dir + "/*.netpol")
+		if len(files) == 0 {
+			continue
+		}
+		srcs := map[string]string{}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srcs[filepath.Base(f)] = string(b)
+		}
+		prog, set, diags := compileSources(srcs)
+		if diags.HasErrors() || prog == nil {
+			t.Errorf("%s: compile:\n%s", dir, renderDiags(set, diags))
+			continue
+		}
+		objs, ed := New().Emit(prog, backends.Options{})
+		if ed.HasErrors() {
+			continue // not expressible for k8s (cilium-l7): covered by its golden errors
+		}
+		nps, err := decodeAndValidate(toYAML(t, objs))
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		w := eval.RepresentativeWorld(prog)
+		for i := range w.Pods {
+			if !w.Pods[i].IP.IsValid() {
+				w.Pods[i].IP = netip.AddrFrom4([4]byte{10, 244, 200, byte(i + 1)})
+			}
+		}
+		for _, a := range []string{"8.8.8.8", "52.94.1.1", "52.94.16.1", "104.16.0.1", "169.254.169.254", "10.1.2.3", "192.168.1.1", "2001:db8::7"} {
+			w.Externals = append(w.Externals, eval.External{IP: netip.MustParseAddr(a)})
+		}
+		flows := exhaustiveFlows(prog, w)
+		n, allowed, mismatch := compareFlows(prog, w, nps, flows)
+		if mismatch != "" {
+			t.Errorf("%s: %s", dir, mismatch)
+		}
+		t.Logf("%s: %d flows (%d allowed) agree", dir, n, allowed)
+		ran++
+	}
+	if ran == 0 {
+		t.Skip("no example compiles for k8s yet")
+	}
+}
+
+// exhaustiveFlows returns, for every ordered pair of endpoints (pods and
+// externals, not external to external), every port the program uses with
+// its neighbours and every container port, on TCP, UDP and SCTP.
+func exhaustiveFlows(p *ir.Program, w *eval.World) []eval.Flow {
+	ports := map[uint16]bool{1: true, 65535: true}
+	mark := func(v uint16) {
+		for _, d := range []int{-1, 0, 1} {
+			if x := int(v) + d; x >= 1 && x <= 65535 {
+				ports[uint16(x)] = true
+			}
+		}
+	}
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			for _, pr := range r.Ports {
+				for _, port := range pr.Ports {
+					if port.Port != 0 {
+						mark(port.Port)
+					}
+					if port.EndPort != 0 {
+						mark(port.EndPort)
+					}
+				}
+			}
+		}
+	}
+	for _, pod := range w.Pods {
+		for _, cp := range pod.Ports {
+			mark(cp.Port)
+		}
+	}
+	var eps []eval.Endpoint
+	for i := range w.Pods {
+		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
+	}
+	for i := range w.Externals {
+		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
+	}
+	var flows []eval.Flow
+	for _, from := range eps {
+		for _, to := range eps {
+			if from.Kind == eval.EndpointExternal && to.Kind == eval.EndpointExternal {
+				continue
+			}
+			for port := range ports {
+				for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
+					flows = append(flows, eval.Flow{From: from, To: to, Protocol: proto, Port: port})
+				}
+			}
+		}
+	}
+	return flows
 }

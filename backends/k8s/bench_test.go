@@ -1,0 +1,111 @@
+package k8s
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// benchSource generates a program of arrows arrows over arrows/10 groups in
+// 50 namespaces (one file per namespace); a quarter of the arrows cross
+// namespaces.
+func benchSource(arrows int) []*source.File {
+	const namespaces = 50
+	groups := arrows / 10
+	perNS := (groups + namespaces - 1) / namespaces
+	r := rand.New(rand.NewSource(1))
+	ports := []string{"80", "443", "5432", "8080", "9090/udp", "8000-8100", "metrics", "53/any"}
+	var files []*source.File
+	for ns := 0; ns < namespaces; ns++ {
+		var b strings.Builder
+		fmt.Fprintf(&b, "namespace ns%d\n", ns)
+		if ns%5 == 0 {
+			b.WriteString("default deny\nallow dns\n")
+		}
+		for g := 0; g < perNS; g++ {
+			fmt.Fprintf(&b, "g%d_%d = {app: app%d, tier: t%d}\n", ns, g, g, ns%3)
+		}
+		for a := 0; a < arrows/namespaces; a++ {
+			src := fmt.Sprintf("g%d_%d", ns, r.Intn(perNS))
+			var dst string
+			if r.Intn(4) == 0 {
+				other := r.Intn(namespaces)
+				dst = fmt.Sprintf("ns%d/{app: app%d}", other, r.Intn(perNS))
+			} else {
+				dst = fmt.Sprintf("g%d_%d", ns, r.Intn(perNS))
+			}
+			fmt.Fprintf(&b, "%s -> %s:%s\n", src, dst, ports[r.Intn(len(ports))])
+		}
+		files = append(files, source.NewFile(fmt.Sprintf("ns%d.netpol", ns), []byte(b.String())))
+	}
+	return files
+}
+
+func compileAndEmit(b *testing.B, files []*source.File) []backends.Object {
+	res, diags := compile.Compile(files, compile.Options{})
+	if diags.HasErrors() || res.Program == nil {
+		b.Fatalf("compile: %v", diags[0])
+	}
+	objs, ed := New().Emit(res.Program, backends.Options{})
+	if ed.HasErrors() {
+		b.Fatalf("emit: %v", ed[0])
+	}
+	return objs
+}
+
+// BenchmarkCompileToYAML: source to NetworkPolicy YAML (parse, compile,
+// emit with validation, marshal), for 1k, 10k and 100k arrows.
+func BenchmarkCompileToYAML(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		files := benchSource(n)
+		b.Run(fmt.Sprintf("arrows=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for i := 0; i < b.N; i++ {
+				objs := compileAndEmit(b, files)
+				var buf bytes.Buffer
+				if err := backends.WriteYAML(&buf, objs); err != nil {
+					b.Fatal(err)
+				}
+				size = buf.Len()
+			}
+			b.ReportMetric(float64(size), "bytes/op-output")
+		})
+	}
+}
+
+// BenchmarkEmit: the k8s backend alone (capabilities, mapping, names,
+// validation) on the compiled 10k-arrow program.
+func BenchmarkEmit(b *testing.B) {
+	res, diags := compile.Compile(benchSource(10000), compile.Options{})
+	if diags.HasErrors() {
+		b.Fatal(diags[0])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ed := New().Emit(res.Program, backends.Options{}); ed.HasErrors() {
+			b.Fatal(ed[0])
+		}
+	}
+}
+
+// BenchmarkMarshalYAML: marshalling the objects of the 10k-arrow program
+// only, the floor for BenchmarkCompileToYAML/arrows=10000.
+func BenchmarkMarshalYAML(b *testing.B) {
+	objs := compileAndEmit(b, benchSource(10000))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := backends.WriteYAML(io.Discard, objs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
