@@ -116,8 +116,8 @@ func (l List) Errors() int {
 const MaxPerRun = 50
 
 // Normalize returns l sorted by position (file, offset), then severity and
-// code, with exact duplicates and repeats of the same code on the same line
-// removed, and capped at MaxPerRun entries (the last of which then says how
+// code, with repeats of the same code and message on the same line removed
+// (one error per cause, even when several passes report it), and capped at MaxPerRun entries (the last of which then says how
 // many were dropped).
 func (l List) Normalize() List {
 	out := make(List, len(l))

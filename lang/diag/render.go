@@ -78,9 +78,9 @@ func writeSnippet(b *strings.Builder, files *source.Set, span source.Span, opts 
 	if startCol > len(line) {
 		startCol = len(line)
 	}
-	endCol := len(line)
-	if span.End.Line == span.Start.Line && span.End.Col > span.Start.Col {
-		endCol = min(span.End.Col-1, len(line))
+	endCol := len(line) // a span that runs past its first line is underlined to the line's end
+	if span.End.Line == span.Start.Line && span.End.Col >= span.Start.Col {
+		endCol = min(span.End.Col-1, len(line)) // an empty span still gets one caret (width >= 1)
 	}
 	// Keep very long lines readable: show a window around the span.
 	shown, offset := line, 0

@@ -127,8 +127,16 @@ var renderCases = []renderCase{
 		underlined: "{",
 	},
 	{
-		// A span without an end (and, today, an empty span whose End equals
-		// its Start) underlines the rest of the line.
+		name: "empty span gets one caret",
+		d: func(t *testing.T, m, _ *source.File) diag.Diagnostic {
+			s := spanOf(t, m, "", "/tcp")
+			s.End = s.Start
+			return diag.Diagnostic{Severity: diag.Error, Code: "syntax", Span: s, Message: "expected a port"}
+		},
+		underlined: "/",
+	},
+	{
+		// A span without an end underlines the rest of the line.
 		name: "span without an end underlines to the end of the line",
 		d: func(t *testing.T, m, _ *source.File) diag.Diagnostic {
 			s := spanOf(t, m, "", "/tcp")
