@@ -127,15 +127,6 @@ var renderCases = []renderCase{
 		underlined: "{",
 	},
 	{
-		name: "empty span gets one caret",
-		d: func(t *testing.T, m, _ *source.File) diag.Diagnostic {
-			s := spanOf(t, m, "", "/tcp")
-			s.End = s.Start
-			return diag.Diagnostic{Severity: diag.Error, Code: "syntax", Span: s, Message: "expected a port"}
-		},
-		underlined: "/",
-	},
-	{
 		// A span without an end underlines the rest of the line.
 		name: "span without an end underlines to the end of the line",
 		d: func(t *testing.T, m, _ *source.File) diag.Diagnostic {
@@ -191,6 +182,15 @@ var renderCases = []renderCase{
 			return diag.Diagnostic{Severity: diag.Error, Code: "syntax", Message: "unexpected token",
 				Span: source.Span{File: "gone.netpol", Start: source.Pos{Offset: 3, Line: 1, Col: 4}, End: source.Pos{Offset: 5, Line: 1, Col: 6}}}
 		},
+	},
+	{
+		name: "empty span gets one caret",
+		d: func(t *testing.T, m, _ *source.File) diag.Diagnostic {
+			s := spanOf(t, m, "", "/tcp")
+			s.End = s.Start
+			return diag.Diagnostic{Severity: diag.Error, Code: "syntax", Span: s, Message: "expected a port"}
+		},
+		underlined: "/",
 	},
 }
 
