@@ -1,0 +1,102 @@
+package backends
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// fakeBackend supports what its capabilities say and offers degradations.
+type fakeBackend struct {
+	name string
+	caps Capabilities
+	degs []Degradation
+}
+
+func (f fakeBackend) Name() string               { return f.name }
+func (f fakeBackend) Description() string        { return f.name }
+func (f fakeBackend) Capabilities() Capabilities { return f.caps }
+func (f fakeBackend) Emit(*ir.Program, Options) ([]Object, diag.List) {
+	return nil, nil
+}
+func (f fakeBackend) Degradations() []Degradation { return f.degs }
+
+func line(n int) source.Span {
+	return source.Span{File: "a.netpol", Start: source.Pos{Line: n, Col: 1, Offset: n * 10}, End: source.Pos{Line: n, Col: 5, Offset: n*10 + 4}}
+}
+
+func testProgram() *ir.Program {
+	tcp := func(p uint16, span source.Span) ir.Port { return ir.Port{Span: span, Protocol: ir.TCP, Port: p} }
+	return &ir.Program{Policies: []*ir.Policy{
+		{
+			Span: line(1), Name: "web", Namespace: "shop", Isolation: ir.Isolation{Egress: true},
+			Rules: []*ir.Rule{
+				{Span: line(2), Direction: ir.Egress, Peers: []ir.Peer{{Span: line(2), Kind: ir.PeerFQDN, FQDN: ir.FQDN{Pattern: "**.example.com"}}},
+					Ports: []ir.PortRule{{Span: line(2), Ports: []ir.Port{tcp(443, line(2))}, HTTP: []ir.HTTPRule{{Method: "GET"}}}}},
+				{Span: line(3), Direction: ir.Egress, Peers: []ir.Peer{{Span: line(3), Kind: ir.PeerCIDR, CIDR: netip.MustParsePrefix("10.0.0.0/8")}},
+					Ports: []ir.PortRule{{Span: line(3), Ports: []ir.Port{{Span: line(3), Protocol: ir.SCTP, Port: 80, EndPort: 90}, {Span: line(3), Protocol: ir.TCP, Name: "http"}}}}},
+				{Span: line(4), Direction: ir.Ingress, Action: ir.Allow, AllTraffic: true,
+					Peers: []ir.Peer{{Span: line(4), Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: "mon"}}}},
+				{Span: line(5), Direction: ir.Egress, Action: ir.Deny, AllTraffic: true, Peers: []ir.Peer{{Span: line(5), Kind: ir.PeerAny}}},
+			},
+		},
+		{Span: line(6), Name: "nodes", Subject: ir.Subject{Nodes: true, Span: line(6)}, Isolation: ir.Isolation{Ingress: true}},
+	}}
+}
+
+func TestFeatures(t *testing.T) {
+	var got []string
+	for _, u := range Features(testProgram()) {
+		got = append(got, string(u.Feature)+"@"+strings.TrimPrefix(u.Span.String(), "a.netpol:"))
+	}
+	want := "fqdn@2:1 fqdn-any-depth@2:1 l7@2:1 l4@2:1 cidr@3:1 sctp@3:1 port-range@3:1 l4@3:1 named-port@3:1 " +
+		"non-isolating@4:1 namespace-name@4:1 all-traffic@4:1 deny@5:1 any-peer@5:1 all-traffic@5:1 cluster-wide@6:1 node-subject@6:1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("Features:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+func TestCheckCapabilities(t *testing.T) {
+	l4 := fakeBackend{name: "l4", caps: Capabilities{
+		FeatureL4: {Support: Yes}, FeatureCIDR: {Support: Yes}, FeatureSCTP: {Support: Partial, Note: "needs SCTP"},
+		FeaturePortRange: {Support: Yes}, FeatureNamedPort: {Support: Yes}, FeatureNamespaceName: {Support: Yes},
+		FeatureAllTraffic: {Support: Yes}, FeatureAnyPeer: {Support: Yes},
+		FeatureHTTP: {Support: No, Note: "No L7."},
+	}, degs: []Degradation{{Feature: FeatureHTTP, Mode: "l4", Note: "L7 dropped"}}}
+	all := fakeBackend{name: "full", caps: Capabilities{}}
+	for _, f := range []Feature{FeatureFQDN, FeatureFQDNAnyDepth, FeatureHTTP, FeatureNonIsolating, FeatureDeny, FeatureClusterWide, FeatureNodeSubject} {
+		all.caps[f] = Capability{Support: Yes}
+	}
+
+	diags := CheckCapabilities(testProgram(), l4, Options{}, all, l4)
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Error())
+	}
+	want := []string{
+		`a.netpol:2:1: error[unsupported]: target l4 cannot express FQDN "**.example.com", FQDN pattern "**.example.com", HTTP rules (fqdn, fqdn-any-depth, l7); use --target full`,
+		`a.netpol:4:1: error[unsupported]: target l4 cannot express a rule that does not isolate its subject (non-isolating); use --target full`,
+		`a.netpol:5:1: error[unsupported]: target l4 cannot express a deny rule (deny); use --target full`,
+		`a.netpol:6:1: error[unsupported]: target l4 cannot express a cluster-wide policy, a policy for nodes (cluster-wide, node-subject); use --target full`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(diags[0].Detail, "Pass --degrade l7=l4") {
+		t.Errorf("detail does not offer the degradation: %q", diags[0].Detail)
+	}
+
+	// Opting into the degradation the backend offers removes l7 from the
+	// error; asking for one it does not offer is an error.
+	diags = CheckCapabilities(testProgram(), l4, Options{Degrade: map[Feature]string{FeatureHTTP: "l4", FeatureFQDN: "cidr"}})
+	if got := diags[0].Error(); got != "-: error[bad-degrade]: target l4 offers no degradation fqdn=cidr; it offers l7=l4" {
+		t.Errorf("bad degrade: %s", got)
+	}
+	if got := diags[1].Message; got != `target l4 cannot express FQDN "**.example.com", FQDN pattern "**.example.com" (fqdn, fqdn-any-depth); use --target cilium` {
+		t.Errorf("with l7=l4 and the known targets: %s", got)
+	}
+}
