@@ -69,7 +69,7 @@ update:
 
 fmt-check: build
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	@out="$$(find examples -name '*.netpol' -print0 | xargs -0 -r ./$(BIN) fmt -l)"; \
+	@out="$$(./$(BIN) fmt -l examples/...)"; \
 	if [ -n "$$out" ]; then echo "netpolc fmt would change:"; echo "$$out"; exit 1; fi
 
 bench:

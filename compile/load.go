@@ -26,6 +26,8 @@ const StdinName = "-"
 //   - a file is read as given, whatever its extension;
 //   - a directory contributes its *.netpol files (not those of its
 //     subdirectories);
+//   - "DIR/..." contributes the *.netpol files of DIR and of every
+//     directory below it (as in Go's package patterns);
 //   - "-" reads stdin once, as a file named "-".
 //
 // The result is sorted by path with duplicates removed (the same file named
@@ -45,6 +47,18 @@ func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
 	for _, p := range paths {
 		if p == StdinName {
 			useStdin = true
+			continue
+		}
+		if root, ok := recursivePattern(p); ok {
+			dirs, err := sourceDirs(root)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, d := range dirs {
+				found, _ := dirSources(d) // sourceDirs only lists directories with sources
+				names = append(names, found...)
+			}
 			continue
 		}
 		info, err := os.Stat(p)
@@ -126,4 +140,104 @@ func pathError(path string, err error) error {
 		return fmt.Errorf("%s: no such file or directory", path)
 	}
 	return fmt.Errorf("%s: %w", path, err)
+}
+
+// recursivePattern reports whether p is "DIR/..." (or "...", the current
+// directory) and returns DIR.
+func recursivePattern(p string) (string, bool) {
+	switch {
+	case p == "...":
+		return ".", true
+	case strings.HasSuffix(p, "/..."):
+		return strings.TrimSuffix(p, "/..."), true
+	}
+	return "", false
+}
+
+// sourceDirs lists root and the directories below it that hold .netpol
+// files, sorted; hidden directories (".git", ...) are skipped.
+func sourceDirs(root string) ([]string, error) {
+	var dirs []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return pathError(path, err)
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if path != root && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if _, err := dirSources(path); err == nil {
+			dirs = append(dirs, filepath.Clean(path))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("%s/...: no %s files in %s or below", root, SourceExt, root)
+	}
+	return dirs, nil
+}
+
+// LoadPrograms reads the sources named by paths (as Load does) and groups
+// them into programs: every directory matched by a "DIR/..." pattern is a
+// program of its own, like a Go package; all other paths together form one
+// more program. Programs come sorted by their first file.
+func LoadPrograms(paths []string, stdin io.Reader) ([][]*source.File, error) {
+	var (
+		rest  []string
+		progs [][]*source.File
+		errs  []error
+	)
+	for _, p := range paths {
+		root, ok := recursivePattern(p)
+		if !ok {
+			rest = append(rest, p)
+			continue
+		}
+		dirs, err := sourceDirs(root)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, d := range dirs {
+			files, err := Load([]string{d}, nil)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			progs = append(progs, files)
+		}
+	}
+	if len(rest) > 0 || len(paths) == 0 {
+		files, err := Load(rest, stdin)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			progs = append(progs, files)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(progs, func(i, j int) bool { return progs[i][0].Name < progs[j][0].Name })
+	// A file named twice (through two patterns) belongs to its first program.
+	seen := map[string]bool{}
+	out := progs[:0]
+	for _, prog := range progs {
+		kept := prog[:0]
+		for _, f := range prog {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				kept = append(kept, f)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return out, nil
 }

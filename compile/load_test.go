@@ -113,3 +113,41 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadRecursive(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a.netpol":          "namespace a\n",
+		"sub/c.netpol":      "namespace c\n",
+		"sub/deep/d.netpol": "namespace d\n",
+		"empty/README.md":   "nothing here\n",
+		".hidden/h.netpol":  "namespace h\n",
+	})
+	a := filepath.Join(dir, "a.netpol")
+	c := filepath.Join(dir, "sub", "c.netpol")
+	d := filepath.Join(dir, "sub", "deep", "d.netpol")
+
+	if got, want := names(t, []string{dir + "/..."}, ""), []string{a, c, d}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Load(DIR/...) = %q, want %q (hidden directories skipped)", got, want)
+	}
+
+	progs, err := compile.LoadPrograms([]string{filepath.Join(dir, "sub") + "/...", a}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range progs {
+		var ns []string
+		for _, f := range p {
+			ns = append(ns, filepath.Base(f.Name))
+		}
+		got = append(got, strings.Join(ns, "+"))
+	}
+	if want := "a.netpol c.netpol d.netpol"; strings.Join(got, " ") != want {
+		t.Errorf("LoadPrograms = %q, want one program per directory: %q", got, want)
+	}
+
+	if _, err := compile.LoadPrograms([]string{filepath.Join(dir, "empty") + "/..."}, nil); err == nil || !strings.Contains(err.Error(), "no .netpol files") {
+		t.Errorf("LoadPrograms(empty/...) error = %v, want no .netpol files", err)
+	}
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -16,10 +18,13 @@ const checkHelp = `Check parses and checks the sources, evaluates their expectat
 prints the diagnostics on standard error. Warnings do not fail the check.
 
 FILES|DIR|- name .netpol files, directories (their .netpol files, not those
-of subdirectories) or - for standard input. Flags come before the files.
+of subdirectories) or - for standard input; DIR/... checks every directory
+below DIR that holds .netpol files, each as a program of its own. Flags come
+before the files.
 
 Examples:
    netpolc check policies/
+   netpolc check examples/...
    netpolc check production.netpol staging.netpol
    netpolc check --world cluster-world.yaml policies/
    cat production.netpol | netpolc check -
@@ -41,24 +46,53 @@ func checkCommand(e *env) *cli.Command {
 		Description: checkHelp,
 		Flags:       []cli.Flag{worldFlag()},
 		Action: func(c *cli.Context) error {
-			files, opts, err := e.loadSources(c)
+			progs, opts, err := e.loadPrograms(c)
 			if err != nil {
 				return err
 			}
-			_, diags := compile.Compile(files, opts)
-			return e.printDiagnostics(files, diags)
+			// Each DIR/... directory is a program of its own; report them
+			// all at once (one JSON array in --diagnostics json).
+			var all []*source.File
+			var diags diag.List
+			for _, files := range progs {
+				_, d := compile.Compile(files, opts)
+				diags.Append(d)
+				all = append(all, files...)
+			}
+			return e.printDiagnostics(all, diags)
 		},
 	}
 }
 
-// loadSources reads the source arguments and the --world file of c.
+// loadSources reads the source arguments of c as one program, and the
+// --world file.
 func (e *env) loadSources(c *cli.Context) ([]*source.File, compile.Options, error) {
+	progs, opts, err := e.loadPrograms(c)
+	if err != nil {
+		return nil, opts, err
+	}
+	if len(progs) != 1 {
+		var dirs []string
+		for _, p := range progs {
+			dirs = append(dirs, filepath.Dir(p[0].Name))
+		}
+		return nil, opts, &usageError{command: c.Command.Name, msg: fmt.Sprintf(
+			"%s takes one program, but the arguments name %d (%s); name one directory or its files",
+			c.Command.Name, len(progs), strings.Join(dirs, ", "))}
+	}
+	return progs[0], opts, nil
+}
+
+// loadPrograms reads the source arguments of c, one program per directory
+// matched by a DIR/... pattern plus one for the other arguments, and the
+// --world file.
+func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, error) {
 	var opts compile.Options
 	paths, err := sourceArgs(c)
 	if err != nil {
 		return nil, opts, err
 	}
-	files, err := compile.Load(paths, e.stdin)
+	files, err := compile.LoadPrograms(paths, e.stdin)
 	if err != nil {
 		return nil, opts, &usageError{msg: err.Error(), command: c.Command.Name}
 	}
