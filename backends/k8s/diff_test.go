@@ -483,3 +483,19 @@ func exhaustiveFlows(p *ir.Program, w *eval.World) []eval.Flow {
 	}
 	return flows
 }
+
+// FuzzDifferentialCyclonus is TestDifferentialCyclonus driven by the fuzzer's
+// seeds, so that "make fuzz" (and the fuzz smoke run of "make test") keeps
+// generating programs for as long as it is given.
+func FuzzDifferentialCyclonus(f *testing.F) {
+	for seed := int64(1); seed <= 8; seed++ {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, seed int64) {
+		c := testgen.New(seed)
+		res := checkCase(c)
+		if !res.rejected && res.err != "" {
+			t.Fatal(reproducer(c, res))
+		}
+	})
+}
