@@ -1,0 +1,339 @@
+package cilium
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// checkExpressible reports what Cilium (at version ver) cannot express
+// although the capabilities allow the feature in general: "**." patterns
+// before 1.19, ICMP without a type, HTTP rules in host policies.
+func checkExpressible(p *ir.Program, ver Version) diag.List {
+	var diags diag.List
+	anyDepth := func(span source.Span, f ir.FQDN) {
+		if !f.Exact && strings.HasPrefix(f.Pattern, "**.") && !ver.AtLeast(1, 19) {
+			diags.Errorf(codeUnsupported, span, msgAnyDepthOld, ver, f.Pattern).Detail = detailAnyDepthOld
+		}
+	}
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			for _, peer := range r.Peers {
+				if peer.Kind == ir.PeerFQDN {
+					anyDepth(spanOr(peer.Span, r.Span), peer.FQDN)
+				}
+			}
+			for _, pr := range r.Ports {
+				for _, f := range pr.DNS {
+					anyDepth(spanOr(pr.Span, r.Span), f)
+				}
+				if pol.Subject.Nodes && len(pr.HTTP) > 0 {
+					diags.Errorf(codeUnsupported, spanOr(pr.Span, r.Span), msgHostHTTP).Detail = detailHostHTTP
+				}
+			}
+			for _, t := range r.ICMP {
+				if t.Type == "" {
+					diags.Errorf(codeUnsupported, spanOr(t.Span, r.Span), msgICMPAnyType).Detail = detailICMPAnyType
+				}
+			}
+		}
+	}
+	return diags
+}
+
+// checkL7Voided reports every L4-only allowance that overlaps an
+// L7-restricted one (HTTP, or DNS lookups narrower than "*") of an
+// overlapping subject in the same direction: Cilium merges them into "every
+// request", so the L7 rules would not apply. The check is conservative on
+// what it cannot decide (namespace labels, DNS names, services): it assumes
+// an overlap, except between a named and a numbered port, which it assumes
+// apart.
+func checkL7Voided(p *ir.Program) diag.List {
+	var diags diag.List
+	type site struct {
+		pol *ir.Policy
+		r   *ir.Rule
+		pr  *ir.PortRule // nil: AllTraffic
+	}
+	var l4, l7 []site
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			if r.Action != ir.Allow {
+				continue
+			}
+			if r.AllTraffic {
+				l4 = append(l4, site{pol, r, nil})
+			}
+			for i := range r.Ports {
+				pr := &r.Ports[i]
+				switch {
+				case len(pr.HTTP) > 0 || (len(pr.DNS) > 0 && !anyLookup(pr.DNS)):
+					l7 = append(l7, site{pol, r, pr})
+				case len(pr.DNS) == 0:
+					l4 = append(l4, site{pol, r, pr})
+				}
+			}
+		}
+	}
+	seen := map[[2]source.Span]bool{}
+	for _, a := range l4 {
+		for _, b := range l7 {
+			if a.r.Direction != b.r.Direction || a.pr == b.pr || !subjectsOverlap(a.pol, b.pol) {
+				continue
+			}
+			if a.pr != nil && !portsOverlap(a.pr.Ports, b.pr.Ports) {
+				continue
+			}
+			if !peersOverlap(a.pol, a.r.Peers, b.pol, b.r.Peers) {
+				continue
+			}
+			key := [2]source.Span{a.r.Span, b.r.Span}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			kind := "HTTP"
+			if len(b.pr.HTTP) == 0 {
+				kind = "DNS lookup"
+			}
+			what := "every port"
+			if a.pr != nil {
+				what = describePorts(a.pr.Ports)
+			}
+			d := diags.Errorf(codeL7Voided, a.r.Span, msgL7Voided, what, kind)
+			d.Detail = detailL7Voided
+			d.Notes = append(d.Notes, diag.Note{Span: b.r.Span, Message: fmt.Sprintf(noteL7Voided, kind)})
+		}
+	}
+	return diags
+}
+
+func anyLookup(names []ir.FQDN) bool {
+	for _, n := range names {
+		if !n.Exact && n.Pattern == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func describePorts(ports []ir.Port) string {
+	parts := make([]string, len(ports))
+	for i, p := range ports {
+		parts[i] = ir.FormatPort(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// subjectsOverlap reports whether two policies may select a common endpoint.
+func subjectsOverlap(a, b *ir.Policy) bool {
+	if a.Subject.Nodes != b.Subject.Nodes {
+		return false
+	}
+	if a.Namespace != "" && b.Namespace != "" && a.Namespace != b.Namespace {
+		return false
+	}
+	if a.Subject.Namespaces != nil && b.Subject.Namespaces != nil && !mayIntersect(*a.Subject.Namespaces, *b.Subject.Namespaces) {
+		return false
+	}
+	return mayIntersect(a.Subject.Pods, b.Subject.Pods)
+}
+
+func portsOverlap(a, b []ir.Port) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if portOverlap(x, y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func portOverlap(x, y ir.Port) bool {
+	px, py := x.Protocol, y.Protocol
+	if px != py && px != ir.ProtoAny && py != ir.ProtoAny {
+		return false
+	}
+	all := func(p ir.Port) bool { return p.Port == 0 && p.Name == "" }
+	switch {
+	case all(x) || all(y):
+		return true
+	case x.Name != "" || y.Name != "":
+		return strings.EqualFold(x.Name, y.Name)
+	}
+	xe, ye := max(x.EndPort, x.Port), max(y.EndPort, y.Port)
+	return x.Port <= ye && y.Port <= xe
+}
+
+func peersOverlap(pa *ir.Policy, a []ir.Peer, pb *ir.Policy, b []ir.Peer) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if peerOverlap(pa, x, pb, y) || peerOverlap(pb, y, pa, x) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// peerOverlap reports whether x (a peer of a rule of px) and y may select a
+// common endpoint, for the kinds x is responsible for; peersOverlap tries
+// both orders.
+func peerOverlap(px *ir.Policy, x ir.Peer, py *ir.Policy, y ir.Peer) bool {
+	switch x.Kind {
+	case ir.PeerAny:
+		return true
+	case ir.PeerEntity:
+		switch x.Entity {
+		case ir.EntityAll:
+			return true
+		case ir.EntityWorld, ir.EntityWorldIPv4, ir.EntityWorldIPv6:
+			switch y.Kind {
+			case ir.PeerFQDN:
+				return true
+			case ir.PeerCIDR:
+				return x.Entity == ir.EntityWorld || (x.Entity == ir.EntityWorldIPv4) == y.CIDR.Addr().Is4()
+			case ir.PeerEntity:
+				return y.Entity == x.Entity || y.Entity == ir.EntityWorld || x.Entity == ir.EntityWorld
+			}
+			return false
+		case ir.EntityCluster, ir.EntityClusterMesh:
+			switch y.Kind {
+			case ir.PeerPods, ir.PeerNodes, ir.PeerService:
+				return true
+			case ir.PeerEntity:
+				return y.Entity != ir.EntityWorld && y.Entity != ir.EntityWorldIPv4 && y.Entity != ir.EntityWorldIPv6 && y.Entity != ir.EntityNone
+			}
+			return false
+		case ir.EntityNone:
+			return false
+		default: // host, remote-node, kube-apiserver, health, init, ingress, unmanaged
+			switch y.Kind {
+			case ir.PeerNodes:
+				return x.Entity == ir.EntityHost || x.Entity == ir.EntityRemoteNode || x.Entity == ir.EntityKubeAPIServer
+			case ir.PeerEntity:
+				return y.Entity == x.Entity
+			}
+			return false
+		}
+	case ir.PeerPods:
+		switch y.Kind {
+		case ir.PeerPods:
+			return namespacesOverlap(px, x.Namespace, py, y.Namespace) && mayIntersect(x.Pods, y.Pods)
+		case ir.PeerService:
+			return true
+		}
+		return false
+	case ir.PeerNodes:
+		return y.Kind == ir.PeerNodes && mayIntersect(x.Pods, y.Pods)
+	case ir.PeerService:
+		return y.Kind == ir.PeerService
+	case ir.PeerCIDR:
+		switch y.Kind {
+		case ir.PeerCIDR:
+			return cidrsOverlap(x, y)
+		case ir.PeerFQDN:
+			return true
+		}
+		return false
+	case ir.PeerFQDN:
+		return y.Kind == ir.PeerFQDN && fqdnsOverlap(x.FQDN, y.FQDN)
+	}
+	return false
+}
+
+// nsRef is a pod peer's namespaces resolved against its policy: any
+// namespace, one by name, or those matching labels.
+func nsOf(pol *ir.Policy, ref ir.NamespaceRef) (name string, labels *ir.Selector, any bool) {
+	switch ref.Scope {
+	case ir.NamespacePolicy:
+		if pol.Namespace == "" {
+			return "", nil, true
+		}
+		return pol.Namespace, nil, false
+	case ir.NamespaceNamed:
+		return ref.Name, nil, false
+	}
+	sel := ref.Labels
+	return "", &sel, false
+}
+
+const namespaceNameLabel = "kubernetes.io/metadata.name"
+
+func namespacesOverlap(px *ir.Policy, x ir.NamespaceRef, py *ir.Policy, y ir.NamespaceRef) bool {
+	xn, xl, xany := nsOf(px, x)
+	yn, yl, yany := nsOf(py, y)
+	switch {
+	case xany || yany:
+		return true
+	case xl == nil && yl == nil:
+		return xn == yn
+	case xl != nil && yl != nil:
+		return mayIntersect(*xl, *yl)
+	case xl != nil:
+		return mayIntersect(*xl, ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: yn}}})
+	default:
+		return mayIntersect(*yl, ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: xn}}})
+	}
+}
+
+func cidrsOverlap(x, y ir.Peer) bool {
+	if !x.CIDR.Overlaps(y.CIDR) {
+		return false
+	}
+	within := func(p netip.Prefix, except []netip.Prefix) bool {
+		for _, e := range except {
+			if e.Bits() <= p.Bits() && e.Contains(p.Addr()) {
+				return true
+			}
+		}
+		return false
+	}
+	return !within(y.CIDR, x.Except) && !within(x.CIDR, y.Except)
+}
+
+// fqdnsOverlap reports whether two DNS names or patterns may match a common
+// name: exact names by equality or by the pattern; two patterns unless
+// their literal suffixes after the last "*" are incompatible.
+func fqdnsOverlap(a, b ir.FQDN) bool {
+	pa, pb := strings.ToLower(a.Pattern), strings.ToLower(b.Pattern)
+	switch {
+	case a.Exact && b.Exact:
+		return pa == pb
+	case a.Exact:
+		return patternMatches(pb, pa)
+	case b.Exact:
+		return patternMatches(pa, pb)
+	}
+	sa, sb := pa[strings.LastIndex(pa, "*")+1:], pb[strings.LastIndex(pb, "*")+1:]
+	return strings.HasSuffix(sa, sb) || strings.HasSuffix(sb, sa)
+}
+
+// patternMatches matches a Cilium matchPattern against a name.
+func patternMatches(pattern, name string) bool {
+	if pattern == "*" {
+		return true
+	}
+	rest := strings.TrimPrefix(pattern, "**.")
+	var re strings.Builder
+	re.WriteString("^")
+	if rest != pattern {
+		re.WriteString(`([-a-z0-9_]+\.)+`)
+	}
+	parts := strings.Split(rest, "*")
+	for i, part := range parts {
+		if i > 0 {
+			re.WriteString(`[-a-z0-9_]*`)
+		}
+		re.WriteString(regexp.QuoteMeta(part))
+	}
+	re.WriteString("$")
+	m, err := regexp.MatchString(re.String(), strings.TrimSuffix(name, "."))
+	return err != nil || m
+}

@@ -1,0 +1,147 @@
+package cilium
+
+import (
+	"slices"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// anyName is the DNS rule that lets every lookup through the proxy.
+var anyName = ir.FQDN{Pattern: "*"}
+
+// Effective returns the program the Cilium backend emits for p, as IR: p
+// plus the DNS-proxy egress rules Emit adds for the subjects of toFQDNs
+// rules that no "allow dns" rule covers, and with every "allow dns" port
+// rule that lists no lookups restricted to the pattern "*" (Cilium's
+// rules.dns matchPattern "*": every name, through the DNS proxy). Evaluating
+// it (compile/eval) gives the verdicts of the emitted objects. p is not
+// modified.
+func Effective(p *ir.Program) *ir.Program {
+	eff, _ := effective(p)
+	return eff
+}
+
+// dnsAdded is one DNS-proxy rule added to a policy.
+type dnsAdded struct {
+	pol  *ir.Policy
+	rule *ir.Rule
+	at   source.Span // the first toFQDNs rule of the policy
+}
+
+func effective(p *ir.Program) (*ir.Program, []dnsAdded) {
+	out := *p
+	out.Policies = make([]*ir.Policy, len(p.Policies))
+	var added []dnsAdded
+	for i, pol := range p.Policies {
+		cp := *pol
+		cp.Rules = make([]*ir.Rule, len(pol.Rules))
+		for j, r := range pol.Rules {
+			cp.Rules[j] = withAnyLookup(r)
+		}
+		if at, ok := fqdnRule(pol); ok && !dnsCovered(p, pol) {
+			r := dnsProxyRule(p.DNS, pol.Namespace, at)
+			cp.Rules = append(cp.Rules, r)
+			added = append(added, dnsAdded{pol: pol, rule: r, at: at})
+		}
+		out.Policies[i] = &cp
+	}
+	return &out, added
+}
+
+// withAnyLookup returns r, or a copy whose DNS port rules without lookups
+// carry the pattern "*" when r is an "allow dns" rule.
+func withAnyLookup(r *ir.Rule) *ir.Rule {
+	if !r.DNS || r.Action != ir.Allow {
+		return r
+	}
+	cp := *r
+	cp.Ports = slices.Clone(r.Ports)
+	for i := range cp.Ports {
+		if len(cp.Ports[i].DNS) == 0 && len(cp.Ports[i].HTTP) == 0 {
+			cp.Ports[i].DNS = []ir.FQDN{anyName}
+		}
+	}
+	return &cp
+}
+
+// fqdnRule returns the span of the first allow egress rule of pol with a DNS
+// name peer.
+func fqdnRule(pol *ir.Policy) (source.Span, bool) {
+	var first source.Span
+	found := false
+	for _, r := range pol.Rules {
+		if r.Direction != ir.Egress || r.Action != ir.Allow {
+			continue
+		}
+		for _, peer := range r.Peers {
+			if peer.Kind == ir.PeerFQDN {
+				if !found || source.Less(r.Span, first) {
+					first = r.Span
+				}
+				found = true
+				break
+			}
+		}
+	}
+	return first, found
+}
+
+// dnsCovered reports whether an "allow dns" rule of p applies to every
+// endpoint pol selects: a DNS rule of a policy whose subject contains pol's
+// (same namespace, or a cluster-wide policy over every namespace, and a pod
+// selector that pol's implies). Undecided cases count as not covered: the
+// added rule is then redundant, never missing.
+func dnsCovered(p *ir.Program, pol *ir.Policy) bool {
+	for _, q := range p.Policies {
+		if !hasDNSRule(q) || q.Subject.Nodes != pol.Subject.Nodes {
+			continue
+		}
+		switch {
+		case q.Namespace == pol.Namespace && q.Namespace != "":
+		case q.Namespace == "" && q.Subject.Namespaces == nil:
+		case q.Namespace == "" && pol.Namespace == "" && pol.Subject.Namespaces != nil &&
+			implies(*pol.Subject.Namespaces, *q.Subject.Namespaces):
+		default:
+			continue
+		}
+		if implies(pol.Subject.Pods, q.Subject.Pods) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDNSRule(pol *ir.Policy) bool {
+	for _, r := range pol.Rules {
+		if r.DNS && r.Action == ir.Allow && r.Direction == ir.Egress {
+			return true
+		}
+	}
+	return false
+}
+
+// dnsProxyRule is the egress rule to the DNS server, UDP and TCP, through
+// the DNS proxy, for a policy of namespace ns; span is where it comes from.
+func dnsProxyRule(dns ir.DNSServer, ns string, span source.Span) *ir.Rule {
+	server := ir.Peer{Span: dns.Span, Kind: ir.PeerPods, Pods: dns.Pods,
+		Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: dns.Namespace}}
+	if ns != "" && ns == dns.Namespace {
+		server.Namespace = ir.NamespaceRef{Scope: ir.NamespacePolicy}
+	}
+	return &ir.Rule{
+		Span: span, Direction: ir.Egress, Action: ir.Allow, DNS: true,
+		Peers: []ir.Peer{server},
+		Ports: []ir.PortRule{{Span: span, Ports: []ir.Port{
+			{Span: span, Protocol: ir.UDP, Port: dns.Port},
+			{Span: span, Protocol: ir.TCP, Port: dns.Port},
+		}, DNS: []ir.FQDN{anyName}}},
+	}
+}
+
+func reportDNSProxyAdded(diags *diag.List, dns ir.DNSServer, a dnsAdded) {
+	server := dns.Namespace + "/" + dns.Pods.String()
+	d := diags.Warnf(codeDNSProxyAdded, a.at, msgDNSProxyAdded, ir.FormatSubject(a.pol.Subject), server, dns.Port)
+	d.Detail = detailDNSProxyAdded
+}

@@ -1,0 +1,246 @@
+package cilium
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"sigs.k8s.io/yaml"
+
+	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	"github.com/cilium/cilium/pkg/option"
+	"github.com/cilium/cilium/pkg/policy/api"
+
+	"github.com/netpolc/netpolc/backends"
+)
+
+// ClusterName is the cluster name Parse is run with (it only adds the
+// io.cilium.k8s.policy.cluster term to peer selectors).
+const ClusterName = "default"
+
+// Validate checks one emitted object (a CNP, CCNP, or a pointer to either
+// Cilium type) as Cilium would read it: it is marshalled to YAML as netpolc
+// writes it, strict-decoded from that YAML into the Cilium v2 type (unknown
+// or misspelt fields fail), parsed by the agent's own Parse (Rule.Sanitize
+// and the namespace defaulting of selectors), and checked against
+// CheckConventions.
+func Validate(v any) error {
+	doc, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("marshal: %w", err)
+	}
+	obj, err := DecodeStrict(doc)
+	if err != nil {
+		return err
+	}
+	if _, err := Parse(obj); err != nil {
+		return err
+	}
+	return CheckConventions(obj)
+}
+
+// DecodeStrict decodes one YAML document into *ciliumv2.CiliumNetworkPolicy
+// or *ciliumv2.CiliumClusterwideNetworkPolicy, by its kind, rejecting
+// unknown and duplicate fields.
+func DecodeStrict(doc []byte) (any, error) {
+	var meta struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if err := yaml.Unmarshal(doc, &meta); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if meta.APIVersion != APIVersion {
+		return nil, fmt.Errorf("decode: apiVersion %q, want %q", meta.APIVersion, APIVersion)
+	}
+	var obj any
+	switch meta.Kind {
+	case KindCNP:
+		obj = &ciliumv2.CiliumNetworkPolicy{}
+	case KindCCNP:
+		obj = &ciliumv2.CiliumClusterwideNetworkPolicy{}
+	default:
+		return nil, fmt.Errorf("decode: kind %q, want %s or %s", meta.Kind, KindCNP, KindCCNP)
+	}
+	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+		return nil, fmt.Errorf("strict decode: %w", err)
+	}
+	return obj, nil
+}
+
+// Parse runs the agent's parser ((*CiliumNetworkPolicy).Parse or
+// (*CiliumClusterwideNetworkPolicy).Parse, which sanitize every rule and
+// default the namespaces of selectors) on a deep copy of v, and returns the
+// rules the agent would import.
+//
+// Parse reads the agent options of package option. Their package defaults
+// are the agent's defaults (L7 proxy on, ICMP rules on, non-default-deny
+// policies on), except for --enable-node-selector-labels, which toNodes and
+// fromNodes need: Parse turns it on (once, for the process), because
+// netpolc's node peers require that flag (see the node-peer capability).
+func Parse(v any) (api.Rules, error) {
+	enableNodeLabels.Do(func() { option.Config.EnableNodeSelectorLabels = true })
+	logger := slog.New(slog.DiscardHandler)
+	switch o := unwrap(v).(type) {
+	case *ciliumv2.CiliumNetworkPolicy:
+		return o.DeepCopy().Parse(logger, ClusterName)
+	case *ciliumv2.CiliumClusterwideNetworkPolicy:
+		return o.DeepCopy().Parse(logger, ClusterName)
+	}
+	return nil, fmt.Errorf("parse: %T is not a Cilium policy", v)
+}
+
+var enableNodeLabels sync.Once
+
+func unwrap(v any) any {
+	switch o := v.(type) {
+	case CNP:
+		return o.CiliumNetworkPolicy
+	case CCNP:
+		return o.CiliumClusterwideNetworkPolicy
+	}
+	return v
+}
+
+// CheckConventions checks what netpolc promises beyond validity: the
+// managed-by label, a name that fits in a label value, exactly one spec,
+// enableDefaultDeny written for both directions, an explicit protocol on
+// every port, no explicitly empty peer list (which selects nothing), one L3
+// kind per rule, HTTP only on TCP ports, and no CCNP-only nodeSelector in a
+// CNP.
+func CheckConventions(v any) error {
+	var (
+		meta backends.Object
+		spec *api.Rule
+		nspc bool
+	)
+	switch o := unwrap(v).(type) {
+	case *ciliumv2.CiliumNetworkPolicy:
+		meta = backends.Object{Name: o.Name, Namespace: o.Namespace}
+		spec, nspc = o.Spec, true
+		if o.Labels[backends.ManagedByLabel] != backends.ManagedBy {
+			return errors.New("missing label " + backends.ManagedByLabel)
+		}
+		if len(o.Specs) > 0 {
+			return errors.New("specs is not used")
+		}
+	case *ciliumv2.CiliumClusterwideNetworkPolicy:
+		meta = backends.Object{Name: o.Name}
+		spec = o.Spec
+		if o.Labels[backends.ManagedByLabel] != backends.ManagedBy {
+			return errors.New("missing label " + backends.ManagedByLabel)
+		}
+		if len(o.Specs) > 0 {
+			return errors.New("specs is not used")
+		}
+	default:
+		return fmt.Errorf("%T is not a Cilium policy", v)
+	}
+	if len(meta.Name) > backends.MaxNameLength {
+		return fmt.Errorf("name %q longer than %d", meta.Name, backends.MaxNameLength)
+	}
+	if spec == nil {
+		return errors.New("no spec")
+	}
+	if nspc && spec.NodeSelector.LabelSelector != nil {
+		return errors.New("nodeSelector in a namespaced policy")
+	}
+	if spec.EndpointSelector.LabelSelector == nil && spec.NodeSelector.LabelSelector == nil {
+		return errors.New("no endpointSelector")
+	}
+	if spec.EnableDefaultDeny.Ingress == nil || spec.EnableDefaultDeny.Egress == nil {
+		return errors.New("enableDefaultDeny not written for both directions")
+	}
+	var errs []error
+	check := func(where string, l3 []l3List, ports api.PortRules, denyPorts api.PortDenyRules) {
+		kinds := 0
+		for _, l := range l3 {
+			if l.n > 0 {
+				kinds++
+			}
+			if l.n == 0 && l.nonNil {
+				errs = append(errs, fmt.Errorf("%s: explicitly empty %s selects nothing", where, l.name))
+			}
+		}
+		if kinds > 1 {
+			errs = append(errs, fmt.Errorf("%s: several L3 kinds in one rule", where))
+		}
+		var all []api.PortProtocol
+		for _, pr := range ports {
+			all = append(all, pr.Ports...)
+			if pr.Rules != nil && len(pr.Rules.HTTP) > 0 {
+				for _, p := range pr.Ports {
+					if p.Protocol != api.ProtoTCP || p.Port == "0" {
+						errs = append(errs, fmt.Errorf("%s: HTTP rules on port %s/%s", where, p.Port, p.Protocol))
+					}
+				}
+			}
+		}
+		for _, pr := range denyPorts {
+			all = append(all, pr.Ports...)
+		}
+		for _, p := range all {
+			if p.Protocol == "" {
+				errs = append(errs, fmt.Errorf("%s: port %s without protocol", where, p.Port))
+			}
+		}
+	}
+	for i, r := range spec.Ingress {
+		check(fmt.Sprintf("ingress[%d]", i), ingressL3(r.IngressCommonRule), r.ToPorts, nil)
+	}
+	for i, r := range spec.IngressDeny {
+		check(fmt.Sprintf("ingressDeny[%d]", i), ingressL3(r.IngressCommonRule), nil, r.ToPorts)
+	}
+	for i, r := range spec.Egress {
+		l3 := append(egressL3(r.EgressCommonRule), l3List{"toFQDNs", len(r.ToFQDNs), r.ToFQDNs != nil})
+		check(fmt.Sprintf("egress[%d]", i), l3, r.ToPorts, nil)
+	}
+	for i, r := range spec.EgressDeny {
+		check(fmt.Sprintf("egressDeny[%d]", i), egressL3(r.EgressCommonRule), nil, r.ToPorts)
+	}
+	return errors.Join(errs...)
+}
+
+// l3List is one L3 peer list of a rule: its length and whether it is
+// written (an explicitly empty list selects nothing).
+type l3List struct {
+	name   string
+	n      int
+	nonNil bool
+}
+
+func ingressL3(c api.IngressCommonRule) []l3List {
+	return []l3List{
+		{"fromEndpoints", len(c.FromEndpoints), c.FromEndpoints != nil},
+		{"fromNodes", len(c.FromNodes), c.FromNodes != nil},
+		{"fromCIDR", len(c.FromCIDR), c.FromCIDR != nil},
+		{"fromCIDRSet", len(c.FromCIDRSet), c.FromCIDRSet != nil},
+		{"fromEntities", len(c.FromEntities), c.FromEntities != nil},
+		{"fromGroups", len(c.FromGroups), c.FromGroups != nil},
+	}
+}
+
+func egressL3(c api.EgressCommonRule) []l3List {
+	return []l3List{
+		{"toEndpoints", len(c.ToEndpoints), c.ToEndpoints != nil},
+		{"toNodes", len(c.ToNodes), c.ToNodes != nil},
+		{"toCIDR", len(c.ToCIDR), c.ToCIDR != nil},
+		{"toCIDRSet", len(c.ToCIDRSet), c.ToCIDRSet != nil},
+		{"toEntities", len(c.ToEntities), c.ToEntities != nil},
+		{"toServices", len(c.ToServices), c.ToServices != nil},
+		{"toGroups", len(c.ToGroups), c.ToGroups != nil},
+	}
+}
+
+// SplitYAML splits a multi-document YAML stream as netpolc writes it.
+func SplitYAML(data []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range bytes.Split(data, []byte("\n---\n")) {
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
