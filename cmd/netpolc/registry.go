@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
 )
 
@@ -10,6 +11,6 @@ import (
 func newRegistry() (*backends.Registry, error) {
 	return backends.NewRegistry(
 		k8s.New(),
-		// cilium.New(), once backends/cilium lands.
+		cilium.New(),
 	)
 }
