@@ -290,6 +290,10 @@ func (e *emitter) peers(r *ir.Rule) (peers []networkingv1.NetworkPolicyPeer, all
 		case ir.PeerCIDR:
 			add(networkingv1.NetworkPolicyPeer{IPBlock: ipBlock(peer.CIDR, peer.Except)})
 		case ir.PeerEntity:
+			if peer.Entity == ir.EntityWorld || peer.Entity == ir.EntityWorldIPv4 || peer.Entity == ir.EntityWorldIPv6 {
+				e.diags.Warnf("world-ipblock", peer.Span, "%s becomes an ipBlock of every address, which some network plugins also match against pod IPs", peer.Entity).Detail =
+					"NetworkPolicy has no peer for \"outside the cluster\". netpolc writes 0.0.0.0/0 and ::/0; Cilium and the upstream reference ignore pod IPs there, but plugins such as Calico match ipBlocks against pod and node IPs too, which admits every pod. To stay exact on such a plugin, write the CIDR yourself with the cluster's pod and node ranges as except."
+			}
 			switch peer.Entity {
 			case ir.EntityWorld:
 				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}})
