@@ -142,6 +142,10 @@ func dnsProxyRule(dns ir.DNSServer, ns string, span source.Span) *ir.Rule {
 
 func reportDNSProxyAdded(diags *diag.List, dns ir.DNSServer, a dnsAdded) {
 	server := dns.Namespace + "/" + dns.Pods.String()
-	d := diags.Warnf(codeDNSProxyAdded, a.at, msgDNSProxyAdded, ir.FormatSubject(a.pol.Subject), server, dns.Port)
+	subject := ir.FormatSubject(a.pol.Subject)
+	if a.pol.Namespace != "" {
+		subject = a.pol.Namespace + "/" + subject
+	}
+	d := diags.Warnf(codeDNSProxyAdded, a.at, msgDNSProxyAdded, subject, server, dns.Port)
 	d.Detail = detailDNSProxyAdded
 }
