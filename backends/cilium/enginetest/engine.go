@@ -414,8 +414,8 @@ func (o *owner) GetIngressNamedPort(name string, proto u8proto.U8proto) uint16 {
 	return port
 }
 
-func (o *owner) PolicyDebug(string, ...any)                 {}
-func (o *owner) IsHost() bool                               { return false }
+func (o *owner) PolicyDebug(string, ...any)                  {}
+func (o *owner) IsHost() bool                                { return false }
 func (o *owner) PreviousMapStateSizes() policy.MapStateSizes { return policy.MapStateSizes{} }
 func (o *owner) RegenerateIfAlive(*regeneration.ExternalRegenerationMetadata) <-chan bool {
 	ch := make(chan bool)
