@@ -20,7 +20,9 @@
 //     namespaces -> io.cilium.k8s.namespace.labels.<key> terms (labels and
 //     expressions) in the same selector, or, for every namespace, a
 //     k8s:io.kubernetes.pod.namespace Exists term. Entities ->
-//     toEntities/fromEntities; PeerAny -> entity all (never an empty rule:
+//     toEntities/fromEntities, except world-ipv4 and world-ipv6 -> CIDR
+//     0.0.0.0/0 and ::/0 (the CRD's entity enum lacks them); PeerAny ->
+//     entity all (never an empty rule:
 //     {} selects nothing in Cilium); CIDR -> toCIDRSet/fromCIDRSet with
 //     except; FQDN -> toFQDNs matchName (exact) or matchPattern; services ->
 //     toServices; nodes -> toNodes/fromNodes.
@@ -120,7 +122,7 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureNamespaceName:  y("k8s:io.kubernetes.pod.namespace in the same selector"),
 		backends.FeatureNamespaceLabel: y("io.cilium.k8s.namespace.labels.<key> in the same selector"),
 		backends.FeatureCIDR:           y("toCIDRSet/fromCIDRSet with except; never matches Cilium-managed pods or nodes"),
-		backends.FeatureWorld:          y("entity world"),
+		backends.FeatureWorld:          y("entity world; world-ipv4/-ipv6 as CIDR 0.0.0.0/0 / ::/0 (the CRD has no such entities)"),
 		backends.FeatureEntity:         y("toEntities/fromEntities; kube-apiserver ingress may not work on AKS/GKE"),
 		backends.FeatureFQDN:           y("toFQDNs; the pods' lookups go through the DNS proxy (a rule is added if allow dns does not cover them)"),
 		backends.FeatureFQDNAnyDepth:   p("matchPattern \"**.\" needs Cilium >= 1.19 (--cilium-version); before, \"**\" silently meant \"*\""),

@@ -73,6 +73,12 @@ func Spec(v any) *api.Rule {
 	return nil
 }
 
+// worldFamily maps the one-family world entities to their CIDR.
+var worldFamily = map[ir.Entity]netip.Prefix{
+	ir.EntityWorldIPv4: netip.MustParsePrefix("0.0.0.0/0"),
+	ir.EntityWorldIPv6: netip.MustParsePrefix("::/0"),
+}
+
 // emitted is one object and the span of the policy behind it.
 type emitted struct {
 	obj  backends.Object
@@ -224,6 +230,15 @@ func (e *emitter) peers(pol *ir.Policy, r *ir.Rule) *peerSet {
 				s.cidrs = append(s.cidrs, c)
 			}
 		case ir.PeerEntity, ir.PeerAny:
+			if cidr, ok := worldFamily[peer.Entity]; ok && peer.Kind == ir.PeerEntity {
+				// The CRD's entity enum lacks world-ipv4/world-ipv6 (the
+				// API server would reject them); a CIDR rule of the whole
+				// family selects the same (outside) addresses.
+				if c := cidrRule(cidr, nil); s.first("cidr", c) {
+					s.cidrs = append(s.cidrs, c)
+				}
+				continue
+			}
 			ent := api.Entity(peer.Entity)
 			if peer.Kind == ir.PeerAny {
 				ent = api.EntityAll
