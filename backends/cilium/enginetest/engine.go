@@ -52,7 +52,8 @@
 //     IPs learned through the DNS proxy. CIDR selectors match it through
 //     Cilium's prefix-aware cidr: label matching.
 //   - The local host is reserved:host, every other node reserved:remote-node,
-//     the kube-apiserver reserved:kube-apiserver.
+//     the kube-apiserver reserved:kube-apiserver alone (Cilium's reserved
+//     identity 7 also carries reserved:remote-node: see identities).
 //   - Only pods are policy subjects here: the sides of externals, nodes, the
 //     host and the kube-apiserver always allow (host policies are not
 //     modelled).
@@ -340,9 +341,18 @@ func (e *Engine) identities() error {
 		e.ids[nid] = lbls.LabelArray()
 		e.extIDs[x] = nid
 	}
+	// compile/eval's kube-apiserver is matched by the kube-apiserver,
+	// cluster and all entities only. Cilium's reserved identity 7 is the
+	// API server on a remote node ([reserved:kube-apiserver
+	// reserved:remote-node]); on a real cluster the API server's IPs carry
+	// reserved:kube-apiserver plus what else they are (host, remote-node,
+	// or world and cidr: for a managed control plane). The engine gives
+	// identity 7 reserved:kube-apiserver alone, the one labelling that
+	// matches eval's model.
+	e.ids[identity.ReservedIdentityKubeAPIServer] = labels.LabelKubeAPIServer.LabelArray()
 	for _, nid := range []identity.NumericIdentity{
 		identity.ReservedIdentityHost, identity.ReservedIdentityRemoteNode,
-		identity.ReservedIdentityKubeAPIServer, identity.ReservedIdentityWorld,
+		identity.ReservedIdentityWorld,
 		identity.ReservedIdentityWorldIPv4, identity.ReservedIdentityWorldIPv6,
 	} {
 		e.ids[nid] = identity.LookupReservedIdentity(nid).LabelArray
@@ -546,13 +556,18 @@ func (e *Engine) side(f eval.Flow, egress bool) (Side, error) {
 	if !entry.IsRedirectEntry() {
 		return s, nil
 	}
-	if f.HTTP == nil && f.DNSName == "" {
-		s.L7 = L7Restricted
-		return s, nil
-	}
 	var peerPorts pkgtypes.NamedPortMap
 	if egress {
 		peerPorts = e.ports[pid]
+	}
+	if f.HTTP == nil && f.DNSName == "" {
+		// Redirected, but the proxy may still let everything through: a
+		// covering rule without L7 rules (an L3-only or L4-only allow
+		// of the peer) is an L7 wildcard for it.
+		if !e.proxyOpen(ep, egress, pid, proto, f, peerPorts) {
+			s.L7 = L7Restricted
+		}
+		return s, nil
 	}
 	if e.proxyAllows(ep, egress, pid, proto, f, peerPorts) {
 		s.L7 = L7Allowed
@@ -567,6 +582,37 @@ func (e *Engine) side(f eval.Flow, egress bool) (Side, error) {
 // per-selector policies of the L4 filters covering the flow's port and
 // protocol, whose selector selects pid, allows it.
 func (e *Engine) proxyAllows(ep *endpointPolicy, egress bool, pid identity.NumericIdentity, proto u8proto.U8proto, f eval.Flow, peerPorts pkgtypes.NamedPortMap) bool {
+	allowed := false
+	e.coveringPolicies(ep, egress, pid, proto, f, peerPorts, func(psp *policy.PerSelectorPolicy) bool {
+		allowed = requestAllowed(psp, f)
+		return !allowed
+	})
+	return allowed
+}
+
+// proxyOpen reports whether one of the per-selector policies the proxy
+// gets for f's port and peer pid (see proxyAllows) has no L7 rules, so
+// that the proxy allows every request.
+func (e *Engine) proxyOpen(ep *endpointPolicy, egress bool, pid identity.NumericIdentity, proto u8proto.U8proto, f eval.Flow, peerPorts pkgtypes.NamedPortMap) bool {
+	open := false
+	e.coveringPolicies(ep, egress, pid, proto, f, peerPorts, func(psp *policy.PerSelectorPolicy) bool {
+		switch psp.GetL7Parser() {
+		case policy.ParserTypeNone:
+			open = true
+		case policy.ParserTypeHTTP:
+			open = len(psp.HTTP) == 0
+		case policy.ParserTypeDNS:
+			open = len(psp.DNS) == 0
+		}
+		return !open
+	})
+	return open
+}
+
+// coveringPolicies calls yield with every allow per-selector policy of the
+// L4 filters of the direction that cover f's port and protocol and whose
+// selector selects pid, until yield returns false.
+func (e *Engine) coveringPolicies(ep *endpointPolicy, egress bool, pid identity.NumericIdentity, proto u8proto.U8proto, f eval.Flow, peerPorts pkgtypes.NamedPortMap, yield func(*policy.PerSelectorPolicy) bool) {
 	dir := &ep.epp.SelectorPolicy.L4Policy.Ingress
 	if egress {
 		dir = &ep.epp.SelectorPolicy.L4Policy.Egress
@@ -582,12 +628,11 @@ func (e *Engine) proxyAllows(ep *endpointPolicy, egress bool, pid identity.Numer
 			if !cs.Selects(pid) || psp.IsDeny() {
 				continue
 			}
-			if requestAllowed(psp, f) {
-				return true
+			if !yield(psp) {
+				return
 			}
 		}
 	}
-	return false
 }
 
 // filterCovers reports whether l4's port covers port: every port (0), a

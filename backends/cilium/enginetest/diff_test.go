@@ -1,0 +1,312 @@
+package enginetest
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/testgen"
+	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+var (
+	programsFlag = flag.Int("netpolc.programs", 0, "random programs for the differential test (default 1000, or $NETPOLC_PROGRAMS)")
+	seedFlag     = flag.Int64("netpolc.seed", 1, "first seed of the differential test")
+)
+
+func programCount() int {
+	if *programsFlag > 0 {
+		return *programsFlag
+	}
+	if v, err := strconv.Atoi(os.Getenv("NETPOLC_PROGRAMS")); err == nil && v > 0 {
+		return v
+	}
+	if testing.Short() {
+		return 200
+	}
+	return 1000
+}
+
+// TestDifferentialCiliumEngine compiles random programs (HTTP, DNS names,
+// entities, deny rules, CIDRs with except, namespaces by name and label),
+// emits them with the Cilium backend, loads the YAML into Cilium's policy
+// engine and checks that every sampled flow gets the verdict compile/eval
+// gives on cilium.Effective(program). Programs that also compile for
+// NetworkPolicy are emitted with the k8s backend too, loaded through
+// Cilium's NetworkPolicy translator, and the two engines must agree at
+// L3/L4. A mismatch is shrunk to a minimal reproducer.
+func TestDifferentialCiliumEngine(t *testing.T) {
+	n := programCount()
+	start := time.Now()
+	var st stats
+	var mu sync.Mutex
+	var failures []string
+
+	seeds := make(chan int64)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				c := testgen.NewCilium(seed)
+				res := checkCase(c)
+				if res.err != "" {
+					mu.Lock()
+					if len(failures) < 3 {
+						failures = append(failures, reproducer(c, res))
+					}
+					mu.Unlock()
+				}
+				st.add(res)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		mu.Lock()
+		stop := len(failures) >= 3
+		mu.Unlock()
+		if stop {
+			break
+		}
+		seeds <- *seedFlag + int64(i)
+	}
+	close(seeds)
+	wg.Wait()
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("differential cilium vs Cilium's engine: %s, %v", st.String(), time.Since(start).Round(time.Millisecond))
+	if st.checked.Load() < int64(n)*7/10 && len(failures) == 0 {
+		t.Errorf("only %d of %d generated programs compiled and emitted", st.checked.Load(), n)
+	}
+}
+
+type stats struct {
+	checked, rejected, dropped, flows, allowed, l7, requests, k8sPrograms, k8sFlows atomic.Int64
+}
+
+func (s *stats) add(r caseResult) {
+	if r.rejected {
+		s.rejected.Add(1)
+		return
+	}
+	s.checked.Add(1)
+	s.dropped.Add(int64(r.dropped))
+	s.flows.Add(int64(r.flows))
+	s.allowed.Add(int64(r.allowed))
+	s.l7.Add(int64(r.l7))
+	s.requests.Add(int64(r.requests))
+	if r.k8sFlows > 0 {
+		s.k8sPrograms.Add(1)
+		s.k8sFlows.Add(int64(r.k8sFlows))
+	}
+}
+
+func (s *stats) String() string {
+	return fmt.Sprintf("%d programs checked (%d rejected, %d statements dropped), %d flows (%d allowed, %d L7-restricted, %d with an HTTP request or DNS lookup); k8s backend through Cilium: %d programs, %d flows",
+		s.checked.Load(), s.rejected.Load(), s.dropped.Load(), s.flows.Load(), s.allowed.Load(), s.l7.Load(), s.requests.Load(), s.k8sPrograms.Load(), s.k8sFlows.Load())
+}
+
+// caseResult is the outcome of one differential check.
+type caseResult struct {
+	rejected                     bool   // the compiler or the backend refused the program
+	err                          string // a failure: a mismatch, or objects Cilium rejects
+	dropped                      int    // statements dropped because they did not compile
+	flows, allowed, l7, requests int
+	k8sFlows                     int
+	yaml                         []byte
+	k8sYAML                      []byte
+}
+
+const genFile = "gen.netpol"
+
+// compileCase compiles c and emits it for Cilium, dropping the statements
+// that the compiler or the backend reject (a few rounds).
+func compileCase(c *testgen.Case) (*ir.Program, []backends.Object, int) {
+	before := len(c.Program.Stmts)
+	for attempt := 0; attempt < 5; attempt++ {
+		f := source.NewFile(genFile, []byte(c.Program.Source()))
+		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
+		if !diags.HasErrors() && res != nil && res.Program != nil {
+			objs, ed := cilium.New().Emit(res.Program, backends.Options{})
+			if !ed.HasErrors() {
+				return res.Program, objs, before - len(c.Program.Stmts)
+			}
+			diags = ed
+		}
+		if !c.Program.DropLines(errorLines(diags)) {
+			return nil, nil, 0
+		}
+	}
+	return nil, nil, 0
+}
+
+func errorLines(diags diag.List) []int {
+	var lines []int
+	for _, d := range diags {
+		if d.Severity == diag.Error && d.Span.IsValid() {
+			lines = append(lines, d.Span.Start.Line)
+		}
+	}
+	return lines
+}
+
+func checkCase(c *testgen.Case) (res caseResult) {
+	defer func() {
+		if r := recover(); r != nil {
+			res.err = fmt.Sprintf("panic: %v", r)
+		}
+	}()
+	testgen.WithNodes(c.World)
+	prog, objs, dropped := compileCase(c)
+	res.dropped = dropped
+	if prog == nil {
+		res.rejected = true
+		return res
+	}
+	var buf bytes.Buffer
+	if err := backends.WriteYAML(&buf, objs); err != nil {
+		res.err = err.Error()
+		return res
+	}
+	res.yaml = buf.Bytes()
+	decoded, err := DecodeYAML(res.yaml)
+	if err != nil {
+		res.err = err.Error()
+		return res
+	}
+	eng, err := New(c.World, decoded)
+	if err != nil {
+		res.err = "Cilium rejects the emitted policies: " + err.Error()
+		return res
+	}
+	flows := c.CiliumFlows()
+	res.flows, res.allowed, res.l7, res.requests, res.err = compareFlows(prog, c.World, eng, flows)
+	if res.err != "" {
+		return res
+	}
+
+	// The same program through the k8s backend and Cilium's NetworkPolicy
+	// translator, when NetworkPolicy expresses it: L3/L4 verdicts agree.
+	k8sObjs, kd := k8s.New().Emit(prog, backends.Options{})
+	if kd.HasErrors() {
+		return res
+	}
+	var kbuf bytes.Buffer
+	if err := backends.WriteYAML(&kbuf, k8sObjs); err != nil {
+		res.err = err.Error()
+		return res
+	}
+	res.k8sYAML = kbuf.Bytes()
+	kdec, err := DecodeYAML(res.k8sYAML)
+	if err != nil {
+		res.err = err.Error()
+		return res
+	}
+	keng, err := New(c.World, kdec)
+	if err != nil {
+		res.err = "Cilium rejects the emitted NetworkPolicies: " + err.Error()
+		return res
+	}
+	res.k8sFlows, res.err = compareBackends(eng, keng, flows)
+	return res
+}
+
+// compareFlows decides flows with compile/eval on cilium.Effective(prog)
+// and with Cilium's engine; it returns counts and the first disagreement.
+func compareFlows(prog *ir.Program, w *eval.World, eng *Engine, flows []eval.Flow) (n, allowed, l7, requests int, mismatch string) {
+	ev := eval.New(cilium.Effective(prog), w)
+	for _, f := range flows {
+		n++
+		want := ev.Decide(f)
+		got, err := eng.Decide(f)
+		if err != nil {
+			return n, allowed, l7, requests, fmt.Sprintf("flow %s: engine: %v", f, err)
+		}
+		if want.Allowed {
+			allowed++
+		}
+		if want.L7Restricted {
+			l7++
+		}
+		if f.HTTP != nil || f.DNSName != "" {
+			requests++
+		}
+		if got.Allowed != want.Allowed || got.L7Restricted != want.L7Restricted {
+			return n, allowed, l7, requests, fmt.Sprintf("flow %s: netpolc eval says allowed=%v l7restricted=%v (egress %s, ingress %s); Cilium's engine says allowed=%v l7restricted=%v (egress %+v, ingress %+v)\n  source identity %s\n  destination identity %s",
+				f, want.Allowed, want.L7Restricted, describeSide(want.Egress), describeSide(want.Ingress),
+				got.Allowed, got.L7Restricted, got.Egress, got.Ingress, eng.Labels(f.From), eng.Labels(f.To))
+		}
+	}
+	return n, allowed, l7, requests, ""
+}
+
+// compareBackends checks that the engine loaded with the k8s backend's
+// NetworkPolicies agrees at L3/L4 with the one loaded with the CNPs, on the
+// flows without request.
+func compareBackends(cnp, np *Engine, flows []eval.Flow) (int, string) {
+	n := 0
+	for _, f := range flows {
+		if f.HTTP != nil || f.DNSName != "" {
+			continue
+		}
+		n++
+		a, err := cnp.Decide(f)
+		if err != nil {
+			return n, err.Error()
+		}
+		b, err := np.Decide(f)
+		if err != nil {
+			return n, err.Error()
+		}
+		if a.Allowed != b.Allowed {
+			return n, fmt.Sprintf("flow %s: Cilium on the cilium backend's CNPs says allowed=%v (egress %+v, ingress %+v); Cilium on the k8s backend's NetworkPolicies says allowed=%v (egress %+v, ingress %+v)",
+				f, a.Allowed, a.Egress, a.Ingress, b.Allowed, b.Egress, b.Ingress)
+		}
+	}
+	return n, ""
+}
+
+func describeSide(s eval.Side) string {
+	return fmt.Sprintf("{governed=%v isolated=%v allowedBy=%d deniedBy=%d l7=%s allowed=%v}",
+		s.Governed, s.Isolated, len(s.AllowedBy), len(s.DeniedBy), s.L7, s.Allowed)
+}
+
+// reproducer shrinks a failing case and prints what replays it: seed,
+// source, world, the failing flow with both verdicts, and the YAML.
+func reproducer(c *testgen.Case, first caseResult) string {
+	fails := func(k *testgen.Case) bool {
+		r := checkCase(k.Clone())
+		return !r.rejected && r.err != ""
+	}
+	small := testgen.Shrink(c, fails)
+	res := checkCase(small.Clone())
+	world, _ := eval.MarshalWorld(small.World)
+	var b strings.Builder
+	fmt.Fprintf(&b, "differential mismatch, seed %d (replay: go test -run TestDifferentialCiliumEngine -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, c.Seed)
+	fmt.Fprintf(&b, "original failure: %s\n", first.err)
+	fmt.Fprintf(&b, "failure after shrinking: %s\n", res.err)
+	fmt.Fprintf(&b, "shrunk case, ready for testdata/regress/NAME.txtar:\n")
+	fmt.Fprintf(&b, "seed %d\n-- in.netpol --\n%s-- world.yaml --\n%s", c.Seed, small.Program.Source(), world)
+	fmt.Fprintf(&b, "--- emitted CiliumNetworkPolicies\n%s", res.yaml)
+	if len(res.k8sYAML) > 0 {
+		fmt.Fprintf(&b, "--- emitted NetworkPolicies\n%s", res.k8sYAML)
+	}
+	return b.String()
+}
