@@ -51,7 +51,17 @@ func programCount() int {
 // Cilium's NetworkPolicy translator, and the two engines must agree at
 // L3/L4. A mismatch is shrunk to a minimal reproducer.
 func TestDifferentialCiliumEngine(t *testing.T) {
-	n := programCount()
+	runDifferential(t, "cilium programs", testgen.NewCilium, programCount())
+}
+
+// TestDifferentialCiliumEngineL4 does the same with the L3/L4 programs of
+// the k8s differential test (testgen.New), which both backends express:
+// every program is also checked through the k8s backend.
+func TestDifferentialCiliumEngineL4(t *testing.T) {
+	runDifferential(t, "L3/L4 programs", testgen.New, max(1, programCount()/2))
+}
+
+func runDifferential(t *testing.T, what string, generate func(int64) *testgen.Case, n int) {
 	start := time.Now()
 	var st stats
 	var mu sync.Mutex
@@ -64,12 +74,12 @@ func TestDifferentialCiliumEngine(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for seed := range seeds {
-				c := testgen.NewCilium(seed)
+				c := generate(seed)
 				res := checkCase(c)
 				if res.err != "" {
 					mu.Lock()
 					if len(failures) < 3 {
-						failures = append(failures, reproducer(c, res))
+						failures = append(failures, reproducer(t.Name(), c, res))
 					}
 					mu.Unlock()
 				}
@@ -91,7 +101,7 @@ func TestDifferentialCiliumEngine(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("differential cilium vs Cilium's engine: %s, %v", st.String(), time.Since(start).Round(time.Millisecond))
+	t.Logf("%s vs Cilium's engine: %s, %v", what, st.String(), time.Since(start).Round(time.Millisecond))
 	if st.checked.Load() < int64(n)*7/10 && len(failures) == 0 {
 		t.Errorf("only %d of %d generated programs compiled and emitted", st.checked.Load(), n)
 	}
@@ -290,7 +300,7 @@ func describeSide(s eval.Side) string {
 
 // reproducer shrinks a failing case and prints what replays it: seed,
 // source, world, the failing flow with both verdicts, and the YAML.
-func reproducer(c *testgen.Case, first caseResult) string {
+func reproducer(test string, c *testgen.Case, first caseResult) string {
 	fails := func(k *testgen.Case) bool {
 		r := checkCase(k.Clone())
 		return !r.rejected && r.err != ""
@@ -299,7 +309,7 @@ func reproducer(c *testgen.Case, first caseResult) string {
 	res := checkCase(small.Clone())
 	world, _ := eval.MarshalWorld(small.World)
 	var b strings.Builder
-	fmt.Fprintf(&b, "differential mismatch, seed %d (replay: go test -run TestDifferentialCiliumEngine -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, c.Seed)
+	fmt.Fprintf(&b, "differential mismatch, seed %d (replay: go test -run '^%s$' -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, test, c.Seed)
 	fmt.Fprintf(&b, "original failure: %s\n", first.err)
 	fmt.Fprintf(&b, "failure after shrinking: %s\n", res.err)
 	fmt.Fprintf(&b, "shrunk case, ready for testdata/regress/NAME.txtar:\n")

@@ -23,6 +23,9 @@
 //     GetDirectionNetworkPolicy hands to Envoy for the port (and the DNS
 //     proxy's allowed set). A per-selector policy without L7 rules allows
 //     every request (Envoy: "L3/L4 only rule, everything in L7 is allowed").
+//     A redirected flow without request is reported L7-restricted unless
+//     such an L7-open policy covers it (an L3-only allow overlapping a
+//     DNS-proxy port still redirects, but lets every lookup through).
 //     HTTP requests are matched against the Envoy rules Cilium computed with
 //     the real L7 rules translator (PerSelectorPolicy.EnvoyHTTPRules, from
 //     pkg/envoy/policy): every HeaderMatcher of one rule must match, where a

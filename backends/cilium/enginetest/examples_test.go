@@ -1,0 +1,280 @@
+package enginetest
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/testgen"
+	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+const examples = "../../../examples"
+
+// TestDifferentialExamples compiles every example, emits it with the Cilium
+// backend and compares Cilium's engine with compile/eval on
+// cilium.Effective(program) over the example's representative world plus
+// external addresses (some with DNS names) and a remote node: every ordered
+// pair of endpoints, every port the program uses and its neighbours, on TCP,
+// UDP and SCTP; every TCP flow again with each HTTP request of the
+// program's expectations and of the generator; DNS lookups to the DNS pods.
+// Examples that compile for NetworkPolicy are also loaded through Cilium's
+// NetworkPolicy translator and must agree at L3/L4.
+func TestDifferentialExamples(t *testing.T) {
+	dirs, _ := filepath.Glob(examples + "/*")
+	ran := 0
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(dir + "/*.netpol")
+		if len(files) == 0 {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var srcs []*source.File
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				srcs = append(srcs, source.NewFile(filepath.Base(f), b))
+			}
+			res, diags := compile.Compile(srcs, compile.Options{})
+			if diags.HasErrors() || res == nil || res.Program == nil {
+				t.Fatalf("compile: %v", diags)
+			}
+			prog := res.Program
+			objs, ed := cilium.New().Emit(prog, backends.Options{})
+			if ed.HasErrors() {
+				t.Fatalf("emit: %v", ed)
+			}
+			var buf bytes.Buffer
+			if err := backends.WriteYAML(&buf, objs); err != nil {
+				t.Fatal(err)
+			}
+			decoded, err := DecodeYAML(buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := exampleWorld(prog)
+			eng, err := New(w, decoded)
+			if err != nil {
+				t.Fatalf("Cilium rejects the emitted policies: %v", err)
+			}
+			flows := exampleFlows(prog, w)
+			n, allowed, l7, requests, mismatch := compareFlows(prog, w, eng, flows)
+			if mismatch != "" {
+				t.Fatalf("%s\n--- emitted YAML\n%s", mismatch, buf.Bytes())
+			}
+			t.Logf("%d flows agree (%d allowed, %d L7-restricted, %d with a request)", n, allowed, l7, requests)
+
+			kobjs, kd := k8s.New().Emit(prog, backends.Options{})
+			if kd.HasErrors() {
+				return // not expressible as NetworkPolicy (cilium-l7)
+			}
+			var kbuf bytes.Buffer
+			if err := backends.WriteYAML(&kbuf, kobjs); err != nil {
+				t.Fatal(err)
+			}
+			kdec, err := DecodeYAML(kbuf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			keng, err := New(w, kdec)
+			if err != nil {
+				t.Fatalf("Cilium rejects the emitted NetworkPolicies: %v", err)
+			}
+			kn, mismatch := compareBackends(eng, keng, flows)
+			if mismatch != "" {
+				t.Fatalf("%s\n--- emitted NetworkPolicies\n%s", mismatch, kbuf.Bytes())
+			}
+			t.Logf("k8s backend through Cilium: %d L3/L4 flows agree", kn)
+		})
+		ran++
+	}
+	if ran == 0 {
+		t.Fatal("no examples")
+	}
+}
+
+// exampleWorld is the representative world of p plus external addresses
+// (some resolving to DNS names the examples use) and a remote node.
+func exampleWorld(p *ir.Program) *eval.World {
+	w := eval.RepresentativeWorld(p)
+	for i := range w.Pods {
+		if !w.Pods[i].IP.IsValid() {
+			w.Pods[i].IP = netip.AddrFrom4([4]byte{10, 244, 200, byte(i + 1)})
+		}
+	}
+	for _, x := range []eval.External{
+		{IP: netip.MustParseAddr("8.8.8.8")},
+		{IP: netip.MustParseAddr("52.94.1.1"), Names: []string{"s3.amazonaws.com"}},
+		{IP: netip.MustParseAddr("52.94.16.1"), Names: []string{"s3.us-east-1.amazonaws.com"}},
+		{IP: netip.MustParseAddr("104.16.0.1")},
+		{IP: netip.MustParseAddr("169.254.169.254")},
+		{IP: netip.MustParseAddr("10.1.2.3")},
+		{IP: netip.MustParseAddr("192.168.1.1")},
+		{IP: netip.MustParseAddr("2001:db8::7")},
+	} {
+		w.Externals = append(w.Externals, x)
+	}
+	testgen.WithNodes(w)
+	return w
+}
+
+// exampleFlows returns the flows TestDifferentialExamples checks.
+func exampleFlows(p *ir.Program, w *eval.World) []eval.Flow {
+	ports := map[uint16]bool{1: true, 65535: true, 443: true, 6443: true}
+	mark := func(v uint16) {
+		for _, d := range []int{-1, 0, 1} {
+			if x := int(v) + d; x >= 1 && x <= 65535 {
+				ports[uint16(x)] = true
+			}
+		}
+	}
+	var requests []ir.HTTPRequest
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			for _, pr := range r.Ports {
+				for _, port := range pr.Ports {
+					if port.Port != 0 {
+						mark(port.Port)
+					}
+					if port.EndPort != 0 {
+						mark(port.EndPort)
+					}
+				}
+			}
+		}
+	}
+	for _, x := range p.Expectations {
+		if x.Request != nil {
+			requests = append(requests, *x.Request)
+		}
+	}
+	for i := range requests {
+		if requests[i].Host == "" {
+			requests[i].Host = "web"
+		}
+	}
+	for _, pod := range w.Pods {
+		for _, cp := range pod.Ports {
+			mark(cp.Port)
+		}
+	}
+	var eps []eval.Endpoint
+	for i := range w.Pods {
+		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
+	}
+	for i := range w.Externals {
+		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
+	}
+	for i := range w.Nodes {
+		eps = append(eps, eval.NodeEndpoint(&w.Nodes[i]))
+	}
+	eps = append(eps, eval.APIServer(), eval.LocalHost())
+	subject := func(ep eval.Endpoint) bool { return ep.Kind == eval.EndpointPod }
+	var flows []eval.Flow
+	for _, from := range eps {
+		for _, to := range eps {
+			if !subject(from) && !subject(to) {
+				continue
+			}
+			for port := range ports {
+				for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
+					f := eval.Flow{From: from, To: to, Protocol: proto, Port: port}
+					flows = append(flows, f)
+					if proto == ir.TCP && (to.Kind == eval.EndpointPod || to.Kind == eval.EndpointExternal) {
+						for i := range requests {
+							g := f
+							g.HTTP = &requests[i]
+							flows = append(flows, g)
+						}
+					}
+				}
+			}
+		}
+	}
+	for i := range w.Pods {
+		if w.Pods[i].Labels["k8s-app"] != "kube-dns" {
+			continue
+		}
+		for j := range w.Pods {
+			for _, name := range []string{"s3.amazonaws.com", "example.com", "web.production.svc.cluster.local"} {
+				for _, proto := range []ir.Protocol{ir.UDP, ir.TCP} {
+					flows = append(flows, eval.Flow{From: eval.PodEndpoint(&w.Pods[j]), To: eval.PodEndpoint(&w.Pods[i]), Protocol: proto, Port: 53, DNSName: name})
+				}
+			}
+		}
+	}
+	return flows
+}
+
+// TestDifferentialRegressions replays testdata/regress/*.txtar: a source
+// ("in.netpol"), a world ("world.yaml", compile/eval's format) and "seed N"
+// in the comment for the flow sampling.
+func TestDifferentialRegressions(t *testing.T) {
+	paths, _ := filepath.Glob("testdata/regress/*.txtar")
+	if len(paths) == 0 {
+		t.Fatal("no regression cases")
+	}
+	for _, path := range paths {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			comment, files := parseTxtar(string(data))
+			var seed int64 = 1
+			for _, line := range strings.Split(comment, "\n") {
+				if v, ok := strings.CutPrefix(line, "seed "); ok {
+					seed, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				}
+			}
+			w, err := eval.LoadWorld([]byte(files["world.yaml"]))
+			if err != nil {
+				t.Fatalf("world: %v", err)
+			}
+			res := checkCase(testgen.FromSource(seed, files["in.netpol"], w))
+			if res.rejected {
+				t.Fatalf("does not compile:\n%s", files["in.netpol"])
+			}
+			if res.err != "" {
+				t.Fatalf("%s\n--- emitted YAML\n%s", res.err, res.yaml)
+			}
+			if res.flows == 0 {
+				t.Fatal("no flows")
+			}
+		})
+	}
+}
+
+// parseTxtar reads the txtar format: a comment, then files introduced by
+// "-- name --" lines.
+func parseTxtar(data string) (string, map[string]string) {
+	files := map[string]string{}
+	var comment strings.Builder
+	cur := ""
+	in := false
+	for _, l := range strings.SplitAfter(data, "\n") {
+		trim := strings.TrimRight(l, "\r\n")
+		if strings.HasPrefix(trim, "-- ") && strings.HasSuffix(trim, " --") && len(trim) > 6 {
+			cur, in = strings.TrimSpace(trim[3:len(trim)-3]), true
+			continue
+		}
+		if !in {
+			comment.WriteString(l)
+			continue
+		}
+		files[cur] += l
+	}
+	return comment.String(), files
+}
