@@ -1,0 +1,224 @@
+package integration
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/testgen"
+	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+var (
+	programsFlag = flag.Int("netpolc.programs", 0, "random programs to check on both targets (default 300, or $NETPOLC_APISERVER_PROGRAMS)")
+	seedFlag     = flag.Int64("netpolc.seed", 1, "first seed of the random programs")
+)
+
+func programCount() int {
+	if *programsFlag > 0 {
+		return *programsFlag
+	}
+	if v, err := strconv.Atoi(os.Getenv("NETPOLC_APISERVER_PROGRAMS")); err == nil && v > 0 {
+		return v
+	}
+	return 300
+}
+
+// target is one backend under test.
+type target struct {
+	name    string
+	backend backends.Backend
+}
+
+var targets = []target{{"k8s", k8s.New()}, {"cilium", cilium.New()}}
+
+// TestExamples: every object the examples compile to, for each target the
+// example supports, is accepted by the real API server (dry run and real
+// create, strict field validation) and reads back as sent.
+func TestExamples(t *testing.T) {
+	c := connect(t)
+	examples := []struct {
+		dir     string
+		targets []target
+	}{
+		{"zero-trust", targets},
+		{"cilium-l7", targets[1:]}, // HTTP rules: NetworkPolicy cannot express them (k8s.errors)
+	}
+	for _, ex := range examples {
+		for _, tg := range ex.targets {
+			t.Run(ex.dir+"/"+tg.name, func(t *testing.T) {
+				files, err := compile.Load([]string{filepath.Join("..", "..", "..", "examples", ex.dir)}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, diags := compile.Compile(files, compile.Options{})
+				if diags.HasErrors() || res.Program == nil {
+					t.Fatalf("compile: %v", diags)
+				}
+				objs, diags := tg.backend.Emit(res.Program, backends.Options{})
+				if diags.HasErrors() || len(objs) == 0 {
+					t.Fatalf("emit: %d objects, %v", len(objs), diags)
+				}
+				us, err := manifests(objs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.namespaces(t, "ex-"+ex.dir+"-"+tg.name, us); err != nil {
+					t.Fatal(err)
+				}
+				for _, u := range us {
+					if err := c.check(context.Background(), u); err != nil {
+						t.Errorf("%s %s/%s: %v\n%s", u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u))
+					}
+				}
+				t.Logf("%d objects accepted and read back unchanged", len(us))
+			})
+		}
+	}
+}
+
+// TestRandomPrograms compiles random programs (backends/internal/testgen,
+// the generator of the differential tests) until programCount of them have
+// produced objects on both targets, and checks every object as
+// TestExamples does. Each program gets namespaces of its own.
+func TestRandomPrograms(t *testing.T) {
+	c := connect(t)
+	want := programCount()
+	start := time.Now()
+
+	var (
+		mu                                 sync.Mutex
+		failures                           []string
+		done, rejected, empty, unsupported atomic.Int64
+		objects                            [2]atomic.Int64
+	)
+	fail := func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(failures) < 5 {
+			failures = append(failures, msg)
+		}
+	}
+	stopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(failures) >= 5
+	}
+
+	seeds := make(chan int64)
+	var wg sync.WaitGroup
+	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				tc := testgen.New(seed)
+				prog := compileCase(tc)
+				if prog == nil {
+					rejected.Add(1)
+					continue
+				}
+				var emitted [2][]*unstructured.Unstructured
+				ok := true
+				for i, tg := range targets {
+					objs, diags := tg.backend.Emit(prog, backends.Options{})
+					if diags.HasErrors() {
+						// Outside what this target expresses: not a server question.
+						unsupported.Add(1)
+						ok = false
+						break
+					}
+					us, err := manifests(objs)
+					if err != nil {
+						fail(fmt.Sprintf("seed %d, %s: %v\n%s", seed, tg.name, err, tc.Program.Source()))
+						ok = false
+						break
+					}
+					emitted[i] = us
+				}
+				if !ok {
+					continue
+				}
+				if len(emitted[0]) == 0 || len(emitted[1]) == 0 {
+					empty.Add(1)
+					continue
+				}
+				var all []*unstructured.Unstructured
+				for _, us := range emitted {
+					all = append(all, us...)
+				}
+				if err := c.namespaces(t, fmt.Sprintf("p%d", seed), all); err != nil {
+					fail(fmt.Sprintf("seed %d: %v", seed, err))
+					continue
+				}
+				for i, us := range emitted {
+					for _, u := range us {
+						if err := c.check(context.Background(), u); err != nil {
+							fail(fmt.Sprintf("seed %d, target %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen seed %d):\n%s",
+								seed, targets[i].name, u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
+						}
+					}
+					objects[i].Add(int64(len(us)))
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	maxSeeds := int64(want) * 4
+	for i := int64(0); i < maxSeeds && done.Load() < int64(want) && !stopped(); i++ {
+		seeds <- *seedFlag + i
+	}
+	close(seeds)
+	wg.Wait()
+
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("%d random programs checked on both targets: %d NetworkPolicy and %d Cilium objects accepted and read back unchanged "+
+		"(skipped: %d rejected by the compiler, %d unsupported by a target, %d emitting nothing), %v",
+		done.Load(), objects[0].Load(), objects[1].Load(), rejected.Load(), unsupported.Load(), empty.Load(), time.Since(start).Round(time.Millisecond))
+	if len(failures) == 0 && done.Load() < int64(want) {
+		t.Errorf("only %d of the %d programs wanted produced objects on both targets", done.Load(), want)
+	}
+}
+
+const genFile = "gen.netpol"
+
+// compileCase compiles c, dropping the statements the compiler rejects (a
+// few rounds, as the differential tests do), and returns the program, or
+// nil if it never compiles.
+func compileCase(c *testgen.Case) *ir.Program {
+	for attempt := 0; attempt < 4; attempt++ {
+		f := source.NewFile(genFile, []byte(c.Program.Source()))
+		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
+		if !diags.HasErrors() && res != nil && res.Program != nil {
+			return res.Program
+		}
+		var lines []int
+		for _, d := range diags {
+			if d.Severity == diag.Error && d.Span.IsValid() {
+				lines = append(lines, d.Span.Start.Line)
+			}
+		}
+		if !c.Program.DropLines(lines) {
+			return nil
+		}
+	}
+	return nil
+}

@@ -1,0 +1,392 @@
+#!/usr/bin/env bash
+# realk8s.sh: a real kube-apiserver (with etcd) on loopback for netpolc's
+# integration tests. Needs only Go; nothing is installed and no container runs.
+#
+#   realk8s.sh build   build etcd, kube-apiserver and kubectl at the versions of
+#                      test/apiserver/go.mod into the binary cache, unless there
+#   realk8s.sh run [GO TEST ARGS...]
+#                      build, start, install the Cilium CRDs, run the integration
+#                      tests (go test ./... in test/apiserver) against the server,
+#                      then stop everything, whatever happens (exit, ^C, TERM)
+#   realk8s.sh start   build and start a server in the background for manual use;
+#                      prints the export lines for its kubeconfig and state dir
+#   realk8s.sh stop [DIR]
+#                      stop the server started by "start" (DIR defaults to
+#                      $REALK8S_DIR) and remove its state directory
+#
+# Environment:
+#   REALK8S_CACHE  binary cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/netpolc/realk8s);
+#                  binaries live in $REALK8S_CACHE/<kubernetes version>, outside the repository
+#   CI             when set, the tests fail (rather than skip) if no server is configured
+#
+# The tests find the server through NETPOLC_APISERVER_KUBECONFIG (set by run,
+# printed by start). They ignore a plain KUBECONFIG on purpose: they create and
+# delete objects, and must never do so in a developer's real cluster.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+k8s_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2; exit }' "$here/go.mod")"
+if [[ -z $k8s_version ]]; then
+	echo "realk8s: no k8s.io/kubernetes version in $here/go.mod" >&2
+	exit 1
+fi
+k8s_minor="${k8s_version#v1.}"
+k8s_minor="${k8s_minor%%.*}"
+cache_root="${REALK8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netpolc/realk8s}"
+bindir="$cache_root/$k8s_version"
+binaries=(etcd kube-apiserver kubectl realk8s-helper)
+
+log() { printf 'realk8s: %s\n' "$*" >&2; }
+
+# --- child processes -------------------------------------------------------
+
+# Every long-running child (the servers, go build, go test) runs in its own
+# session and process group (setsid), so stopping it kills its whole tree,
+# e.g. go test and the test binary. The script waits for them with "wait",
+# during which bash runs its traps at once: ^C or a TERM stops everything.
+# jobs_running holds the process group ids of the jobs still running.
+jobs_running=()
+
+# spawn CMD...: starts CMD in the background in a new process group ($! is
+# its id). A background child of a non-interactive shell is never a group
+# leader, so setsid does not fork and $! is the group id.
+spawn() {
+	if command -v setsid >/dev/null; then
+		setsid "$@" &
+	else
+		"$@" &
+	fi
+}
+
+# run_job CMD...: runs CMD with spawn and waits for it.
+run_job() {
+	local pid status=0
+	spawn "$@"
+	pid=$!
+	jobs_running+=("$pid")
+	wait "$pid" || status=$?
+	forget_job "$pid"
+	return "$status"
+}
+
+forget_job() {
+	local keep=() p
+	for p in "${jobs_running[@]+"${jobs_running[@]}"}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	jobs_running=("${keep[@]+"${keep[@]}"}")
+}
+
+# kill_group PGID: SIGTERM to the process group (or the process, without
+# setsid), then SIGKILL after a grace period.
+kill_group() {
+	local target="-$1" i
+	if ! kill -0 -- "$target" 2>/dev/null; then
+		target=$1
+		kill -0 -- "$target" 2>/dev/null || return 0
+	fi
+	kill -TERM -- "$target" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 -- "$target" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	log "process group $1 still running after 5s, killing it"
+	kill -KILL -- "$target" 2>/dev/null || true
+}
+
+stop_jobs() {
+	local p
+	for p in "${jobs_running[@]+"${jobs_running[@]}"}"; do
+		kill_group "$p"
+		wait "$p" 2>/dev/null || true
+	done
+	jobs_running=()
+}
+
+# --- build -----------------------------------------------------------------
+
+ldflags() {
+	local pkg flags="-s -w"
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		flags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
+		flags+=" -X $pkg.gitTreeState=clean"
+	done
+	printf '%s' "$flags"
+}
+
+# stamp identifies what the cached binaries were built from: the module's
+# requirements, the mains and the flags.
+stamp() {
+	{
+		go env GOVERSION
+		ldflags
+		cat "$here/go.mod" "$here/go.sum"
+		find "$here/cmd" -name '*.go' -type f | LC_ALL=C sort | xargs cat
+	} | sha256sum | cut -d' ' -f1
+}
+
+cached() {
+	local b
+	[[ -f $bindir/stamp && "$(cat "$bindir/stamp")" == "$1" ]] || return 1
+	for b in "${binaries[@]}"; do
+		[[ -x $bindir/$b ]] || return 1
+	done
+}
+
+cmd_build() {
+	local want out b start
+	want="$(stamp)"
+	if cached "$want"; then
+		return 0
+	fi
+	mkdir -p "$bindir"
+	# Two checkouts on one machine share the cache: build under a lock, and
+	# check again once it is held.
+	exec {lockfd}>"$bindir/.lock"
+	if command -v flock >/dev/null; then
+		flock "$lockfd"
+	fi
+	if cached "$want"; then
+		exec {lockfd}>&-
+		return 0
+	fi
+	log "building etcd, kube-apiserver $k8s_version and kubectl into $bindir (4-7 min on 2 cores the first time)"
+	start=$SECONDS
+	out="$(mktemp -d "$bindir/.build.XXXXXX")"
+	if ! run_job go -C "$here" build -ldflags "$(ldflags)" -o "$out/" \
+		./cmd/etcd ./cmd/kube-apiserver ./cmd/kubectl ./cmd/realk8s-helper; then
+		rm -rf "$out"
+		exec {lockfd}>&-
+		log "build failed"
+		return 1
+	fi
+	rm -f "$bindir/stamp"
+	for b in "${binaries[@]}"; do
+		mv -f "$out/$b" "$bindir/$b"
+	done
+	rmdir "$out"
+	printf '%s\n' "$want" >"$bindir/stamp"
+	exec {lockfd}>&-
+	log "built in $((SECONDS - start))s"
+}
+
+# --- start and stop --------------------------------------------------------
+
+# State of a started server, all inside one temporary directory $dir:
+#   etcd/ certs/ tokens.csv sa.key kubeconfig *.log, and the pids
+#   (process group ids) in etcd.pid and apiserver.pid.
+dir=""
+etcd_pid=""
+apiserver_pid=""
+
+cleanup() {
+	local status=$?
+	trap - EXIT INT TERM
+	stop_jobs
+	stop_server
+	exit "$status"
+}
+
+stop_server() {
+	local p
+	for p in "$apiserver_pid" "$etcd_pid"; do
+		[[ -n $p ]] || continue
+		kill_group "$p"
+		wait "$p" 2>/dev/null || true
+	done
+	apiserver_pid=""
+	etcd_pid=""
+	if [[ -n $dir && -d $dir ]]; then
+		rm -rf "$dir"
+	fi
+	dir=""
+}
+
+# wait_for WHAT PID TIMEOUT CMD...: polls CMD until it succeeds; fails when
+# the process PID exits or after TIMEOUT seconds, showing its log.
+wait_for() {
+	local what=$1 pid=$2 timeout=$3 deadline
+	shift 3
+	deadline=$((SECONDS + timeout))
+	until "$@" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "$what exited during startup; last lines of $dir/$what.log:"
+			tail -n 25 "$dir/$what.log" >&2 || true
+			return 1
+		fi
+		if ((SECONDS >= deadline)); then
+			log "$what not ready after ${timeout}s; last lines of $dir/$what.log:"
+			tail -n 25 "$dir/$what.log" >&2 || true
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+start_once() {
+	local helper="$bindir/realk8s-helper" ports token
+	dir="$(mktemp -d "${TMPDIR:-/tmp}/realk8s.XXXXXX")"
+	mapfile -t ports < <("$helper" ports 3)
+	local etcd_port=${ports[0]} peer_port=${ports[1]} api_port=${ports[2]}
+	token="$("$helper" token)"
+	printf '%s,netpolc-admin,netpolc-admin,"system:masters"\n' "$token" >"$dir/tokens.csv"
+	"$helper" rsa-key "$dir/sa.key"
+	mkdir -p "$dir/certs"
+
+	spawn "$bindir/etcd" --name realk8s --data-dir "$dir/etcd" \
+		--listen-client-urls "http://127.0.0.1:$etcd_port" \
+		--advertise-client-urls "http://127.0.0.1:$etcd_port" \
+		--listen-peer-urls "http://127.0.0.1:$peer_port" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+		--initial-cluster "realk8s=http://127.0.0.1:$peer_port" \
+		--unsafe-no-fsync --log-level warn \
+		</dev/null >"$dir/etcd.log" 2>&1
+	etcd_pid=$!
+	echo "$etcd_pid" >"$dir/etcd.pid"
+	wait_for etcd "$etcd_pid" 30 "$helper" probe "http://127.0.0.1:$etcd_port/health" || return 1
+
+	spawn "$bindir/kube-apiserver" \
+		--etcd-servers "http://127.0.0.1:$etcd_port" \
+		--bind-address 127.0.0.1 --secure-port "$api_port" \
+		--advertise-address 127.0.0.1 --endpoint-reconciler-type none \
+		--cert-dir "$dir/certs" \
+		--token-auth-file "$dir/tokens.csv" \
+		--authorization-mode AlwaysAllow \
+		--service-account-issuer https://kubernetes.default.svc \
+		--service-account-key-file "$dir/sa.key" \
+		--service-account-signing-key-file "$dir/sa.key" \
+		--service-cluster-ip-range 10.96.0.0/16 \
+		--disable-admission-plugins ServiceAccount \
+		</dev/null >"$dir/apiserver.log" 2>&1
+	apiserver_pid=$!
+	echo "$apiserver_pid" >"$dir/apiserver.pid"
+	# The server writes its self-signed certificate (with the CA that signed
+	# it) into --cert-dir before it listens.
+	wait_for apiserver "$apiserver_pid" 60 test -s "$dir/certs/apiserver.crt" || return 1
+	wait_for apiserver "$apiserver_pid" 60 \
+		"$helper" probe "https://127.0.0.1:$api_port/readyz" "$dir/certs/apiserver.crt" "$token" || return 1
+
+	cat >"$dir/kubeconfig" <<-EOF
+		apiVersion: v1
+		kind: Config
+		clusters:
+		- name: realk8s
+		  cluster:
+		    server: https://127.0.0.1:$api_port
+		    certificate-authority: $dir/certs/apiserver.crt
+		users:
+		- name: netpolc-admin
+		  user:
+		    token: $token
+		contexts:
+		- name: realk8s
+		  context:
+		    cluster: realk8s
+		    user: netpolc-admin
+		current-context: realk8s
+	EOF
+}
+
+# start_server: starts etcd and kube-apiserver (retrying once, in case
+# another process took a port between the pick and the bind) and installs
+# the Cilium CRDs.
+start_server() {
+	local start=$SECONDS attempt
+	for attempt in 1 2; do
+		if start_once; then
+			break
+		fi
+		stop_server
+		if ((attempt == 2)); then
+			log "could not start the API server"
+			return 1
+		fi
+		log "retrying with other ports"
+	done
+	install_crds
+	log "kube-apiserver $k8s_version ready at $(awk '/server:/ { print $2 }' "$dir/kubeconfig") in $((SECONDS - start))s"
+}
+
+kubectl_() { "$bindir/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
+
+# install_crds applies the CiliumNetworkPolicy and
+# CiliumClusterwideNetworkPolicy CRDs of the Cilium version the compiler
+# depends on, from the module cache.
+install_crds() {
+	local version mod crds
+	version="$(cd "$root" && go list -m -f '{{.Version}}' github.com/cilium/cilium)"
+	mod="$(cd "$root" && go mod download -json "github.com/cilium/cilium@$version" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+	crds="$mod/pkg/k8s/apis/cilium.io/client/crds/v2"
+	if [[ ! -f $crds/ciliumnetworkpolicies.yaml ]]; then
+		log "no Cilium CRDs in $crds"
+		return 1
+	fi
+	# The CRDs are too big for client-side apply's last-applied annotation.
+	# Cilium's schema uses the "idn-hostname" format, which the server does
+	# not know and warns about; the warning is harmless.
+	kubectl_ apply --server-side --field-manager realk8s \
+		-f "$crds/ciliumnetworkpolicies.yaml" \
+		-f "$crds/ciliumclusterwidenetworkpolicies.yaml" 2>&1 |
+		grep -v 'unrecognized format "idn-hostname"' >&2 || true
+	kubectl_ wait --for condition=Established --timeout 60s \
+		crd/ciliumnetworkpolicies.cilium.io crd/ciliumclusterwidenetworkpolicies.cilium.io >&2
+}
+
+cmd_run() {
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	cmd_build
+	start_server
+	log "go test ./... in test/apiserver against the real API server"
+	local status=0
+	run_job env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" KUBECONFIG="$dir/kubeconfig" \
+		go -C "$here" test -count=1 "$@" ./... || status=$?
+	if ((status != 0)); then
+		log "integration tests failed (exit $status)"
+	fi
+	return "$status"
+}
+
+cmd_start() {
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	cmd_build
+	start_server
+	# Hand the processes over: nothing to clean up on a successful exit.
+	trap - EXIT INT TERM
+	printf 'export NETPOLC_APISERVER_KUBECONFIG=%s KUBECONFIG=%s REALK8S_DIR=%s\n' \
+		"$dir/kubeconfig" "$dir/kubeconfig" "$dir"
+	log "stop it with: $0 stop $dir"
+}
+
+cmd_stop() {
+	local d=${1:-${REALK8S_DIR:-}} f pid
+	if [[ -z $d || ! -f $d/kubeconfig ]]; then
+		log "usage: realk8s.sh stop DIR (the directory printed by start, or \$REALK8S_DIR)"
+		return 2
+	fi
+	# The pids are process group ids (spawn).
+	for f in apiserver etcd; do
+		if [[ -f $d/$f.pid ]]; then
+			pid="$(cat "$d/$f.pid")"
+			kill_group "$pid"
+		fi
+	done
+	rm -rf "$d"
+}
+
+case "${1:-}" in
+build) cmd_build ;;
+run) shift && cmd_run "$@" ;;
+start) cmd_start ;;
+stop) shift && cmd_stop "$@" ;;
+*)
+	echo "usage: $0 build | run [GO TEST ARGS...] | start | stop [DIR]" >&2
+	exit 2
+	;;
+esac
