@@ -6,7 +6,8 @@
 #   make test        go vet, go test, then FUZZ_SMOKE of every fuzz target (what CI runs)
 #   make update      refresh golden files (go test -update in every package defining -update)
 #   make fmt-check   gofmt and netpolc fmt report nothing to change
-#   make fuzz        FUZZTIME (default 10m) of EACH fuzz target, one after the other
+#   make fuzz        FUZZTIME (default 10m) of EACH fuzz target, one after the other,
+#                    after ENGINE_PROGRAMS random programs against Cilium's engine
 #   make bench       the Go benchmarks
 #   make tidy-check  go.mod and go.sum are tidy
 
@@ -20,8 +21,10 @@ LDFLAGS    := -X main.version=$(VERSION)
 # Time for each fuzz target: a smoke run in make test, a real run in make fuzz.
 FUZZ_SMOKE ?= 5s
 FUZZTIME   ?= 10m
+# Random programs of the Cilium engine differential test in make fuzz.
+ENGINE_PROGRAMS ?= 20000
 
-.PHONY: all build test vet unit fuzz-smoke fuzz update fmt-check bench tidy-check clean
+.PHONY: all build test vet unit engine fuzz-smoke fuzz update fmt-check bench tidy-check clean
 
 all: build
 
@@ -29,13 +32,18 @@ build:
 	$(GO) build ./...
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/netpolc
 
-test: vet unit fuzz-smoke
+test: vet unit engine fuzz-smoke
 
 vet:
 	$(GO) vet ./...
 
 unit:
 	$(GO) test ./...
+
+# Cilium's own policy engine as an oracle: a module of its own (its
+# dependencies stay out of the main module).
+engine:
+	cd backends/cilium/enginetest && $(GO) vet ./... && $(GO) test ./...
 
 # fuzz_targets prints "PACKAGE Fuzz1 Fuzz2 ..." for each package with fuzz
 # targets, from go test -list (names, then an "ok <package>" line).
@@ -60,6 +68,7 @@ fuzz-smoke:
 	@$(call run_fuzz,$(FUZZ_SMOKE))
 
 fuzz:
+	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(ENGINE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run Differential ./...
 	@$(call run_fuzz,$(FUZZTIME))
 
 # Only packages that define the -update flag accept it.
@@ -77,6 +86,7 @@ bench:
 
 tidy-check:
 	$(GO) mod tidy -diff
+	cd backends/cilium/enginetest && $(GO) mod tidy -diff
 
 clean:
 	rm -rf bin
