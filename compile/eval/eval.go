@@ -75,8 +75,10 @@
 //     World.Services named Service.Name (or whose labels match
 //     Service.Selector) in Service.Namespace ("" meaning the policy's).
 //     Services without a selector select nothing.
-//   - PeerNodes: nodes (and the local host, which has no labels) whose
-//     labels match Pods.
+//   - PeerNodes: the other nodes (never the local host) whose labels
+//     match Pods, as Cilium reads fromNodes/toNodes (it adds
+//     reserved:remote-node to each selector). A node subject (host policy)
+//     still selects the local node.
 //   - PeerAny: every endpoint.
 //
 // # Traffic

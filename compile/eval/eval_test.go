@@ -374,7 +374,9 @@ func TestSelect(t *testing.T) {
 		{podsInNS(sel("kubernetes.io/metadata.name=kube-system")), "", "[kube-system/coredns]"},
 		{cidrPeer("52.0.0.0/8"), "", "[s3.amazonaws.com (52.94.1.1) s3.eu-west-1.amazonaws.com (52.94.2.2)]"},
 		{entity(ir.EntityHost), "", "[node/n1]"},
-		{ir.Peer{Kind: ir.PeerNodes, Pods: sel()}, "", "[node/n1 node/n2]"},
+		// Node peers are the other nodes only (Cilium adds reserved:remote-node);
+		// n1 is the local node.
+		{ir.Peer{Kind: ir.PeerNodes, Pods: sel()}, "", "[node/n2]"},
 	} {
 		if got := names(e.Select(c.peer, c.ns)); got != c.want {
 			t.Errorf("Select(%s, %q) = %s, want %s", PeerString(c.peer), c.ns, got, c.want)

@@ -216,8 +216,10 @@ func (e *Evaluator) peerMatchesSlow(cp *cpeer, ep Endpoint) bool {
 	case ir.PeerService:
 		return ep.Kind == EndpointPod && e.serviceSelects(cp, ep.Pod)
 	case ir.PeerNodes:
+		// Cilium adds reserved:remote-node to every fromNodes/toNodes
+		// selector: node peers never match the local host.
 		labels, ok := ep.nodeLabels()
-		return ok && cp.pods.Matches(labels)
+		return ok && !ep.isLocalHost() && cp.pods.Matches(labels)
 	case ir.PeerAny:
 		return true
 	}
