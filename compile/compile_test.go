@@ -3,13 +3,14 @@ package compile
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/txtar"
 
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -19,81 +20,32 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the ir and diagnostics sections of testdata/*.txtar")
 
-// archive is a txtar archive: a comment, then "-- name --" sections.
-type archive struct {
-	comment string
-	files   []section
-}
-
-type section struct {
-	name string
-	data string
-}
-
-func parseArchive(data string) archive {
-	var a archive
-	cur := -1
-	var b strings.Builder
-	flush := func() {
-		if cur < 0 {
-			a.comment = b.String()
-		} else {
-			a.files[cur].data = b.String()
-		}
-		b.Reset()
-	}
-	for _, line := range strings.SplitAfter(data, "\n") {
-		trim := strings.TrimRight(line, "\r\n")
-		if strings.HasPrefix(trim, "-- ") && strings.HasSuffix(trim, " --") && len(trim) > 6 {
-			flush()
-			a.files = append(a.files, section{name: strings.TrimSpace(trim[3 : len(trim)-3])})
-			cur = len(a.files) - 1
-			continue
-		}
-		b.WriteString(line)
-	}
-	flush()
-	return a
-}
-
-func (a archive) format() string {
-	var b strings.Builder
-	b.WriteString(a.comment)
-	for _, f := range a.files {
-		fmt.Fprintf(&b, "-- %s --\n", f.name)
-		b.WriteString(f.data)
-		if f.data != "" && !strings.HasSuffix(f.data, "\n") {
-			b.WriteString("\n")
-		}
-	}
-	return b.String()
-}
-
-func (a *archive) set(name, data string) {
-	for i := range a.files {
-		if a.files[i].name == name {
-			a.files[i].data = data
+// set replaces the data of the section name, or appends the section.
+func set(a *txtar.Archive, name, data string) {
+	for i := range a.Files {
+		if a.Files[i].Name == name {
+			a.Files[i].Data = []byte(data)
 			return
 		}
 	}
-	a.files = append(a.files, section{name: name, data: data})
+	a.Files = append(a.Files, txtar.File{Name: name, Data: []byte(data)})
 }
 
-func (a archive) get(name string) (string, bool) {
-	for _, f := range a.files {
-		if f.name == name {
-			return f.data, true
+func get(a *txtar.Archive, name string) (string, bool) {
+	for _, f := range a.Files {
+		if f.Name == name {
+			return string(f.Data), true
 		}
 	}
 	return "", false
 }
 
 // sources returns the .netpol sections as source files.
-func (a archive) sources() []*source.File {
+func sources(a *txtar.Archive) []*source.File {
 	var out []*source.File
-	for _, f := range a.files {
-		if strings.HasSuffix(f.name, ".netpol") {
-			out = append(out, source.NewFile(f.name, []byte(f.data)))
+	for _, f := range a.Files {
+		if strings.HasSuffix(f.Name, ".netpol") {
+			out = append(out, source.NewFile(f.Name, f.Data))
 		}
 	}
 	return out
@@ -190,10 +142,10 @@ func TestCompile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := parseArchive(string(data))
-			files := a.sources()
+			a := txtar.Parse(data)
+			files := sources(a)
 			var opts Options
-			if w, ok := a.get("world.yaml"); ok {
+			if w, ok := get(a, "world.yaml"); ok {
 				world, err := eval.LoadWorld([]byte(w))
 				if err != nil {
 					t.Fatalf("world.yaml: %v", err)
@@ -217,17 +169,17 @@ func TestCompile(t *testing.T) {
 			}
 
 			if *update {
-				a.set("ir", irText)
-				a.set("diagnostics", diagText)
-				if err := os.WriteFile(path, []byte(a.format()), 0o644); err != nil {
+				set(a, "ir", irText)
+				set(a, "diagnostics", diagText)
+				if err := os.WriteFile(path, txtar.Format(a), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			if wantIR, _ := a.get("ir"); wantIR != irText {
+			if wantIR, _ := get(a, "ir"); wantIR != irText {
 				t.Errorf("ir:\n%s\nwant:\n%s", irText, wantIR)
 			}
-			if wantDiag, _ := a.get("diagnostics"); wantDiag != diagText {
+			if wantDiag, _ := get(a, "diagnostics"); wantDiag != diagText {
 				t.Errorf("diagnostics:\n%s\nwant:\n%s", diagText, wantDiag)
 			}
 		})

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/txtar"
+
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/parser"
 	"github.com/netpolc/netpolc/lang/source"
@@ -20,9 +22,9 @@ func FuzzCompile(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		for _, s := range parseArchive(string(data)).files {
-			if strings.HasSuffix(s.name, ".netpol") {
-				f.Add(s.data)
+		for _, s := range txtar.Parse(data).Files {
+			if strings.HasSuffix(s.Name, ".netpol") {
+				f.Add(string(s.Data))
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mattfenwick/cyclonus/pkg/matcher"
+	"golang.org/x/tools/txtar"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -338,21 +339,21 @@ func TestDifferentialRegressions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			comment, files := parseTxtar(string(data))
+			a := txtar.Parse(data)
 			var seed int64 = 1
-			for _, line := range strings.Split(comment, "\n") {
+			for _, line := range strings.Split(string(a.Comment), "\n") {
 				if v, ok := strings.CutPrefix(line, "seed "); ok {
 					seed, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 				}
 			}
 			var src string
 			var world *eval.World
-			for _, f := range files {
-				switch f.name {
+			for _, f := range a.Files {
+				switch f.Name {
 				case "in.netpol":
-					src = f.data
+					src = string(f.Data)
 				case "world.yaml":
-					if world, err = eval.LoadWorld([]byte(f.data)); err != nil {
+					if world, err = eval.LoadWorld(f.Data); err != nil {
 						t.Fatalf("world: %v", err)
 					}
 				}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -105,53 +104,6 @@ func golden(t *testing.T, path string, got []byte) {
 	if !bytes.Equal(want, got) {
 		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
-}
-
-// txtarFile is one file of a txtar archive.
-type txtarFile struct {
-	name string
-	data string
-}
-
-// parseTxtar reads the txtar format: a comment, then files introduced by
-// "-- name --" lines.
-func parseTxtar(data string) (comment string, files []txtarFile) {
-	lines := strings.SplitAfter(data, "\n")
-	cur := -1
-	var b strings.Builder
-	flush := func() {
-		if cur < 0 {
-			comment = b.String()
-		} else {
-			files[cur].data = b.String()
-		}
-		b.Reset()
-	}
-	for _, l := range lines {
-		trim := strings.TrimRight(l, "\r\n")
-		if strings.HasPrefix(trim, "-- ") && strings.HasSuffix(trim, " --") && len(trim) > 6 {
-			flush()
-			files = append(files, txtarFile{name: strings.TrimSpace(trim[3 : len(trim)-3])})
-			cur = len(files) - 1
-			continue
-		}
-		b.WriteString(l)
-	}
-	flush()
-	return comment, files
-}
-
-func formatTxtar(comment string, files []txtarFile) []byte {
-	var b strings.Builder
-	b.WriteString(comment)
-	for _, f := range files {
-		b.WriteString("-- " + f.name + " --\n")
-		b.WriteString(f.data)
-		if f.data != "" && !strings.HasSuffix(f.data, "\n") {
-			b.WriteString("\n")
-		}
-	}
-	return []byte(b.String())
 }
 
 func yamlUnmarshalStrict(doc []byte, v any) error { return yaml.UnmarshalStrict(doc, v) }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/txtar"
+
 	"github.com/netpolc/netpolc/backends"
 )
 
@@ -32,17 +34,17 @@ func TestTxtar(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			comment, files := parseTxtar(string(data))
+			a := txtar.Parse(data)
 			sources := map[string]string{}
 			opts := backends.Options{}
 			var wantYAML, wantDiags *string
-			for i := range files {
-				f := &files[i]
+			for _, f := range a.Files {
+				text := string(f.Data)
 				switch {
-				case strings.HasSuffix(f.name, ".netpol"):
-					sources[f.name] = f.data
-				case f.name == "options":
-					for _, line := range strings.Split(f.data, "\n") {
+				case strings.HasSuffix(f.Name, ".netpol"):
+					sources[f.Name] = text
+				case f.Name == "options":
+					for _, line := range strings.Split(text, "\n") {
 						if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "degrade "); ok {
 							k, v, _ := strings.Cut(rest, "=")
 							if opts.Degrade == nil {
@@ -51,10 +53,10 @@ func TestTxtar(t *testing.T) {
 							opts.Degrade[backends.Feature(k)] = v
 						}
 					}
-				case f.name == "k8s.yaml":
-					wantYAML = &f.data
-				case f.name == "diagnostics":
-					wantDiags = &f.data
+				case f.Name == "k8s.yaml":
+					wantYAML = &text
+				case f.Name == "diagnostics":
+					wantDiags = &text
 				}
 			}
 			gotYAML, gotDiags := runCase(t, sources, opts)
@@ -63,14 +65,14 @@ func TestTxtar(t *testing.T) {
 				t.Fatalf("output differs between runs")
 			}
 			if *update {
-				out := files[:0:0]
-				for _, f := range files {
-					if f.name != "k8s.yaml" && f.name != "diagnostics" {
-						out = append(out, f)
+				out := &txtar.Archive{Comment: a.Comment}
+				for _, f := range a.Files {
+					if f.Name != "k8s.yaml" && f.Name != "diagnostics" {
+						out.Files = append(out.Files, f)
 					}
 				}
-				out = append(out, txtarFile{"k8s.yaml", string(gotYAML)}, txtarFile{"diagnostics", gotDiags})
-				if err := os.WriteFile(path, formatTxtar(comment, out), 0o644); err != nil {
+				out.Files = append(out.Files, txtar.File{Name: "k8s.yaml", Data: gotYAML}, txtar.File{Name: "diagnostics", Data: []byte(gotDiags)})
+				if err := os.WriteFile(path, txtar.Format(out), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
