@@ -11,8 +11,10 @@ import (
 
 const examples = "../../examples"
 
-// readExample returns the .netpol files of an example directory, named
-// relative to examples/ so that spans do not depend on where the test runs.
+// readExample returns the .netpol files of an example directory, named as
+// from the repository root ("examples/NAME/x.netpol"), so that the goldens
+// are exactly what "netpolc compile --target cilium examples/NAME" prints
+// there, wherever the test runs.
 func readExample(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(examples, dir, "*.netpol"))
@@ -25,7 +27,7 @@ func readExample(t *testing.T, dir string) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		files[strings.TrimPrefix(filepath.ToSlash(p), examples+"/")] = string(b)
+		files["examples/"+strings.TrimPrefix(filepath.ToSlash(p), examples+"/")] = string(b)
 	}
 	return files
 }

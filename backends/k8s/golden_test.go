@@ -70,7 +70,9 @@ func TestExampleCiliumL7(t *testing.T) {
 func relative(files map[string]string, root string) map[string]string {
 	out := map[string]string{}
 	for name, content := range files {
-		out[strings.TrimPrefix(name, root+"/")] = content
+		// Named as from the repository root, so that the goldens are exactly
+		// what "netpolc compile --target k8s examples/NAME" prints there.
+		out["examples/"+strings.TrimPrefix(name, root+"/")] = content
 	}
 	return out
 }
