@@ -10,6 +10,8 @@
 #                    after ENGINE_PROGRAMS random programs against Cilium's engine
 #   make bench       the Go benchmarks
 #   make tidy-check  go.mod and go.sum are tidy
+#   make apiserver-test  the real kube-apiserver tests (test/apiserver/realk8s.sh run);
+#                    part of make test
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -90,3 +92,15 @@ tidy-check:
 
 clean:
 	rm -rf bin
+
+# --- A real kube-apiserver (test/apiserver) ----------------------------------
+# Every object netpolc emits for the examples and for 300 random programs, both
+# targets, must be accepted by a real kube-apiserver (with etcd and the Cilium
+# CRDs) and read back unchanged. realk8s.sh builds the servers from Go modules
+# into a cache outside the repository (4-7 min once, on 2 cores), starts them
+# on loopback, runs test/apiserver's tests and always stops them.
+.PHONY: apiserver-test
+test: apiserver-test
+
+apiserver-test:
+	test/apiserver/realk8s.sh run

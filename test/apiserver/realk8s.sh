@@ -5,9 +5,10 @@
 #   realk8s.sh build   build etcd, kube-apiserver and kubectl at the versions of
 #                      test/apiserver/go.mod into the binary cache, unless there
 #   realk8s.sh run [GO TEST ARGS...]
-#                      build, start, install the Cilium CRDs, run the integration
-#                      tests (go test ./... in test/apiserver) against the server,
-#                      then stop everything, whatever happens (exit, ^C, TERM)
+#                      build, vet the tests, start, install the Cilium CRDs, run
+#                      the integration tests (go test in test/apiserver/integration)
+#                      against the server, then stop everything,
+#                      whatever happens (exit, failure, ^C, TERM)
 #   realk8s.sh start   build and start a server in the background for manual use;
 #                      prints the export lines for its kubeconfig and state dir
 #   realk8s.sh stop [DIR]
@@ -79,27 +80,39 @@ forget_job() {
 	jobs_running=("${keep[@]+"${keep[@]}"}")
 }
 
-# kill_group PGID: SIGTERM to the process group (or the process, without
-# setsid), then SIGKILL after a grace period.
-kill_group() {
-	local target="-$1" i
-	if ! kill -0 -- "$target" 2>/dev/null; then
-		target=$1
-		kill -0 -- "$target" 2>/dev/null || return 0
-	fi
-	kill -TERM -- "$target" 2>/dev/null || return 0
-	for ((i = 0; i < 50; i++)); do
-		kill -0 -- "$target" 2>/dev/null || return 0
+# kill_groups PGID...: SIGTERM to each process group (or process, without
+# setsid), then SIGKILL to what is left after 4 seconds. (etcd takes about
+# 4.5s to stop cleanly; its data directory is thrown away anyway.)
+kill_groups() {
+	local targets=() t i alive
+	for t in "$@"; do
+		if kill -0 -- "-$t" 2>/dev/null; then
+			targets+=("-$t")
+		elif kill -0 -- "$t" 2>/dev/null; then
+			targets+=("$t")
+		fi
+	done
+	((${#targets[@]} > 0)) || return 0
+	kill -TERM -- "${targets[@]}" 2>/dev/null || true
+	for ((i = 0; i < 40; i++)); do
+		alive=0
+		for t in "${targets[@]}"; do
+			if kill -0 -- "$t" 2>/dev/null; then
+				alive=1
+			fi
+		done
+		((alive)) || return 0
 		sleep 0.1
 	done
-	log "process group $1 still running after 5s, killing it"
-	kill -KILL -- "$target" 2>/dev/null || true
+	for t in "${targets[@]}"; do
+		kill -KILL -- "$t" 2>/dev/null || true
+	done
 }
 
 stop_jobs() {
 	local p
+	kill_groups "${jobs_running[@]+"${jobs_running[@]}"}"
 	for p in "${jobs_running[@]+"${jobs_running[@]}"}"; do
-		kill_group "$p"
 		wait "$p" 2>/dev/null || true
 	done
 	jobs_running=()
@@ -190,10 +203,14 @@ cleanup() {
 }
 
 stop_server() {
-	local p
+	local p pids=()
 	for p in "$apiserver_pid" "$etcd_pid"; do
-		[[ -n $p ]] || continue
-		kill_group "$p"
+		if [[ -n $p ]]; then
+			pids+=("$p")
+		fi
+	done
+	kill_groups "${pids[@]+"${pids[@]}"}"
+	for p in "${pids[@]+"${pids[@]}"}"; do
 		wait "$p" 2>/dev/null || true
 	done
 	apiserver_pid=""
@@ -340,11 +357,14 @@ cmd_run() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	cmd_build
+	run_job go -C "$here" vet ./integration/... ./cmd/realk8s-helper
 	start_server
-	log "go test ./... in test/apiserver against the real API server"
+	log "go test in test/apiserver/integration against the real API server"
 	local status=0
+	# No package argument: go test's local directory mode, which shows what
+	# the tests print (their summaries) and never caches the result.
 	run_job env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" KUBECONFIG="$dir/kubeconfig" \
-		go -C "$here" test -count=1 "$@" ./... || status=$?
+		go -C "$here/integration" test "$@" || status=$?
 	if ((status != 0)); then
 		log "integration tests failed (exit $status)"
 	fi
@@ -365,7 +385,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local d=${1:-${REALK8S_DIR:-}} f pid
+	local d=${1:-${REALK8S_DIR:-}} f pids=()
 	if [[ -z $d || ! -f $d/kubeconfig ]]; then
 		log "usage: realk8s.sh stop DIR (the directory printed by start, or \$REALK8S_DIR)"
 		return 2
@@ -373,10 +393,10 @@ cmd_stop() {
 	# The pids are process group ids (spawn).
 	for f in apiserver etcd; do
 		if [[ -f $d/$f.pid ]]; then
-			pid="$(cat "$d/$f.pid")"
-			kill_group "$pid"
+			pids+=("$(cat "$d/$f.pid")")
 		fi
 	done
+	kill_groups "${pids[@]+"${pids[@]}"}"
 	rm -rf "$d"
 }
 

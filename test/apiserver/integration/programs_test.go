@@ -87,7 +87,7 @@ func TestExamples(t *testing.T) {
 						t.Errorf("%s %s/%s: %v\n%s", u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u))
 					}
 				}
-				t.Logf("%d objects accepted and read back unchanged", len(us))
+				summary(t, "example %s, target %s: %d objects accepted and read back unchanged", ex.dir, tg.name, len(us))
 			})
 		}
 	}
@@ -190,7 +190,7 @@ func TestRandomPrograms(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("%d random programs checked on both targets: %d NetworkPolicy and %d Cilium objects accepted and read back unchanged "+
+	summary(t, "%d random programs checked on both targets: %d NetworkPolicy and %d Cilium objects accepted and read back unchanged "+
 		"(skipped: %d rejected by the compiler, %d unsupported by a target, %d emitting nothing), %v",
 		done.Load(), objects[0].Load(), objects[1].Load(), rejected.Load(), unsupported.Load(), empty.Load(), time.Since(start).Round(time.Millisecond))
 	if len(failures) == 0 && done.Load() < int64(want) {

@@ -31,7 +31,7 @@ spec:
   - from:
     - ipBlock: {cidr: 10.0.0.0/16, except: [10.0.0.0/16]}
 `,
-		want: []string{`spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: "10.0.0.0/16": must be a strict subset of 'cidr'`},
+		want: []string{`spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: "10.0.0.0/16": must be a strict subset of ` + "`cidr`"},
 	}, {
 		name: "NetworkPolicy endPort below port",
 		manifest: `
@@ -44,7 +44,7 @@ spec:
   egress:
   - ports: [{protocol: TCP, port: 9000, endPort: 8000}]
 `,
-		want: []string{`spec.egress[0].ports[0].endPort: Invalid value: 8000: must be greater than or equal to 'port'`},
+		want: []string{`spec.egress[0].ports[0].endPort: Invalid value: 8000: must be greater than or equal to ` + "`port`"},
 	}, {
 		name: "NetworkPolicy unknown field (strict field validation)",
 		manifest: `

@@ -412,6 +412,16 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
+// summary logs a result line and also prints it to stderr, which go test
+// shows in local directory mode (realk8s.sh run) even when the test passes.
+func summary(t *testing.T, format string, args ...any) {
+	t.Helper()
+	t.Logf(format, args...)
+	if !testing.Verbose() {
+		fmt.Fprintf(os.Stderr, "integration: "+format+"\n", args...)
+	}
+}
+
 // show renders an object for a failure message.
 func show(u *unstructured.Unstructured) string {
 	b, err := yaml.Marshal(u.Object)
