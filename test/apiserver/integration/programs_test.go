@@ -63,10 +63,7 @@ func TestExamples(t *testing.T) {
 	for _, ex := range examples {
 		for _, tg := range ex.targets {
 			t.Run(ex.dir+"/"+tg.name, func(t *testing.T) {
-				files, err := compile.Load([]string{filepath.Join("..", "..", "..", "examples", ex.dir)}, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				files := exampleFiles(t, ex.dir)
 				res, diags := compile.Compile(files, compile.Options{})
 				if diags.HasErrors() || res.Program == nil {
 					t.Fatalf("compile: %v", diags)
@@ -82,12 +79,15 @@ func TestExamples(t *testing.T) {
 				if err := c.namespaces(t, "ex-"+ex.dir+"-"+tg.name, us); err != nil {
 					t.Fatal(err)
 				}
+				accepted := 0
 				for _, u := range us {
 					if err := c.check(context.Background(), u); err != nil {
 						t.Errorf("%s %s/%s: %v\n%s", u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u))
+						continue
 					}
+					accepted++
 				}
-				summary(t, "example %s, target %s: %d objects accepted and read back unchanged", ex.dir, tg.name, len(us))
+				summary(t, "example %s, target %s: %d of %d objects accepted and read back unchanged", ex.dir, tg.name, accepted, len(us))
 			})
 		}
 	}
@@ -103,10 +103,10 @@ func TestRandomPrograms(t *testing.T) {
 	start := time.Now()
 
 	var (
-		mu                    sync.Mutex
-		failures              []string
-		done, rejected, empty atomic.Int64
-		objects               [2]atomic.Int64
+		mu                            sync.Mutex
+		failures                      []string
+		done, failed, rejected, empty atomic.Int64
+		objects                       [2]atomic.Int64
 	)
 	fail := func(msg string) {
 		mu.Lock()
@@ -168,14 +168,21 @@ func TestRandomPrograms(t *testing.T) {
 					fail(fmt.Sprintf("seed %d: %v", seed, err))
 					continue
 				}
+				ok = true
 				for i, us := range emitted {
 					for _, u := range us {
 						if err := c.check(context.Background(), u); err != nil {
 							fail(fmt.Sprintf("seed %d, target %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen seed %d):\n%s",
 								seed, targets[i].name, u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
+							ok = false
+							continue
 						}
+						objects[i].Add(1)
 					}
-					objects[i].Add(int64(len(us)))
+				}
+				if !ok {
+					failed.Add(1)
+					continue
 				}
 				done.Add(1)
 			}
@@ -191,12 +198,36 @@ func TestRandomPrograms(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
-	summary(t, "%d random programs checked on both targets: %d NetworkPolicy and %d Cilium objects accepted and read back unchanged "+
+	summary(t, "%d random programs passed on both targets, %d failed: %d NetworkPolicy and %d Cilium objects accepted and read back unchanged "+
 		"(skipped: %d rejected by the compiler, %d emitting nothing), %v",
-		done.Load(), objects[0].Load(), objects[1].Load(), rejected.Load(), empty.Load(), time.Since(start).Round(time.Millisecond))
+		done.Load(), failed.Load(), objects[0].Load(), objects[1].Load(), rejected.Load(), empty.Load(), time.Since(start).Round(time.Millisecond))
 	if len(failures) == 0 && done.Load() < int64(want) {
 		t.Errorf("only %d of the %d programs wanted produced objects on both targets", done.Load(), want)
 	}
+}
+
+// exampleFiles reads the sources of examples/DIR, named from the repository
+// root as netpolc compile names them when run there.
+func exampleFiles(t *testing.T, dir string) []*source.File {
+	t.Helper()
+	root := filepath.Join("..", "..", "..")
+	paths, err := filepath.Glob(filepath.Join(root, "examples", dir, "*.netpol"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no sources in examples/%s", dir)
+	}
+	var files []*source.File
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, source.NewFile(filepath.ToSlash(rel), b))
+	}
+	return files
 }
 
 const genFile = "gen.netpol"
