@@ -168,7 +168,7 @@ cmd_build() {
 	log "building etcd, kube-apiserver $k8s_version and kubectl into $bindir (4-7 min on 2 cores the first time)"
 	start=$SECONDS
 	out="$(mktemp -d "$bindir/.build.XXXXXX")"
-	if ! run_job go -C "$here" build -ldflags "$(ldflags)" -o "$out/" \
+	if ! run_job go -C "$here" build -buildvcs=false -ldflags "$(ldflags)" -o "$out/" \
 		./cmd/etcd ./cmd/kube-apiserver ./cmd/kubectl ./cmd/realk8s-helper; then
 		rm -rf "$out"
 		exec {lockfd}>&-
