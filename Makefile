@@ -6,8 +6,9 @@
 #   make test        go vet, go test, then FUZZ_SMOKE of every fuzz target (what CI runs)
 #   make update      refresh golden files (go test -update in every package defining -update)
 #   make fmt-check   gofmt and netpolc fmt report nothing to change
-#   make fuzz        FUZZTIME (default 10m) of EACH fuzz target, one after the other,
-#                    after ENGINE_PROGRAMS random programs against Cilium's engine
+#   make fuzz        CYCLONUS_PROGRAMS (100,000) random programs against cyclonus and
+#                    ENGINE_PROGRAMS (20,000) against Cilium's engine, then FUZZTIME
+#                    (default 10m) of EACH fuzz target, one after the other
 #   make bench       the Go benchmarks
 #   make tidy-check  go.mod and go.sum are tidy
 #   make apiserver-test  the real kube-apiserver tests (test/apiserver/realk8s.sh run);
@@ -23,7 +24,9 @@ LDFLAGS    := -X main.version=$(VERSION)
 # Time for each fuzz target: a smoke run in make test, a real run in make fuzz.
 FUZZ_SMOKE ?= 5s
 FUZZTIME   ?= 10m
-# Random programs of the Cilium engine differential test in make fuzz.
+# Random programs of the differential tests in make fuzz: netpolc's evaluator
+# against cyclonus (k8s output) and against Cilium's engine (cilium output).
+CYCLONUS_PROGRAMS ?= 100000
 ENGINE_PROGRAMS ?= 20000
 
 .PHONY: all build test vet unit engine fuzz-smoke fuzz update fmt-check bench tidy-check clean
@@ -70,6 +73,7 @@ fuzz-smoke:
 	@$(call run_fuzz,$(FUZZ_SMOKE))
 
 fuzz:
+	NETPOLC_PROGRAMS=$(CYCLONUS_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestDifferentialCyclonus$$' ./backends/k8s
 	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(ENGINE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run Differential ./...
 	@$(call run_fuzz,$(FUZZTIME))
 
