@@ -95,7 +95,7 @@ func writeSnippet(b *strings.Builder, files *source.Set, span source.Span, opts 
 		}
 		shown = line[offset:end]
 	}
-	shown = strings.ToValidUTF8(strings.ReplaceAll(shown, "\t", " "), "\uFFFD")
+	shown = printable(shown)
 	gutter := fmt.Sprint(span.Start.Line)
 	pad := strings.Repeat(" ", len(gutter))
 	fmt.Fprintf(b, " %s | %s\n", gutter, shown)
@@ -106,6 +106,24 @@ func writeSnippet(b *strings.Builder, files *source.Set, span source.Span, opts 
 		carets = "\x1b[1;31m" + carets + "\x1b[0m"
 	}
 	fmt.Fprintf(b, " %s | %s%s\n", pad, strings.Repeat(" ", caretStart), carets)
+}
+
+// printable makes a source line safe to print on a terminal, one rune for
+// one rune so that carets stay aligned: a tab becomes a space, and invalid
+// UTF-8 and control characters (escape sequences in a binary file, say)
+// become U+FFFD.
+func printable(line string) string {
+	// strings.Map sees each invalid byte as one utf8.RuneError, as
+	// displayWidth counts it.
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t':
+			return ' '
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return '\uFFFD'
+		}
+		return r
+	}, line)
 }
 
 // displayWidth counts the runes of line[from:to], clamped to the line.

@@ -338,3 +338,21 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("no diagnostics: %q, want an empty array", buf.String())
 	}
 }
+
+func TestPrintableSnippet(t *testing.T) {
+	f := source.NewFile("bin.netpol", []byte("a\x1b[31m\xff\xfeb\x7f web -> x:0\n"))
+	d := diag.Diagnostic{Severity: diag.Error, Code: "bad-port", Span: f.Span(bytes.Index(f.Content, []byte("0\n")), bytes.Index(f.Content, []byte("0\n"))+1), Message: "port 0"}
+	var buf bytes.Buffer
+	if err := diag.WriteText(&buf, source.NewSet(f), diag.List{d}, diag.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	if strings.ContainsAny(buf.String(), "\x1b\x7f") {
+		t.Errorf("control characters reach the terminal: %q", buf.String())
+	}
+	// One replacement rune per byte: the caret stays under the "0".
+	src, caret := []rune(lines[1]), []rune(lines[2])
+	if i := len(caret) - 1; i < 0 || caret[i] != '^' || src[i] != '0' {
+		t.Errorf("caret misaligned:\n%s\n%s", lines[1], lines[2])
+	}
+}
