@@ -111,7 +111,7 @@ type NamespaceDecl struct {
 	Name Ident
 }
 
-// ClusterDecl is "cluster": the following statements are cluster-wide
+// ClusterDecl is "clusterwide": the following statements are cluster-wide
 // (Cilium's CiliumClusterwideNetworkPolicy).
 type ClusterDecl struct {
 	StmtBase
