@@ -185,7 +185,7 @@ func (c *compiler) resolveNames(diags *diag.List, p ast.Peer) {
 				cands = append(cands, string(e))
 			}
 			d := diags.Errorf(CodeUnknownEntity, p.Span(), msgUnknownEntity, p.Name)
-			if s, ok := didYouMean(p.Name, cands); ok {
+			if s, ok := diag.Closest(p.Name, cands); ok {
 				d.Detail = capitalize(sprintf(msgDidYouMean, s))
 				d.Suggestion = s
 			}
@@ -225,7 +225,7 @@ func (c *compiler) lookupGroup(diags *diag.List, id ast.Ident) *group {
 	d := diags.Errorf(CodeUnknownName, id.Span(), msgUnknownName, id.Name)
 	d.Detail = detailUnknownName
 	cands := append(c.groupNames(), entityNames...)
-	if s, ok := didYouMean(id.Name, cands); ok {
+	if s, ok := diag.Closest(id.Name, cands); ok {
 		d.Detail = capitalize(sprintf(msgDidYouMean, s)) + " " + detailUnknownName
 		d.Suggestion = s
 	}

@@ -8,29 +8,6 @@ import (
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
-func TestDidYouMean(t *testing.T) {
-	cands := []string{"web", "database", "world", "cluster"}
-	for _, tc := range []struct {
-		name, want string
-	}{
-		{"webb", "web"},
-		{"databse", "database"},
-		{"wrld", "world"},
-		{"xyz", ""},
-		{"clutser", "cluster"}, // a transposition is two edits, within 7/3
-		{"wolrd", ""},          // two edits, more than 5/3
-		{"web", ""},            // the name itself is never suggested
-	} {
-		got, ok := didYouMean(tc.name, cands)
-		if got != tc.want || ok != (tc.want != "") {
-			t.Errorf("didYouMean(%q) = %q, %v; want %q", tc.name, got, ok, tc.want)
-		}
-	}
-	if d := levenshtein("kitten", "sitting"); d != 3 {
-		t.Errorf("levenshtein = %d, want 3", d)
-	}
-}
-
 func TestParsePrefix(t *testing.T) {
 	for _, tc := range []struct {
 		in, want, code, suggestion string

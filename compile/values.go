@@ -222,7 +222,7 @@ func (c *compiler) port(diags *diag.List, ps ast.PortSpec) (p ir.Port, icmp ir.I
 		p.Protocol = ir.ProtoAny
 	default:
 		d := diags.Errorf(CodeUnknownProtocol, ps.Protocol.Span(), msgUnknownProto, ps.Protocol.Name)
-		if s, found := didYouMean(proto, protocols); found {
+		if s, found := diag.Closest(proto, protocols); found {
 			d.Detail = capitalize(sprintf(msgDidYouMean, s))
 			d.Suggestion = s
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/lang/diag"
 )
 
 // env is what one run of the command sees of the outside world. Commands use
@@ -200,38 +201,12 @@ func sourceArgs(c *cli.Context) ([]string, error) {
 	return args, nil
 }
 
-// didYouMean returns ` (did you mean "x"?)` when one of known is close to
-// name, or "".
+// didYouMean returns ` (did you mean "x"?)` when one of known is at most
+// len(name)/2 edits from name (the first of the nearest), or "".
 func didYouMean(name string, known []string) string {
-	best, bestDist := "", len(name)/2+1
-	for _, k := range known {
-		if d := editDistance(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	if best == "" {
+	best, ok := diag.Nearest(name, known, diag.Levenshtein, func(string) int { return len(name) / 2 })
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/netpolc/netpolc/lang/diag"
 )
 
 // This file holds every message the parser reports (code "syntax") and the
@@ -419,48 +421,22 @@ func (r *ebnfReader) element() (terms []string, nullable, look bool) {
 	return terms, nullable, false
 }
 
-// closest returns the candidate nearest to s by edit distance, if it is
-// near enough to be a likely typo, or "".
+// closest returns the keyword nearest to s by edit distance, if it is near
+// enough to be a likely typo, or "". Case is ignored; a swap of adjacent
+// letters counts as one edit.
 func closest(s string, candidates []string) string {
 	if len(s) > 40 {
 		return ""
 	}
-	best, bestD := "", 0
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), c)
-		limit := 2
-		if len(c) <= 4 {
-			limit = 1
-		}
-		if d <= limit && (best == "" || d < bestD) {
-			best, bestD = c, d
-		}
-	}
-	return best
+	kw, _ := diag.Nearest(strings.ToLower(s), candidates, diag.Damerau, keywordEdits)
+	return kw
 }
 
-// editDistance is the Levenshtein distance between a and b, counting an
-// exchange of two adjacent letters as one edit.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+// keywordEdits is the most edits a misspelling of kw may have: one in a
+// keyword of four letters or fewer, two in a longer one.
+func keywordEdits(kw string) int {
+	if len(kw) <= 4 {
+		return 1
 	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
+	return 2
 }
