@@ -26,17 +26,20 @@ const (
 func SortObjects(objs []Object) []Object {
 	out := make([]Object, len(objs))
 	copy(out, objs)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
-	})
+	sort.SliceStable(out, func(i, j int) bool { return ObjectLess(out[i], out[j]) })
 	return out
+}
+
+// ObjectLess orders objects by kind, then namespace, then name: the order of
+// SortObjects, for a backend that sorts objects held in its own structures.
+func ObjectLess(a, b Object) bool {
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	return a.Name < b.Name
 }
 
 // WriteYAML writes objs, sorted (see SortObjects), as one multi-document YAML

@@ -127,16 +127,7 @@ func (e *emitter) emit(p *ir.Program) []emitted {
 		}
 		out = append(out, emitted{obj: o, span: pol.Span})
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].obj, out[j].obj
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
-	})
+	sort.SliceStable(out, func(i, j int) bool { return backends.ObjectLess(out[i].obj, out[j].obj) })
 	return out
 }
 
@@ -279,20 +270,8 @@ func (e *emitter) service(svc ir.Service) api.Service {
 
 func cidrRule(cidr netip.Prefix, except []netip.Prefix) api.CIDRRule {
 	c := api.CIDRRule{Cidr: api.CIDR(cidr.Masked().String())}
-	ex := make([]netip.Prefix, len(except))
-	copy(ex, except)
-	sort.Slice(ex, func(i, j int) bool {
-		a, b := ex[i].Masked(), ex[j].Masked()
-		if c := a.Addr().Compare(b.Addr()); c != 0 {
-			return c < 0
-		}
-		return a.Bits() < b.Bits()
-	})
-	for _, x := range ex {
-		s := api.CIDR(x.Masked().String())
-		if len(c.ExceptCIDRs) == 0 || c.ExceptCIDRs[len(c.ExceptCIDRs)-1] != s {
-			c.ExceptCIDRs = append(c.ExceptCIDRs, s)
-		}
+	for _, x := range backends.Excepts(except) {
+		c.ExceptCIDRs = append(c.ExceptCIDRs, api.CIDR(x))
 	}
 	return c
 }

@@ -328,23 +328,7 @@ func withPods(ns metav1.LabelSelector, sel ir.Selector, pods metav1.LabelSelecto
 }
 
 func ipBlock(cidr netip.Prefix, except []netip.Prefix) *networkingv1.IPBlock {
-	b := &networkingv1.IPBlock{CIDR: cidr.Masked().String()}
-	ex := make([]netip.Prefix, len(except))
-	copy(ex, except)
-	sort.Slice(ex, func(i, j int) bool {
-		a, b := ex[i].Masked(), ex[j].Masked()
-		if c := a.Addr().Compare(b.Addr()); c != 0 {
-			return c < 0
-		}
-		return a.Bits() < b.Bits()
-	})
-	for _, x := range ex {
-		s := x.Masked().String()
-		if len(b.Except) == 0 || b.Except[len(b.Except)-1] != s {
-			b.Except = append(b.Except, s)
-		}
-	}
-	return b
+	return &networkingv1.IPBlock{CIDR: cidr.Masked().String(), Except: backends.Excepts(except)}
 }
 
 // ports maps the port rules of r. lost describes the HTTP rules dropped by
