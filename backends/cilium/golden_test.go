@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 )
 
 const examples = "../../examples"
@@ -37,17 +38,17 @@ func readExample(t *testing.T, dir string) map[string]string {
 func TestExamples(t *testing.T) {
 	for _, dir := range []string{"zero-trust", "cilium-l7"} {
 		t.Run(dir, func(t *testing.T) {
-			prog, set, diags := compileSources(readExample(t, dir))
+			prog, set, diags := backendtest.Compile(readExample(t, dir))
 			if diags.HasErrors() || prog == nil {
-				t.Fatalf("compile:\n%s", renderDiags(set, diags))
+				t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 			}
 			objs, ed := New().Emit(prog, backends.Options{})
 			if len(ed) > 0 {
-				t.Fatalf("emit:\n%s", renderDiags(set, ed))
+				t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 			}
-			out := toYAML(t, objs)
+			out := backendtest.YAML(t, objs)
 			checkAll(t, out)
-			golden(t, filepath.Join(examples, dir, "cilium.yaml"), out)
+			backendtest.Golden(t, filepath.Join(examples, dir, "cilium.yaml"), out, *update)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
@@ -28,7 +29,7 @@ func emitAndRead(t *testing.T, p *ir.Program) (*ir.Program, error) {
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("emit: %v", diags)
 	}
-	return readBack(checkAll(t, toYAML(t, objs)), p.DNS)
+	return readBack(checkAll(t, backendtest.YAML(t, objs)), p.DNS)
 }
 
 // compareVerdicts decides every flow on want and got.
@@ -67,9 +68,9 @@ func endpointFlows(e *eval.Evaluator) []eval.Flow {
 func TestSelfCheckExamples(t *testing.T) {
 	for _, dir := range []string{"zero-trust", "cilium-l7"} {
 		t.Run(dir, func(t *testing.T) {
-			prog, set, diags := compileSources(readExample(t, dir))
+			prog, set, diags := backendtest.Compile(readExample(t, dir))
 			if diags.HasErrors() {
-				t.Fatalf("compile:\n%s", renderDiags(set, diags))
+				t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 			}
 			back, err := emitAndRead(t, prog)
 			if err != nil {
@@ -78,7 +79,7 @@ func TestSelfCheckExamples(t *testing.T) {
 			back.Expectations = prog.Expectations
 			w := eval.RepresentativeWorld(prog)
 			if d := eval.New(back, w).CheckExpectations(); len(d) > 0 {
-				t.Fatalf("expectations on the emitted objects:\n%s", renderDiags(set, d))
+				t.Fatalf("expectations on the emitted objects:\n%s", backendtest.RenderDiags(set, d))
 			}
 			n, err := compareVerdicts(Effective(prog), back, w, endpointFlows(eval.New(prog, w)))
 			if err != nil {

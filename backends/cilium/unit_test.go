@@ -3,6 +3,7 @@ package cilium
 import (
 	"testing"
 
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/compile/ir"
 )
 
@@ -102,9 +103,9 @@ func TestFQDNOverlap(t *testing.T) {
 
 // TestEffectiveDoesNotModify: Effective copies what it changes.
 func TestEffectiveDoesNotModify(t *testing.T) {
-	prog, set, diags := compileSources(map[string]string{"a.netpol": "namespace shop\nallow dns for {app: api}\n{app: web} -> \"*.example.com\":443\n"})
+	prog, set, diags := backendtest.Compile(map[string]string{"a.netpol": "namespace shop\nallow dns for {app: api}\n{app: web} -> \"*.example.com\":443\n"})
 	if diags.HasErrors() {
-		t.Fatal(renderDiags(set, diags))
+		t.Fatal(backendtest.RenderDiags(set, diags))
 	}
 	before := ir.Format(prog)
 	eff := Effective(prog)

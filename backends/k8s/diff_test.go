@@ -21,6 +21,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
@@ -159,7 +160,7 @@ func checkCase(c *testgen.Case) (res caseResult) {
 	}
 	objs, diags := New().Emit(prog, backends.Options{})
 	if diags.HasErrors() {
-		res.err = "emit failed:\n" + renderDiags(source.NewSet(source.NewFile(genFile, []byte(c.Program.Source()))), diags)
+		res.err = "emit failed:\n" + backendtest.RenderDiags(source.NewSet(source.NewFile(genFile, []byte(c.Program.Source()))), diags)
 		return res
 	}
 	var buf bytes.Buffer
@@ -396,16 +397,16 @@ func TestDifferentialExamples(t *testing.T) {
 			}
 			srcs[filepath.Base(f)] = string(b)
 		}
-		prog, set, diags := compileSources(srcs)
+		prog, set, diags := backendtest.Compile(srcs)
 		if diags.HasErrors() || prog == nil {
-			t.Errorf("%s: compile:\n%s", dir, renderDiags(set, diags))
+			t.Errorf("%s: compile:\n%s", dir, backendtest.RenderDiags(set, diags))
 			continue
 		}
 		objs, ed := New().Emit(prog, backends.Options{})
 		if ed.HasErrors() {
 			continue // not expressible for k8s (cilium-l7): covered by its golden errors
 		}
-		nps, err := decodeAndValidate(toYAML(t, objs))
+		nps, err := decodeAndValidate(backendtest.YAML(t, objs))
 		if err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}

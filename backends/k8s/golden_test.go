@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
@@ -36,17 +37,17 @@ const examples = "../../examples"
 func TestExampleZeroTrust(t *testing.T) {
 	dir := examples + "/zero-trust"
 	files := readExample(t, dir)
-	prog, set, diags := compileSources(relative(files, examples))
+	prog, set, diags := backendtest.Compile(relative(files, examples))
 	if diags.HasErrors() || prog == nil {
-		t.Fatalf("compile:\n%s", renderDiags(set, diags))
+		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
 	objs, ed := New().Emit(prog, backends.Options{})
 	if ed.HasErrors() {
-		t.Fatalf("emit:\n%s", renderDiags(set, ed))
+		t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 	}
-	out := toYAML(t, objs)
+	out := backendtest.YAML(t, objs)
 	decodeAll(t, out)
-	golden(t, dir+"/k8s.yaml", out)
+	backendtest.Golden(t, dir+"/k8s.yaml", out, *update)
 }
 
 // TestExampleCiliumL7: the cilium-l7 example does not compile for k8s: one
@@ -54,15 +55,15 @@ func TestExampleZeroTrust(t *testing.T) {
 func TestExampleCiliumL7(t *testing.T) {
 	dir := examples + "/cilium-l7"
 	files := readExample(t, dir)
-	prog, set, diags := compileSources(relative(files, examples))
+	prog, set, diags := backendtest.Compile(relative(files, examples))
 	if diags.HasErrors() || prog == nil {
-		t.Fatalf("compile:\n%s", renderDiags(set, diags))
+		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
 	objs, ed := New().Emit(prog, backends.Options{})
 	if !ed.HasErrors() || len(objs) != 0 {
 		t.Fatalf("emit succeeded with %d objects; want errors", len(objs))
 	}
-	golden(t, dir+"/k8s.errors", []byte(renderDiags(set, ed)))
+	backendtest.Golden(t, dir+"/k8s.errors", []byte(backendtest.RenderDiags(set, ed)), *update)
 }
 
 // relative renames files relative to root, so that spans (and goldens) do

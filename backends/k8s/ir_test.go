@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -31,7 +32,7 @@ func sel(kv ...string) ir.Selector {
 func emitYAML(t *testing.T, p *ir.Program, opts backends.Options) (string, []string) {
 	t.Helper()
 	objs, diags := New().Emit(p, opts)
-	out := toYAML(t, objs)
+	out := backendtest.YAML(t, objs)
 	decodeAll(t, out)
 	return string(out), diagLines(diags)
 }
@@ -144,12 +145,12 @@ func TestEmitNamesAndOrder(t *testing.T) {
 	}
 
 	// Byte-identical whatever the order of policies and rules.
-	first := toYAML(t, objs)
+	first := backendtest.YAML(t, objs)
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 20; i++ {
 		r.Shuffle(len(p.Policies), func(i, j int) { p.Policies[i], p.Policies[j] = p.Policies[j], p.Policies[i] })
 		objs, _ := New().Emit(p, backends.Options{})
-		if again := toYAML(t, objs); !bytes.Equal(first, again) {
+		if again := backendtest.YAML(t, objs); !bytes.Equal(first, again) {
 			t.Fatalf("output depends on policy order:\n%s\n---\n%s", first, again)
 		}
 	}
