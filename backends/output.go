@@ -61,6 +61,18 @@ func WriteYAML(w io.Writer, objs []Object) error {
 	return err
 }
 
+// SplitYAML splits a multi-document YAML stream as WriteYAML writes it into
+// its documents, leaving out empty ones.
+func SplitYAML(data []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range bytes.Split(data, []byte("\n---\n")) {
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
+
 // WriteJSON writes objs, sorted (see SortObjects), as one Kubernetes v1 List
 // object, indented by two spaces:
 //

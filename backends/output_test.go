@@ -79,6 +79,30 @@ spec: a <b> & c
 	}
 }
 
+func TestSplitYAML(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteYAML(&buf, unsorted); err != nil {
+		t.Fatal(err)
+	}
+	docs := SplitYAML(buf.Bytes())
+	if len(docs) != len(unsorted) {
+		t.Fatalf("SplitYAML: %d documents, want %d", len(docs), len(unsorted))
+	}
+	if got := bytes.Join(docs, []byte("\n---\n")); !bytes.Equal(got, buf.Bytes()) {
+		t.Errorf("SplitYAML documents joined again:\n%s\nwant:\n%s", got, buf.Bytes())
+	}
+	for _, in := range []string{"", "\n", "\n---\n", "a: 1\n---\n\n---\nb: 2\n"} {
+		var got []string
+		for _, d := range SplitYAML([]byte(in)) {
+			got = append(got, string(d))
+		}
+		want := map[string][]string{"a: 1\n---\n\n---\nb: 2\n": {"a: 1", "b: 2\n"}}[in]
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("SplitYAML(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestWriteJSON(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, unsorted); err != nil {

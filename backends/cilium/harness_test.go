@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium/internal/crdcheck"
 )
 
@@ -31,7 +32,7 @@ func crds(t testing.TB) *crdcheck.Validator {
 func checkAll(t testing.TB, data []byte) []any {
 	t.Helper()
 	var out []any
-	for _, doc := range SplitYAML(data) {
+	for _, doc := range backends.SplitYAML(data) {
 		obj, err := DecodeStrict(doc)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, doc)

@@ -1,7 +1,6 @@
 package cilium
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -232,15 +231,4 @@ func egressL3(c api.EgressCommonRule) []l3List {
 		{"toServices", len(c.ToServices), c.ToServices != nil},
 		{"toGroups", len(c.ToGroups), c.ToGroups != nil},
 	}
-}
-
-// SplitYAML splits a multi-document YAML stream as netpolc writes it.
-func SplitYAML(data []byte) [][]byte {
-	var docs [][]byte
-	for _, d := range bytes.Split(data, []byte("\n---\n")) {
-		if len(bytes.TrimSpace(d)) > 0 {
-			docs = append(docs, d)
-		}
-	}
-	return docs
 }

@@ -210,7 +210,7 @@ func compareFlows(prog *ir.Program, w *eval.World, nps []*networkingv1.NetworkPo
 // validates each.
 func decodeAndValidate(data []byte) ([]*networkingv1.NetworkPolicy, error) {
 	var out []*networkingv1.NetworkPolicy
-	for _, doc := range splitYAML(data) {
+	for _, doc := range backends.SplitYAML(data) {
 		var np networkingv1.NetworkPolicy
 		if err := yamlUnmarshalStrict(doc, &np); err != nil {
 			return nil, fmt.Errorf("strict decode: %v\n%s", err, doc)

@@ -1,12 +1,13 @@
 package k8s
 
 import (
-	"bytes"
 	"flag"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/netpolc/netpolc/backends"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -16,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func decodeAll(t testing.TB, data []byte) []*networkingv1.NetworkPolicy {
 	t.Helper()
 	var out []*networkingv1.NetworkPolicy
-	for _, doc := range splitYAML(data) {
+	for _, doc := range backends.SplitYAML(data) {
 		var np networkingv1.NetworkPolicy
 		if err := yaml.UnmarshalStrict(doc, &np); err != nil {
 			t.Fatalf("strict decode: %v\n%s", err, doc)
@@ -33,16 +34,6 @@ func decodeAll(t testing.TB, data []byte) []*networkingv1.NetworkPolicy {
 		out = append(out, &np)
 	}
 	return out
-}
-
-func splitYAML(data []byte) [][]byte {
-	var docs [][]byte
-	for _, d := range bytes.Split(data, []byte("\n---\n")) {
-		if len(bytes.TrimSpace(d)) > 0 {
-			docs = append(docs, d)
-		}
-	}
-	return docs
 }
 
 func yamlUnmarshalStrict(doc []byte, v any) error { return yaml.UnmarshalStrict(doc, v) }
