@@ -8,10 +8,8 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 var selfCheckPrograms = flag.Int("selfcheck.n", 300, "random programs for TestSelfCheckRandom")
@@ -101,7 +99,7 @@ func TestSelfCheckRandom(t *testing.T) {
 	checked, flows := 0, 0
 	for seed := int64(1); seed <= int64(n); seed++ {
 		c := testgen.New(seed)
-		prog := compileGenerated(c)
+		prog, _ := backendtest.CompileGenerated(c)
 		if prog == nil {
 			continue
 		}
@@ -120,26 +118,4 @@ func TestSelfCheckRandom(t *testing.T) {
 		t.Errorf("only %d of %d programs compiled", checked, n)
 	}
 	t.Logf("%d programs, %d flows agree", checked, flows)
-}
-
-// compileGenerated compiles a generated case, dropping the statements the
-// compiler rejects (a few rounds); nil if it never compiles.
-func compileGenerated(c *testgen.Case) *ir.Program {
-	for attempt := 0; attempt < 4; attempt++ {
-		f := source.NewFile("gen.netpol", []byte(c.Program.Source()))
-		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
-		if !diags.HasErrors() && res != nil && res.Program != nil {
-			return res.Program
-		}
-		var lines []int
-		for _, d := range diags {
-			if d.Severity == 0 && d.Span.IsValid() {
-				lines = append(lines, d.Span.Start.Line)
-			}
-		}
-		if !c.Program.DropLines(lines) {
-			return nil
-		}
-	}
-	return nil
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/source"
@@ -120,31 +119,6 @@ type caseResult struct {
 	yaml     []byte
 }
 
-const genFile = "gen.netpol"
-
-// compileCase compiles c, dropping statements that the compiler rejects
-// (a few rounds), and returns the program; nil if it never compiles.
-func compileCase(c *testgen.Case) (*ir.Program, int) {
-	before := len(c.Program.Stmts)
-	for attempt := 0; attempt < 4; attempt++ {
-		f := source.NewFile(genFile, []byte(c.Program.Source()))
-		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
-		if !diags.HasErrors() && res != nil && res.Program != nil {
-			return res.Program, before - len(c.Program.Stmts)
-		}
-		var lines []int
-		for _, d := range diags {
-			if d.Severity == 0 && d.Span.IsValid() {
-				lines = append(lines, d.Span.Start.Line)
-			}
-		}
-		if !c.Program.DropLines(lines) {
-			return nil, 0
-		}
-	}
-	return nil, 0
-}
-
 func checkCase(c *testgen.Case) (res caseResult) {
 	res.program = c
 	defer func() {
@@ -152,7 +126,7 @@ func checkCase(c *testgen.Case) (res caseResult) {
 			res.err = fmt.Sprintf("panic: %v", r)
 		}
 	}()
-	prog, dropped := compileCase(c)
+	prog, dropped := backendtest.CompileGenerated(c)
 	res.dropped = dropped
 	if prog == nil {
 		res.rejected = true
@@ -160,7 +134,7 @@ func checkCase(c *testgen.Case) (res caseResult) {
 	}
 	objs, diags := New().Emit(prog, backends.Options{})
 	if diags.HasErrors() {
-		res.err = "emit failed:\n" + backendtest.RenderDiags(source.NewSet(source.NewFile(genFile, []byte(c.Program.Source()))), diags)
+		res.err = "emit failed:\n" + backendtest.RenderDiags(source.NewSet(source.NewFile(backendtest.GenFile, []byte(c.Program.Source()))), diags)
 		return res
 	}
 	var buf bytes.Buffer

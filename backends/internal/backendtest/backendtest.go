@@ -1,6 +1,7 @@
 // Package backendtest is the test support every backend shares: compiling
-// sources into a program, rendering diagnostics and objects as the CLI does,
-// golden files, and the runner of txtar cases (see RunTxtar). Only _test.go
+// sources and generated programs (backends/internal/testgen), rendering
+// diagnostics and objects as the CLI does, golden files, and the runner of
+// txtar cases (see RunTxtar). Only _test.go
 // files import it; it is the one package under backends that may depend on
 // the compiler, and so on the syntax.
 package backendtest
