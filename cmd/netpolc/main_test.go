@@ -181,6 +181,8 @@ func TestThreeMistakes(t *testing.T) {
 testdata/three-mistakes.netpol:4:15: error[unknown-protocol]: unknown protocol tpc
  4 | web -> web:80/tpc
    |               ^^^
+  = Did you mean tcp?
+  = help: write "tcp"
 testdata/three-mistakes.netpol:5:12: error[bad-port-range]: port range 8000-80 ends before it starts
  5 | web -> web:8000-80
    |            ^^^^^^^
@@ -201,14 +203,16 @@ func TestJSONDiagnostics(t *testing.T) {
 		t.Fatalf("want exit 1 and empty stdout\n%s", r)
 	}
 	var got []struct {
-		Severity  string `json:"severity"`
-		Code      string `json:"code"`
-		File      string `json:"file"`
-		Line      int    `json:"line"`
-		Column    int    `json:"column"`
-		EndLine   int    `json:"endLine"`
-		EndColumn int    `json:"endColumn"`
-		Message   string `json:"message"`
+		Severity   string `json:"severity"`
+		Code       string `json:"code"`
+		File       string `json:"file"`
+		Line       int    `json:"line"`
+		Column     int    `json:"column"`
+		EndLine    int    `json:"endLine"`
+		EndColumn  int    `json:"endColumn"`
+		Message    string `json:"message"`
+		Detail     string `json:"detail"`
+		Suggestion string `json:"suggestion"`
 	}
 	dec := json.NewDecoder(strings.NewReader(r.stderr))
 	dec.DisallowUnknownFields()
@@ -224,6 +228,9 @@ func TestJSONDiagnostics(t *testing.T) {
 			t.Errorf("bad diagnostic %+v", d)
 		}
 		lines = append(lines, d.Code+"@"+string(rune('0'+d.Line)))
+		if d.Code == "unknown-protocol" && d.Suggestion != "tcp" {
+			t.Errorf("unknown protocol tpc: suggestion %q, want tcp", d.Suggestion)
+		}
 	}
 	if strings.Join(lines, " ") != "bad-port@3 unknown-protocol@4 bad-port-range@5" {
 		t.Errorf("diagnostics %v", lines)

@@ -8,14 +8,15 @@ import "slices"
 // Nearest takes the distance and the limit as parameters; Closest is the
 // compiler's rule.
 
-// Closest returns the candidate nearest to word by Levenshtein distance, and
-// true, if it is at most max(1, len(word)/3) edits away. Ties go to the
+// Closest returns the candidate nearest to word by Damerau distance (a swap
+// of adjacent letters, as in "upd", is one edit), and true, if it is at most
+// max(1, len(word)/3) edits away. Ties go to the
 // alphabetically first candidate, so that suggestions do not depend on the
 // order of candidates; word itself is never suggested.
 func Closest(word string, candidates []string) (string, bool) {
 	limit := max(1, len(word)/3)
 	others := slices.DeleteFunc(slices.Sorted(slices.Values(candidates)), func(c string) bool { return c == word })
-	return Nearest(word, others, Levenshtein, func(string) int { return limit })
+	return Nearest(word, others, Damerau, func(string) int { return limit })
 }
 
 // Nearest returns the first of candidates at the smallest distance from word
