@@ -129,14 +129,17 @@ ldflags() {
 	printf '%s' "$flags"
 }
 
-# stamp identifies what the cached binaries were built from: the module's
-# requirements, the mains and the flags.
+# stamp identifies what the cached binaries are built from: Go, the flags,
+# the mains and the version of every module they link (not go.mod's bytes:
+# a requirement the tests add must not cost a rebuild).
 stamp() {
 	{
 		go env GOVERSION
 		ldflags
-		cat "$here/go.mod" "$here/go.sum"
 		find "$here/cmd" -name '*.go' -type f | LC_ALL=C sort | xargs cat
+		go -C "$here" list -deps \
+			-f '{{with .Module}}{{.Path}} {{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}{{end}}' \
+			./cmd/... | LC_ALL=C sort -u
 	} | sha256sum | cut -d' ' -f1
 }
 

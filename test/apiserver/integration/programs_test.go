@@ -17,11 +17,10 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile"
-	"github.com/netpolc/netpolc/compile/ir"
-	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -129,7 +128,7 @@ func TestRandomPrograms(t *testing.T) {
 			defer wg.Done()
 			for seed := range seeds {
 				tc := testgen.New(seed)
-				prog := compileCase(tc)
+				prog, _ := backendtest.CompileGenerated(tc)
 				if prog == nil {
 					rejected.Add(1)
 					continue
@@ -228,29 +227,4 @@ func exampleFiles(t *testing.T, dir string) []*source.File {
 		files = append(files, source.NewFile(filepath.ToSlash(rel), b))
 	}
 	return files
-}
-
-const genFile = "gen.netpol"
-
-// compileCase compiles c, dropping the statements the compiler rejects (a
-// few rounds, as the differential tests do), and returns the program, or
-// nil if it never compiles.
-func compileCase(c *testgen.Case) *ir.Program {
-	for attempt := 0; attempt < 4; attempt++ {
-		f := source.NewFile(genFile, []byte(c.Program.Source()))
-		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
-		if !diags.HasErrors() && res != nil && res.Program != nil {
-			return res.Program
-		}
-		var lines []int
-		for _, d := range diags {
-			if d.Severity == diag.Error && d.Span.IsValid() {
-				lines = append(lines, d.Span.Start.Line)
-			}
-		}
-		if !c.Program.DropLines(lines) {
-			return nil
-		}
-	}
-	return nil
 }

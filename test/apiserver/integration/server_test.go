@@ -176,12 +176,30 @@ func manifests(objs []backends.Object) ([]*unstructured.Unstructured, error) {
 	if err := json.Unmarshal(j.Bytes(), &list); err != nil {
 		return nil, fmt.Errorf("JSON output: %w", err)
 	}
-	var out []*unstructured.Unstructured
-	for i, doc := range strings.Split(y.String(), "\n---\n") {
-		if strings.TrimSpace(doc) == "" {
-			continue
+	out, err := decodeYAML(y.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range out {
+		if i >= len(list.Items) {
+			return nil, fmt.Errorf("YAML output has more documents than the JSON output has items")
 		}
-		js, err := yaml.YAMLToJSON([]byte(doc))
+		if d := differences("", list.Items[i], u.Object); len(d) > 0 {
+			return nil, fmt.Errorf("YAML document %d differs from JSON item %d: %s\n%s", i+1, i+1, d[0], show(u))
+		}
+	}
+	if len(out) != len(list.Items) || len(out) != len(objs) {
+		return nil, fmt.Errorf("%d objects, %d YAML documents, %d JSON items", len(objs), len(out), len(list.Items))
+	}
+	return out, nil
+}
+
+// decodeYAML splits a YAML stream as netpolc writes it and decodes each
+// document as kubectl does (sigs.k8s.io/yaml, YAML 1.1 scalars).
+func decodeYAML(stream []byte) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for i, doc := range backends.SplitYAML(stream) {
+		js, err := yaml.YAMLToJSON(doc)
 		if err != nil {
 			return nil, fmt.Errorf("YAML document %d: %w\n%s", i+1, err, doc)
 		}
@@ -189,16 +207,7 @@ func manifests(objs []backends.Object) ([]*unstructured.Unstructured, error) {
 		if err := json.Unmarshal(js, &m); err != nil {
 			return nil, fmt.Errorf("YAML document %d: %w", i+1, err)
 		}
-		if i >= len(list.Items) {
-			return nil, fmt.Errorf("YAML output has more documents than the JSON output has items")
-		}
-		if d := differences("", list.Items[i], m); len(d) > 0 {
-			return nil, fmt.Errorf("YAML document %d differs from JSON item %d: %s\n%s", i+1, i+1, d[0], doc)
-		}
 		out = append(out, &unstructured.Unstructured{Object: m})
-	}
-	if len(out) != len(list.Items) || len(out) != len(objs) {
-		return nil, fmt.Errorf("%d objects, %d YAML documents, %d JSON items", len(objs), len(out), len(list.Items))
 	}
 	return out, nil
 }
