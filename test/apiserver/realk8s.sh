@@ -151,9 +151,18 @@ cached() {
 	done
 }
 
+# tidy_hint explains the usual reason why go fails in this module.
+tidy_hint() {
+	log "if go reported missing requirements or go.sum entries: test/apiserver is its own module"
+	log "and follows the main module's dependencies; run (cd test/apiserver && go mod tidy)"
+}
+
 cmd_build() {
 	local want out b start
-	want="$(stamp)"
+	if ! want="$(stamp)"; then
+		tidy_hint
+		return 1
+	fi
 	if cached "$want"; then
 		return 0
 	fi
@@ -171,6 +180,7 @@ cmd_build() {
 	log "building etcd, kube-apiserver $k8s_version and kubectl into $bindir (4-7 min on 2 cores the first time)"
 	start=$SECONDS
 	out="$(mktemp -d "$bindir/.build.XXXXXX")"
+	build_tmp=$out
 	if ! run_job go -C "$here" build -buildvcs=false -ldflags "$(ldflags)" -o "$out/" \
 		./cmd/etcd ./cmd/kube-apiserver ./cmd/kubectl ./cmd/realk8s-helper; then
 		rm -rf "$out"
@@ -183,6 +193,7 @@ cmd_build() {
 		mv -f "$out/$b" "$bindir/$b"
 	done
 	rmdir "$out"
+	build_tmp=""
 	printf '%s\n' "$want" >"$bindir/stamp"
 	exec {lockfd}>&-
 	log "built in $((SECONDS - start))s"
@@ -194,14 +205,26 @@ cmd_build() {
 #   etcd/ certs/ tokens.csv sa.key kubeconfig *.log, and the pids
 #   (process group ids) in etcd.pid and apiserver.pid.
 dir=""
+build_tmp="" # a build's output directory until its binaries are in place
 etcd_pid=""
 apiserver_pid=""
+
+# install_traps: on any exit, stop the jobs and the server and remove the
+# temporary directories; ^C and TERM exit through it too.
+install_traps() {
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
 
 cleanup() {
 	local status=$?
 	trap - EXIT INT TERM
 	stop_jobs
 	stop_server
+	if [[ -n $build_tmp ]]; then
+		rm -rf "$build_tmp"
+	fi
 	exit "$status"
 }
 
@@ -356,11 +379,12 @@ install_crds() {
 }
 
 cmd_run() {
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	install_traps
 	cmd_build
-	run_job go -C "$here" vet ./integration/... ./cmd/realk8s-helper
+	if ! run_job go -C "$here" vet ./integration/... ./cmd/realk8s-helper; then
+		tidy_hint
+		return 1
+	fi
 	start_server
 	log "go test in test/apiserver/integration against the real API server"
 	local status=0
@@ -375,9 +399,7 @@ cmd_run() {
 }
 
 cmd_start() {
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	install_traps
 	cmd_build
 	start_server
 	# Hand the processes over: nothing to clean up on a successful exit.
@@ -404,7 +426,10 @@ cmd_stop() {
 }
 
 case "${1:-}" in
-build) cmd_build ;;
+build)
+	install_traps
+	cmd_build
+	;;
 run) shift && cmd_run "$@" ;;
 start) cmd_start ;;
 stop) shift && cmd_stop "$@" ;;
