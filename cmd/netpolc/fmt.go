@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/internal/textdiff"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/format"
 )
@@ -69,7 +70,7 @@ func fmtCommand(e *env) *cli.Command {
 					fmt.Fprintln(&out, f.Name)
 				}
 				if diff && changed {
-					writeUnifiedDiff(&out, f.Name+".orig", f.Name, f.Content, formatted)
+					textdiff.WriteUnified(&out, f.Name+".orig", f.Name, f.Content, formatted)
 				}
 				if write && changed {
 					if err := writeFileAtomic(f.Name, formatted); err != nil {

@@ -1,15 +1,16 @@
-package main
+// Package textdiff writes unified line diffs, for netpolc fmt -d. Written
+// here rather than taken from a library: it is about a hundred lines (Myers'
+// algorithm and hunk grouping), and the well-known Go diff libraries either
+// diff characters rather than lines, are no longer maintained, or would be
+// this module's only dependency for one flag. It lives in a package of its
+// own so that its fuzz target builds without the compiler's dependencies.
+package textdiff
 
 import (
 	"bytes"
 	"fmt"
 	"io"
 )
-
-// The unified diff of fmt -d. Written here rather than taken from a library:
-// it is about a hundred lines (Myers' algorithm and hunk grouping), and the
-// well-known Go diff libraries either diff characters rather than lines or
-// would be this module's only dependency for one flag.
 
 // diffContext is the number of unchanged lines shown around each change.
 const diffContext = 3
@@ -134,9 +135,9 @@ func backtrack(trace [][]int, n, m int) []edit {
 	return script
 }
 
-// writeUnifiedDiff writes the unified diff (diff -u) of a and b, labelled
+// WriteUnified writes the unified diff (diff -u) of a and b, labelled
 // aName and bName, to w. Equal inputs write nothing.
-func writeUnifiedDiff(w io.Writer, aName, bName string, a, b []byte) {
+func WriteUnified(w io.Writer, aName, bName string, a, b []byte) {
 	if bytes.Equal(a, b) {
 		return
 	}

@@ -1,4 +1,4 @@
-package main
+package textdiff
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func TestUnifiedDiff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			writeUnifiedDiff(&buf, "a", "b", []byte(tt.a), []byte(tt.b))
+			WriteUnified(&buf, "a", "b", []byte(tt.a), []byte(tt.b))
 			if buf.String() != tt.want {
 				t.Errorf("diff:\n%s\nwant:\n%s", buf.String(), tt.want)
 			}
@@ -47,7 +47,7 @@ func TestUnifiedDiffRandom(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		a, b := randomText(rng), randomText(rng)
 		var buf bytes.Buffer
-		writeUnifiedDiff(&buf, "a", "b", []byte(a), []byte(b))
+		WriteUnified(&buf, "a", "b", []byte(a), []byte(b))
 		if got := applyDiff(t, a, buf.String()); got != b {
 			t.Fatalf("case %d: applying\n%s\nto %q gives %q, want %q", i, buf.String(), a, got, b)
 		}
@@ -71,7 +71,7 @@ func TestUnifiedDiffLimit(t *testing.T) {
 		fmt.Fprintf(&b, "b%d\n", i)
 	}
 	var buf bytes.Buffer
-	writeUnifiedDiff(&buf, "a", "b", []byte(a.String()), []byte(b.String()))
+	WriteUnified(&buf, "a", "b", []byte(a.String()), []byte(b.String()))
 	if got := applyDiff(t, a.String(), buf.String()); got != b.String() {
 		t.Fatalf("the diff past the edit limit does not apply")
 	}
@@ -86,7 +86,7 @@ func FuzzUnifiedDiff(f *testing.F) {
 			return
 		}
 		var buf bytes.Buffer
-		writeUnifiedDiff(&buf, "a", "b", []byte(a), []byte(b))
+		WriteUnified(&buf, "a", "b", []byte(a), []byte(b))
 		if got := applyDiff(t, a, buf.String()); got != b {
 			t.Fatalf("applying\n%s\nto %q gives %q, want %q", buf.String(), a, got, b)
 		}
