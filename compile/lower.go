@@ -27,6 +27,8 @@ type lowerer struct {
 	diags *diag.List
 	byKey map[string]*policyState
 	list  []*policyState
+	// dnsIngress holds the server ends of "allow dns", written last.
+	dnsIngress []pendingDNS
 }
 
 // lower turns the checked statements into the IR program, then lints it
@@ -74,6 +76,7 @@ func (c *compiler) lower() diag.List {
 		}
 	}
 
+	l.dnsServerEnds()
 	sort.SliceStable(l.list, func(i, j int) bool {
 		a, b := l.list[i], l.list[j]
 		if a.pol.Namespace != b.pol.Namespace {
@@ -372,18 +375,83 @@ func (l *lowerer) allowDNS(s *ast.AllowDNS, blk *block) {
 	}
 	dns := l.c.dns
 	server := ir.Peer{Span: dns.Span, Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: dns.Namespace}, Pods: dns.Pods}
+	dnsPorts := func() []ir.Port {
+		return []ir.Port{
+			{Span: s.Span(), Protocol: ir.UDP, Port: dns.Port},
+			{Span: s.Span(), Protocol: ir.TCP, Port: dns.Port},
+		}
+	}
+	var clients []rpeer
 	for _, sj := range subjects {
 		ps, ok := l.policy(sj.rp, blk, s.Span())
 		if !ok {
 			l.nothingToWrite(sj.rp.peer.Span, sj.src)
 			continue
 		}
-		pr := ir.PortRule{Span: s.Span(), Ports: []ir.Port{
-			{Span: s.Span(), Protocol: ir.UDP, Port: dns.Port},
-			{Span: s.Span(), Protocol: ir.TCP, Port: dns.Port},
-		}, DNS: slices.Clone(lookups)}
+		clients = append(clients, sj.rp)
+		pr := ir.PortRule{Span: s.Span(), Ports: dnsPorts(), DNS: slices.Clone(lookups)}
 		r := &ir.Rule{Span: s.Span(), Direction: ir.Egress, Action: ir.Allow,
 			Peers: []ir.Peer{relativize(server, ps.pol.Namespace)}, Ports: []ir.PortRule{pr}, DNS: true}
 		l.add(ps, []*ir.Rule{r}, true, s.Span())
 	}
+	if len(clients) > 0 {
+		l.dnsIngress = append(l.dnsIngress, pendingDNS{server: server, clients: clients, ports: dnsPorts(), blk: blk, span: s.Span()})
+	}
+}
+
+// pendingDNS is the server's end of an "allow dns", written once every
+// statement is lowered (see dnsServerEnds).
+type pendingDNS struct {
+	server  ir.Peer
+	clients []rpeer
+	ports   []ir.Port
+	blk     *block
+	span    source.Span
+}
+
+// dnsServerEnds writes the ingress side of each "allow dns" on the DNS
+// server's pods when the program governs the server's namespace AND isolates
+// those pods for ingress (by "default deny", "isolate" or another rule):
+// then, as for an arrow, both ends must allow. Unlike an arrow, "allow dns"
+// never isolates the DNS server itself, which would cut off name resolution
+// for every namespace the program does not govern. No DNS lookup rules on
+// this side: Cilium filters lookups on egress only.
+func (l *lowerer) dnsServerEnds() {
+	for _, d := range l.dnsIngress {
+		ns, subj, ok := l.subject(rpeer{peer: d.server}, d.blk)
+		if !ok || !l.ingressIsolated(ns, subj.Pods) {
+			continue
+		}
+		sps, _ := l.policy(rpeer{peer: d.server}, d.blk, d.span)
+		r := &ir.Rule{Span: d.span, Direction: ir.Ingress, Action: ir.Allow,
+			Peers: peersFor(d.clients, sps.pol.Namespace), Ports: []ir.PortRule{{Span: d.span, Ports: d.ports}}}
+		// The pods are isolated already, so isolating them here too changes
+		// nothing (and keeps the rule expressible on NetworkPolicy).
+		l.add(sps, []*ir.Rule{r}, true, d.span)
+	}
+}
+
+// ingressIsolated reports whether some policy of namespace ns (or a
+// cluster-wide pod policy of every namespace) surely isolates, for ingress,
+// the pods that pods selects. It answers false when it cannot tell (a server
+// selector with expressions, a cluster-wide policy filtered by namespace
+// labels): then nothing is written, and an expectation shows what happens.
+func (l *lowerer) ingressIsolated(ns string, pods ir.Selector) bool {
+	if len(pods.MatchExpressions) > 0 {
+		return false
+	}
+	labels := map[string]string{}
+	for _, lb := range pods.MatchLabels {
+		labels[lb.Key] = lb.Value
+	}
+	for _, ps := range l.list {
+		pol := ps.pol
+		if !pol.Isolation.Ingress || pol.Subject.Nodes || pol.Subject.Namespaces != nil || (pol.Namespace != ns && pol.Namespace != "") {
+			continue
+		}
+		if pol.Subject.Pods.Matches(labels) {
+			return true
+		}
+	}
+	return false
 }
