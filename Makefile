@@ -3,7 +3,7 @@
 # installed.
 #
 #   make build       go build ./... and the binary into bin/netpolc
-#   make test        go vet, go test, then FUZZ_SMOKE of every fuzz target (what CI runs)
+#   make test        go vet, go test, then FUZZ_SMOKE (1000 executions) of every fuzz target (what CI runs)
 #   make update      refresh golden files (go test -update in every package defining -update)
 #   make fmt-check   gofmt and netpolc fmt report nothing to change
 #   make fuzz        CYCLONUS_PROGRAMS (100,000) random programs against cyclonus and
@@ -21,8 +21,13 @@ GO         ?= go
 BIN        := bin/netpolc
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS    := -X main.version=$(VERSION)
-# Time for each fuzz target: a smoke run in make test, a real run in make fuzz.
-FUZZ_SMOKE ?= 5s
+# Budget of each fuzz target: a smoke run in make test, a real run in make fuzz.
+# The smoke run counts executions (Nx) rather than seconds: Go 1.26's fuzz
+# coordinator can report a spurious "context deadline exceeded" when a
+# duration runs out while a worker is busy (go.dev/issue/75804), and a count
+# has no deadline to race. make fuzz uses a duration and tolerates that one
+# message when no failing input was written (see run_fuzz).
+FUZZ_SMOKE ?= 1000x
 FUZZTIME   ?= 10m
 # Random programs of the differential tests in make fuzz: netpolc's evaluator
 # against cyclonus (k8s output) and against Cilium's engine (cilium output).
@@ -57,14 +62,23 @@ $(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1; next } /^
 endef
 
 # run_fuzz runs each fuzz target for $(1). go test -fuzz takes one package
-# and one target at a time.
+# and one target at a time. A run whose only failure is the coordinator's
+# spurious "context deadline exceeded" (go.dev/issue/75804: no failing input
+# written, no panic) is reported and tolerated; any other failure fails.
 define run_fuzz
 targets="$$($(fuzz_targets))"; \
 if [ -z "$$targets" ]; then echo "no fuzz targets"; exit 0; fi; \
+log="$$(mktemp)"; trap 'rm -f "$$log"' EXIT; \
 while read -r pkg names; do \
 	for name in $$names; do \
 		echo "fuzz $$pkg $$name for $(1)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(1) "$$pkg"; \
+		if ! $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(1) "$$pkg" 2>&1 | tee "$$log"; then \
+			if grep -q 'context deadline exceeded' "$$log" && ! grep -qE 'Failing input written|panic:' "$$log"; then \
+				echo "fuzz $$pkg $$name: tolerated the fuzz coordinator's deadline race (go.dev/issue/75804); no failing input"; \
+			else \
+				exit 1; \
+			fi; \
+		fi; \
 	done; \
 done <<< "$$targets"
 endef
