@@ -107,6 +107,7 @@ bench:
 tidy-check:
 	$(GO) mod tidy -diff
 	cd backends/cilium/enginetest && $(GO) mod tidy -diff
+	cd test/apiserver && $(GO) mod tidy -diff
 
 clean:
 	rm -rf bin
