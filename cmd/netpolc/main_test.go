@@ -60,6 +60,7 @@ func TestExitCodes(t *testing.T) {
 		{"help", "", []string{"--help"}, exitOK, `^$`},
 		{"command help", "", []string{"compile", "--help"}, exitOK, `^$`},
 		{"help command", "", []string{"help", "fmt"}, exitOK, `^$`},
+		{"check over an explicit world", "", []string{"check", "--world", "../../examples/zero-trust/world.yaml", "../../examples/zero-trust"}, exitOK, `^$`},
 		{"check every example, each a program", "", []string{"check", "../../examples/..."}, exitOK, `^$`},
 		{"warnings do not fail", "namespace shop\nweb = {app: web}\nweb -> {app: db}:5432\n", []string{"check", "-"}, exitOK, `warning\[no-dns\]`},
 
