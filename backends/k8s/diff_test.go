@@ -34,16 +34,7 @@ var (
 )
 
 func programCount() int {
-	if *programsFlag > 0 {
-		return *programsFlag
-	}
-	if v, err := strconv.Atoi(os.Getenv("NETPOLC_PROGRAMS")); err == nil && v > 0 {
-		return v
-	}
-	if testing.Short() {
-		return 200
-	}
-	return 2000
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 2000, 200)
 }
 
 // TestDifferentialCyclonus compiles random programs, emits them as

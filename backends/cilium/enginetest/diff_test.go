@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,16 +28,7 @@ var (
 )
 
 func programCount() int {
-	if *programsFlag > 0 {
-		return *programsFlag
-	}
-	if v, err := strconv.Atoi(os.Getenv("NETPOLC_PROGRAMS")); err == nil && v > 0 {
-		return v
-	}
-	if testing.Short() {
-		return 200
-	}
-	return 1000
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 1000, 200)
 }
 
 // TestDifferentialCiliumEngine compiles random programs (HTTP, DNS names,

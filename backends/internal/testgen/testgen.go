@@ -28,8 +28,11 @@ import (
 	"hash/fnv"
 	"math/rand"
 	"net/netip"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -591,4 +594,21 @@ func FromSource(seed int64, src string, w *eval.World) *Case {
 		c.Program.Stmts = append(c.Program.Stmts, Stmt{Text: line, Header: i == 0 || strings.HasPrefix(line, "namespace ")})
 	}
 	return c
+}
+
+// ProgramCount is how many random programs a differential test checks:
+// flagValue when the test's -netpolc.programs flag is set (> 0), else the
+// positive integer in the environment variable env (for make fuzz), else
+// short under go test -short (when short > 0), else def.
+func ProgramCount(flagValue int, env string, def, short int) int {
+	if flagValue > 0 {
+		return flagValue
+	}
+	if v, err := strconv.Atoi(os.Getenv(env)); err == nil && v > 0 {
+		return v
+	}
+	if short > 0 && testing.Short() {
+		return short
+	}
+	return def
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,13 +29,7 @@ var (
 )
 
 func programCount() int {
-	if *programsFlag > 0 {
-		return *programsFlag
-	}
-	if v, err := strconv.Atoi(os.Getenv("NETPOLC_APISERVER_PROGRAMS")); err == nil && v > 0 {
-		return v
-	}
-	return 300
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_APISERVER_PROGRAMS", 300, 0)
 }
 
 // target is one backend under test.
