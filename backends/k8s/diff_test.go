@@ -401,33 +401,7 @@ func TestDifferentialExamples(t *testing.T) {
 // externals, not external to external), every port the program uses with
 // its neighbours and every container port, on TCP, UDP and SCTP.
 func exhaustiveFlows(p *ir.Program, w *eval.World) []eval.Flow {
-	ports := map[uint16]bool{1: true, 65535: true}
-	mark := func(v uint16) {
-		for _, d := range []int{-1, 0, 1} {
-			if x := int(v) + d; x >= 1 && x <= 65535 {
-				ports[uint16(x)] = true
-			}
-		}
-	}
-	for _, pol := range p.Policies {
-		for _, r := range pol.Rules {
-			for _, pr := range r.Ports {
-				for _, port := range pr.Ports {
-					if port.Port != 0 {
-						mark(port.Port)
-					}
-					if port.EndPort != 0 {
-						mark(port.EndPort)
-					}
-				}
-			}
-		}
-	}
-	for _, pod := range w.Pods {
-		for _, cp := range pod.Ports {
-			mark(cp.Port)
-		}
-	}
+	ports := testgen.InterestingPorts(p, w)
 	var eps []eval.Endpoint
 	for i := range w.Pods {
 		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
@@ -441,7 +415,7 @@ func exhaustiveFlows(p *ir.Program, w *eval.World) []eval.Flow {
 			if from.Kind == eval.EndpointExternal && to.Kind == eval.EndpointExternal {
 				continue
 			}
-			for port := range ports {
+			for _, port := range ports {
 				for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
 					flows = append(flows, eval.Flow{From: from, To: to, Protocol: proto, Port: port})
 				}

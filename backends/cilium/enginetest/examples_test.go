@@ -132,29 +132,7 @@ func exampleWorld(p *ir.Program) *eval.World {
 
 // exampleFlows returns the flows TestDifferentialExamples checks.
 func exampleFlows(p *ir.Program, w *eval.World) []eval.Flow {
-	ports := map[uint16]bool{1: true, 65535: true, 443: true, 6443: true}
-	mark := func(v uint16) {
-		for _, d := range []int{-1, 0, 1} {
-			if x := int(v) + d; x >= 1 && x <= 65535 {
-				ports[uint16(x)] = true
-			}
-		}
-	}
 	var requests []ir.HTTPRequest
-	for _, pol := range p.Policies {
-		for _, r := range pol.Rules {
-			for _, pr := range r.Ports {
-				for _, port := range pr.Ports {
-					if port.Port != 0 {
-						mark(port.Port)
-					}
-					if port.EndPort != 0 {
-						mark(port.EndPort)
-					}
-				}
-			}
-		}
-	}
 	for _, x := range p.Expectations {
 		if x.Request != nil {
 			requests = append(requests, *x.Request)
@@ -165,11 +143,7 @@ func exampleFlows(p *ir.Program, w *eval.World) []eval.Flow {
 			requests[i].Host = "web"
 		}
 	}
-	for _, pod := range w.Pods {
-		for _, cp := range pod.Ports {
-			mark(cp.Port)
-		}
-	}
+	ports := testgen.InterestingPorts(p, w, 443, 6443)
 	var eps []eval.Endpoint
 	for i := range w.Pods {
 		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
@@ -188,7 +162,7 @@ func exampleFlows(p *ir.Program, w *eval.World) []eval.Flow {
 			if !subject(from) && !subject(to) {
 				continue
 			}
-			for port := range ports {
+			for _, port := range ports {
 				for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
 					f := eval.Flow{From: from, To: to, Protocol: proto, Port: port}
 					flows = append(flows, f)

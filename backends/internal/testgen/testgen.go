@@ -612,3 +612,45 @@ func ProgramCount(flagValue int, env string, def, short int) int {
 	}
 	return def
 }
+
+// InterestingPorts returns, sorted, the ports worth probing for p over w:
+// every port and range end the program names, every container port of the
+// world's pods, each with its two neighbours, plus 1, 65535 and extra.
+func InterestingPorts(p *ir.Program, w *eval.World, extra ...uint16) []uint16 {
+	ports := map[uint16]bool{1: true, 65535: true}
+	for _, v := range extra {
+		ports[v] = true
+	}
+	mark := func(v uint16) {
+		for _, d := range []int{-1, 0, 1} {
+			if x := int(v) + d; x >= 1 && x <= 65535 {
+				ports[uint16(x)] = true
+			}
+		}
+	}
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			for _, pr := range r.Ports {
+				for _, port := range pr.Ports {
+					if port.Port != 0 {
+						mark(port.Port)
+					}
+					if port.EndPort != 0 {
+						mark(port.EndPort)
+					}
+				}
+			}
+		}
+	}
+	for _, pod := range w.Pods {
+		for _, cp := range pod.Ports {
+			mark(cp.Port)
+		}
+	}
+	out := make([]uint16, 0, len(ports))
+	for v := range ports {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
