@@ -146,9 +146,7 @@ func fqdnProblem(p string) string {
 		return ""
 	}
 	rest := strings.TrimSuffix(p, ".")
-	if strings.HasPrefix(rest, "**.") {
-		rest = rest[3:]
-	}
+	rest = strings.TrimPrefix(rest, "**.")
 	if strings.Contains(rest, "**") {
 		return "\"**.\" is only allowed as a prefix"
 	}

@@ -40,12 +40,10 @@ func targetsTable(reg *backends.Registry) string {
 		return "no targets registered\n"
 	}
 	var b strings.Builder
-	var bs []backends.Backend
 	var caps []backends.Capabilities
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, n := range names {
 		be, _ := reg.Lookup(n)
-		bs = append(bs, be)
 		caps = append(caps, be.Capabilities())
 		fmt.Fprintf(tw, "%s\t%s\n", n, be.Description())
 	}

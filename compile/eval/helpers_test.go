@@ -196,11 +196,3 @@ func lines(rules []*ir.Rule) []int {
 	}
 	return out
 }
-
-func policyLines(ps []*ir.Policy) []int {
-	var out []int
-	for _, p := range ps {
-		out = append(out, p.Span.Start.Line)
-	}
-	return out
-}

@@ -406,7 +406,7 @@ func (r *ebnfReader) element() (terms []string, nullable, look bool) {
 			return nil, true, true
 		}
 	case "~":
-		terms, nullable, _ = r.element()
+		r.element() // what "~" negates does not matter for the message
 		return []string{"~"}, false, false
 	default:
 		terms = []string{t}

@@ -84,25 +84,6 @@ var (
 	typNotEq    = tokenTypes[tokNotEq]
 )
 
-// lexAll returns the tokens of src, starting at byte offset base of the file
-// and in the Root state, without the final EOF token. It never fails: the
-// catch-all rules accept any byte.
-func lexAll(src string, base int) []lexer.Token {
-	l, err := lexDef.LexString("", src[base:])
-	if err != nil {
-		return nil
-	}
-	var toks []lexer.Token
-	for {
-		t, err := l.Next()
-		if err != nil || t.EOF() {
-			return toks
-		}
-		t.Pos.Offset += base
-		toks = append(toks, t)
-	}
-}
-
 // sliceLexer replays a statement's tokens to participle.
 type sliceLexer struct {
 	toks []lexer.Token
