@@ -35,7 +35,7 @@ if [[ -z $k8s_version ]]; then
 fi
 k8s_minor="${k8s_version#v1.}"
 k8s_minor="${k8s_minor%%.*}"
-cache_root="${REALK8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netpolc/realk8s}"
+cache_root="${REALK8S_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/netpolc/realk8s}"
 bindir="$cache_root/$k8s_version"
 binaries=(etcd kube-apiserver kubectl realk8s-helper)
 
