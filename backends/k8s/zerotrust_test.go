@@ -1,7 +1,6 @@
 package k8s
 
 import (
-	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,10 +9,10 @@ import (
 	"github.com/mattfenwick/cyclonus/pkg/matcher"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 // TestZeroTrustWithCyclonus asks cyclonus (an independent NetworkPolicy
@@ -24,15 +23,7 @@ import (
 // "responses back" egress rule, the stray all-TCP port, the Prometheus port).
 func TestZeroTrustWithCyclonus(t *testing.T) {
 	dir := filepath.Join(examples, "zero-trust")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.netpol"))
-	var srcs []*source.File
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srcs = append(srcs, source.NewFile(f, b))
-	}
+	files := readExample(t, dir)
 	worldYAML, err := os.ReadFile(filepath.Join(dir, "world.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -47,19 +38,15 @@ func TestZeroTrustWithCyclonus(t *testing.T) {
 	for i := range w.Pods {
 		w.Pods[i].IP = netip.AddrFrom4([4]byte{10, 244, 1, byte(i + 1)})
 	}
-	res, diags := compile.Compile(srcs, compile.Options{World: w})
-	if diags.HasErrors() || res.Program == nil {
-		t.Fatalf("compile: %v", diags)
+	prog, set, diags := backendtest.CompileWith(files, compile.Options{World: w})
+	if diags.HasErrors() || prog == nil {
+		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
-	objs, ed := New().Emit(res.Program, backends.Options{})
+	objs, ed := New().Emit(prog, backends.Options{})
 	if ed.HasErrors() {
-		t.Fatalf("emit: %v", ed)
+		t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 	}
-	var buf bytes.Buffer
-	if err := backends.WriteYAML(&buf, objs); err != nil {
-		t.Fatal(err)
-	}
-	nps, err := decodeAndValidate(buf.Bytes())
+	nps, err := decodeAndValidate(backendtest.YAML(t, objs))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,12 +22,17 @@ import (
 // Compile compiles sources (file name -> content) as one program. The
 // program is nil when compilation stopped with errors.
 func Compile(sources map[string]string) (*ir.Program, *source.Set, diag.List) {
+	return CompileWith(sources, compile.Options{})
+}
+
+// CompileWith is Compile with options (an explicit world, say).
+func CompileWith(sources map[string]string, opts compile.Options) (*ir.Program, *source.Set, diag.List) {
 	var srcs []*source.File
 	for name, content := range sources {
 		srcs = append(srcs, source.NewFile(name, []byte(content)))
 	}
 	set := source.NewSet(srcs...)
-	res, diags := compile.Compile(srcs, compile.Options{})
+	res, diags := compile.Compile(srcs, opts)
 	var prog *ir.Program
 	if res != nil {
 		prog = res.Program
