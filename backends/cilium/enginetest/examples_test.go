@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/txtar"
+
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
@@ -39,31 +41,7 @@ func TestDifferentialExamples(t *testing.T) {
 			continue
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			var srcs []*source.File
-			for _, f := range files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				srcs = append(srcs, source.NewFile(filepath.Base(f), b))
-			}
-			res, diags := compile.Compile(srcs, compile.Options{})
-			if diags.HasErrors() || res == nil || res.Program == nil {
-				t.Fatalf("compile: %v", diags)
-			}
-			prog := res.Program
-			objs, ed := cilium.New().Emit(prog, backends.Options{})
-			if ed.HasErrors() {
-				t.Fatalf("emit: %v", ed)
-			}
-			var buf bytes.Buffer
-			if err := backends.WriteYAML(&buf, objs); err != nil {
-				t.Fatal(err)
-			}
-			decoded, err := DecodeYAML(buf.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			prog, decoded, yamlOut := emitExample(t, files)
 			w := exampleWorld(prog)
 			eng, err := New(w, decoded)
 			if err != nil {
@@ -72,7 +50,7 @@ func TestDifferentialExamples(t *testing.T) {
 			flows := exampleFlows(prog, w)
 			n, allowed, l7, requests, mismatch := compareFlows(prog, w, eng, flows)
 			if mismatch != "" {
-				t.Fatalf("%s\n--- emitted YAML\n%s", mismatch, buf.Bytes())
+				t.Fatalf("%s\n--- emitted YAML\n%s", mismatch, yamlOut)
 			}
 			t.Logf("%d flows agree (%d allowed, %d L7-restricted, %d with a request)", n, allowed, l7, requests)
 
@@ -103,6 +81,38 @@ func TestDifferentialExamples(t *testing.T) {
 	if ran == 0 {
 		t.Fatal("no examples")
 	}
+}
+
+// emitExample compiles the .netpol files of an example as one program and
+// emits it with the Cilium backend: the program, the strict-decoded objects
+// and their YAML.
+func emitExample(t *testing.T, files []string) (*ir.Program, Objects, []byte) {
+	t.Helper()
+	var srcs []*source.File
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, source.NewFile(filepath.Base(f), b))
+	}
+	res, diags := compile.Compile(srcs, compile.Options{})
+	if diags.HasErrors() || res == nil || res.Program == nil {
+		t.Fatalf("compile: %v", diags)
+	}
+	objs, ed := cilium.New().Emit(res.Program, backends.Options{})
+	if ed.HasErrors() {
+		t.Fatalf("emit: %v", ed)
+	}
+	var buf bytes.Buffer
+	if err := backends.WriteYAML(&buf, objs); err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := DecodeYAML(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Program, decoded, buf.Bytes()
 }
 
 // exampleWorld is the representative world of p plus external addresses
@@ -206,9 +216,13 @@ func TestDifferentialRegressions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			comment, files := parseTxtar(string(data))
+			a := txtar.Parse(data)
+			files := map[string]string{}
+			for _, f := range a.Files {
+				files[f.Name] = string(f.Data)
+			}
 			var seed int64 = 1
-			for _, line := range strings.Split(comment, "\n") {
+			for _, line := range strings.Split(string(a.Comment), "\n") {
 				if v, ok := strings.CutPrefix(line, "seed "); ok {
 					seed, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 				}
@@ -229,26 +243,4 @@ func TestDifferentialRegressions(t *testing.T) {
 			}
 		})
 	}
-}
-
-// parseTxtar reads the txtar format: a comment, then files introduced by
-// "-- name --" lines.
-func parseTxtar(data string) (string, map[string]string) {
-	files := map[string]string{}
-	var comment strings.Builder
-	cur := ""
-	in := false
-	for _, l := range strings.SplitAfter(data, "\n") {
-		trim := strings.TrimRight(l, "\r\n")
-		if strings.HasPrefix(trim, "-- ") && strings.HasSuffix(trim, " --") && len(trim) > 6 {
-			cur, in = strings.TrimSpace(trim[3:len(trim)-3]), true
-			continue
-		}
-		if !in {
-			comment.WriteString(l)
-			continue
-		}
-		files[cur] += l
-	}
-	return comment.String(), files
 }

@@ -7,6 +7,7 @@ require (
 	github.com/cilium/proxy v0.0.0-20260701124752-9c14fdc485a1
 	github.com/envoyproxy/go-control-plane/envoy v1.37.0
 	github.com/netpolc/netpolc v0.0.0-00010101000000-000000000000
+	golang.org/x/tools v0.47.0
 	sigs.k8s.io/yaml v1.6.0
 )
 
@@ -118,7 +119,6 @@ require (
 	golang.org/x/term v0.45.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
-	golang.org/x/tools v0.47.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260526163538-3dc84a4a5aaa // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260622175928-b703f567277d // indirect
 	google.golang.org/grpc v1.83.1 // indirect

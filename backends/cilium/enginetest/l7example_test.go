@@ -1,18 +1,12 @@
 package enginetest
 
 import (
-	"bytes"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/cilium"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 // TestCiliumL7ExampleVerdicts asks Cilium's engine itself (not netpolc's
@@ -23,30 +17,7 @@ import (
 // DNS through the proxy; other pods may not reach web.
 func TestCiliumL7ExampleVerdicts(t *testing.T) {
 	files, _ := filepath.Glob(examples + "/cilium-l7/*.netpol")
-	var srcs []*source.File
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srcs = append(srcs, source.NewFile(filepath.Base(f), b))
-	}
-	res, diags := compile.Compile(srcs, compile.Options{})
-	if diags.HasErrors() || res.Program == nil {
-		t.Fatalf("compile: %v", diags)
-	}
-	objs, ed := cilium.New().Emit(res.Program, backends.Options{})
-	if ed.HasErrors() {
-		t.Fatalf("emit: %v", ed)
-	}
-	var buf bytes.Buffer
-	if err := backends.WriteYAML(&buf, objs); err != nil {
-		t.Fatal(err)
-	}
-	decoded, err := DecodeYAML(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, decoded, _ := emitExample(t, files)
 
 	pod := func(ns, name string, ip byte, labels map[string]string) eval.Pod {
 		return eval.Pod{Namespace: ns, Name: name, Labels: labels, IP: netip.AddrFrom4([4]byte{10, 244, 0, ip})}
