@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -180,16 +181,19 @@ func FirstSpan(pol *ir.Policy) source.Span {
 	return first
 }
 
-// LineOf renders a span as file:line.
+// LineOf renders a span as file:line. A file name with characters that are
+// not printable is quoted (see diag.FileName).
 func LineOf(s source.Span) string {
 	if !s.IsValid() {
-		return s.File
+		return diag.FileName(s.File)
 	}
-	return s.File + ":" + strconv.Itoa(s.Start.Line)
+	return diag.FileName(s.File) + ":" + strconv.Itoa(s.Start.Line)
 }
 
 // SourceLines renders the lines of spans, sorted and de-duplicated, grouped
-// by file: "a.netpol:3,7 b.netpol:12" (the value of SourceAnnotation).
+// by file: "a.netpol:3,7 b.netpol:12" (the value of SourceAnnotation). A
+// file name with characters that are not printable (a newline, say) is
+// quoted (see diag.FileName), so that the value stays one line.
 func SourceLines(spans []source.Span) string {
 	byFile := map[string]map[int]bool{}
 	for _, s := range spans {
@@ -217,7 +221,7 @@ func SourceLines(spans []source.Span) string {
 		for i, l := range lines {
 			strs[i] = strconv.Itoa(l)
 		}
-		parts = append(parts, f+":"+strings.Join(strs, ","))
+		parts = append(parts, diag.FileName(f)+":"+strings.Join(strs, ","))
 	}
 	return strings.Join(parts, " ")
 }

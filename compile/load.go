@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -124,22 +125,26 @@ func dirSources(dir string) ([]string, error) {
 		out = append(out, filepath.Join(dir, e.Name()))
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: directory has no %s files", dir, SourceExt)
+		return nil, fmt.Errorf("%s: directory has no %s files", diag.FileName(dir), SourceExt)
 	}
 	return out, nil
 }
 
 // pathError turns an fs error into "path: reason" without Go's "stat"/"open"
-// operation prefix, which means nothing to a user.
+// operation prefix, which means nothing to a user. A path that could forge a
+// line of output is quoted (diag.FileName).
 func pathError(path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s: no such file or directory", path)
+		if info, lerr := os.Lstat(path); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s: broken symbolic link (its target does not exist)", diag.FileName(path))
+		}
+		return fmt.Errorf("%s: no such file or directory", diag.FileName(path))
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	return fmt.Errorf("%s: %w", diag.FileName(path), err)
 }
 
 // recursivePattern reports whether p is "DIR/..." (or "...", the current
@@ -177,7 +182,7 @@ func sourceDirs(root string) ([]string, error) {
 		return nil, err
 	}
 	if len(dirs) == 0 {
-		return nil, fmt.Errorf("%s/...: no %s files in %s or below", root, SourceExt, root)
+		return nil, fmt.Errorf("%s: no %s files in %s or below", diag.FileName(root+"/..."), SourceExt, diag.FileName(root))
 	}
 	return dirs, nil
 }

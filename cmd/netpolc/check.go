@@ -74,7 +74,7 @@ func (e *env) loadSources(c *cli.Context) ([]*source.File, compile.Options, erro
 	if len(progs) != 1 {
 		var dirs []string
 		for _, p := range progs {
-			dirs = append(dirs, filepath.Dir(p[0].Name))
+			dirs = append(dirs, diag.FileName(filepath.Dir(p[0].Name)))
 		}
 		return nil, opts, &usageError{command: c.Command.Name, msg: fmt.Sprintf(
 			"%s takes one program, but the arguments name %d (%s); name one directory or its files",

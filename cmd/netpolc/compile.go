@@ -66,7 +66,7 @@ func compileCommand(e *env) *cli.Command {
 			if format != backends.FormatYAML && format != backends.FormatJSON {
 				return &usageError{msg: fmt.Sprintf("--format must be %s or %s, not %q", backends.FormatYAML, backends.FormatJSON, format), command: "compile"}
 			}
-			degrade, err := parseDegrade(c.StringSlice("degrade"))
+			bopts, err := targetOptions(c, target)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,6 @@ func compileCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			bopts := backends.Options{Degrade: degrade, CiliumVersion: c.String("cilium-version")}
 
 			// The stages; each runs only when the ones before reported no
 			// error, and all diagnostics are printed together at the end.
@@ -121,28 +120,6 @@ func (e *env) targetList() string {
 		return "none registered"
 	}
 	return strings.Join(names, ", ")
-}
-
-// parseDegrade parses the --degrade FEATURE=MODE values. Which features and
-// modes a target accepts is the target's business (checked with its
-// capabilities); here only the form is checked.
-func parseDegrade(values []string) (map[backends.Feature]string, error) {
-	if len(values) == 0 {
-		return nil, nil
-	}
-	out := map[backends.Feature]string{}
-	for _, v := range values {
-		feature, mode, ok := strings.Cut(v, "=")
-		feature, mode = strings.TrimSpace(feature), strings.TrimSpace(mode)
-		if !ok || feature == "" || mode == "" {
-			return nil, &usageError{msg: fmt.Sprintf("--degrade %q: want FEATURE=MODE, e.g. l7=l4", v), command: "compile"}
-		}
-		if prev, dup := out[backends.Feature(feature)]; dup && prev != mode {
-			return nil, &usageError{msg: fmt.Sprintf("--degrade %s given twice (%s and %s)", feature, prev, mode), command: "compile"}
-		}
-		out[backends.Feature(feature)] = mode
-	}
-	return out, nil
 }
 
 // sortedFeatures returns the features of caps in name order.

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,6 +20,17 @@ A file with syntax errors is not formatted: its diagnostics go to standard
 error and fmt exits with 1. With -w the other files are still rewritten;
 otherwise nothing is printed on standard output.
 
+-w rewrites only the files whose formatting differs. A symbolic link stays a
+link: the file it points to is rewritten. The mode, owner and group are
+kept. A file is replaced atomically (a temporary file in its directory,
+renamed over it), so it is never seen half-written; a file with several
+hard links is instead overwritten in place, so that all its names keep
+showing the same file, and so is a file in a directory netpolc cannot
+write or whose owner it cannot keep. An in-place write is not atomic.
+
+File names with characters that are not printable (a newline, say) are
+printed quoted, as in diagnostics.
+
 Examples:
    netpolc fmt production.netpol
    netpolc fmt -w policies/
@@ -36,7 +45,7 @@ func fmtCommand(e *env) *cli.Command {
 		ArgsUsage:   "FILES|DIR|-",
 		Description: fmtHelp,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "w", Usage: "rewrite files whose formatting differs, in place (atomically)"},
+			&cli.BoolFlag{Name: "w", Usage: "rewrite files whose formatting differs, in place (through symbolic links, keeping mode, owner and hard links)"},
 			&cli.BoolFlag{Name: "l", Usage: "list files whose formatting differs"},
 			&cli.BoolFlag{Name: "d", Usage: "print a unified diff of the changes formatting makes"},
 		},
@@ -67,13 +76,13 @@ func fmtCommand(e *env) *cli.Command {
 				}
 				changed := !bytes.Equal(formatted, f.Content)
 				if list && changed {
-					fmt.Fprintln(&out, f.Name)
+					fmt.Fprintln(&out, diag.FileName(f.Name))
 				}
 				if diff && changed {
-					textdiff.WriteUnified(&out, f.Name+".orig", f.Name, f.Content, formatted)
+					textdiff.WriteUnified(&out, diag.FileName(f.Name+".orig"), diag.FileName(f.Name), f.Content, formatted)
 				}
 				if write && changed {
-					if err := writeFileAtomic(f.Name, formatted); err != nil {
+					if err := rewriteFile(f.Name, formatted); err != nil {
 						return err
 					}
 				}
@@ -88,33 +97,4 @@ func fmtCommand(e *env) *cli.Command {
 			return err
 		},
 	}
-}
-
-// writeFileAtomic replaces the file at path with content, keeping its
-// permissions: it writes a temporary file in the same directory and renames
-// it over path, so the file is never seen half-written.
-func writeFileAtomic(path string, content []byte) (err error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".netpolc-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(content); err == nil {
-		err = tmp.Chmod(info.Mode().Perm())
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

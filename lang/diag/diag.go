@@ -59,7 +59,7 @@ type Note struct {
 
 // Error makes a Diagnostic usable as an error.
 func (d Diagnostic) Error() string {
-	return fmt.Sprintf("%s: %s[%s]: %s", d.Span, d.Severity, d.Code, d.Message)
+	return fmt.Sprintf("%s: %s[%s]: %s", Location(d.Span), d.Severity, d.Code, d.Message)
 }
 
 // List is an ordered collection of diagnostics. Passes append to a List and

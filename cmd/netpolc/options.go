@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
+)
+
+// targetOptions reads the target option flags of compile (--degrade,
+// --cilium-version) and checks their values against target. A value the
+// target does not accept is a mistake in the command line, reported as a
+// usage error (exit 2) before any input is read; the backends check the
+// same options again, as diagnostics, only for callers other than the CLI.
+func targetOptions(c *cli.Context, target backends.Backend) (backends.Options, error) {
+	degrade, err := parseDegrade(c.StringSlice("degrade"))
+	if err != nil {
+		return backends.Options{}, err
+	}
+	if err := checkDegrade(target, degrade); err != nil {
+		return backends.Options{}, err
+	}
+	version := c.String("cilium-version")
+	if err := checkCiliumVersion(version, c.IsSet("cilium-version")); err != nil {
+		return backends.Options{}, err
+	}
+	return backends.Options{Degrade: degrade, CiliumVersion: version}, nil
+}
+
+// parseDegrade parses the --degrade FEATURE=MODE values; checkDegrade then
+// checks them against the target.
+func parseDegrade(values []string) (map[backends.Feature]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := map[backends.Feature]string{}
+	for _, v := range values {
+		feature, mode, ok := strings.Cut(v, "=")
+		feature, mode = strings.TrimSpace(feature), strings.TrimSpace(mode)
+		if !ok || feature == "" || mode == "" {
+			return nil, &usageError{msg: fmt.Sprintf("--degrade %q: want FEATURE=MODE, e.g. l7=l4", v), command: "compile"}
+		}
+		if prev, dup := out[backends.Feature(feature)]; dup && prev != mode {
+			return nil, &usageError{msg: fmt.Sprintf("--degrade %s given twice (%s and %s)", feature, prev, mode), command: "compile"}
+		}
+		out[backends.Feature(feature)] = mode
+	}
+	return out, nil
+}
+
+// checkDegrade reports the first degradation (in feature order) that target
+// does not offer, naming what it offers and the nearest offer to what was
+// written.
+func checkDegrade(target backends.Backend, degrade map[backends.Feature]string) error {
+	if len(degrade) == 0 {
+		return nil
+	}
+	var offered []string
+	if d, ok := target.(backends.Degrader); ok {
+		for _, deg := range d.Degradations() {
+			offered = append(offered, string(deg.Feature)+"="+deg.Mode)
+		}
+	}
+	opts := backends.Options{Degrade: degrade}
+	for _, f := range sortedDegrade(degrade) {
+		if _, ok := backends.DegradationFor(target, opts, f); ok {
+			continue
+		}
+		asked := string(f) + "=" + degrade[f]
+		if len(offered) == 0 {
+			return &usageError{msg: fmt.Sprintf("--degrade %s: target %s offers no degradations (see netpolc targets)", asked, target.Name()), command: "compile"}
+		}
+		return &usageError{msg: fmt.Sprintf("--degrade %s: target %s offers no such degradation%s; it offers %s",
+			asked, target.Name(), didYouMean(asked, offered), strings.Join(offered, ", ")), command: "compile"}
+	}
+	return nil
+}
+
+func sortedDegrade(degrade map[backends.Feature]string) []backends.Feature {
+	caps := backends.Capabilities{}
+	for f := range degrade {
+		caps[f] = backends.Capability{}
+	}
+	return sortedFeatures(caps)
+}
+
+// checkCiliumVersion checks the form of --cilium-version whatever the
+// target: a malformed value is a mistake even where it is not used. An
+// explicitly empty value is one too (left out, the flag has its default).
+func checkCiliumVersion(version string, set bool) error {
+	if version == "" && !set {
+		return nil
+	}
+	if version == "" {
+		return &usageError{msg: fmt.Sprintf("--cilium-version \"\": want MAJOR.MINOR, e.g. %s", cilium.DefaultVersion), command: "compile"}
+	}
+	if _, err := cilium.ParseVersion(version); err != nil {
+		return &usageError{msg: fmt.Sprintf("--cilium-version %q: %v", version, err), command: "compile"}
+	}
+	return nil
+}
