@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -102,7 +100,7 @@ func WriteJSON(w io.Writer, objs []Object) error {
 	return err
 }
 
-// FileName is the name WriteDir gives the file of o:
+// FileName is the name WriteDir (outdir.go) gives the file of o:
 // "<namespace>.<kind>.<name>.<format>" with the kind in lower case, or
 // "<kind>.<name>.<format>" for a cluster-scoped object. Object names are
 // DNS-1123 subdomains and kinds are identifiers, so the name is unambiguous.
@@ -112,159 +110,6 @@ func FileName(o Object, format string) string {
 		return o.Namespace + "." + base
 	}
 	return base
-}
-
-// WriteDir writes each object of objs to its own file in dir (see FileName),
-// in format FormatYAML or FormatJSON, creating dir if needed.
-//
-// It writes all or nothing: every object is marshalled first, then written to
-// a temporary file inside dir, then the temporary files are renamed over
-// their targets. Any error before the renames removes the temporary files and
-// leaves dir as it was; an error during the renames puts back the files
-// already replaced (or removes those that did not exist). Files in dir that
-// no object names are left alone.
-func WriteDir(dir string, objs []Object, format string) error {
-	return writeDir(dir, objs, format, os.Rename)
-}
-
-// outFile is one file WriteDir is about to write.
-type outFile struct {
-	name    string // base name inside the directory
-	content []byte
-	tmp     string // path of its temporary file, once written
-	backup  string // path the previous file was moved to, if there was one
-	renamed bool   // the target now holds content
-}
-
-// writeDir is WriteDir with the rename step injectable, so tests can make it
-// fail halfway.
-func writeDir(dir string, objs []Object, format string, rename func(from, to string) error) (err error) {
-	if format != FormatYAML && format != FormatJSON {
-		return fmt.Errorf("unknown output format %q (want %s or %s)", format, FormatYAML, FormatJSON)
-	}
-	var files []*outFile
-	byName := map[string]Object{}
-	for _, o := range SortObjects(objs) {
-		name := FileName(o, format)
-		if err := checkFileName(name); err != nil {
-			return fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
-		}
-		if prev, dup := byName[name]; dup {
-			return fmt.Errorf("%s %s/%s and %s %s/%s would both be written to %s", prev.Kind, prev.Namespace, prev.Name, o.Kind, o.Namespace, o.Name, name)
-		}
-		byName[name] = o
-		var content []byte
-		if format == FormatYAML {
-			content, err = marshalYAML(o)
-		} else {
-			content, err = marshalJSON(o, "  ")
-		}
-		if err != nil {
-			return err
-		}
-		files = append(files, &outFile{name: name, content: content})
-	}
-
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	// Refuse targets that cannot be replaced by a file before writing
-	// anything.
-	for _, f := range files {
-		info, err := os.Lstat(filepath.Join(dir, f.name))
-		if err == nil && !info.Mode().IsRegular() {
-			return fmt.Errorf("%s: exists and is not a regular file", filepath.Join(dir, f.name))
-		}
-	}
-
-	defer func() {
-		if err == nil {
-			for _, f := range files {
-				if f.backup != "" {
-					os.Remove(f.backup)
-				}
-			}
-			return
-		}
-		// Undo in reverse: put back what was replaced, drop what was new,
-		// remove every temporary file.
-		for i := len(files) - 1; i >= 0; i-- {
-			f := files[i]
-			target := filepath.Join(dir, f.name)
-			if f.renamed && f.backup == "" {
-				os.Remove(target)
-			}
-			if f.backup != "" {
-				os.Rename(f.backup, target)
-			}
-			if f.tmp != "" && !f.renamed {
-				os.Remove(f.tmp)
-			}
-		}
-	}()
-
-	for _, f := range files {
-		if f.tmp, err = writeTemp(dir, f.content); err != nil {
-			return err
-		}
-	}
-	for _, f := range files {
-		target := filepath.Join(dir, f.name)
-		if _, statErr := os.Lstat(target); statErr == nil {
-			backup, err := reserveTemp(dir, ".netpolc-old-*")
-			if err != nil {
-				return err
-			}
-			if err := rename(target, backup); err != nil {
-				os.Remove(backup)
-				return fmt.Errorf("writing %s: %w", target, err)
-			}
-			f.backup = backup
-		}
-		if err := rename(f.tmp, target); err != nil {
-			return fmt.Errorf("writing %s: %w", target, err)
-		}
-		f.renamed = true
-	}
-	return nil
-}
-
-// checkFileName rejects names that would escape the directory or hide.
-func checkFileName(name string) error {
-	if strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
-		return fmt.Errorf("cannot be written to a file named %q", name)
-	}
-	return nil
-}
-
-// writeTemp writes content to a new hidden temporary file in dir and returns
-// its path.
-func writeTemp(dir string, content []byte) (string, error) {
-	f, err := os.CreateTemp(dir, ".netpolc-new-*")
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(content)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
-// reserveTemp returns the path of a new, empty temporary file in dir.
-func reserveTemp(dir, pattern string) (string, error) {
-	f, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return "", err
-	}
-	return f.Name(), f.Close()
 }
 
 func marshalYAML(o Object) ([]byte, error) {

@@ -59,7 +59,7 @@ it to the manifests of a policy engine (Kubernetes NetworkPolicy, Cilium).
 Diagnostics go to standard error, manifests and formatted source to standard
 output. Exit codes: 0 ok, 1 errors in the input, 2 usage (unknown command,
 flag or target, missing or unreadable arguments), 3 internal error or I/O
-failure.
+failure, 128+N compile -o stopped by signal N (130 for SIGINT).
 
 Examples:
    netpolc check policies/

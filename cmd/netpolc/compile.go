@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,11 +18,25 @@ import (
 const compileHelp = `Compile checks the sources like check, then checks that the target can
 express everything they need, and writes the target's manifests: a
 multi-document YAML stream (or with --format json a v1 List) on standard
-output, or with -o one file per object in DIR, written atomically (on any
-error nothing in DIR changes). Objects are sorted by kind, namespace and name;
-the same input always gives the same bytes.
+output, or with -o one file per object in DIR. Objects are sorted by kind,
+namespace and name; the same input always gives the same bytes.
 
 When there is an error, nothing is written to standard output or DIR.
+
+-o DIR writes as one transaction (docs/output.md): when the run ends, DIR
+holds the complete output of the previous run or of this one, whatever
+fails, even on SIGINT, SIGTERM or SIGHUP (the run then exits with 128 plus
+the signal's number, 130 for SIGINT; after the commit point it finishes its
+renames first). Only a program reading DIR during those final renames
+(milliseconds) can see files of both. Runs on the same DIR take turns: one
+waits for the other up to --lock-timeout, then fails (exit 3). Files that
+an earlier run wrote and this one no longer produces are deleted, unless
+--keep-stale or they were edited since (kept, with a warning); netpolc
+records what it wrote in DIR/.netpolc-manifest and deletes nothing else
+but its own temporary files. Other files in DIR are left alone, except that
+a file with the name of an output file is replaced. A run killed outright
+(SIGKILL, power loss) during its final renames leaves DIR/.netpolc-journal,
+and the next run on DIR completes it before anything else.
 
 A feature the target cannot express exactly is an error at the line that
 needs it. --degrade FEATURE=MODE opts in to an explicit approximation (see
@@ -43,6 +58,8 @@ func compileCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "the target to compile for: `NAME` as listed by netpolc targets (required)"},
 			&cli.StringFlag{Name: "o", Usage: "write one file per object into `DIR` instead of standard output", TakesFile: true},
+			&cli.BoolFlag{Name: "keep-stale", Usage: "with -o, keep the files an earlier run wrote into DIR that this one no longer produces"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: time.Minute, Usage: "with -o, wait up to `DURATION` for another run writing into DIR (0: fail at once)"},
 			&cli.StringFlag{Name: "format", Value: backends.FormatYAML, Usage: "output format: yaml or json"},
 			&cli.StringSliceFlag{Name: "degrade", Usage: "approximate `FEATURE=MODE` on this target instead of failing (repeatable)"},
 			&cli.StringFlag{Name: "cilium-version", Value: "1.20", Usage: "the Cilium `VERSION` the output must work on"},
@@ -70,6 +87,20 @@ func compileCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			for _, f := range []string{"keep-stale", "lock-timeout"} {
+				if c.IsSet(f) && c.String("o") == "" {
+					return &usageError{msg: "--" + f + " applies only with -o DIR", command: "compile"}
+				}
+			}
+			if c.Duration("lock-timeout") < 0 {
+				return &usageError{msg: fmt.Sprintf("--lock-timeout must not be negative, not %v", c.Duration("lock-timeout")), command: "compile"}
+			}
+			// With -o, signals stop the run cleanly (see writeOutputDir).
+			var sigs *signalCatcher
+			if c.String("o") != "" {
+				sigs = catchSignals()
+				defer sigs.stop()
+			}
 			files, opts, err := e.loadSources(c)
 			if err != nil {
 				return err
@@ -91,12 +122,18 @@ func compileCommand(e *env) *cli.Command {
 			} else if !diags.HasErrors() {
 				diags.Errorf(internalCode, source.Span{}, "compile returned no program and no error")
 			}
+			var writeErr error
+			if dir := c.String("o"); dir != "" && !diags.HasErrors() {
+				var wd diag.List
+				wd, writeErr = e.writeOutputDir(c, sigs, dir, objs, format)
+				diags.Append(wd)
+			}
 			if err := e.printDiagnostics(files, diags); err != nil {
 				return err
 			}
 
-			if dir := c.String("o"); dir != "" {
-				return backends.WriteDir(dir, objs, format)
+			if c.String("o") != "" {
+				return writeErr
 			}
 			var out bytes.Buffer
 			if format == backends.FormatJSON {

@@ -17,6 +17,7 @@ const (
 	exitInput    = 1 // errors in the input, reported as diagnostics
 	exitUsage    = 2 // unknown command, flag or target; missing or unreadable arguments
 	exitInternal = 3 // a bug (recovered panic, internal diagnostic) or an I/O failure
+	// 128+N: compile -o stopped by signal N (see interruptedError).
 )
 
 // errInput says that the input had errors, already printed as diagnostics.
@@ -56,12 +57,15 @@ func (e *internalError) Error() string {
 // exitCode maps the error a command returned to the process exit code.
 func exitCode(err error) int {
 	var (
-		usage    *usageError
-		exitCode cli.ExitCoder
+		usage       *usageError
+		exitCode    cli.ExitCoder
+		interrupted *interruptedError
 	)
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &interrupted):
+		return interrupted.code()
 	case errors.Is(err, errInput):
 		return exitInput
 	case errors.Is(err, errInternalReported):
