@@ -142,3 +142,19 @@ const (
 	msgGroupNotPodsReasonN = "has a namespace"
 	msgGroupNotPodsReasonK = "has a peer that is not pods"
 )
+
+// Reserved label keys and contradictory selectors.
+const (
+	CodeReservedLabelKey diag.Code = "reserved-label-key" // a label key Cilium derives or keeps for itself
+
+	msgReservedLabelKey           = "label key %q is reserved"
+	detailReservedPodNamespace    = "Cilium gives every pod this label, set to the name of the pod's namespace, and a selector that names it is no longer confined to the namespace of the policy."
+	detailReservedNamespaceLabels = "Cilium copies the labels of a pod's namespace to the pod under this prefix, and a selector that names one of them is no longer confined to the namespace of the policy."
+	detailReservedServiceAccount  = "Cilium gives every pod this label, set to the name of its service account. It is not a label of the pod, so NetworkPolicy cannot select on it, and it is not tied to a namespace. Select the pods by their own labels."
+	detailReservedCluster         = "Cilium gives every pod this label, set to the name of its cluster, and a selector that names it is no longer confined to the local cluster. Select the pods by their own labels."
+	detailReservedCilium          = "Cilium keeps every label key that starts with io.cilium.k8s for the labels it derives, and removes such keys from pod labels. Select the pods by their own labels."
+	hintWriteNamespace            = "To select pods of other namespaces, write the namespace part of the peer instead: %s."
+
+	msgContradictoryTerm    = "%s contradicts %s: the selector selects nothing"
+	detailContradictoryTerm = "The terms of a selector are AND-ed, and no labels satisfy every term on %s. To select the pods that match either, write two peers (a union)."
+)

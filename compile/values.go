@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -37,17 +38,25 @@ func validationDetail(errs []string) string {
 	return strings.Join(out, " ")
 }
 
-// selector converts a label selector, checking keys and values.
+// selector converts a label selector, checking keys and values. A key that
+// Cilium reserves (reservedLabelKeys) and terms that no labels can satisfy
+// together are errors at the term.
 func (c *compiler) selector(diags *diag.List, s *ast.Selector) ir.Selector {
 	var out ir.Selector
 	if s == nil {
 		return out
 	}
-	eq := map[string]ast.String{}
+	keys := map[string]*keyConstraint{}
 	for _, t := range s.Terms {
 		key := t.Key.Value
 		if errs := validation.IsQualifiedName(key); len(errs) > 0 {
 			diags.Errorf(CodeBadLabelKey, t.Key.Span(), msgBadLabelKey, key).Detail = validationDetail(errs)
+		} else if r, ok := reservedLabelKey(key); ok {
+			d := diags.Errorf(CodeReservedLabelKey, t.Key.Span(), msgReservedLabelKey, key)
+			d.Detail = r.detail
+			if r.hint != nil {
+				d.Detail += " " + r.hint(t)
+			}
 		}
 		for _, v := range t.Values {
 			if errs := validation.IsValidLabelValue(v.Value); len(errs) > 0 {
@@ -58,16 +67,25 @@ func (c *compiler) selector(diags *diag.List, s *ast.Selector) ir.Selector {
 		for i, v := range t.Values {
 			vals[i] = v.Value
 		}
+		if (t.Op == ast.OpEq || t.Op == ast.OpNotEq) && len(vals) != 1 {
+			continue
+		}
+		kc := keys[key]
+		if kc == nil {
+			kc = &keyConstraint{}
+			keys[key] = kc
+		}
+		earlier := kc.terms
+		kc.add(t)
+		if !kc.reported && kc.empty() {
+			kc.reported = true
+			contradiction(diags, t, earlier)
+		}
 		switch t.Op {
 		case ast.OpEq:
-			if len(vals) != 1 {
-				continue
+			if slices.ContainsFunc(out.MatchLabels, func(l ir.Label) bool { return l.Key == key }) {
+				continue // one label per key (a second value is reported above)
 			}
-			if prev, ok := eq[key]; ok && prev.Value != vals[0] {
-				diags.Errorf(CodeBadSelector, t.Span(), msgConflictingLabel, key, prev.Value, vals[0])
-				continue
-			}
-			eq[key] = t.Values[0]
 			out.MatchLabels = append(out.MatchLabels, ir.Label{Key: key, Value: vals[0]})
 		case ast.OpNotEq:
 			out.MatchExpressions = append(out.MatchExpressions, ir.Expression{Key: key, Operator: ir.OpNotIn, Values: vals})
@@ -82,6 +100,27 @@ func (c *compiler) selector(diags *diag.List, s *ast.Selector) ir.Selector {
 		}
 	}
 	return out.Normalize()
+}
+
+// contradiction reports term t, which no labels satisfy together with the
+// earlier terms on its key.
+func contradiction(diags *diag.List, t ast.LabelTerm, earlier []ast.LabelTerm) {
+	key := t.Key.Value
+	if t.Op == ast.OpEq {
+		for _, e := range earlier {
+			if e.Op == ast.OpEq && e.Values[0].Value != t.Values[0].Value {
+				diags.Errorf(CodeBadSelector, t.Span(), msgConflictingLabel, key, e.Values[0].Value, t.Values[0].Value)
+				return
+			}
+		}
+	}
+	text := func(t ast.LabelTerm) string { return strconv.Quote(termText(t.Key.Value, t)) }
+	prev := make([]string, len(earlier))
+	for i, e := range earlier {
+		prev[i] = text(e)
+	}
+	d := diags.Errorf(CodeBadSelector, t.Span(), msgContradictoryTerm, text(t), strings.Join(prev, " and "))
+	d.Detail = sprintf(detailContradictoryTerm, quoteLabel(key))
 }
 
 // namespaceName checks a namespace written by name.
