@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -22,6 +24,9 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 		}
 	}
 	for _, pol := range p.Policies {
+		if pol.Subject.Namespaces != nil {
+			namespaceKeys(&diags, spanOr(pol.Subject.Span, pol.Span), *pol.Subject.Namespaces)
+		}
 		for _, r := range pol.Rules {
 			for _, peer := range r.Peers {
 				if peer.Kind == ir.PeerFQDN {
@@ -36,6 +41,11 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 					diags.Errorf(codeUnsupported, spanOr(pr.Span, r.Span), msgHostHTTP).Detail = detailHostHTTP
 				}
 			}
+			for _, peer := range r.Peers {
+				if peer.Kind == ir.PeerPods && peer.Namespace.Scope == ir.NamespaceLabels {
+					namespaceKeys(&diags, spanOr(peer.Span, r.Span), peer.Namespace.Labels)
+				}
+			}
 			for _, t := range r.ICMP {
 				if t.Type == "" {
 					diags.Errorf(codeUnsupported, spanOr(t.Span, r.Span), msgICMPAnyType).Detail = detailICMPAnyType
@@ -44,6 +54,24 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 		}
 	}
 	return diags
+}
+
+// namespaceKeys reports the namespace-label keys of s that are no longer
+// valid label keys once Cilium's namespace-label prefix is put before them: a
+// key without a "/" becomes the name part of the prefixed key, which may not
+// exceed 63 characters.
+func namespaceKeys(diags *diag.List, span source.Span, s ir.Selector) {
+	check := func(key string) {
+		if errs := validation.IsQualifiedName(NamespaceLabelsPrefix + key); len(errs) > 0 {
+			diags.Errorf(codeUnsupported, span, msgLongNamespaceKey, key).Detail = fmt.Sprintf(detailLongNamespaceKey, NamespaceLabelsPrefix, strings.Join(errs, "; "))
+		}
+	}
+	for _, l := range s.MatchLabels {
+		check(l.Key)
+	}
+	for _, x := range s.MatchExpressions {
+		check(x.Key)
+	}
 }
 
 // checkL7Voided reports every L4-only allowance that overlaps an

@@ -20,6 +20,9 @@ const (
 	msgICMPAnyType    = "target cilium cannot express ICMP without a type"
 	detailICMPAnyType = "Cilium ICMP rules name one type per entry. Write the types the pods need, e.g. icmp/8 (echo request) or icmpv6/128."
 
+	msgLongNamespaceKey    = "target cilium cannot express the namespace label key %q"
+	detailLongNamespaceKey = "Cilium matches a namespace's labels as pod labels named %s<key>, and that name is not a valid label key: %s. Give the namespaces a shorter label, or a key with a prefix (example.com/key), or name the namespace."
+
 	msgHostHTTP    = "target cilium cannot express HTTP rules in a policy for nodes"
 	detailHostHTTP = "Cilium host policies (nodeSelector) accept L3/L4 rules and DNS rules only."
 
