@@ -102,7 +102,7 @@ func TestOutputDirTransactional(t *testing.T) {
 	}
 	run := func(prog string) *exec.Cmd {
 		cmd := exec.Command(bin, "compile", "-t", "k8s", "-o", dir, progs[prog])
-		cmd.Stderr = new(bytes.Buffer)
+		cmd.Stderr = new(syncBuffer)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +132,7 @@ func TestOutputDirTransactional(t *testing.T) {
 		for name := range readDirState(t, dir) {
 			tempsBefore[name] = strings.HasPrefix(name, ".netpolc-new-")
 		}
-		cmd := run(prog)
+		cmd, started := run(prog), time.Now()
 		if watch {
 			counts.watched++
 			deadline := time.Now().Add(10 * clean)
@@ -148,13 +148,16 @@ func TestOutputDirTransactional(t *testing.T) {
 		}
 		cmd.Process.Signal(sig)
 		err := cmd.Wait()
-		stderr := cmd.Stderr.(*bytes.Buffer).String()
+		stderr := cmd.Stderr.(*syncBuffer).String()
 		var ee *exec.ExitError
 		if err != nil && !errors.As(err, &ee) {
 			t.Fatal(err)
 		}
 		code := cmd.ProcessState.ExitCode()
 		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if code == 0 {
+			clean = time.Since(started) // the kill came late: aim earlier
+		}
 		what := fmt.Sprintf("round %d (%s, %v, exit %d, killed %v)\n%s", i, prog, sig, code, ws.Signaled(), stderr)
 		_, jerr := os.Lstat(journal)
 		hasJournal := jerr == nil
@@ -164,7 +167,7 @@ func TestOutputDirTransactional(t *testing.T) {
 			counts.killApply++
 			// A mix until the next run; which completes it first.
 			next := run(other[prog])
-			if err := next.Wait(); err != nil || !strings.Contains(next.Stderr.(*bytes.Buffer).String(), "output-recovered") {
+			if err := next.Wait(); err != nil || !strings.Contains(next.Stderr.(*syncBuffer).String(), "output-recovered") {
 				t.Fatalf("%s\nthe run after it: %v\n%s", what, err, next.Stderr)
 			}
 			counts.recovered++
@@ -229,9 +232,22 @@ func TestOutputDirTransactional(t *testing.T) {
 	cur = state("after the kills", false)
 
 	// Two runs at once: the lock serializes them, both succeed, and the
-	// directory holds the output of one (the later).
+	// directory holds the output of one (the later). Every other pair
+	// starts while the test holds the lock, so that both wait and then
+	// race for it when it is released: one always waits for the other.
 	pairs, waited := max(rounds/3, 4), 0
 	for i := range pairs {
+		gated := i%2 == 0
+		var gate *os.File
+		if gated {
+			var err error
+			if gate, err = os.OpenFile(filepath.Join(dir, backends.LockFile), os.O_RDONLY, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Flock(int(gate.Fd()), unix.LOCK_EX); err != nil {
+				t.Fatal(err)
+			}
+		}
 		var wg sync.WaitGroup
 		cmds := []*exec.Cmd{run("A"), run("B")}
 		errs := make([]error, 2)
@@ -239,9 +255,19 @@ func TestOutputDirTransactional(t *testing.T) {
 			wg.Add(1)
 			go func() { defer wg.Done(); errs[j] = c.Wait() }()
 		}
+		if gated {
+			deadline := time.Now().Add(time.Minute)
+			for !strings.Contains(cmds[0].Stderr.(*syncBuffer).String(), "waiting up to") || !strings.Contains(cmds[1].Stderr.(*syncBuffer).String(), "waiting up to") {
+				if time.Now().After(deadline) {
+					t.Fatalf("concurrent pair %d: the runs do not wait for the lock", i)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			gate.Close()
+		}
 		wg.Wait()
 		for j, c := range cmds {
-			stderr := c.Stderr.(*bytes.Buffer).String()
+			stderr := c.Stderr.(*syncBuffer).String()
 			if errs[j] != nil {
 				t.Fatalf("concurrent pair %d, run %d: %v\n%s", i, j, errs[j], stderr)
 			}
@@ -255,8 +281,8 @@ func TestOutputDirTransactional(t *testing.T) {
 		counts.intBefore, counts.intAfter, counts.intUncaught, counts.intLate)
 	t.Logf("SIGKILL: %d before the commit point, %d during the apply (journal completed by the next run: %d), %d after the apply, %d after the exit",
 		counts.killBefore, counts.killApply, counts.recovered, counts.killAfter, counts.killLate)
-	t.Logf("%d of %d kills waited for the journal; %d concurrent pairs, %d runs printed that they waited for the lock; a clean run took %v",
-		counts.watched, rounds, pairs, waited, clean)
+	t.Logf("%d of %d kills waited for the journal; %d concurrent pairs (%d started while the lock was held), %d of their runs waited for the lock",
+		counts.watched, rounds, pairs, (pairs+1)/2, waited)
 }
 
 // program returns a program of n groups g<from>..., each allowed to reach
@@ -441,4 +467,22 @@ func TestOutputDirFlags(t *testing.T) {
 	if r.code != exitInternal || strings.Contains(r.stderr, "waiting") {
 		t.Errorf("JSON mode, --lock-timeout 0: want exit 3 and no progress message\n%s", r)
 	}
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
