@@ -44,8 +44,10 @@ const (
 )
 
 // ErrDirLocked is returned (wrapped) by WriteDir when another process held
-// the directory's lock for longer than DirOptions.LockTimeout.
-var ErrDirLocked = errors.New("locked by another netpolc run")
+// the directory's lock for longer than DirOptions.LockTimeout: another
+// netpolc writing there, or a reader holding a shared lock
+// (docs/output.md).
+var ErrDirLocked = errors.New("locked by another process")
 
 // DirOptions are the options of WriteDir.
 type DirOptions struct {

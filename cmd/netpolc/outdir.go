@@ -101,7 +101,7 @@ func (e *env) writeOutputDir(c *cli.Context, sigs *signalCatcher, dir string, ob
 			// In JSON mode standard error is one array of diagnostics:
 			// no progress messages there.
 			if e.diagnostics == diagText {
-				fmt.Fprintf(e.stderr, "netpolc: %s: another netpolc is writing there (%s is locked); waiting up to %v\n", dir, lock, timeout)
+				fmt.Fprintf(e.stderr, "netpolc: %s: locked by another process (another netpolc writing there, or a reader holding %s); waiting up to %v\n", dir, lock, timeout)
 			}
 		},
 	}

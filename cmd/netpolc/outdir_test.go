@@ -460,7 +460,7 @@ func TestOutputDirFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runApp(t, "", "compile", "-t", "k8s", "-o", dir, "--lock-timeout", "200ms", good)
-	if r.code != exitInternal || !strings.Contains(r.stderr, "waiting up to 200ms") || !strings.Contains(r.stderr, "locked by another netpolc run") || !strings.Contains(r.stderr, "--lock-timeout 200ms") {
+	if r.code != exitInternal || !strings.Contains(r.stderr, "waiting up to 200ms") || !strings.Contains(r.stderr, "locked by another process") || !strings.Contains(r.stderr, "--lock-timeout 200ms") {
 		t.Errorf("want a wait, then exit 3\n%s", r)
 	}
 	r = runApp(t, "", "--diagnostics", "json", "compile", "-t", "k8s", "-o", dir, "--lock-timeout", "0", good)
