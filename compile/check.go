@@ -39,8 +39,9 @@ func (c *compiler) check() diag.List {
 	var diags diag.List
 	c.dns = ir.DefaultDNSServer()
 
-	// Groups, in their declaring block.
-	for _, name := range c.groupNames() {
+	// Groups, in their declaring block, each after those it refers to, so
+	// that resolving one never recurses into another.
+	for _, name := range c.groupOrder {
 		c.groupPeers(&diags, c.groups[name])
 	}
 
@@ -73,7 +74,10 @@ func (c *compiler) check() diag.List {
 	return diags
 }
 
-// groupPeers resolves a group's peers in its declaring block, once.
+// groupPeers resolves a group's peers in its declaring block, once. The
+// result holds each peer once: a group that names the same peers twice
+// (g2 = g1, g1) selects their union, so that a chain of groups doubling at
+// every step stays as small as its first group.
 func (c *compiler) groupPeers(diags *diag.List, g *group) []rpeer {
 	switch g.state {
 	case 1:
@@ -82,9 +86,25 @@ func (c *compiler) groupPeers(diags *diag.List, g *group) []rpeer {
 		return g.resolved
 	}
 	g.state = 1
-	var out []rpeer
+	var (
+		out  []rpeer
+		keys []string       // FormatPeer of out
+		seen map[string]int // keys as a set, once there are many
+	)
 	for _, p := range g.decl.Peers {
 		for _, rp := range c.resolvePeer(diags, p, g.block) {
+			k := ir.FormatPeer(rp.peer)
+			if _, dup := seen[k]; dup || (seen == nil && slices.Contains(keys, k)) {
+				continue
+			}
+			if keys = append(keys, k); len(keys) > 8 && seen == nil {
+				seen = map[string]int{}
+				for _, k := range keys {
+					seen[k] = 0
+				}
+			} else if seen != nil {
+				seen[k] = 0
+			}
 			rp.group = g.name
 			out = append(out, rp)
 		}
@@ -93,25 +113,37 @@ func (c *compiler) groupPeers(diags *diag.List, g *group) []rpeer {
 	return out
 }
 
-// podSelectors returns the pod selectors of a pods-only group.
-func (c *compiler) podSelectors(g *group, seen map[string]bool) []*ast.Selector {
-	if seen[g.name] {
-		return nil
+// podSelectors returns the pod selectors of a pods-only group, each once,
+// in the order a depth-first walk of the group meets them. It is computed
+// once per group.
+func (c *compiler) podSelectors(g *group) []*ast.Selector {
+	if g.selectorsDone || g.selectorsBusy {
+		return g.selectors // nil while busy: a cycle, reported by resolve
 	}
-	seen[g.name] = true
+	g.selectorsBusy = true
 	var out []*ast.Selector
+	seen := map[*ast.Selector]bool{}
+	add := func(s *ast.Selector) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
 	for _, p := range g.decl.Peers {
 		switch p := p.(type) {
 		case *ast.PodPeer:
 			if p.Pods != nil {
-				out = append(out, p.Pods)
+				add(p.Pods)
 			}
 		case *ast.GroupRef:
 			if h, ok := c.groups[p.Name.Name]; ok {
-				out = append(out, c.podSelectors(h, seen)...)
+				for _, s := range c.podSelectors(h) {
+					add(s)
+				}
 			}
 		}
 	}
+	g.selectors, g.selectorsDone, g.selectorsBusy = out, true, false
 	return out
 }
 
@@ -158,7 +190,7 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 		switch {
 		case p.Group != nil:
 			if g, ok := c.groups[p.Group.Name]; ok {
-				for _, sel := range c.podSelectors(g, map[string]bool{}) {
+				for _, sel := range c.podSelectors(g) {
 					add(ir.Peer{Kind: ir.PeerPods, Namespace: ns, Pods: c.selector(diags, sel)}, g.name)
 				}
 			}

@@ -77,10 +77,11 @@ type compiler struct {
 	order []*ast.File       // parsed, sorted by file name: the processing order
 
 	// resolve
-	blockOf   map[ast.Stmt]*block // statement -> enclosing block (nil: none)
-	groups    map[string]*group   // declared groups by name
-	governed  map[string]bool     // namespaces opened by "namespace NAME"
-	dnsServer *ast.DNSServer      // the first "dns server", if any
+	blockOf    map[ast.Stmt]*block // statement -> enclosing block (nil: none)
+	groups     map[string]*group   // declared groups by name
+	groupOrder []string            // group names, each after the groups it refers to
+	governed   map[string]bool     // namespaces opened by "namespace NAME"
+	dnsServer  *ast.DNSServer      // the first "dns server", if any
 
 	// check
 	peers   map[ast.Peer][]rpeer     // every peer as written -> IR peers (absolute namespaces)

@@ -88,9 +88,9 @@ func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
 		if i > 0 && names[i-1] == name {
 			continue
 		}
-		content, err := os.ReadFile(name)
+		content, err := readSource(name)
 		if err != nil {
-			errs = append(errs, pathError(name, err))
+			errs = append(errs, err)
 			continue
 		}
 		files = append(files, source.NewFile(name, content))
@@ -98,7 +98,9 @@ func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
 	if useStdin {
 		if stdin == nil {
 			errs = append(errs, errors.New("-: no standard input"))
-		} else if content, err := io.ReadAll(stdin); err != nil {
+		} else if content, err := readLimited(stdin); errors.Is(err, ErrSourceTooLarge) {
+			errs = append(errs, fmt.Errorf("-: standard input is %w", err))
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("-: reading standard input: %w", err))
 		} else {
 			files = append(files, source.NewFile(StdinName, content))

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -24,6 +25,13 @@ type group struct {
 
 	resolved []rpeer
 	state    int // 0 not resolved, 1 resolving, 2 done
+
+	podsReason string // notPodsOnly's answer, once podsDone
+	podsDone   bool
+
+	selectors     []*ast.Selector // podSelectors' answer, once selectorsDone
+	selectorsDone bool
+	selectorsBusy bool
 }
 
 // keywords are the reserved words of docs/language.md section 1.
@@ -119,13 +127,17 @@ func (c *compiler) resolve() diag.List {
 		}
 	}
 
-	// Cycles, reported once per cycle at its first declaration.
+	// Cycles, reported once per cycle at its first declaration. Only groups
+	// on a cycle are searched, each within its strongly connected component,
+	// so a long chain of groups costs linear time.
+	comp := c.componentsOf()
+	cyclic := slices.Sorted(maps.Keys(comp))
 	reported := map[string]bool{}
-	for _, name := range c.groupNames() {
+	for _, name := range cyclic {
 		if reported[name] {
 			continue
 		}
-		if path := c.findCycle(name); path != nil {
+		if path := c.findCycle(name, comp); path != nil {
 			for _, n := range path {
 				reported[n] = true
 			}
@@ -198,7 +210,7 @@ func (c *compiler) resolveNames(diags *diag.List, p ast.Peer) {
 		if g == nil {
 			return
 		}
-		if reason := c.notPodsOnly(g, map[string]bool{}); reason != "" {
+		if reason := c.notPodsOnly(g); reason != "" {
 			d := diags.Errorf(CodeNotPodsOnly, p.Span(), msgNotPodsOnly, c.quoteNamespace(p.Namespace), g.name, g.name, reason)
 			d.Detail = detailNotPodsOnly
 			d.Notes = append(d.Notes, diag.Note{Span: g.decl.Span(), Message: sprintf(noteGroupDeclaredHere, g.name)})
@@ -233,29 +245,48 @@ func (c *compiler) lookupGroup(diags *diag.List, id ast.Ident) *group {
 }
 
 // notPodsOnly says why g cannot be used as NS/g ("" if it can): every peer
-// must be a pod selector without a namespace, or a pods-only group.
-func (c *compiler) notPodsOnly(g *group, seen map[string]bool) string {
-	if seen[g.name] {
-		return "" // a cycle, reported elsewhere
+// must be a pod selector without a namespace, or a pods-only group. The
+// answer is computed once per group (outside cycles).
+func (c *compiler) notPodsOnly(g *group) string {
+	reason, _ := c.podsOnly(g, map[*group]bool{})
+	return reason
+}
+
+// podsOnly computes notPodsOnly. seen holds the groups visited by this call;
+// meeting one again means a cycle (reported elsewhere), as a group visited
+// without a cycle is remembered. cut reports that the answer skipped such a
+// group: it is then not remembered, since from another start the cycle is
+// walked differently.
+func (c *compiler) podsOnly(g *group, seen map[*group]bool) (reason string, cut bool) {
+	if g.podsDone {
+		return g.podsReason, false
 	}
-	seen[g.name] = true
+	if seen[g] {
+		return "", true
+	}
+	seen[g] = true
 	for _, p := range g.decl.Peers {
 		switch p := p.(type) {
 		case *ast.PodPeer:
 			if p.Namespace != nil || p.Group != nil || p.Pods == nil {
-				return msgGroupNotPodsReasonN
+				reason = msgGroupNotPodsReasonN
 			}
 		case *ast.GroupRef:
 			if h, ok := c.groups[p.Name.Name]; ok {
-				if r := c.notPodsOnly(h, seen); r != "" {
-					return r
-				}
+				r, hcut := c.podsOnly(h, seen)
+				reason, cut = r, cut || hcut
 			}
 		default:
-			return msgGroupNotPodsReasonK
+			reason = msgGroupNotPodsReasonK
+		}
+		if reason != "" {
+			break
 		}
 	}
-	return ""
+	if !cut {
+		g.podsReason, g.podsDone = reason, true
+	}
+	return reason, cut
 }
 
 // groupRefs lists the groups g's peers refer to, in order.
@@ -274,15 +305,104 @@ func groupRefs(g *group) []string {
 	return out
 }
 
-// findCycle returns a path name -> ... -> name if name is on a cycle.
-func (c *compiler) findCycle(start string) []string {
+// componentsOf finds the strongly connected components of the graph of
+// group references (Tarjan's algorithm, iterative so that a chain of 100,000
+// groups needs no deep stack). It returns, for every group on a cycle, its
+// component's number (from 1); groups on no cycle are absent. It also sets
+// c.groupOrder: every group after the groups it refers to (except along a
+// cycle).
+func (c *compiler) componentsOf() map[string]int {
+	names := c.groupNames()
+	id := make(map[string]int, len(names))
+	for i, n := range names {
+		id[n] = i
+	}
+	refs := make([][]int, len(names))
+	for i, n := range names {
+		for _, r := range groupRefs(c.groups[n]) {
+			if j, ok := id[r]; ok {
+				refs[i] = append(refs[i], j)
+			}
+		}
+	}
+	type frame struct{ node, next int } // next: index into refs[node]
+	var (
+		index   = make([]int, len(names)) // discovery order, from 1; 0: not yet
+		low     = make([]int, len(names))
+		onStack = make([]bool, len(names))
+		stack   []int
+		work    []frame
+		order   = 0
+		comp    = map[string]int{}
+		ncomp   = 0
+	)
+	discover := func(n int) {
+		order++
+		index[n], low[n] = order, order
+		stack, onStack[n] = append(stack, n), true
+		work = append(work, frame{node: n})
+	}
+	for root := range names {
+		if index[root] != 0 {
+			continue
+		}
+		discover(root)
+		for len(work) > 0 {
+			f := &work[len(work)-1]
+			n := f.node
+			if f.next < len(refs[n]) {
+				r := refs[n][f.next]
+				f.next++
+				switch {
+				case index[r] == 0:
+					discover(r)
+				case onStack[r]:
+					low[n] = min(low[n], index[r])
+				}
+				continue
+			}
+			work = work[:len(work)-1]
+			if len(work) > 0 {
+				parent := work[len(work)-1].node
+				low[parent] = min(low[parent], low[n])
+			}
+			if low[n] != index[n] {
+				continue
+			}
+			// n is the root of a component: pop it.
+			i := len(stack) - 1
+			for stack[i] != n {
+				i--
+			}
+			members := stack[i:]
+			stack = stack[:i]
+			cyclic := len(members) > 1 || slices.Contains(refs[n], n)
+			if cyclic {
+				ncomp++
+			}
+			for _, m := range members {
+				c.groupOrder = append(c.groupOrder, names[m])
+				onStack[m] = false
+				if cyclic {
+					comp[names[m]] = ncomp
+				}
+			}
+		}
+	}
+	return comp
+}
+
+// findCycle returns a path start -> ... -> start. start is on a cycle
+// (comp[start] != 0), and the search stays inside its component: no other
+// group leads back to start.
+func (c *compiler) findCycle(start string, comp map[string]int) []string {
 	var path []string
 	onPath := map[string]bool{}
 	done := map[string]bool{}
 	var visit func(n string) []string
 	visit = func(n string) []string {
 		g, ok := c.groups[n]
-		if !ok || done[n] {
+		if !ok || done[n] || comp[n] != comp[start] {
 			return nil
 		}
 		if onPath[n] {

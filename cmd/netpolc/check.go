@@ -20,7 +20,7 @@ prints the diagnostics on standard error. Warnings do not fail the check.
 FILES|DIR|- name .netpol files, directories (their .netpol files, not those
 of subdirectories) or - for standard input; DIR/... checks every directory
 below DIR that holds .netpol files, each as a program of its own. Flags come
-before the files.
+before the files. netpolc reads at most 16 MiB from one source.
 
 Examples:
    netpolc check policies/

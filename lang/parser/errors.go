@@ -17,10 +17,15 @@ import (
 
 const codeSyntax = "syntax"
 
+// codeTooManyErrors marks where the parser stopped reading a file.
+const codeTooManyErrors = "too-many-errors"
+
 const (
 	msgUnterminatedString = "unterminated string, expected a closing \""
 	msgUnclosedHTTP       = "http block is not closed, expected \"}\""
 	msgHeaderColon        = "unexpected \":\", the header name already ends with \":\""
+	msgTooManyErrors      = "parsing stopped after %d bad statements"
+	msgStmtTooLong        = "parsing stopped at a statement of more than %d tokens"
 )
 
 func msgUnclosedBracket(open string) string {

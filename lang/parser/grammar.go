@@ -23,7 +23,8 @@ type stmt struct {
 	AllowDNS  *allowDNSStmt  `parser:"| @@"`
 	DNSServer *dnsServerStmt `parser:"| @@"`
 	Expect    *expectStmt    `parser:"| @@"`
-	Group     *groupStmt     `parser:"| (?! 'namespace' | 'clusterwide' | 'default' | 'isolate' | 'allow' | 'dns' | 'expect') @@"`
+	// stmtStarters (parser.go) lists the keywords of the lookaheads below.
+	Group *groupStmt `parser:"| (?! 'namespace' | 'clusterwide' | 'default' | 'isolate' | 'allow' | 'dns' | 'expect') @@"`
 	// A rule may start with a namespace that is spelt like a keyword
 	// ("default/{app: x} -> ..."), so only the keyword sequences are excluded.
 	Rule *ruleStmt `parser:"| (?! ('namespace' | 'clusterwide' | 'default' | 'isolate' | 'allow' | 'dns' | 'expect') (?! '/')) @@"`
@@ -267,4 +268,16 @@ var (
 var stmtParser = participle.MustBuild[stmt](
 	participle.Lexer(lexDef),
 	participle.UseLookahead(8),
+)
+
+// stmtStarters are the keywords that the lookaheads of stmt's Group and
+// Rule alternatives exclude; a statement starting with another name can
+// only be a group declaration or a rule (see quickParse).
+var stmtStarters = []string{"namespace", "clusterwide", "default", "isolate", "allow", "dns", "expect"}
+
+// groupParser and ruleParser parse stmt's Group and Rule alternatives on
+// their own, with the same options.
+var (
+	groupParser = participle.MustBuild[groupStmt](participle.Lexer(lexDef), participle.UseLookahead(8))
+	ruleParser  = participle.MustBuild[ruleStmt](participle.Lexer(lexDef), participle.UseLookahead(8))
 )

@@ -4,6 +4,7 @@
 package source
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,15 +12,27 @@ import (
 
 // File is one source file: its name as given on the command line (or "-" for
 // standard input) and its content.
+//
+// A UTF-8 byte order mark (BOM) at the very start of the content is not part
+// of the text: Start is then 3, the first line starts after it, and
+// columns of the first line count from there, as editors show them.
+// Offsets still count every byte of Content.
 type File struct {
 	Name    string
 	Content []byte
-	lines   []int // byte offset of the start of each line; lines[0] == 0
+	lines   []int // byte offset of the start of each line; lines[0] == Start()
 }
+
+// BOM is the UTF-8 encoding of U+FEFF, the byte order mark.
+const BOM = "\uFEFF"
 
 // NewFile returns a File for name with the given content.
 func NewFile(name string, content []byte) *File {
-	f := &File{Name: name, Content: content, lines: []int{0}}
+	start := 0
+	if bytes.HasPrefix(content, []byte(BOM)) {
+		start = len(BOM)
+	}
+	f := &File{Name: name, Content: content, lines: []int{start}}
 	for i, b := range content {
 		if b == '\n' {
 			f.lines = append(f.lines, i+1)
@@ -28,14 +41,18 @@ func NewFile(name string, content []byte) *File {
 	return f
 }
 
+// Start is the offset of the text: 3 after a byte order mark, else 0.
+func (f *File) Start() int { return f.lines[0] }
+
 // LineCount is the number of lines in the file (a final line without a
 // newline counts).
 func (f *File) LineCount() int { return len(f.lines) }
 
-// Pos converts a byte offset into a Pos. Offsets past the end are clamped.
+// Pos converts a byte offset into a Pos. Offsets before Start or past the
+// end are clamped.
 func (f *File) Pos(offset int) Pos {
-	if offset < 0 {
-		offset = 0
+	if offset < f.lines[0] {
+		offset = f.lines[0]
 	}
 	if offset > len(f.Content) {
 		offset = len(f.Content)

@@ -68,3 +68,20 @@ func TestSet(t *testing.T) {
 		t.Error("a nil Set is empty")
 	}
 }
+
+func TestByteOrderMark(t *testing.T) {
+	f := NewFile("a.netpol", []byte(BOM+"ab\ncd"))
+	if f.Start() != 3 || f.Line(1) != "ab" || f.Line(2) != "cd" {
+		t.Errorf("Start = %d, lines %q %q", f.Start(), f.Line(1), f.Line(2))
+	}
+	for offset, want := range map[int]Pos{0: {3, 1, 1}, 3: {3, 1, 1}, 4: {4, 1, 2}, 6: {6, 2, 1}} {
+		if got := f.Pos(offset); got != want {
+			t.Errorf("Pos(%d) = %+v, want %+v", offset, got, want)
+		}
+	}
+	// Only at the very start.
+	g := NewFile("b.netpol", []byte("ab"+BOM))
+	if g.Start() != 0 || g.Line(1) != "ab"+BOM {
+		t.Errorf("Start = %d, line %q", g.Start(), g.Line(1))
+	}
+}

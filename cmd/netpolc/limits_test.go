@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// zeros is an endless standard input.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestInputTooLarge: a source larger than compile.MaxSourceSize, even an
+// endless one, fails at once, as a usage error naming it.
+func TestInputTooLarge(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.netpol")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("# comment\n"), compile.MaxSourceSize/10+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	atMost := filepath.Join(t.TempDir(), "ok.netpol")
+	if err := os.WriteFile(atMost, bytes.Repeat([]byte("#"), compile.MaxSourceSize), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const msg = ": larger than 16 MiB, the most netpolc reads from one source file\n"
+	tests := []struct {
+		name string
+		args []string
+		want string // standard error, "" for success
+	}{
+		{"file", []string{"check", big}, "netpolc: " + big + msg},
+		{"fmt", []string{"fmt", big}, "netpolc: " + big + msg},
+		{"at most the limit", []string{"check", atMost}, ""},
+		{"stdin", []string{"check", "-"}, "netpolc: -: standard input is" + strings.TrimPrefix(msg, ":")},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		tests = append(tests, struct {
+			name string
+			args []string
+			want string
+		}{"/dev/zero", []string{"check", "/dev/zero"}, "netpolc: /dev/zero" + msg})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			start := time.Now()
+			code := run(append([]string{"netpolc"}, tt.args...), zeros{}, &stdout, &stderr)
+			if tt.want == "" {
+				if code != exitOK || stderr.Len() > 0 {
+					t.Fatalf("exit %d\n%s", code, stderr.String())
+				}
+				return
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if code != exitUsage || !strings.HasPrefix(stderr.String(), tt.want) || stdout.Len() > 0 {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and stderr starting with\n%s", code, stderr.String(), exitUsage, tt.want)
+			}
+		})
+	}
+}
+
+// TestByteOrderMark: check accepts a file starting with a byte order mark
+// and reports columns of its first line as an editor shows them; fmt drops
+// the mark, as gofmt does, so fmt -l lists the file.
+func TestByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.netpol")
+	bad := filepath.Join(dir, "bad.netpol")
+	if err := os.WriteFile(good, []byte(source.BOM+"namespace shop\nweb = {app: web}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(source.BOM+"namespace shop extra\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runApp(t, "", "check", good); r.code != exitOK || r.stderr != "" {
+		t.Errorf("check: %v", r)
+	}
+	if r := runApp(t, "", "check", bad); r.code != exitInput || !strings.HasPrefix(r.stderr, bad+":1:16: error[syntax]") {
+		t.Errorf("check: %v", r)
+	}
+	if r := runApp(t, "", "fmt", good); r.code != exitOK || r.stdout != "namespace shop\nweb = {app: web}\n" {
+		t.Errorf("fmt: %v", r)
+	}
+	if r := runApp(t, "", "fmt", "-l", good); r.code != exitOK || r.stdout != good+"\n" {
+		t.Errorf("fmt -l: %v", r)
+	}
+}
