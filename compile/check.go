@@ -86,31 +86,34 @@ func (c *compiler) groupPeers(diags *diag.List, g *group) []rpeer {
 		return g.resolved
 	}
 	g.state = 1
-	var (
-		out  []rpeer
-		keys []string       // FormatPeer of out
-		seen map[string]int // keys as a set, once there are many
-	)
-	for _, p := range g.decl.Peers {
-		for _, rp := range c.resolvePeer(diags, p, g.block) {
-			k := ir.FormatPeer(rp.peer)
-			if _, dup := seen[k]; dup || (seen == nil && slices.Contains(keys, k)) {
-				continue
-			}
-			if keys = append(keys, k); len(keys) > 8 && seen == nil {
-				seen = map[string]int{}
-				for _, k := range keys {
-					seen[k] = 0
+	var out []rpeer
+	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
+		// An alias: the other group's peers are already unique.
+		out = append([]rpeer(nil), c.resolvePeer(diags, ref, g.block)...)
+	} else {
+		seen := map[string]bool{} // FormatPeer of out
+		for _, p := range g.decl.Peers {
+			for _, rp := range c.resolvePeer(diags, p, g.block) {
+				if k := ir.FormatPeer(rp.peer); !seen[k] {
+					seen[k] = true
+					out = append(out, rp)
 				}
-			} else if seen != nil {
-				seen[k] = 0
 			}
-			rp.group = g.name
-			out = append(out, rp)
 		}
+	}
+	for i := range out {
+		out[i].group = g.name
 	}
 	g.resolved, g.state = out, 2
 	return out
+}
+
+// onlyPeer returns the peer of a group of one peer, else nil.
+func onlyPeer(d *ast.GroupDecl) ast.Peer {
+	if len(d.Peers) != 1 {
+		return nil
+	}
+	return d.Peers[0]
 }
 
 // podSelectors returns the pod selectors of a pods-only group, each once,

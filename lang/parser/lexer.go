@@ -30,7 +30,9 @@ const (
 // the splitter) and lexing stays linear on pathological input.
 const stringPattern = `"(?:\\[^\n]|[^"\\\n])*"?`
 
-// lexDef is the stateful lexer of the language. The Root state covers
+// lexDef is the stateful lexer of the language: the definition of its
+// tokens, and the symbol table of the grammar. Files are lexed by scanner
+// (scan.go), which produces the same tokens much faster. The Root state covers
 // statements; "http {" pushes the HTTP state, where every line is one HTTP
 // rule made of words and strings, and "}" pops it. Each state ends with a
 // catch-all rule, so lexing never fails: the parser reports the character.

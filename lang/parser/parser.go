@@ -2,10 +2,13 @@
 // syntax tree of lang/ast.
 //
 // The grammar is a participle grammar over a stateful lexer (lexer.go,
-// grammar.go). Because the language is line-oriented, a file is lexed once
-// and split into statements at newlines outside brackets; each statement is
-// parsed on its own, so one run reports one error per bad statement and
-// keeps a *ast.BadStmt in its place.
+// grammar.go; scan.go lexes the same tokens fast). Because the language is
+// line-oriented, a file is lexed once, as it is parsed, and split into
+// statements at newlines outside brackets; each statement is parsed on its
+// own, so one run reports one error per bad statement and keeps a
+// *ast.BadStmt in its place. Only the statement being parsed is held as
+// tokens, and parsing a file stops after too many bad statements (see
+// maxSyntaxErrors), so that the work on garbage input is bounded.
 package parser
 
 import (
@@ -146,7 +149,8 @@ type tokens struct {
 	line   []lexer.Token // tokens of the current line of an http block
 	inHTTP bool
 	check  bool          // the current line started inside the block
-	queue  []lexer.Token // lexed, not yet taken
+	queue  []lexer.Token // lexed; queue[head:] not yet taken
+	head   int
 	done   bool
 }
 
@@ -158,19 +162,22 @@ func newTokens(src string, start int) *tokens {
 // peek returns the token k places ahead (0: the next one); ok is false past
 // the end.
 func (ts *tokens) peek(k int) (t lexer.Token, ok bool) {
-	for len(ts.queue) <= k && !ts.done {
+	for len(ts.queue)-ts.head <= k && !ts.done {
 		ts.step()
 	}
-	if k >= len(ts.queue) {
+	if ts.head+k >= len(ts.queue) {
 		return lexer.Token{}, false
 	}
-	return ts.queue[k], true
+	return ts.queue[ts.head+k], true
 }
 
 // next takes the next token; ok is false at the end.
 func (ts *tokens) next() (t lexer.Token, ok bool) {
 	if t, ok = ts.peek(0); ok {
-		ts.queue = ts.queue[1:]
+		ts.head++
+		if ts.head == len(ts.queue) { // empty: start again at the start of the array
+			ts.queue, ts.head = ts.queue[:0], 0
+		}
 	}
 	return t, ok
 }
@@ -266,6 +273,7 @@ type splitter struct {
 	pending []lexer.Token
 	opens   []lexer.Token // open brackets outside http blocks
 	httpTok *lexer.Token  // the "http {" of an open block
+	buf     []lexer.Token // the array of the last statement's toks, reused
 }
 
 // finish ends the current statement and returns it (nil if none).
@@ -285,7 +293,8 @@ func (sp *splitter) finish() *rawStmt {
 
 // next returns the next statement, or nil at the end of the file. A
 // statement of more than maxStmtTokens tokens is returned cut short, with
-// tooLong set.
+// tooLong set. The statement's toks share their array with the next
+// statement's: the caller must be done with them before it calls next again.
 func (sp *splitter) next() *rawStmt {
 	for {
 		t, ok := sp.ts.next()
@@ -323,7 +332,7 @@ func (sp *splitter) next() *rawStmt {
 		default:
 			cur := sp.cur
 			if cur == nil {
-				cur = &rawStmt{leading: sp.pending, start: t.Pos.Offset}
+				cur = &rawStmt{leading: sp.pending, start: t.Pos.Offset, toks: sp.buf[:0]}
 				sp.cur, sp.pending = cur, nil
 			}
 			if len(cur.toks) == maxStmtTokens {
@@ -332,6 +341,7 @@ func (sp *splitter) next() *rawStmt {
 				return cur
 			}
 			cur.toks = append(cur.toks, t)
+			sp.buf = cur.toks
 			cur.end = tokenEnd(t)
 			switch t.Type {
 			case typHTTPOpen:
