@@ -7,8 +7,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 )
 
 // Output formats accepted by WriteDir (and by netpolc compile --format).
@@ -116,7 +114,7 @@ func marshalYAML(o Object) ([]byte, error) {
 	if o.Value == nil {
 		return nil, fmt.Errorf("%s %s/%s: no value to write", o.Kind, o.Namespace, o.Name)
 	}
-	out, err := yaml.Marshal(o.Value)
+	out, err := MarshalYAML(o.Value)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
 	}

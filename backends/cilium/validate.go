@@ -20,13 +20,15 @@ import (
 const ClusterName = "default"
 
 // Validate checks one emitted object (a CNP, CCNP, or a pointer to either
-// Cilium type) as Cilium would read it: it is marshalled to YAML as netpolc
-// writes it, strict-decoded from that YAML into the Cilium v2 type (unknown
-// or misspelt fields fail), parsed by the agent's own Parse (Rule.Sanitize
-// and the namespace defaulting of selectors), and checked against
-// CheckConventions.
+// Cilium type) as Cilium would read it: it is marshalled to YAML exactly as
+// netpolc writes it (backends.MarshalYAML, what WriteYAML writes),
+// strict-decoded from that YAML into the Cilium v2 type (unknown or
+// misspelt fields fail), compared with the object built (the bytes written
+// must say exactly what was built: no string changed by the YAML writer),
+// parsed by the agent's own Parse (Rule.Sanitize and the namespace
+// defaulting of selectors), and checked against CheckConventions.
 func Validate(v any) error {
-	doc, err := yaml.Marshal(v)
+	doc, err := backends.MarshalYAML(v)
 	if err != nil {
 		return fmt.Errorf("marshal: %w", err)
 	}
@@ -34,10 +36,30 @@ func Validate(v any) error {
 	if err != nil {
 		return err
 	}
+	if err := sameAsBuilt(obj, v); err != nil {
+		return fmt.Errorf("the YAML written decodes to another object: %w", err)
+	}
 	if _, err := Parse(obj); err != nil {
 		return err
 	}
 	return CheckConventions(obj)
+}
+
+// sameAsBuilt compares an object decoded from the YAML written with v, the
+// object built, as JSON; the decoded object is wrapped like v (CNP and CCNP
+// marshal without their status).
+func sameAsBuilt(decoded, v any) error {
+	switch o := decoded.(type) {
+	case *ciliumv2.CiliumNetworkPolicy:
+		if _, ok := v.(CNP); ok {
+			decoded = CNP{o}
+		}
+	case *ciliumv2.CiliumClusterwideNetworkPolicy:
+		if _, ok := v.(CCNP); ok {
+			decoded = CCNP{o}
+		}
+	}
+	return backends.SameJSON(decoded, v)
 }
 
 // DecodeStrict decodes one YAML document into *ciliumv2.CiliumNetworkPolicy

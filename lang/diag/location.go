@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,4 +44,47 @@ func Location(span source.Span) string {
 	}
 	span.File = FileName(span.File)
 	return span.String()
+}
+
+// escapeControls makes one line of message text safe to print: control
+// characters (C0 but the tab, DEL, C1), line and paragraph separators,
+// invalid UTF-8 and Unicode format characters such as bidirectional
+// overrides are escaped as \xNN or \uNNNN, so that a value from the input
+// quoted in a message can neither forge a line nor act on the terminal.
+// Text without such characters is returned as it is.
+func escapeControls(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\t' || strconv.IsPrint(r):
+			b.WriteString(s[i : i+n])
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c >= 0x7f {
+			// Only non-ASCII text needs the slower look at each rune.
+			for _, r := range s {
+				if r == utf8.RuneError || r != '\t' && !strconv.IsPrint(r) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
 }

@@ -93,3 +93,30 @@ func TestForgedLocation(t *testing.T) {
 		t.Errorf("JSON does not escape the newline:\n%s", buf.Bytes())
 	}
 }
+
+// TestMessageControlCharacters: values from the input quoted raw in a
+// message, detail or note cannot act on the terminal or forge a line; tabs
+// and printable text (non-ASCII included) are unchanged.
+func TestMessageControlCharacters(t *testing.T) {
+	f := source.NewFile("a.netpol", []byte("web -> db\n"))
+	var l diag.List
+	d := l.Errorf("degraded", f.Span(0, 3), "path /a\x00b\x1b[31m\x0dc\u0085d\u2028e\u202ef\x7f\tcafé")
+	d.Detail = "first line\nsecond \x1b]0;title\x07 line"
+	d.Notes = append(d.Notes, diag.Note{Span: f.Span(7, 9), Message: "note\nforged.netpol:1:1: error[x]: forged"})
+	var buf bytes.Buffer
+	if err := diag.WriteText(&buf, source.NewSet(f), l, diag.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := `a.netpol:1:1: error[degraded]: path /a\x00b\x1b[31m\x0dc\x85d\u2028e\u202ef\x7f` + "\tcafé" + `
+ 1 | web -> db
+   | ^^^
+  = first line
+  = second \x1b]0;title\x07 line
+a.netpol:1:8: note: note\x0aforged.netpol:1:1: error[x]: forged
+ 1 | web -> db
+   |        ^^
+`
+	if got := buf.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -49,18 +49,18 @@ func writeOne(w io.Writer, files *source.Set, d Diagnostic, opts TextOptions) er
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s%s:%s %s%s[%s]%s%s: %s%s\n", bold, Location(d.Span), reset, sevColor, sev, d.Code, reset, bold, d.Message, reset)
+	fmt.Fprintf(&b, "%s%s:%s %s%s[%s]%s%s: %s%s\n", bold, Location(d.Span), reset, sevColor, sev, d.Code, reset, bold, escapeControls(d.Message), reset)
 	writeSnippet(&b, files, d.Span, opts)
 	if d.Detail != "" {
 		for _, line := range strings.Split(d.Detail, "\n") {
-			fmt.Fprintf(&b, "  = %s\n", line)
+			fmt.Fprintf(&b, "  = %s\n", escapeControls(line))
 		}
 	}
 	if d.Suggestion != "" {
 		fmt.Fprintf(&b, "  = help: write %q\n", d.Suggestion)
 	}
 	for _, n := range d.Notes {
-		fmt.Fprintf(&b, "%s: note: %s\n", Location(n.Span), n.Message)
+		fmt.Fprintf(&b, "%s: note: %s\n", Location(n.Span), escapeControls(n.Message))
 		writeSnippet(&b, files, n.Span, opts)
 	}
 	_, err := io.WriteString(w, b.String())

@@ -47,13 +47,15 @@ func RenderDiags(set *source.Set, list diag.List) string {
 	return buf.String()
 }
 
-// YAML renders objs as the CLI does.
+// YAML renders objs as the CLI does, and proves that every document of the
+// stream reads back as its object (backends.CheckYAML).
 func YAML(t testing.TB, objs []backends.Object) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := backends.WriteYAML(&buf, objs); err != nil {
 		t.Fatalf("WriteYAML: %v", err)
 	}
+	CheckYAMLStream(t, buf.Bytes(), objs)
 	return buf.Bytes()
 }
 
