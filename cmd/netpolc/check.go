@@ -99,7 +99,7 @@ func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, e
 	if path := c.String("world"); path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, opts, &usageError{msg: fmt.Sprintf("--world: %v", err), command: c.Command.Name}
+			return nil, opts, &usageError{msg: fmt.Sprintf("--world: %s: %v", diag.FileName(path), unwrapPathError(err)), command: c.Command.Name}
 		}
 		if opts.World, err = eval.LoadWorld(data); err != nil {
 			var l diag.List

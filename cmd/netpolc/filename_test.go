@@ -66,6 +66,14 @@ func TestControlCharactersInFileNames(t *testing.T) {
 		}
 		noForgedLine(t, "check", r.stderr)
 	})
+	t.Run("world file", func(t *testing.T) {
+		missing := filepath.Join(dir, "world\nforged.netpol:1:1: error[x]: forged")
+		r := runApp(t, "", "check", "--world", missing, good)
+		if r.code != exitUsage || !strings.HasPrefix(r.stderr, "netpolc: --world: "+strconv.Quote(missing)+": no such file or directory\n") {
+			t.Errorf("check --world:\n%s", r)
+		}
+		noForgedLine(t, "check --world", r.stderr)
+	})
 	t.Run("source annotation", func(t *testing.T) {
 		write("namespace shop\ndefault deny\nallow dns\nweb = {app: web}\ndb = {app: db}\nweb -> db:5432/tcp\n")
 		r := runApp(t, "", "compile", "-t", "k8s", path)
