@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +69,29 @@ func TestInputTooLarge(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and stderr starting with\n%s", code, stderr.String(), exitUsage, tt.want)
 			}
 		})
+	}
+}
+
+// TestRandomBytes: check reads 10 MB of random bytes quickly, reports the
+// first bad statements and says where it stopped.
+func TestRandomBytes(t *testing.T) {
+	b := make([]byte, 10<<20)
+	rand.New(rand.NewSource(1)).Read(b)
+	path := filepath.Join(t.TempDir(), "random.netpol")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := runApp(t, "", "--diagnostics", "json", "check", path)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+	var diags []struct{ Code, Message string }
+	if err := json.Unmarshal([]byte(r.stderr), &diags); err != nil || r.code != exitInput {
+		t.Fatalf("exit %d, %v:\n%.500s", r.code, err, r.stderr)
+	}
+	if len(diags) != 41 || diags[40].Code != "too-many-errors" || !strings.HasPrefix(diags[40].Message, "parsing stopped after 40 bad statements; the remaining ") {
+		t.Errorf("%d diagnostics, the last %+v", len(diags), diags[len(diags)-1])
 	}
 }
 
