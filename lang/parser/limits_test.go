@@ -69,6 +69,9 @@ func TestParseRandomBytes(t *testing.T) {
 func TestParseStopsAtLongStatement(t *testing.T) {
 	src := "namespace x\n# long\ng = " + strings.Repeat("a, ", maxStmtTokens/2) + "b\nweb = {}\n"
 	parseStopped(t, []byte(src), "parsing stopped at a statement of more than 262144 tokens; the remaining 3 lines were not parsed")
+	// The first statement, after a byte order mark.
+	src = source.BOM + "g = " + strings.Repeat("a, ", maxStmtTokens/2) + "b\n"
+	parseStopped(t, []byte(src), "parsing stopped at a statement of more than 262144 tokens; the remaining 1 line was not parsed")
 	// Bad statements of more than maxBadTokens tokens in all.
 	bad := "g = " + strings.Repeat("a, ", maxBadTokens/4) + "\n" // a trailing comma
 	if n := parseStopped(t, []byte(bad+bad+bad+"web = {}\n"), "parsing stopped after 2 bad statements; the remaining 2 lines were not parsed"); n != 2 {

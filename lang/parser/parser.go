@@ -53,8 +53,8 @@ func ParseFile(f *source.File) (*ast.File, diag.List) {
 	p := &fileParser{f: f, src: string(f.Content)}
 	sp := &splitter{ts: newTokens(p.src, f.Start())}
 	out := &ast.File{Pos: ast.Pos{Src: f.Span(0, len(f.Content))}, Name: f.Name}
-	prevEnd := -1 // line of the end of the previous statement
-	consumed := 0 // offset just past the previous statement and its comments
+	prevEnd := -1         // line of the end of the previous statement
+	consumed := f.Start() // offset just past the previous statement and its comments
 	bad, badToks := 0, 0
 	for {
 		r := sp.next()
