@@ -43,6 +43,7 @@ func hostileInputs() map[string]string {
 		"comments":           strings.Repeat("# c\n", 1<<16),
 		"nul bytes":          strings.Repeat("\x00", 1000),
 		"invalid utf8":       "a = {k: \"\xff\xfe\"}\nb -> \xc3:80",
+		"byte order marks":   source.BOM + "a = {}\n" + source.BOM + source.BOM + "\n" + strings.Repeat("x -> y:\n", 50),
 	}
 }
 
