@@ -35,9 +35,9 @@ import (
 // check fails, the document is written again with every string that holds
 // a character outside printable ASCII as a double-quoted scalar with
 // escapes ("/a\x85b"), and checked again; an error means netpolc cannot
-// write v faithfully. (A key "<<", which sigs.k8s.io/yaml writes as a merge
-// key, takes the same way; object keys netpolc writes are label and
-// annotation keys and field names, never "<<".)
+// write v faithfully. A string "<<", which sigs.k8s.io/yaml writes plain,
+// is always double-quoted: YAML 1.1 reads a plain << as a merge key (an
+// error as a key, and a merge tag some parsers reject as a value).
 func MarshalYAML(v any) ([]byte, error) {
 	j, err := encodeJSON(v, "")
 	if err != nil {
@@ -47,7 +47,7 @@ func MarshalYAML(v any) ([]byte, error) {
 	if yerr == nil && plainJSON(j) {
 		return y, nil
 	}
-	if yerr == nil && checkYAML(y, j) == nil {
+	if yerr == nil && !plainMerge(y) && checkYAML(y, j) == nil {
 		return y, nil
 	}
 	y, err = quotedYAML(j)
@@ -117,10 +117,10 @@ func checkYAML(doc, j []byte) error {
 
 // plainJSON reports whether every byte of the JSON text j is printable
 // ASCII and every escape in it is \" or \\ (then every string in it is
-// printable ASCII, which sigs.k8s.io/yaml writes faithfully), and no key is
-// "<<" (which it writes plain, and YAML 1.1 reads as a merge key).
+// printable ASCII, which sigs.k8s.io/yaml writes faithfully), and no string
+// is "<<" (which it writes plain, and YAML 1.1 reads as a merge key).
 func plainJSON(j []byte) bool {
-	if bytes.Contains(j, []byte(`"<<":`)) {
+	if bytes.Contains(j, []byte(`"<<"`)) {
 		return false
 	}
 	for i := 0; i < len(j); i++ {
@@ -136,6 +136,24 @@ func plainJSON(j []byte) bool {
 		}
 	}
 	return true
+}
+
+// plainMerge reports whether the YAML text y may hold a plain << scalar (as
+// a key or a value). It may err towards true: the caller then quotes.
+func plainMerge(y []byte) bool {
+	if !bytes.Contains(y, []byte("<<")) {
+		return false
+	}
+	for _, line := range bytes.Split(y, []byte("\n")) {
+		t := bytes.TrimLeft(line, " ")
+		for bytes.HasPrefix(t, []byte("- ")) {
+			t = bytes.TrimLeft(t[2:], " ")
+		}
+		if bytes.Equal(t, []byte("<<")) || bytes.HasPrefix(t, []byte("<<:")) || bytes.HasSuffix(t, []byte(": <<")) {
+			return true
+		}
+	}
+	return false
 }
 
 // unsafeYAMLRune reports the characters that YAML parsers read differently,

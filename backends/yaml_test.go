@@ -170,7 +170,8 @@ func TestPlainJSON(t *testing.T) {
 		{"{\"a\":\"\x7f\"}", false},
 		{`{"a":"\`, false},
 		{`{"<<":"a"}`, false},
-		{`{"a":"<<"}`, true},
+		{`{"a":"<<"}`, false},
+		{`{"a":"<<<"}`, true},
 	} {
 		if got := plainJSON([]byte(c.j)); got != c.want {
 			t.Errorf("plainJSON(%s) = %v, want %v", c.j, got, c.want)
@@ -239,4 +240,40 @@ func TestQuoteYAML(t *testing.T) {
 			t.Errorf("quoteYAML(%q) = %s, want %s", in, got, want)
 		}
 	}
+}
+
+func TestPlainMerge(t *testing.T) {
+	for y, want := range map[string]bool{
+		"a: <<\n":         true,
+		"- <<\n":          true,
+		"a:\n  - - <<\n":  true,
+		"<<: a\n":         true,
+		"  <<: a\n":       true,
+		"a: \"<<\"\n":     false,
+		"a: '<<'\n":       false,
+		"a: <<<\n":        false,
+		"a: x<<\n":        false,
+		"a: b\n":          false,
+		"a: '<< x'\n":     false,
+		"- '<<': x\n":     false,
+		"a: |\n  x: <<\n": true, // errs towards quoting
+	} {
+		if got := plainMerge([]byte(y)); got != want {
+			t.Errorf("plainMerge(%q) = %v, want %v", y, got, want)
+		}
+	}
+	// A "<<" that reaches MarshalYAML HTML-escaped (from a MarshalJSON
+	// method using json.Marshal) is quoted too.
+	doc := roundTrip(t, htmlEscaped{"<<"})
+	if string(doc) != "path: \"<<\"\n" {
+		t.Errorf("got %s", doc)
+	}
+}
+
+// htmlEscaped marshals with encoding/json's HTML escaping, as the Cilium
+// backend's CNP does.
+type htmlEscaped struct{ Path string }
+
+func (h htmlEscaped) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"path": h.Path})
 }

@@ -288,6 +288,7 @@ func (c *compiler) target(diags *diag.List, t *ast.Target, http *ast.HTTPBlock) 
 	if http != nil {
 		for _, hr := range http.Rules {
 			r := ir.HTTPRule{Span: hr.Span()}
+			checkHTTPText(diags, hr)
 			if hr.Method != nil && hr.Method.Value != "*" {
 				r.Method = checkRegex(diags, hr.Method)
 			}

@@ -9,19 +9,35 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// TestCompileYAMLKeepsNEL: an HTTP path with U+0085 (NEL), which YAML 1.1
-// reads as a line break, compiles to YAML that says what the JSON output
-// says (the path and header as written), not "/a b".
-func TestCompileYAMLKeepsNEL(t *testing.T) {
+// TestCompileRejectsInvisibleHTTPText: an HTTP path with U+0085 (NEL),
+// which no request carries and which YAML 1.1 reads as a line break, is an
+// error at its position (exit 1), not a rule written as "/a b".
+func TestCompileRejectsInvisibleHTTPText(t *testing.T) {
 	src := "namespace shop\nallow dns\nweb = {app: web}\napi = {app: api}\n" +
 		"web -> api:8080 http {\n  GET /a\u0085b header X-V: \"v\u2028w\"\n}\n"
+	r := runApp(t, src, "compile", "-t", "cilium", "-")
+	if r.code != exitInput || r.stdout != "" ||
+		!strings.HasPrefix(r.stderr, `-:6:7: error[bad-regex]: HTTP path "/a\u0085b" holds U+0085`) ||
+		!strings.Contains(r.stderr, `-:6:25: error[bad-header]: header value "v\u2028w" holds U+2028`) {
+		t.Errorf("compile:\n%s", r)
+	}
+}
+
+// TestCompileYAMLSaysWhatJSONSays: HTTP strings YAML gives a meaning to
+// (booleans, null, a merge key, whitespace at the ends, a tab, non-ASCII)
+// compile to YAML documents that decode to the items of the JSON output.
+func TestCompileYAMLSaysWhatJSONSays(t *testing.T) {
+	src := "namespace shop\nallow dns\nweb = {app: web}\napi = {app: api}\n" +
+		"web -> api:8080 http {\n" +
+		"  yes null host \"~\" header X-A: \"no\"\n" +
+		"  GET \"<<\" header X-B: \"a\tb\"\n" +
+		"  GET \" /lead \" header X-C: \"caf\u00e9\"\n" +
+		"  GET /caf\u00e9/\U0001F600 header X-D: true\n" +
+		"}\n"
 	ry := runApp(t, src, "compile", "-t", "cilium", "-")
 	rj := runApp(t, src, "compile", "-t", "cilium", "--format", "json", "-")
 	if ry.code != exitOK || rj.code != exitOK {
 		t.Fatalf("compile:\n%s\n%s", ry, rj)
-	}
-	if !strings.Contains(ry.stdout, `path: "/a\x85b"`) || strings.Contains(ry.stdout, "\u0085") || strings.Contains(ry.stdout, "\u2028") {
-		t.Errorf("YAML:\n%s", ry.stdout)
 	}
 	var list struct{ Items []any }
 	if err := json.Unmarshal([]byte(rj.stdout), &list); err != nil {
@@ -44,7 +60,9 @@ func TestCompileYAMLKeepsNEL(t *testing.T) {
 			t.Errorf("document %d differs from the JSON output:\n%s\n%v", i, doc, list.Items[i])
 		}
 	}
-	if !strings.Contains(rj.stdout, "/a\u0085b") {
-		t.Errorf("JSON lost the NEL:\n%s", rj.stdout)
+	for _, want := range []string{`method: "yes"`, `path: "null"`, `host: "~"`, `- 'X-A: no'`, `path: "<<"`, `- "X-B: a\tb"`, `path: ' /lead '`} {
+		if !strings.Contains(ry.stdout, want) {
+			t.Errorf("YAML lacks %s:\n%s", want, ry.stdout)
+		}
 	}
 }

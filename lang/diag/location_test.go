@@ -120,3 +120,20 @@ a.netpol:1:8: note: note\x0aforged.netpol:1:1: error[x]: forged
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestSnippetInvisibleCharacters: the source line under a diagnostic shows
+// line separators and bidirectional overrides as U+FFFD, one for one, so
+// that the carets stay under the span.
+func TestSnippetInvisibleCharacters(t *testing.T) {
+	f := source.NewFile("a.netpol", []byte("GET /a\u2028b\u202ec\u061cd x\n"))
+	var l diag.List
+	l.Errorf("bad-regex", f.Span(len("GET /a\u2028b\u202ec\u061cd "), len("GET /a\u2028b\u202ec\u061cd x")), "here")
+	var buf bytes.Buffer
+	if err := diag.WriteText(&buf, source.NewSet(f), l, diag.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "a.netpol:1:19: error[bad-regex]: here\n 1 | GET /a\ufffdb\ufffdc\ufffdd x\n   |              ^\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/netpolc/netpolc/lang/source"
@@ -110,8 +111,9 @@ func writeSnippet(b *strings.Builder, files *source.Set, span source.Span, opts 
 
 // printable makes a source line safe to print on a terminal, one rune for
 // one rune so that carets stay aligned: a tab becomes a space, and invalid
-// UTF-8 and control characters (escape sequences in a binary file, say)
-// become U+FFFD.
+// UTF-8, control characters (escape sequences in a binary file, say), line
+// and paragraph separators and format characters (bidirectional overrides,
+// which reorder what a terminal shows) become U+FFFD.
 func printable(line string) string {
 	// strings.Map sees each invalid byte as one utf8.RuneError, as
 	// displayWidth counts it.
@@ -120,6 +122,8 @@ func printable(line string) string {
 		case r == '\t':
 			return ' '
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return '\uFFFD'
+		case r >= 0xa0 && (r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)):
 			return '\uFFFD'
 		}
 		return r

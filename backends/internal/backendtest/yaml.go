@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/compile/ir"
 )
 
 // CheckYAMLStream proves that the YAML stream data, as backends.WriteYAML
@@ -34,4 +35,39 @@ func CheckYAMLStream(t testing.TB, data []byte, objs []backends.Object) {
 				sorted[i].Kind, sorted[i].Namespace, sorted[i].Name, err, doc)
 		}
 	}
+}
+
+// HTTPProgram compiles a program (in a file called file) with one HTTP
+// rule (GET, a path, one header with a value) between two groups of one
+// namespace, then sets the
+// rule's path to path and its header value to value in the IR, past the
+// compiler's checks: the backends and the YAML writer must keep any string
+// they are given, including ones the language rejects (control characters,
+// line separators).
+func HTTPProgram(t testing.TB, file, path, value string) *ir.Program {
+	t.Helper()
+	src := "namespace shop\nallow dns\nweb = {app: web}\napi = {app: api}\n" +
+		"web -> api:8080 http {\n  GET /placeholder header X-V: placeholder\n}\n"
+	prog, set, diags := Compile(map[string]string{file: src})
+	if diags.HasErrors() {
+		t.Fatalf("compile:\n%s", RenderDiags(set, diags))
+	}
+	n := 0
+	for _, pol := range prog.Policies {
+		for _, r := range pol.Rules {
+			for i := range r.Ports {
+				for j := range r.Ports[i].HTTP {
+					h := &r.Ports[i].HTTP[j]
+					h.Path = path
+					v := value
+					h.Headers[0].Value = &v
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no HTTP rule in the program")
+	}
+	return prog
 }
