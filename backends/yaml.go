@@ -27,8 +27,9 @@ import (
 // YAML 1.2 does not.
 //
 // The common case costs nothing more than sigs.k8s.io/yaml.Marshal: when the
-// JSON of v is printable ASCII with no escape other than \" and \\ (every
-// string in it is printable ASCII), the conversion is known to round-trip
+// JSON of v is printable ASCII with no escape other than \", \\ and the HTML
+// escapes (every string in it is printable ASCII), the conversion is known
+// to round-trip
 // (TestMarshalYAMLPrintableASCII) and is not checked. Otherwise the document
 // is decoded again and compared with the JSON value of v, and it must hold
 // no character that YAML parsers disagree on (see unsafeYAMLRune). If either
@@ -116,11 +117,12 @@ func checkYAML(doc, j []byte) error {
 }
 
 // plainJSON reports whether every byte of the JSON text j is printable
-// ASCII and every escape in it is \" or \\ (then every string in it is
-// printable ASCII, which sigs.k8s.io/yaml writes faithfully), and no string
-// is "<<" (which it writes plain, and YAML 1.1 reads as a merge key).
+// ASCII and every escape in it is \", \\ or one of encoding/json's HTML
+// escapes of <, > and & (then every string in it is printable ASCII, which
+// sigs.k8s.io/yaml writes faithfully), and no string is "<<" (which it
+// writes plain, and YAML 1.1 reads as a merge key).
 func plainJSON(j []byte) bool {
-	if bytes.Contains(j, []byte(`"<<"`)) {
+	if bytes.Contains(j, []byte(`"<<"`)) || bytes.Contains(j, []byte(`"\u003c\u003c"`)) {
 		return false
 	}
 	for i := 0; i < len(j); i++ {
@@ -128,11 +130,16 @@ func plainJSON(j []byte) bool {
 		if c < 0x20 && c != '\n' || c >= 0x7f {
 			return false
 		}
-		if c == '\\' {
-			if i+1 >= len(j) || (j[i+1] != '"' && j[i+1] != '\\') {
-				return false
-			}
+		if c != '\\' {
+			continue
+		}
+		switch {
+		case i+1 < len(j) && (j[i+1] == '"' || j[i+1] == '\\'):
 			i++
+		case bytes.HasPrefix(j[i:], []byte(`\u003c`)) || bytes.HasPrefix(j[i:], []byte(`\u003e`)) || bytes.HasPrefix(j[i:], []byte(`\u0026`)):
+			i += 5
+		default:
+			return false
 		}
 	}
 	return true

@@ -122,7 +122,13 @@ func TestMarshalYAMLPrintableASCII(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !plainJSON(j) {
+		// With encoding/json's HTML escaping too (as the Cilium objects'
+		// MarshalJSON writes).
+		hj, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !plainJSON(j) || !plainJSON(hj) {
 			if s != "<<" {
 				t.Fatalf("%q: not on the fast path: %s", s, j)
 			}
@@ -172,6 +178,11 @@ func TestPlainJSON(t *testing.T) {
 		{`{"<<":"a"}`, false},
 		{`{"a":"<<"}`, false},
 		{`{"a":"<<<"}`, true},
+		{`{"a":"\u003ca\u003e \u0026"}`, true},
+		{`{"a":"\u003c\u003c"}`, false},
+		{`{"a":"\u003cb"}`, true},
+		{`{"a":"\u0041"}`, false},
+		{`{"a":"\u003"}`, false},
 	} {
 		if got := plainJSON([]byte(c.j)); got != c.want {
 			t.Errorf("plainJSON(%s) = %v, want %v", c.j, got, c.want)
