@@ -6,9 +6,10 @@
 #   make test        go vet, go test, then FUZZ_SMOKE (1000 executions) of every fuzz target (what CI runs)
 #   make update      refresh golden files (go test -update in every package defining -update)
 #   make fmt-check   gofmt and netpolc fmt report nothing to change
-#   make fuzz        CYCLONUS_PROGRAMS (100,000) random programs against cyclonus and
-#                    ENGINE_PROGRAMS (20,000) against Cilium's engine, then FUZZTIME
-#                    (default 10m) of EACH fuzz target, one after the other
+#   make fuzz        CYCLONUS_PROGRAMS (100,000) random programs against cyclonus,
+#                    ENGINE_PROGRAMS (20,000) against Cilium's engine, AGREE_PROGRAMS
+#                    (10,000 of each generator) of Cilium's engine against cyclonus,
+#                    then FUZZTIME (default 10m) of EACH fuzz target, one after the other
 #   make bench       the Go benchmarks
 #   make tidy-check  go.mod and go.sum are tidy
 #   make apiserver-test  the real kube-apiserver tests (test/apiserver/realk8s.sh run);
@@ -33,6 +34,10 @@ FUZZTIME   ?= 10m
 # against cyclonus (k8s output) and against Cilium's engine (cilium output).
 CYCLONUS_PROGRAMS ?= 100000
 ENGINE_PROGRAMS ?= 20000
+# Random programs of each generator in make fuzz for the engine-vs-engine
+# test: Cilium's engine on the cilium output against cyclonus on the k8s
+# output, no netpolc verdict in between (TestEnginesAgree).
+AGREE_PROGRAMS ?= 10000
 
 .PHONY: all build test vet unit engine fuzz-smoke fuzz update fmt-check bench tidy-check clean
 
@@ -89,6 +94,7 @@ fuzz-smoke:
 fuzz:
 	NETPOLC_PROGRAMS=$(CYCLONUS_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestDifferentialCyclonus$$' ./backends/k8s
 	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(ENGINE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run Differential ./...
+	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(AGREE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestEnginesAgree$$' ./...
 	@$(call run_fuzz,$(FUZZTIME))
 
 # Only packages that define the -update flag accept it.

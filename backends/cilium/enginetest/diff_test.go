@@ -35,7 +35,9 @@ func programCount() int {
 // entities, deny rules, CIDRs with except, namespaces by name and label),
 // emits them with the Cilium backend, loads the YAML into Cilium's policy
 // engine and checks that every sampled flow gets the verdict compile/eval
-// gives on cilium.Effective(program). Programs that also compile for
+// gives on ciliumExpected(program): the program with the DNS-proxy rules the
+// Cilium target adds, modelled in this package from the documented
+// behaviour, not taken from the backend. Programs that also compile for
 // NetworkPolicy are emitted with the k8s backend too, loaded through
 // Cilium's NetworkPolicy translator, and the two engines must agree at
 // L3/L4. A mismatch is shrunk to a minimal reproducer.
@@ -136,34 +138,45 @@ type caseResult struct {
 const genFile = "gen.netpol"
 
 // compileCase compiles c and emits it for Cilium, dropping the statements
-// that the compiler or the backend reject (a few rounds).
-func compileCase(c *testgen.Case) (*ir.Program, []backends.Object, int) {
+// that the compiler rejects or that the backend cannot express (a few
+// rounds). Any other backend error (internal, an invalid object) is
+// returned as a failure: it is never a reason to skip a program.
+func compileCase(c *testgen.Case) (*ir.Program, []backends.Object, int, string) {
 	before := len(c.Program.Stmts)
 	for attempt := 0; attempt < 5; attempt++ {
 		f := source.NewFile(genFile, []byte(c.Program.Source()))
 		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
+		var lines []int
 		if !diags.HasErrors() && res != nil && res.Program != nil {
 			objs, ed := cilium.New().Emit(res.Program, backends.Options{})
 			if !ed.HasErrors() {
-				return res.Program, objs, before - len(c.Program.Stmts)
+				return res.Program, objs, before - len(c.Program.Stmts), ""
 			}
-			diags = ed
+			for _, d := range ed {
+				if d.Severity != diag.Error {
+					continue
+				}
+				if !backendError(d) || !d.Span.IsValid() {
+					return nil, nil, 0, "cilium backend: " + d.Error()
+				}
+				lines = append(lines, d.Span.Start.Line)
+			}
+		} else {
+			for _, d := range diags {
+				if d.Severity != diag.Error {
+					continue
+				}
+				if !expectedError(d) || !d.Span.IsValid() {
+					return nil, nil, 0, "compile: " + d.Error()
+				}
+				lines = append(lines, d.Span.Start.Line)
+			}
 		}
-		if !c.Program.DropLines(errorLines(diags)) {
-			return nil, nil, 0
+		if !c.Program.DropLines(lines) {
+			return nil, nil, 0, ""
 		}
 	}
-	return nil, nil, 0
-}
-
-func errorLines(diags diag.List) []int {
-	var lines []int
-	for _, d := range diags {
-		if d.Severity == diag.Error && d.Span.IsValid() {
-			lines = append(lines, d.Span.Start.Line)
-		}
-	}
-	return lines
+	return nil, nil, 0, ""
 }
 
 func checkCase(c *testgen.Case) (res caseResult) {
@@ -173,8 +186,12 @@ func checkCase(c *testgen.Case) (res caseResult) {
 		}
 	}()
 	testgen.WithNodes(c.World)
-	prog, objs, dropped := compileCase(c)
+	prog, objs, dropped, failure := compileCase(c)
 	res.dropped = dropped
+	if failure != "" {
+		res.err = failure
+		return res
+	}
 	if prog == nil {
 		res.rejected = true
 		return res
@@ -203,8 +220,10 @@ func checkCase(c *testgen.Case) (res caseResult) {
 
 	// The same program through the k8s backend and Cilium's NetworkPolicy
 	// translator, when NetworkPolicy expresses it: L3/L4 verdicts agree.
+	// Only "unsupported" skips the comparison; any other error fails.
 	k8sObjs, kd := k8s.New().Emit(prog, backends.Options{})
 	if kd.HasErrors() {
+		res.err = onlyUnsupported(kd)
 		return res
 	}
 	var kbuf bytes.Buffer
@@ -227,10 +246,21 @@ func checkCase(c *testgen.Case) (res caseResult) {
 	return res
 }
 
-// compareFlows decides flows with compile/eval on cilium.Effective(prog)
+// onlyUnsupported returns "" when every error of diags says the target
+// cannot express a construct ("unsupported"), else the first other error.
+func onlyUnsupported(diags diag.List) string {
+	for _, d := range diags {
+		if d.Severity == diag.Error && d.Code != "unsupported" {
+			return "k8s backend: " + d.Error()
+		}
+	}
+	return ""
+}
+
+// compareFlows decides flows with compile/eval on ciliumExpected(prog)
 // and with Cilium's engine; it returns counts and the first disagreement.
 func compareFlows(prog *ir.Program, w *eval.World, eng *Engine, flows []eval.Flow) (n, allowed, l7, requests int, mismatch string) {
-	ev := eval.New(cilium.Effective(prog), w)
+	ev := eval.New(ciliumExpected(prog), w)
 	for _, f := range flows {
 		n++
 		want := ev.Decide(f)

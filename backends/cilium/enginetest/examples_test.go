@@ -25,7 +25,7 @@ const examples = "../../../examples"
 
 // TestDifferentialExamples compiles every example, emits it with the Cilium
 // backend and compares Cilium's engine with compile/eval on
-// cilium.Effective(program) over the example's representative world plus
+// ciliumExpected(program) over the example's representative world plus
 // external addresses (some with DNS names) and a remote node: every ordered
 // pair of endpoints, every port the program uses and its neighbours, on TCP,
 // UDP and SCTP; every TCP flow again with each HTTP request of the
@@ -56,6 +56,9 @@ func TestDifferentialExamples(t *testing.T) {
 
 			kobjs, kd := k8s.New().Emit(prog, backends.Options{})
 			if kd.HasErrors() {
+				if failure := onlyUnsupported(kd); failure != "" {
+					t.Fatal(failure)
+				}
 				return // not expressible as NetworkPolicy (cilium-l7)
 			}
 			var kbuf bytes.Buffer

@@ -1,9 +1,12 @@
 package backendtest
 
 import (
+	"fmt"
+
 	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -13,7 +16,9 @@ const GenFile = "gen.netpol"
 // CompileGenerated compiles a generated case in its world, dropping the
 // statements the compiler rejects (a few rounds), and returns the program
 // and the number of statements dropped; nil if it never compiles. c's
-// program keeps only the statements that compiled.
+// program keeps only the statements that compiled. An internal error of
+// the compiler (code "internal") is a bug, never a reason to drop a
+// statement: CompileGenerated panics with it, which fails the caller's test.
 func CompileGenerated(c *testgen.Case) (*ir.Program, int) {
 	before := len(c.Program.Stmts)
 	for attempt := 0; attempt < 4; attempt++ {
@@ -24,7 +29,10 @@ func CompileGenerated(c *testgen.Case) (*ir.Program, int) {
 		}
 		var lines []int
 		for _, d := range diags {
-			if d.Severity == 0 && d.Span.IsValid() {
+			if d.Severity == diag.Error && d.Code == "internal" {
+				panic(fmt.Sprintf("internal compiler error on a generated program: %s\n%s", d.Error(), c.Program.Source()))
+			}
+			if d.Severity == diag.Error && d.Span.IsValid() {
 				lines = append(lines, d.Span.Start.Line)
 			}
 		}

@@ -1,0 +1,519 @@
+package enginetest
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"math/rand"
+	"net/netip"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/testgen"
+	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// agreeCount is the number of programs of each generator TestEnginesAgree
+// checks: -netpolc.programs or $NETPOLC_PROGRAMS when set (make fuzz), else
+// 300 (30 under -short).
+func agreeCount() int {
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 300, 30)
+}
+
+// TestEnginesAgree makes the two external engines judge each other, with
+// no netpolc verdict in between. For random programs that both targets
+// express, it compiles the program once for each target, loads the
+// CiliumNetworkPolicies into Cilium's policy engine and the
+// NetworkPolicies into cyclonus's matcher, and requires the same verdict
+// from both on every flow between the world's pods and external addresses:
+// every ordered pair, every port the program names with its neighbours and
+// the pods' container ports, on TCP, UDP and SCTP (a sample per pair).
+//
+// The programs are testgen.New's L3/L4 programs and testgen.NewCilium's
+// programs reduced to what NetworkPolicy expresses, except deny: the
+// statements either target rejects as unsupported (and those the compiler
+// rejects) are dropped, and deny rules, which NetworkPolicy cannot state,
+// are judged by a model written here: a flow is denied when a deny rule
+// matches it on a side, and a deny rule "deny A -> B:P" matches exactly the
+// flows the allow rule "A -> B:P" matches. So the deny statements, without
+// "deny", are compiled for NetworkPolicy as a program of their own (the
+// deny probe), and cyclonus says which side of a flow one of its rules
+// matches; Cilium's verdict must be cyclonus's on the program without deny
+// rules, unless the probe matches a side.
+//
+// Any diagnostic other than the expected ones (unsupported, l7-voided,
+// the compiler's errors on a generated statement) fails the test, an
+// internal error above all.
+func TestEnginesAgree(t *testing.T) {
+	n := agreeCount()
+	for _, g := range []struct {
+		name string
+		gen  func(int64) *testgen.Case
+	}{
+		{"L3/L4 programs (testgen.New)", testgen.New},
+		{"Cilium programs reduced to NetworkPolicy (testgen.NewCilium)", testgen.NewCilium},
+	} {
+		runAgree(t, g.name, g.gen, n)
+	}
+}
+
+func runAgree(t *testing.T, what string, generate func(int64) *testgen.Case, n int) {
+	start := time.Now()
+	var checked, rejected, dropped, denyRules, fqdnRules, l7Rules, flows, allowed, denied atomic.Int64
+	var mu sync.Mutex
+	var failures []string
+	seeds := make(chan int64)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				c := generate(seed)
+				res := checkAgree(c)
+				switch {
+				case res.err != "":
+					mu.Lock()
+					if len(failures) < 3 {
+						failures = append(failures, agreeReproducer(t.Name(), what, c, res))
+					}
+					mu.Unlock()
+					continue
+				case res.rejected:
+					rejected.Add(1)
+					continue
+				}
+				checked.Add(1)
+				dropped.Add(int64(res.dropped))
+				denyRules.Add(int64(res.denyRules))
+				fqdnRules.Add(int64(res.fqdnRules))
+				l7Rules.Add(int64(res.l7Rules))
+				flows.Add(int64(res.flows))
+				allowed.Add(int64(res.allowed))
+				denied.Add(int64(res.deniedByRule))
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		mu.Lock()
+		stop := len(failures) >= 3
+		mu.Unlock()
+		if stop {
+			break
+		}
+		seeds <- *seedFlag + int64(i)
+	}
+	close(seeds)
+	wg.Wait()
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("%s, Cilium's engine vs cyclonus: %d programs checked (%d rejected, %d statements dropped; kept: %d deny, %d DNS-name, %d HTTP or lookups statements), %d flows (%d allowed, %d denied by a deny rule), %v",
+		what, checked.Load(), rejected.Load(), dropped.Load(), denyRules.Load(), fqdnRules.Load(), l7Rules.Load(), flows.Load(), allowed.Load(), denied.Load(), time.Since(start).Round(time.Millisecond))
+	if checked.Load() < int64(n)*7/10 && len(failures) == 0 {
+		t.Errorf("%s: only %d of %d generated programs are expressed by both targets", what, checked.Load(), n)
+	}
+}
+
+// agreeResult is the outcome of one engine-vs-engine check.
+type agreeResult struct {
+	rejected     bool   // nothing of the program compiles for both targets
+	err          string // a disagreement, an unexpected diagnostic, an object an engine rejects
+	dropped      int    // statements dropped
+	denyRules    int    // deny statements judged through the probe
+	fqdnRules    int    // statements with a DNS-name target
+	l7Rules      int    // statements with an HTTP block or DNS lookups
+	flows        int
+	allowed      int
+	deniedByRule int // flows cyclonus allows that a deny rule denies
+	src          string
+	cnpYAML      []byte
+	npYAML       []byte
+	probeSrc     string
+	probeYAML    []byte
+}
+
+// expectedCodes are the error codes a generated statement may legitimately
+// get, from the compiler or a backend; the statement is then dropped. Any
+// other error code fails the test.
+func expectedError(d diag.Diagnostic) bool {
+	switch d.Code {
+	case "internal":
+		return false
+	case "unsupported", "l7-voided":
+		return true
+	}
+	return true // the compiler's errors on generated statements
+}
+
+// backendError reports whether a backend's error is one a generated
+// program may get: a construct the target cannot express, or (Cilium) an
+// L4 allow voiding an L7 rule.
+func backendError(d diag.Diagnostic) bool {
+	return d.Code == "unsupported" || d.Code == "l7-voided"
+}
+
+// splitDeny returns the NetworkPolicy version of p (see npStatements) and
+// the deny probe: the block statements, the groups and every deny
+// statement without "deny". Each comes with the map from its lines to the
+// lines of p.
+func splitDeny(p testgen.Program, w *eval.World) (np, probe testgen.Program, npLines, probeLines []int, denies int) {
+	for i, s := range p.Stmts {
+		text := strings.TrimSpace(s.Text)
+		switch {
+		case strings.HasPrefix(text, "deny "):
+			denies++
+			probe.Stmts = append(probe.Stmts, testgen.Stmt{Text: strings.TrimPrefix(text, "deny ")})
+			probeLines = append(probeLines, i+1)
+			continue
+		case s.Header || (strings.Contains(text, " = ") && !strings.Contains(text, "->")):
+			probe.Stmts = append(probe.Stmts, s)
+			probeLines = append(probeLines, i+1)
+		}
+		for _, t := range npStatements(s, w) {
+			np.Stmts = append(np.Stmts, t)
+			npLines = append(npLines, i+1)
+		}
+	}
+	return np, probe, npLines, probeLines, denies
+}
+
+// fqdnTarget is a DNS-name target with its ports: "NAME":PORT or
+// "NAME":[PORTS].
+var fqdnTarget = regexp.MustCompile(`"([^"]*)":(\[[^\]]*\]|[^,\s]+)`)
+
+// npStatements returns what NetworkPolicy must say for statement s to give
+// the flows between pods and external addresses the L3/L4 verdicts the
+// Cilium target documents (docs/language.md), for the world w:
+//
+//   - "allow dns ... lookups NAMES": the lookups restrict requests only;
+//     at L3/L4 it is "allow dns ...";
+//   - an "http { ... }" block restricts requests only: at L3/L4 the rule
+//     without it (a flow without request is allowed, through the proxy);
+//   - a DNS-name target "NAME":PORTS is the addresses of the world's
+//     external names that match NAME (section 4.3: case-insensitive,
+//     trailing dot ignored; "*" within one label, a leading "**." one or
+//     more whole labels, "*" alone every name), each /32 or /128 with
+//     PORTS; with no match, an address outside the world (the rule still
+//     isolates its sources);
+//   - the sources of a DNS-name target get their DNS traffic to the
+//     cluster DNS server allowed (the DNS-proxy rule the Cilium target
+//     adds when no "allow dns" covers them; when one does, the L3/L4
+//     verdicts are the same): "allow dns for SOURCES".
+//
+// Other statements are unchanged.
+func npStatements(s testgen.Stmt, w *eval.World) []testgen.Stmt {
+	text := s.Text
+	if strings.HasPrefix(text, "allow dns") {
+		if i := strings.Index(text, " lookups "); i >= 0 {
+			text = text[:i]
+		}
+		return []testgen.Stmt{{Text: text, Header: s.Header}}
+	}
+	if i := strings.Index(text, " http {"); i >= 0 {
+		text = text[:i]
+	}
+	src, _, isRule := strings.Cut(text, " -> ")
+	if !isRule || !fqdnTarget.MatchString(text) {
+		return []testgen.Stmt{{Text: text, Header: s.Header}}
+	}
+	text = fqdnTarget.ReplaceAllStringFunc(text, func(m string) string {
+		parts := fqdnTarget.FindStringSubmatch(m)
+		var targets []string
+		for _, x := range w.Externals {
+			if slices.ContainsFunc(x.Names, func(n string) bool { return nameMatches(parts[1], n) }) {
+				targets = append(targets, netip.PrefixFrom(x.IP, x.IP.BitLen()).String()+":"+parts[2])
+			}
+		}
+		if len(targets) == 0 {
+			targets = append(targets, "198.18.255.255/32:"+parts[2])
+		}
+		return strings.Join(targets, ", ")
+	})
+	out := []testgen.Stmt{{Text: text, Header: s.Header}}
+	src = strings.TrimPrefix(src, "egress ")
+	if !strings.HasPrefix(src, "ingress ") && !strings.HasPrefix(src, "nonisolating ") {
+		out = append(out, testgen.Stmt{Text: "allow dns for " + src})
+	}
+	return out
+}
+
+// nameMatches is the DNS-name matching of docs/language.md section 4.3.
+func nameMatches(pattern, name string) bool {
+	pattern = strings.TrimSuffix(strings.ToLower(pattern), ".")
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	if pattern == "*" {
+		return true
+	}
+	if !strings.Contains(pattern, "*") {
+		return pattern == name
+	}
+	re := "^"
+	if rest, ok := strings.CutPrefix(pattern, "**."); ok {
+		re += `([-a-z0-9_]+\.)+`
+		pattern = rest
+	}
+	for i, part := range strings.Split(pattern, "*") {
+		if i > 0 {
+			re += `[-a-z0-9_]*`
+		}
+		re += regexp.QuoteMeta(part)
+	}
+	return regexp.MustCompile(re + "$").MatchString(name)
+}
+
+// emitFor compiles src in w and emits it for backend b. It returns the
+// objects, or the lines to drop (errors a generated statement may get), or
+// a failure (any other error).
+func emitFor(src string, w *eval.World, b backends.Backend) (objs []backends.Object, drop []int, failure string) {
+	f := source.NewFile(genFile, []byte(src))
+	res, diags := compile.Compile([]*source.File{f}, compile.Options{World: w})
+	if diags.HasErrors() || res == nil || res.Program == nil {
+		for _, d := range diags {
+			if d.Severity != diag.Error {
+				continue
+			}
+			if !expectedError(d) || !d.Span.IsValid() {
+				return nil, nil, "compile: " + d.Error()
+			}
+			drop = append(drop, d.Span.Start.Line)
+		}
+		if len(drop) == 0 {
+			return nil, nil, "compile failed without an error diagnostic"
+		}
+		return nil, drop, ""
+	}
+	objs, ed := b.Emit(res.Program, backends.Options{})
+	if ed.HasErrors() {
+		for _, d := range ed {
+			if d.Severity != diag.Error {
+				continue
+			}
+			if !backendError(d) || !d.Span.IsValid() {
+				return nil, nil, b.Name() + " backend: " + d.Error()
+			}
+			drop = append(drop, d.Span.Start.Line)
+		}
+		return nil, drop, ""
+	}
+	return objs, nil, ""
+}
+
+func yamlOf(objs []backends.Object) ([]byte, error) {
+	var buf bytes.Buffer
+	err := backends.WriteYAML(&buf, objs)
+	return buf.Bytes(), err
+}
+
+// reduceBoth drops statements of c's program until the program compiles for
+// Cilium, its deny-free part for NetworkPolicy, and its deny probe for
+// NetworkPolicy. res.err is set on an unexpected diagnostic.
+func reduceBoth(c *testgen.Case, res *agreeResult) (cnp, np, probe []backends.Object, prog *ir.Program) {
+	before := len(c.Program.Stmts)
+	for attempt := 0; attempt < 8; attempt++ {
+		noDeny, pr, noDenyLines, probeLines, denies := splitDeny(c.Program, c.World)
+		mapLines := func(lines, m []int) []int {
+			var out []int
+			for _, l := range lines {
+				if l >= 1 && l <= len(m) {
+					out = append(out, m[l-1])
+				}
+			}
+			return out
+		}
+		var drop []int
+		objs, d, fail := emitFor(c.Program.Source(), c.World, cilium.New())
+		if fail != "" {
+			res.err = fail
+			return
+		}
+		drop = append(drop, d...)
+		nobjs, d, fail := emitFor(noDeny.Source(), c.World, k8s.New())
+		if fail != "" {
+			res.err = fail + "\n(in the program without deny rules)"
+			return
+		}
+		drop = append(drop, mapLines(d, noDenyLines)...)
+		var pobjs []backends.Object
+		if denies > 0 {
+			pobjs, d, fail = emitFor(pr.Source(), c.World, k8s.New())
+			if fail != "" {
+				res.err = fail + "\n(in the deny probe)"
+				return
+			}
+			drop = append(drop, mapLines(d, probeLines)...)
+		}
+		if len(drop) == 0 {
+			res.dropped = before - len(c.Program.Stmts)
+			res.denyRules = denies
+			for _, st := range c.Program.Stmts {
+				if fqdnTarget.MatchString(st.Text) {
+					res.fqdnRules++
+				}
+				if strings.Contains(st.Text, " http {") || strings.Contains(st.Text, " lookups ") {
+					res.l7Rules++
+				}
+			}
+			res.probeSrc = pr.Source()
+			f := source.NewFile(genFile, []byte(c.Program.Source()))
+			r, _ := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
+			return objs, nobjs, pobjs, r.Program
+		}
+		if !c.Program.DropLines(drop) {
+			return
+		}
+	}
+	return
+}
+
+func checkAgree(c *testgen.Case) (res agreeResult) {
+	defer func() {
+		if r := recover(); r != nil {
+			res.err = fmt.Sprintf("panic: %v", r)
+		}
+	}()
+	cnp, np, probe, prog := reduceBoth(c, &res)
+	res.src = c.Program.Source()
+	if res.err != "" {
+		return res
+	}
+	if prog == nil {
+		res.rejected = true
+		return res
+	}
+	var err error
+	if res.cnpYAML, err = yamlOf(cnp); err != nil {
+		res.err = err.Error()
+		return res
+	}
+	if res.npYAML, err = yamlOf(np); err != nil {
+		res.err = err.Error()
+		return res
+	}
+	if res.probeYAML, err = yamlOf(probe); err != nil {
+		res.err = err.Error()
+		return res
+	}
+	decoded, err := DecodeYAML(res.cnpYAML)
+	if err != nil {
+		res.err = err.Error()
+		return res
+	}
+	eng, err := New(c.World, decoded)
+	if err != nil {
+		res.err = "Cilium rejects the CiliumNetworkPolicies: " + err.Error()
+		return res
+	}
+	oracle, err := newNPOracle(c.World, res.npYAML)
+	if err != nil {
+		res.err = err.Error()
+		return res
+	}
+	denyProbe, err := newNPOracle(c.World, res.probeYAML)
+	if err != nil {
+		res.err = err.Error()
+		return res
+	}
+	for _, f := range agreeFlows(c, prog) {
+		res.flows++
+		npAllowed := oracle.allowed(f)
+		denyEgress, denyIngress := false, false
+		if len(probe) > 0 {
+			denyEgress, denyIngress = denyProbe.matched(f)
+		}
+		want := npAllowed && !denyEgress && !denyIngress
+		if want {
+			res.allowed++
+		}
+		if npAllowed && !want {
+			res.deniedByRule++
+		}
+		got, err := eng.Decide(f)
+		if err != nil {
+			res.err = fmt.Sprintf("flow %s: Cilium's engine: %v", f, err)
+			return res
+		}
+		if got.Allowed != want {
+			r := oracle.result(f)
+			res.err = fmt.Sprintf("flow %s: Cilium's engine on the CiliumNetworkPolicies says allowed=%v (egress %+v, ingress %+v); cyclonus on the NetworkPolicies says allowed=%v (egress: %d allowing, %d denying targets; ingress: %d allowing, %d denying) and the deny rules match egress=%v ingress=%v",
+				f, got.Allowed, got.Egress, got.Ingress, npAllowed,
+				len(r.Egress.AllowingTargets), len(r.Egress.DenyingTargets), len(r.Ingress.AllowingTargets), len(r.Ingress.DenyingTargets),
+				denyEgress, denyIngress)
+			return res
+		}
+	}
+	return res
+}
+
+// agreeFlows returns the flows TestEnginesAgree checks for c: for every
+// ordered pair of pods (a pod with itself included) and every pod with
+// every external address, both ways, up to portsPerPair ports drawn from
+// the ports the program names (with their neighbours) and the pods'
+// container ports, each on one protocol drawn from TCP, UDP and SCTP; a
+// pair's sample depends only on the seed and the pair.
+func agreeFlows(c *testgen.Case, p *ir.Program) []eval.Flow {
+	const portsPerPair = 8
+	w := c.World
+	ports := testgen.InterestingPorts(p, w)
+	protos := []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
+	var flows []eval.Flow
+	add := func(from, to eval.Endpoint) {
+		h := fnv.New64a()
+		h.Write([]byte(from.String() + "\x00" + to.String()))
+		r := rand.New(rand.NewSource(c.Seed ^ int64(h.Sum64())))
+		idx := r.Perm(len(ports))
+		for i := 0; i < len(idx) && i < portsPerPair; i++ {
+			flows = append(flows, eval.Flow{From: from, To: to, Protocol: protos[r.Intn(len(protos))], Port: ports[idx[i]]})
+		}
+		if to.Kind == eval.EndpointPod {
+			for _, cp := range to.Pod.Ports {
+				flows = append(flows, eval.Flow{From: from, To: to, Protocol: cp.Protocol, Port: cp.Port})
+			}
+		}
+	}
+	for i := range w.Pods {
+		for j := range w.Pods {
+			add(eval.PodEndpoint(&w.Pods[i]), eval.PodEndpoint(&w.Pods[j]))
+		}
+		for j := range w.Externals {
+			add(eval.PodEndpoint(&w.Pods[i]), eval.ExternalEndpoint(&w.Externals[j]))
+			add(eval.ExternalEndpoint(&w.Externals[j]), eval.PodEndpoint(&w.Pods[i]))
+		}
+	}
+	return flows
+}
+
+// agreeReproducer shrinks a failing case and prints what replays it.
+func agreeReproducer(test, what string, c *testgen.Case, first agreeResult) string {
+	fails := func(k *testgen.Case) bool {
+		return checkAgree(k.Clone()).err != ""
+	}
+	small := testgen.Shrink(c, fails)
+	res := checkAgree(small.Clone())
+	world, _ := eval.MarshalWorld(small.World)
+	var b strings.Builder
+	fmt.Fprintf(&b, "engines disagree (%s), seed %d (replay: go test -run '^%s$' -netpolc.seed=%d -netpolc.programs=1)\n", what, c.Seed, test, c.Seed)
+	fmt.Fprintf(&b, "original failure: %s\n", first.err)
+	fmt.Fprintf(&b, "failure after shrinking: %s\n", res.err)
+	fmt.Fprintf(&b, "shrunk case, ready for testdata/agree/NAME.txtar:\n")
+	fmt.Fprintf(&b, "seed %d\n-- in.netpol --\n%s-- world.yaml --\n%s", c.Seed, res.src, world)
+	fmt.Fprintf(&b, "--- emitted CiliumNetworkPolicies\n%s", res.cnpYAML)
+	fmt.Fprintf(&b, "--- emitted NetworkPolicies (the program without deny rules)\n%s", res.npYAML)
+	if len(res.probeYAML) > 0 {
+		fmt.Fprintf(&b, "--- deny probe\n%s--- its NetworkPolicies\n%s", res.probeSrc, res.probeYAML)
+	}
+	return b.String()
+}
