@@ -54,6 +54,15 @@ func agreeCount() int {
 // matches; Cilium's verdict must be cyclonus's on the program without deny
 // rules, unless the probe matches a side.
 //
+// DNS names, HTTP blocks and "allow dns lookups" are judged the same way,
+// through a NetworkPolicy version of their statements written here from
+// docs/language.md (see npStatements): DNS names become the addresses of
+// the world's matching names, the DNS-proxy rule becomes "allow dns for"
+// their sources, HTTP blocks and lookups restrict requests only and are
+// left out. DNS lookups from every pod to the cluster DNS server are then
+// judged by lookupModel: cyclonus says which rules select the flow, the
+// test matches the name against the "lookups" patterns.
+//
 // Any diagnostic other than the expected ones (unsupported, l7-voided,
 // the compiler's errors on a generated statement) fails the test, an
 // internal error above all.
@@ -72,7 +81,7 @@ func TestEnginesAgree(t *testing.T) {
 
 func runAgree(t *testing.T, what string, generate func(int64) *testgen.Case, n int) {
 	start := time.Now()
-	var checked, rejected, dropped, denyRules, fqdnRules, l7Rules, flows, allowed, denied atomic.Int64
+	var checked, rejected, dropped, denyRules, fqdnRules, l7Rules, flows, allowed, denied, lookups, lookupsAllowed atomic.Int64
 	var mu sync.Mutex
 	var failures []string
 	seeds := make(chan int64)
@@ -104,6 +113,8 @@ func runAgree(t *testing.T, what string, generate func(int64) *testgen.Case, n i
 				flows.Add(int64(res.flows))
 				allowed.Add(int64(res.allowed))
 				denied.Add(int64(res.deniedByRule))
+				lookups.Add(int64(res.lookups))
+				lookupsAllowed.Add(int64(res.lookupsAllowed))
 			}
 		}()
 	}
@@ -121,8 +132,8 @@ func runAgree(t *testing.T, what string, generate func(int64) *testgen.Case, n i
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("%s, Cilium's engine vs cyclonus: %d programs checked (%d rejected, %d statements dropped; kept: %d deny, %d DNS-name, %d HTTP or lookups statements), %d flows (%d allowed, %d denied by a deny rule), %v",
-		what, checked.Load(), rejected.Load(), dropped.Load(), denyRules.Load(), fqdnRules.Load(), l7Rules.Load(), flows.Load(), allowed.Load(), denied.Load(), time.Since(start).Round(time.Millisecond))
+	t.Logf("%s, Cilium's engine vs cyclonus: %d programs checked (%d rejected, %d statements dropped; kept: %d deny, %d DNS-name, %d HTTP or lookups statements), %d flows (%d allowed, %d denied by a deny rule), %d DNS lookups (%d allowed), %v",
+		what, checked.Load(), rejected.Load(), dropped.Load(), denyRules.Load(), fqdnRules.Load(), l7Rules.Load(), flows.Load(), allowed.Load(), denied.Load(), lookups.Load(), lookupsAllowed.Load(), time.Since(start).Round(time.Millisecond))
 	if checked.Load() < int64(n)*7/10 && len(failures) == 0 {
 		t.Errorf("%s: only %d of %d generated programs are expressed by both targets", what, checked.Load(), n)
 	}
@@ -130,20 +141,22 @@ func runAgree(t *testing.T, what string, generate func(int64) *testgen.Case, n i
 
 // agreeResult is the outcome of one engine-vs-engine check.
 type agreeResult struct {
-	rejected     bool   // nothing of the program compiles for both targets
-	err          string // a disagreement, an unexpected diagnostic, an object an engine rejects
-	dropped      int    // statements dropped
-	denyRules    int    // deny statements judged through the probe
-	fqdnRules    int    // statements with a DNS-name target
-	l7Rules      int    // statements with an HTTP block or DNS lookups
-	flows        int
-	allowed      int
-	deniedByRule int // flows cyclonus allows that a deny rule denies
-	src          string
-	cnpYAML      []byte
-	npYAML       []byte
-	probeSrc     string
-	probeYAML    []byte
+	rejected       bool   // nothing of the program compiles for both targets
+	err            string // a disagreement, an unexpected diagnostic, an object an engine rejects
+	dropped        int    // statements dropped
+	denyRules      int    // deny statements judged through the probe
+	fqdnRules      int    // statements with a DNS-name target
+	l7Rules        int    // statements with an HTTP block or DNS lookups
+	flows          int
+	allowed        int
+	deniedByRule   int // flows cyclonus allows that a deny rule denies
+	lookups        int // DNS lookups judged
+	lookupsAllowed int
+	src            string
+	cnpYAML        []byte
+	npYAML         []byte
+	probeSrc       string
+	probeYAML      []byte
 }
 
 // expectedCodes are the error codes a generated statement may legitimately
@@ -455,6 +468,42 @@ func checkAgree(c *testgen.Case) (res agreeResult) {
 			return res
 		}
 	}
+
+	// DNS lookups to the cluster DNS server, judged by lookupModel.
+	m, ok, failure := newLookupModel(c.Program, c.World)
+	if failure != "" {
+		res.err = failure + "\n(in a lookup probe)"
+		return res
+	}
+	if !ok {
+		return res
+	}
+	for _, f := range lookupFlows(c) {
+		g := f
+		g.DNSName = ""
+		denyEgress, denyIngress := false, false
+		if len(probe) > 0 {
+			denyEgress, denyIngress = denyProbe.matched(g)
+		}
+		want, judged := m.decide(f, oracle.allowed(g) && !denyEgress && !denyIngress)
+		if !judged {
+			continue
+		}
+		res.lookups++
+		if want {
+			res.lookupsAllowed++
+		}
+		got, err := eng.Decide(f)
+		if err != nil {
+			res.err = fmt.Sprintf("flow %s: Cilium's engine: %v", f, err)
+			return res
+		}
+		if got.Allowed != want {
+			res.err = fmt.Sprintf("flow %s: Cilium's engine on the CiliumNetworkPolicies says allowed=%v (egress %+v, ingress %+v); the lookup model (cyclonus on the probes, the lookups patterns) says allowed=%v",
+				f, got.Allowed, got.Egress, got.Ingress, want)
+			return res
+		}
+	}
 	return res
 }
 
@@ -516,4 +565,173 @@ func agreeReproducer(test, what string, c *testgen.Case, first agreeResult) stri
 		fmt.Fprintf(&b, "--- deny probe\n%s--- its NetworkPolicies\n%s", res.probeSrc, res.probeYAML)
 	}
 	return b.String()
+}
+
+// lookupNames are the DNS lookups of TestEnginesAgree's lookup flows.
+var lookupNames = []string{
+	"api.example.com", "www.api.example.com", "a.b.example.com", "example.com", "badexample.com",
+	"s3.amazonaws.com", "s3.us-east-1.amazonaws.com", "s3-fips.amazonaws.com", "dns.google",
+	"kubernetes.default.svc.cluster.local", "EXAMPLE.com.",
+}
+
+// quoted finds the names of a "lookups" list.
+var quoted = regexp.MustCompile(`"([^"]*)"`)
+
+// lookupModel judges DNS lookups from pods to the cluster DNS server by
+// the documented behaviour of "allow dns" (docs/language.md section 8) and
+// cyclonus, Cilium-free: a lookup the L3/L4 verdict allows passes when an
+// allow rule other than "allow dns" matches the flow (an L4 allowance: the
+// proxy lets every name through), or when no "allow dns" selects the
+// source (no proxy), or when one that selects it lists a pattern matching
+// the name (none listed: every name). Which rules match is asked of
+// cyclonus, on programs of their own (probes) made of the block
+// statements, the groups and the statements in question. Sources that a
+// DNS-name target makes subjects of the DNS-proxy rule are not judged
+// here (whether it is added depends on what covers them; the flow tests
+// check it).
+type lookupModel struct {
+	open, fqdn *npOracle
+	dns        []dnsProbe
+}
+
+type dnsProbe struct {
+	o     *npOracle
+	names []string // the "lookups" patterns; none: every name
+}
+
+// baseStmt reports whether s belongs to every probe: a block statement or
+// a group.
+func baseStmt(s testgen.Stmt) bool {
+	text := strings.TrimSpace(s.Text)
+	return s.Header || (strings.Contains(text, " = ") && !strings.Contains(text, "->"))
+}
+
+// newLookupModel builds the probes of p for w. ok is false when a probe
+// does not compile cleanly (the lookups are then not judged); failure is
+// an unexpected diagnostic.
+func newLookupModel(p testgen.Program, w *eval.World) (m *lookupModel, ok bool, failure string) {
+	build := func(extra func(i int, s testgen.Stmt) []string) (*npOracle, bool, string) {
+		var probe testgen.Program
+		for i, s := range p.Stmts {
+			if baseStmt(s) {
+				probe.Stmts = append(probe.Stmts, s)
+				continue
+			}
+			for _, t := range extra(i, s) {
+				probe.Stmts = append(probe.Stmts, testgen.Stmt{Text: t})
+			}
+		}
+		objs, drop, fail := emitFor(probe.Source(), w, k8s.New())
+		if fail != "" || len(drop) > 0 {
+			return nil, false, fail
+		}
+		data, err := yamlOf(objs)
+		if err != nil {
+			return nil, false, err.Error()
+		}
+		o, err := newNPOracle(w, data)
+		if err != nil {
+			return nil, false, err.Error()
+		}
+		return o, true, ""
+	}
+	m = &lookupModel{}
+	var fail string
+	m.open, ok, fail = build(func(_ int, s testgen.Stmt) []string {
+		t := strings.TrimSpace(s.Text)
+		if !strings.Contains(t, "->") || strings.HasPrefix(t, "deny ") || strings.Contains(t, " http {") {
+			return nil
+		}
+		return []string{npStatements(s, w)[0].Text}
+	})
+	if !ok {
+		return nil, false, fail
+	}
+	m.fqdn, ok, fail = build(func(_ int, s testgen.Stmt) []string {
+		var out []string
+		if fqdnTarget.MatchString(s.Text) && strings.Contains(s.Text, "->") {
+			for _, t := range npStatements(s, w)[1:] {
+				out = append(out, t.Text)
+			}
+		}
+		return out
+	})
+	if !ok {
+		return nil, false, fail
+	}
+	for i, st := range p.Stmts {
+		if !strings.HasPrefix(st.Text, "allow dns") {
+			continue
+		}
+		var names []string
+		if _, list, has := strings.Cut(st.Text, " lookups "); has {
+			for _, q := range quoted.FindAllStringSubmatch(list, -1) {
+				names = append(names, q[1])
+			}
+		}
+		o, ok, fail := build(func(j int, s testgen.Stmt) []string {
+			if j != i {
+				return nil
+			}
+			return []string{npStatements(s, w)[0].Text}
+		})
+		if !ok {
+			return nil, false, fail
+		}
+		m.dns = append(m.dns, dnsProbe{o: o, names: names})
+	}
+	return m, true, ""
+}
+
+// decide returns the model's verdict on the lookup f whose L3/L4 verdict
+// (the same flow without lookup) is allowedL4; judged is false for the
+// sources of DNS-name targets.
+func (m *lookupModel) decide(f eval.Flow, allowedL4 bool) (allowed, judged bool) {
+	g := f
+	g.DNSName = ""
+	if fq, _ := m.fqdn.matched(g); fq {
+		return false, false
+	}
+	if !allowedL4 {
+		return false, true
+	}
+	if open, _ := m.open.matched(g); open {
+		return true, true
+	}
+	selected := false
+	for _, d := range m.dns {
+		if eg, _ := d.o.matched(g); eg {
+			selected = true
+			if len(d.names) == 0 || slices.ContainsFunc(d.names, func(n string) bool { return nameMatches(n, f.DNSName) }) {
+				return true, true
+			}
+		}
+	}
+	return !selected, true
+}
+
+// lookupFlows returns, for every pod and every cluster DNS server pod
+// (kube-system, k8s-app=kube-dns), on UDP and TCP port 53, three lookups
+// drawn from lookupNames (by the seed and the pair).
+func lookupFlows(c *testgen.Case) []eval.Flow {
+	w := c.World
+	var flows []eval.Flow
+	for i := range w.Pods {
+		if w.Pods[i].Namespace != "kube-system" || w.Pods[i].Labels["k8s-app"] != "kube-dns" {
+			continue
+		}
+		server := eval.PodEndpoint(&w.Pods[i])
+		for j := range w.Pods {
+			client := eval.PodEndpoint(&w.Pods[j])
+			h := fnv.New64a()
+			h.Write([]byte(client.String() + "\x00lookup"))
+			r := rand.New(rand.NewSource(c.Seed ^ int64(h.Sum64())))
+			for _, proto := range []ir.Protocol{ir.UDP, ir.TCP} {
+				for k := 0; k < 3; k++ {
+					flows = append(flows, eval.Flow{From: client, To: server, Protocol: proto, Port: 53, DNSName: lookupNames[r.Intn(len(lookupNames))]})
+				}
+			}
+		}
+	}
+	return flows
 }
