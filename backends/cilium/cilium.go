@@ -156,9 +156,7 @@ func (b Backend) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, 
 		return nil, diags
 	}
 	eff, added := effective(p)
-	for _, a := range added {
-		reportDNSProxyAdded(&diags, p.DNS, a)
-	}
+	reportAdded(&diags, p, added)
 	diags.Append(checkL7Voided(eff))
 	if diags.HasErrors() {
 		return nil, diags

@@ -140,12 +140,69 @@ func dnsProxyRule(dns ir.DNSServer, ns string, span source.Span) *ir.Rule {
 	}
 }
 
-func reportDNSProxyAdded(diags *diag.List, dns ir.DNSServer, a dnsAdded) {
-	server := dns.Namespace + "/" + dns.Pods.String()
-	subject := ir.FormatSubject(a.pol.Subject)
-	if a.pol.Namespace != "" {
-		subject = a.pol.Namespace + "/" + subject
+// reportAdded reports each added DNS-proxy rule: a warning, or an error
+// when it would widen an "allow dns ... lookups" restriction. The added rule
+// lets every name through for every endpoint of its policy, and Cilium
+// merges the rules that select an endpoint, so endpoints that the added
+// rule's policy and a restricted DNS rule may both select would lose the
+// restriction. Overlaps are decided conservatively (selectors that may
+// intersect, a cluster-wide policy on either side), so the error may be
+// reported for subjects that never share a pod; the fix it proposes is
+// exact either way.
+func reportAdded(diags *diag.List, p *ir.Program, added []dnsAdded) {
+	for _, a := range added {
+		if q, r := restrictedOverlap(p, a.pol); r != nil {
+			d := diags.Errorf(codeUnsupported, a.at, msgProxyWidens, subjectText(a.pol), subjectText(q))
+			d.Detail = detailProxyWidens
+			d.Notes = append(d.Notes, diag.Note{Span: r.Span, Message: noteProxyWidens})
+			continue
+		}
+		server := p.DNS.Namespace + "/" + p.DNS.Pods.String()
+		d := diags.Warnf(codeDNSProxyAdded, a.at, msgDNSProxyAdded, subjectText(a.pol), server, p.DNS.Port)
+		d.Detail = detailDNSProxyAdded
 	}
-	d := diags.Warnf(codeDNSProxyAdded, a.at, msgDNSProxyAdded, subject, server, dns.Port)
-	d.Detail = detailDNSProxyAdded
+}
+
+// restrictedOverlap returns a policy of p, and its "allow dns" rule that
+// restricts lookups, whose subject may share endpoints with pol's.
+func restrictedOverlap(p *ir.Program, pol *ir.Policy) (*ir.Policy, *ir.Rule) {
+	for _, q := range p.Policies {
+		r := restrictedDNSRule(q)
+		if r == nil || q.Subject.Nodes != pol.Subject.Nodes ||
+			(q.Namespace != pol.Namespace && q.Namespace != "" && pol.Namespace != "") ||
+			!mayIntersect(q.Subject.Pods, pol.Subject.Pods) {
+			continue
+		}
+		return q, r
+	}
+	return nil, nil
+}
+
+// restrictedDNSRule returns the first "allow dns" egress rule of pol that
+// restricts lookups (no port rule lets every name through), or nil.
+func restrictedDNSRule(pol *ir.Policy) *ir.Rule {
+	for _, r := range pol.Rules {
+		if !r.DNS || r.Action != ir.Allow || r.Direction != ir.Egress {
+			continue
+		}
+		restricted := true
+		for _, pr := range r.Ports {
+			if len(pr.DNS) == 0 || slices.Contains(pr.DNS, anyName) {
+				restricted = false
+			}
+		}
+		if restricted {
+			return r
+		}
+	}
+	return nil
+}
+
+// subjectText names the subject of pol, with its namespace.
+func subjectText(pol *ir.Policy) string {
+	subject := ir.FormatSubject(pol.Subject)
+	if pol.Namespace != "" {
+		subject = pol.Namespace + "/" + subject
+	}
+	return subject
 }

@@ -31,6 +31,10 @@ const (
 	msgDNSProxyAdded    = "added an egress rule from %s to the DNS server %s on port %d (UDP and TCP) through Cilium's DNS proxy, for the DNS names of this rule"
 	detailDNSProxyAdded = `Cilium learns the addresses of a DNS name only from lookups that pass its DNS proxy, which needs an egress rule with DNS rules towards the DNS server, and no "allow dns" covers these pods. The added rule allows their DNS traffic to the DNS server (any name). Write "allow dns" (or "allow dns for ...") to make it explicit.`
 
+	msgProxyWidens    = "target cilium cannot add the DNS-proxy rule for %s without lifting the lookups restriction of %s"
+	detailProxyWidens = `Cilium learns the addresses of DNS names only from lookups that pass its DNS proxy, so netpolc adds an egress rule to the DNS server that lets every name through for the pods of this DNS-name rule that no "allow dns" covers. Cilium merges the rules that select a pod, so pods that also have "allow dns ... lookups" would be able to look up every name. Write "allow dns for ..." (with or without lookups) for the pods of this rule, so that netpolc adds nothing, or make the two sets of pods disjoint.`
+	noteProxyWidens   = "the lookups restriction that would stop applying"
+
 	msgL7Voided    = "this rule allows %s at L4 and voids the %s rules of an overlapping rule on Cilium"
 	detailL7Voided = "Cilium merges the rules that select an endpoint: where an L4-only allow and an L7-restricted allow cover the same port and peer, every request is allowed. Narrow this rule's peers or ports so that they do not overlap, or add the same L7 rules to it."
 	noteL7Voided   = "the %s rules that stop applying"
