@@ -15,13 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mattfenwick/cyclonus/pkg/matcher"
 	"golang.org/x/tools/txtar"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/internal/backendtest"
+	"github.com/netpolc/netpolc/backends/internal/nporacle"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -148,23 +147,15 @@ func checkCase(c *testgen.Case) (res caseResult) {
 // nps; it returns the number of flows and of allowed flows, and the first
 // disagreement.
 func compareFlows(prog *ir.Program, w *eval.World, nps []*networkingv1.NetworkPolicy, flows []eval.Flow) (n, allowed int, mismatch string) {
-	full := matcher.BuildNetworkPolicies(true, nps)
-	podsOnly := matcher.BuildNetworkPolicies(true, withoutIPBlocks(nps))
+	oracle := nporacle.New(w, nps)
 	ev := eval.New(prog, w)
-	nsLabels := namespaceLabels(w)
 	for _, f := range flows {
 		n++
 		want := ev.Decide(f).Allowed
 		if want {
 			allowed++
 		}
-		pol := full
-		if f.From.Kind == eval.EndpointPod && f.To.Kind == eval.EndpointPod {
-			// ipBlocks never select pods (compile/eval's contract, and what
-			// Cilium does); cyclonus matches them against pod IPs.
-			pol = podsOnly
-		}
-		got := pol.IsTrafficAllowed(traffic(f, nsLabels)).IsAllowed()
+		got := oracle.Allowed(f)
 		if got != want {
 			return n, allowed, fmt.Sprintf("flow %s: netpolc eval says allowed=%v, cyclonus on the emitted NetworkPolicies says allowed=%v", f, want, got)
 		}
@@ -190,86 +181,6 @@ func decodeAndValidate(data []byte) ([]*networkingv1.NetworkPolicy, error) {
 		out = append(out, &np)
 	}
 	return out, nil
-}
-
-// withoutIPBlocks returns copies of nps whose rules have no ipBlock peers;
-// a rule left without peers is dropped (an empty from/to would allow all).
-func withoutIPBlocks(nps []*networkingv1.NetworkPolicy) []*networkingv1.NetworkPolicy {
-	strip := func(peers []networkingv1.NetworkPolicyPeer) ([]networkingv1.NetworkPolicyPeer, bool) {
-		if len(peers) == 0 {
-			return nil, true
-		}
-		var out []networkingv1.NetworkPolicyPeer
-		for _, p := range peers {
-			if p.IPBlock == nil {
-				out = append(out, p)
-			}
-		}
-		return out, len(out) > 0
-	}
-	var out []*networkingv1.NetworkPolicy
-	for _, np := range nps {
-		cp := np.DeepCopy()
-		cp.Spec.Ingress = nil
-		cp.Spec.Egress = nil
-		for _, r := range np.Spec.Ingress {
-			if peers, ok := strip(r.From); ok {
-				cp.Spec.Ingress = append(cp.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers, Ports: r.Ports})
-			}
-		}
-		for _, r := range np.Spec.Egress {
-			if peers, ok := strip(r.To); ok {
-				cp.Spec.Egress = append(cp.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: r.Ports})
-			}
-		}
-		out = append(out, cp)
-	}
-	return out
-}
-
-func namespaceLabels(w *eval.World) map[string]map[string]string {
-	out := map[string]map[string]string{}
-	for _, ns := range w.Namespaces {
-		l := map[string]string{NamespaceNameLabel: ns.Name}
-		for k, v := range ns.Labels {
-			l[k] = v
-		}
-		out[ns.Name] = l
-	}
-	for _, p := range w.Pods {
-		if out[p.Namespace] == nil {
-			out[p.Namespace] = map[string]string{NamespaceNameLabel: p.Namespace}
-		}
-	}
-	return out
-}
-
-// traffic converts a flow into cyclonus' terms; a named port is resolved
-// against the destination pod's container ports, as the caller must.
-func traffic(f eval.Flow, nsLabels map[string]map[string]string) *matcher.Traffic {
-	peer := func(ep eval.Endpoint) *matcher.TrafficPeer {
-		switch ep.Kind {
-		case eval.EndpointPod:
-			return &matcher.TrafficPeer{IP: ep.Pod.IP.String(), Internal: &matcher.InternalPeer{
-				PodLabels: ep.Pod.Labels, Namespace: ep.Pod.Namespace, NamespaceLabels: nsLabels[ep.Pod.Namespace],
-			}}
-		case eval.EndpointExternal:
-			return &matcher.TrafficPeer{IP: ep.External.IP.String()}
-		}
-		panic("unsupported endpoint " + ep.String())
-	}
-	proto := f.Protocol
-	if proto == "" {
-		proto = ir.TCP
-	}
-	t := &matcher.Traffic{
-		Source: peer(f.From), Destination: peer(f.To),
-		ResolvedPort: int(f.Port), Protocol: corev1.Protocol(proto),
-	}
-	if f.To.Kind == eval.EndpointPod {
-		t.ResolvedPortName = testgen.ContainerPortName(f.To.Pod, proto, f.Port)
-	}
-	return t
 }
 
 // reproducer shrinks a failing case and prints everything needed to replay

@@ -17,6 +17,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/nporacle"
 	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile"
@@ -442,10 +443,10 @@ func checkAgree(c *testgen.Case) (res agreeResult) {
 	}
 	for _, f := range agreeFlows(c, prog) {
 		res.flows++
-		npAllowed := oracle.allowed(f)
+		npAllowed := oracle.Allowed(f)
 		denyEgress, denyIngress := false, false
 		if len(probe) > 0 {
-			denyEgress, denyIngress = denyProbe.matched(f)
+			denyEgress, denyIngress = denyProbe.Matched(f)
 		}
 		want := npAllowed && !denyEgress && !denyIngress
 		if want {
@@ -460,7 +461,7 @@ func checkAgree(c *testgen.Case) (res agreeResult) {
 			return res
 		}
 		if got.Allowed != want {
-			r := oracle.result(f)
+			r := oracle.Result(f)
 			res.err = fmt.Sprintf("flow %s: Cilium's engine on the CiliumNetworkPolicies says allowed=%v (egress %+v, ingress %+v); cyclonus on the NetworkPolicies says allowed=%v (egress: %d allowing, %d denying targets; ingress: %d allowing, %d denying) and the deny rules match egress=%v ingress=%v",
 				f, got.Allowed, got.Egress, got.Ingress, npAllowed,
 				len(r.Egress.AllowingTargets), len(r.Egress.DenyingTargets), len(r.Ingress.AllowingTargets), len(r.Ingress.DenyingTargets),
@@ -483,9 +484,9 @@ func checkAgree(c *testgen.Case) (res agreeResult) {
 		g.DNSName = ""
 		denyEgress, denyIngress := false, false
 		if len(probe) > 0 {
-			denyEgress, denyIngress = denyProbe.matched(g)
+			denyEgress, denyIngress = denyProbe.Matched(g)
 		}
-		want, judged := m.decide(f, oracle.allowed(g) && !denyEgress && !denyIngress)
+		want, judged := m.decide(f, oracle.Allowed(g) && !denyEgress && !denyIngress)
 		if !judged {
 			continue
 		}
@@ -590,12 +591,12 @@ var quoted = regexp.MustCompile(`"([^"]*)"`)
 // here (whether it is added depends on what covers them; the flow tests
 // check it).
 type lookupModel struct {
-	open, fqdn *npOracle
+	open, fqdn *nporacle.Oracle
 	dns        []dnsProbe
 }
 
 type dnsProbe struct {
-	o     *npOracle
+	o     *nporacle.Oracle
 	names []string // the "lookups" patterns; none: every name
 }
 
@@ -610,7 +611,7 @@ func baseStmt(s testgen.Stmt) bool {
 // does not compile cleanly (the lookups are then not judged); failure is
 // an unexpected diagnostic.
 func newLookupModel(p testgen.Program, w *eval.World) (m *lookupModel, ok bool, failure string) {
-	build := func(extra func(i int, s testgen.Stmt) []string) (*npOracle, bool, string) {
+	build := func(extra func(i int, s testgen.Stmt) []string) (*nporacle.Oracle, bool, string) {
 		var probe testgen.Program
 		for i, s := range p.Stmts {
 			if baseStmt(s) {
@@ -689,18 +690,18 @@ func newLookupModel(p testgen.Program, w *eval.World) (m *lookupModel, ok bool, 
 func (m *lookupModel) decide(f eval.Flow, allowedL4 bool) (allowed, judged bool) {
 	g := f
 	g.DNSName = ""
-	if fq, _ := m.fqdn.matched(g); fq {
+	if fq, _ := m.fqdn.Matched(g); fq {
 		return false, false
 	}
 	if !allowedL4 {
 		return false, true
 	}
-	if open, _ := m.open.matched(g); open {
+	if open, _ := m.open.Matched(g); open {
 		return true, true
 	}
 	selected := false
 	for _, d := range m.dns {
-		if eg, _ := d.o.matched(g); eg {
+		if eg, _ := d.o.Matched(g); eg {
 			selected = true
 			if len(d.names) == 0 || slices.ContainsFunc(d.names, func(n string) bool { return nameMatches(n, f.DNSName) }) {
 				return true, true

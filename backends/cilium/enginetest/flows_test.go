@@ -6,6 +6,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/nporacle"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
@@ -112,7 +113,7 @@ func checkFlows(t *testing.T, src string, withNP bool, cases []flowCase) {
 	if err != nil {
 		t.Fatalf("Cilium rejects the CiliumNetworkPolicies: %v\n%s", err, cnp)
 	}
-	var np *npOracle
+	var np *nporacle.Oracle
 	var npYAML []byte
 	if withNP {
 		npYAML, _ = emitSource(t, src, w, k8s.New())
@@ -139,8 +140,8 @@ func checkFlows(t *testing.T, src string, withNP bool, cases []flowCase) {
 			t.Errorf("%s: Cilium's engine says redirected to the proxy=%v, want %v (egress %+v, ingress %+v)", f, v.L7Restricted, c.proxied, v.Egress, v.Ingress)
 			failed = true
 		}
-		if np != nil && np.supports(f) {
-			if got := np.allowed(f); got != c.allowed {
+		if np != nil && np.Supports(f) {
+			if got := np.Allowed(f); got != c.allowed {
 				t.Errorf("%s: cyclonus on the NetworkPolicies says allowed=%v, want %v", f, got, c.allowed)
 				failed = true
 			}

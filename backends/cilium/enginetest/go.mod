@@ -6,7 +6,6 @@ require (
 	github.com/cilium/cilium v1.20.2
 	github.com/cilium/proxy v0.0.0-20260701124752-9c14fdc485a1
 	github.com/envoyproxy/go-control-plane/envoy v1.37.0
-	github.com/mattfenwick/cyclonus v0.5.6
 	github.com/netpolc/netpolc v0.0.0-00010101000000-000000000000
 	golang.org/x/tools v0.47.0
 	k8s.io/api v0.37.2
@@ -78,6 +77,7 @@ require (
 	github.com/liggitt/tabwriter v0.0.0-20181228230101-89fcab3d43de // indirect
 	github.com/mackerelio/go-osstat v0.2.7 // indirect
 	github.com/mattfenwick/collections v0.3.2 // indirect
+	github.com/mattfenwick/cyclonus v0.5.6 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/mattn/go-runewidth v0.0.9 // indirect
