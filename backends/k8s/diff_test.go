@@ -7,10 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,49 +44,23 @@ func TestDifferentialCyclonus(t *testing.T) {
 	n := programCount()
 	start := time.Now()
 	var checked, rejected, flows, allowed, dropped, stmts atomic.Int64
-	var mu sync.Mutex
-	var failures []string
-
-	workers := runtime.GOMAXPROCS(0)
-	seeds := make(chan int64)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seed := range seeds {
-				c := testgen.New(seed)
-				res := checkCase(c)
-				switch {
-				case res.rejected:
-					rejected.Add(1)
-					continue
-				case res.err != "":
-					mu.Lock()
-					if len(failures) < 3 {
-						failures = append(failures, reproducer(c, res))
-					}
-					mu.Unlock()
-				}
-				checked.Add(1)
-				flows.Add(int64(res.flows))
-				allowed.Add(int64(res.allowed))
-				dropped.Add(int64(res.dropped))
-				stmts.Add(int64(len(c.Program.Stmts)))
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		mu.Lock()
-		stop := len(failures) >= 3
-		mu.Unlock()
-		if stop {
-			break
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := testgen.New(seed)
+		res := checkCase(c)
+		switch {
+		case res.rejected:
+			rejected.Add(1)
+			return ""
+		case res.err != "":
+			return reproducer(c, res)
 		}
-		seeds <- *seedFlag + int64(i)
-	}
-	close(seeds)
-	wg.Wait()
+		checked.Add(1)
+		flows.Add(int64(res.flows))
+		allowed.Add(int64(res.allowed))
+		dropped.Add(int64(res.dropped))
+		stmts.Add(int64(len(c.Program.Stmts)))
+		return ""
+	})
 	for _, f := range failures {
 		t.Error(f)
 	}

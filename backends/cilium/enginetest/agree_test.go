@@ -7,10 +7,8 @@ import (
 	"math/rand"
 	"net/netip"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,53 +81,28 @@ func TestEnginesAgree(t *testing.T) {
 func runAgree(t *testing.T, what string, generate func(int64) *testgen.Case, n int) {
 	start := time.Now()
 	var checked, rejected, dropped, denyRules, fqdnRules, l7Rules, flows, allowed, denied, lookups, lookupsAllowed atomic.Int64
-	var mu sync.Mutex
-	var failures []string
-	seeds := make(chan int64)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seed := range seeds {
-				c := generate(seed)
-				res := checkAgree(c)
-				switch {
-				case res.err != "":
-					mu.Lock()
-					if len(failures) < 3 {
-						failures = append(failures, agreeReproducer(t.Name(), what, c, res))
-					}
-					mu.Unlock()
-					continue
-				case res.rejected:
-					rejected.Add(1)
-					continue
-				}
-				checked.Add(1)
-				dropped.Add(int64(res.dropped))
-				denyRules.Add(int64(res.denyRules))
-				fqdnRules.Add(int64(res.fqdnRules))
-				l7Rules.Add(int64(res.l7Rules))
-				flows.Add(int64(res.flows))
-				allowed.Add(int64(res.allowed))
-				denied.Add(int64(res.deniedByRule))
-				lookups.Add(int64(res.lookups))
-				lookupsAllowed.Add(int64(res.lookupsAllowed))
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		mu.Lock()
-		stop := len(failures) >= 3
-		mu.Unlock()
-		if stop {
-			break
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := generate(seed)
+		res := checkAgree(c)
+		switch {
+		case res.err != "":
+			return agreeReproducer(t.Name(), what, c, res)
+		case res.rejected:
+			rejected.Add(1)
+			return ""
 		}
-		seeds <- *seedFlag + int64(i)
-	}
-	close(seeds)
-	wg.Wait()
+		checked.Add(1)
+		dropped.Add(int64(res.dropped))
+		denyRules.Add(int64(res.denyRules))
+		fqdnRules.Add(int64(res.fqdnRules))
+		l7Rules.Add(int64(res.l7Rules))
+		flows.Add(int64(res.flows))
+		allowed.Add(int64(res.allowed))
+		denied.Add(int64(res.deniedByRule))
+		lookups.Add(int64(res.lookups))
+		lookupsAllowed.Add(int64(res.lookupsAllowed))
+		return ""
+	})
 	for _, f := range failures {
 		t.Error(f)
 	}

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,40 +53,15 @@ func TestDifferentialCiliumEngineL4(t *testing.T) {
 func runDifferential(t *testing.T, what string, generate func(int64) *testgen.Case, n int) {
 	start := time.Now()
 	var st stats
-	var mu sync.Mutex
-	var failures []string
-
-	seeds := make(chan int64)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seed := range seeds {
-				c := generate(seed)
-				res := checkCase(c)
-				if res.err != "" {
-					mu.Lock()
-					if len(failures) < 3 {
-						failures = append(failures, reproducer(t.Name(), c, res))
-					}
-					mu.Unlock()
-				}
-				st.add(res)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		mu.Lock()
-		stop := len(failures) >= 3
-		mu.Unlock()
-		if stop {
-			break
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := generate(seed)
+		res := checkCase(c)
+		st.add(res)
+		if res.err != "" {
+			return reproducer(t.Name(), c, res)
 		}
-		seeds <- *seedFlag + int64(i)
-	}
-	close(seeds)
-	wg.Wait()
+		return ""
+	})
 	for _, f := range failures {
 		t.Error(f)
 	}

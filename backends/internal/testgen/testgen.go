@@ -29,9 +29,11 @@ import (
 	"math/rand"
 	"net/netip"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/netpolc/netpolc/compile/eval"
@@ -653,4 +655,42 @@ func InterestingPorts(p *ir.Program, w *eval.World, extra ...uint16) []uint16 {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// RunSeeds calls check for the seeds first, first+1, ..., first+n-1 on
+// GOMAXPROCS goroutines and returns the failures check reported (a
+// non-empty string), at most max of them: once max failures are in, no
+// further seed is handed out.
+func RunSeeds(first int64, n, max int, check func(seed int64) (failure string)) []string {
+	var mu sync.Mutex
+	var failures []string
+	seeds := make(chan int64)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				if f := check(seed); f != "" {
+					mu.Lock()
+					if len(failures) < max {
+						failures = append(failures, f)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		mu.Lock()
+		stop := len(failures) >= max
+		mu.Unlock()
+		if stop {
+			break
+		}
+		seeds <- first + int64(i)
+	}
+	close(seeds)
+	wg.Wait()
+	return failures
 }
