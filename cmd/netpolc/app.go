@@ -24,6 +24,12 @@ type env struct {
 	// Set from the global flags before a command runs.
 	diagnostics string // diagJSON or diagText
 	color       bool
+
+	// In JSON mode, the diagnostics printDiagnostics was given, written by
+	// report when the run ends (see printDiagnostics); jsonPending is set
+	// once printDiagnostics was called, even with nothing to say.
+	pendingJSON diag.List
+	jsonPending bool
 }
 
 // Values of --diagnostics and --color.

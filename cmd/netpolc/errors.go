@@ -91,6 +91,10 @@ const bugReport = "This is a bug in netpolc. Please report it with the command l
 // without a position, so standard error stays one JSON array.
 func (e *env) report(err error) int {
 	code := exitCode(err)
+	if err == nil || errors.Is(err, errInput) || errors.Is(err, errInternalReported) || e.diagnostics != diagJSON {
+		// Nothing to add to the diagnostics of the run: write them out.
+		defer e.flushJSON()
+	}
 	if err == nil || errors.Is(err, errInput) {
 		return code
 	}
@@ -128,8 +132,8 @@ func (e *env) report(err error) int {
 		diagCode = "io"
 	}
 	if e.diagnostics == diagJSON {
-		var l diag.List
-		l.Add(diag.Diagnostic{Severity: diag.Error, Code: diagCode, Message: msg, Detail: detail})
+		l := append(e.pendingJSON, diag.Diagnostic{Severity: diag.Error, Code: diagCode, Message: msg, Detail: detail})
+		e.pendingJSON, e.jsonPending = nil, false
 		diag.WriteJSON(e.stderr, l)
 		return code
 	}
@@ -140,16 +144,26 @@ func (e *env) report(err error) int {
 	return code
 }
 
+// flushJSON writes the diagnostics printDiagnostics kept in JSON mode, as
+// one array, if printDiagnostics was called.
+func (e *env) flushJSON() {
+	if e.jsonPending {
+		diag.WriteJSON(e.stderr, e.pendingJSON)
+		e.pendingJSON, e.jsonPending = nil, false
+	}
+}
+
 // printDiagnostics normalizes list and prints it on standard error in the
 // chosen format, and returns errInput if it holds an error. In JSON mode it
-// always prints one array, empty when there is nothing to say, so that tools
-// can parse standard error unconditionally.
+// keeps the list instead: report writes it when the run ends, as one array
+// together with the error that ended the run, if any (a failed -o write, say),
+// and an empty array when there is nothing to say, so that tools can parse
+// standard error unconditionally.
 func (e *env) printDiagnostics(files []*source.File, list diag.List) error {
 	list = list.Normalize()
 	if e.diagnostics == diagJSON {
-		if err := diag.WriteJSON(e.stderr, list); err != nil {
-			return err
-		}
+		e.pendingJSON = append(e.pendingJSON, list...)
+		e.jsonPending = true
 	} else if err := diag.WriteText(e.stderr, source.NewSet(files...), list, diag.TextOptions{Color: e.color}); err != nil {
 		return err
 	}

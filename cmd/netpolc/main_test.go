@@ -248,6 +248,23 @@ func TestJSONDiagnostics(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stderr), &usage); err != nil || r.code != exitUsage || len(usage) != 1 || usage[0]["code"] != "usage" {
 		t.Errorf("usage error in JSON mode: %v\n%s", err, r)
 	}
+
+	// A failed -o write after the diagnostics of the compilation (here a
+	// no-dns warning) still leaves one array: the warning and the I/O error.
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noDNS := filepath.Join(t.TempDir(), "p.netpol")
+	if err := os.WriteFile(noDNS, []byte("namespace shop\n{app: web} -> {app: db}:5432\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runApp(t, "", "--diagnostics", "json", "compile", "--target", "k8s", "-o", notDir, noDNS)
+	var all []map[string]any
+	if err := json.Unmarshal([]byte(r.stderr), &all); err != nil || r.code != exitInternal || len(all) != 2 ||
+		all[0]["code"] != "no-dns" || all[1]["code"] != "io" {
+		t.Errorf("failed -o write in JSON mode: %v\n%s", err, r)
+	}
 }
 
 func TestColor(t *testing.T) {
