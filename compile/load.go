@@ -88,7 +88,7 @@ func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
 		if i > 0 && names[i-1] == name {
 			continue
 		}
-		content, err := readSource(name)
+		content, err := ReadFile(name)
 		if err != nil {
 			errs = append(errs, err)
 			continue

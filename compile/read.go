@@ -15,10 +15,11 @@ const MaxSourceSize = 16 << 20
 
 // ErrSourceTooLarge is wrapped by the error Load returns for a source larger
 // than MaxSourceSize.
-var ErrSourceTooLarge = fmt.Errorf("larger than %d MiB, the most netpolc reads from one source file", MaxSourceSize>>20)
+var ErrSourceTooLarge = fmt.Errorf("larger than %d MiB, the most netpolc reads from one file", MaxSourceSize>>20)
 
-// readSource reads the file called name, at most MaxSourceSize bytes.
-func readSource(name string) ([]byte, error) {
+// ReadFile reads the file called name, at most MaxSourceSize bytes: a
+// source, or another input of a run (a world file). Its errors name the file.
+func ReadFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, pathError(name, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -97,9 +96,9 @@ func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, e
 		return nil, opts, &usageError{msg: err.Error(), command: c.Command.Name}
 	}
 	if path := c.String("world"); path != "" {
-		data, err := os.ReadFile(path)
+		data, err := compile.ReadFile(path)
 		if err != nil {
-			return nil, opts, &usageError{msg: fmt.Sprintf("--world: %s: %v", diag.FileName(path), unwrapPathError(err)), command: c.Command.Name}
+			return nil, opts, &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
 		}
 		if opts.World, err = eval.LoadWorld(data); err != nil {
 			var l diag.List
