@@ -40,6 +40,7 @@ func TestInputTooLarge(t *testing.T) {
 	}{
 		{"file", []string{"check", big}, "netpolc: " + big + msg},
 		{"fmt", []string{"fmt", big}, "netpolc: " + big + msg},
+		{"world file", []string{"check", "--world", big, good}, "netpolc: --world: " + big + msg},
 		{"at most the limit", []string{"check", atMost}, ""},
 		{"stdin", []string{"check", "-"}, "netpolc: -: standard input is" + strings.TrimPrefix(msg, ":")},
 	}
