@@ -24,6 +24,9 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 		}
 	}
 	for _, pol := range p.Policies {
+		if !pol.Subject.Nodes {
+			podKeys(&diags, spanOr(pol.Subject.Span, pol.Span), pol.Subject.Pods)
+		}
 		if pol.Subject.Namespaces != nil {
 			namespaceKeys(&diags, spanOr(pol.Subject.Span, pol.Span), *pol.Subject.Namespaces)
 		}
@@ -42,7 +45,11 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 				}
 			}
 			for _, peer := range r.Peers {
-				if peer.Kind == ir.PeerPods && peer.Namespace.Scope == ir.NamespaceLabels {
+				if peer.Kind != ir.PeerPods {
+					continue
+				}
+				podKeys(&diags, spanOr(peer.Span, r.Span), peer.Pods)
+				if peer.Namespace.Scope == ir.NamespaceLabels {
 					namespaceKeys(&diags, spanOr(peer.Span, r.Span), peer.Namespace.Labels)
 				}
 			}
@@ -56,21 +63,28 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 	return diags
 }
 
-// namespaceKeys reports the namespace-label keys of s that are no longer
-// valid label keys once Cilium's namespace-label prefix is put before them: a
-// key without a "/" becomes the name part of the prefixed key, which may not
-// exceed 63 characters.
-func namespaceKeys(diags *diag.List, span source.Span, s ir.Selector) {
-	check := func(key string) {
-		if errs := validation.IsQualifiedName(NamespaceLabelsPrefix + key); len(errs) > 0 {
-			diags.Errorf(codeUnsupported, span, msgLongNamespaceKey, key).Detail = fmt.Sprintf(detailLongNamespaceKey, NamespaceLabelsPrefix, strings.Join(errs, "; "))
+// podKeys reports the pod label keys of s that Cilium's default identity
+// filter leaves out (see inIdentity).
+func podKeys(diags *diag.List, span source.Span, s ir.Selector) {
+	for _, key := range s.Keys() {
+		if !inIdentity(key) {
+			diags.Errorf(codeUnsupported, span, msgFilteredPodKey, key).Detail = detailFilteredKey
 		}
 	}
-	for _, l := range s.MatchLabels {
-		check(l.Key)
-	}
-	for _, x := range s.MatchExpressions {
-		check(x.Key)
+}
+
+// namespaceKeys reports the namespace label keys of s that Cilium cannot
+// match: keys that are no longer valid label keys once Cilium's
+// namespace-label prefix is put before them (a key without a "/" becomes the
+// name part of the prefixed key, which may not exceed 63 characters), and
+// keys that the default identity filter leaves out.
+func namespaceKeys(diags *diag.List, span source.Span, s ir.Selector) {
+	for _, key := range s.Keys() {
+		if errs := validation.IsQualifiedName(NamespaceLabelsPrefix + key); len(errs) > 0 {
+			diags.Errorf(codeUnsupported, span, msgLongNamespaceKey, key).Detail = fmt.Sprintf(detailLongNamespaceKey, NamespaceLabelsPrefix, strings.Join(errs, "; "))
+		} else if !inIdentity(NamespaceLabelsPrefix + key) {
+			diags.Errorf(codeUnsupported, span, msgFilteredNamespaceKey, key).Detail = detailFilteredKey
+		}
 	}
 }
 

@@ -23,6 +23,10 @@ const (
 	msgLongNamespaceKey    = "target cilium cannot express the namespace label key %q"
 	detailLongNamespaceKey = "Cilium matches a namespace's labels as pod labels named %s<key>, and that name is not a valid label key: %s. Give the namespaces a shorter label, or a key with a prefix (example.com/key), or name the namespace."
 
+	msgFilteredPodKey       = "target cilium cannot select pods by the label %q"
+	msgFilteredNamespaceKey = "target cilium cannot select namespaces by the label %q"
+	detailFilteredKey       = "Cilium decides policy on a pod's security identity, and by default the identity leaves out the labels whose keys start with io.kubernetes, kubernetes.io, k8s.io, topology.kubernetes.io, pod-template-hash, pod-template-generation, controller-revision-hash, controller-uid, annotation or etcd_node, or contain beta.kubernetes.io (app.kubernetes.io is kept). A selector on such a label would match no pod, or every pod when negated. Select the pods by another label."
+
 	msgHostHTTP    = "target cilium cannot express HTTP rules in a policy for nodes"
 	detailHostHTTP = "Cilium host policies (nodeSelector) accept L3/L4 rules and DNS rules only."
 

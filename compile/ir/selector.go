@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -40,6 +41,19 @@ type Expression struct {
 
 // IsEmpty reports whether s matches everything.
 func (s Selector) IsEmpty() bool { return len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0 }
+
+// Keys returns the label keys s names, sorted, each once.
+func (s Selector) Keys() []string {
+	keys := make([]string, 0, len(s.MatchLabels)+len(s.MatchExpressions))
+	for _, l := range s.MatchLabels {
+		keys = append(keys, l.Key)
+	}
+	for _, x := range s.MatchExpressions {
+		keys = append(keys, x.Key)
+	}
+	sort.Strings(keys)
+	return slices.Compact(keys)
+}
 
 // Matches reports whether labels satisfy s.
 func (s Selector) Matches(labels map[string]string) bool {

@@ -87,6 +87,7 @@ import (
 	v2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	slim_networkingv1 "github.com/cilium/cilium/pkg/k8s/slim/k8s/api/networking/v1"
 	"github.com/cilium/cilium/pkg/labels"
+	"github.com/cilium/cilium/pkg/labelsfilter"
 	"github.com/cilium/cilium/pkg/policy"
 	"github.com/cilium/cilium/pkg/policy/api"
 	policytypes "github.com/cilium/cilium/pkg/policy/types"
@@ -113,6 +114,12 @@ var initOnce sync.Once
 func initCilium() {
 	initOnce.Do(func() {
 		api.InitEntities(ClusterName)
+		// The agent's default identity label filter (no label prefix
+		// file, no extra prefixes): pod identities keep what a default
+		// Cilium keeps (see identities).
+		if err := labelsfilter.ParseLabelPrefixCfg(discard, nil, nil, ""); err != nil {
+			panic(err)
+		}
 	})
 }
 
@@ -302,9 +309,12 @@ func (e *Engine) identities() error {
 		for k, v := range nsl {
 			lbls = append(lbls, labels.NewLabel(k8sConst.PodNamespaceMetaLabelsPrefix+k, v, labels.LabelSourceK8s))
 		}
+		// As the agent does, the identity keeps only the labels its label
+		// filter accepts.
+		kept, _ := labelsfilter.Filter(lbls.Labels())
 		nid := next
 		next++
-		e.ids[nid] = lbls.Sort()
+		e.ids[nid] = kept.LabelArray()
 		e.podIDs[p] = nid
 		ports := pkgtypes.NamedPortMap{}
 		for _, cp := range p.Ports {
