@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"bytes"
 	"fmt"
 	"hash/fnv"
 	"math/rand"
@@ -299,12 +298,6 @@ func emitFor(src string, w *eval.World, b backends.Backend) (objs []backends.Obj
 	return objs, nil, ""
 }
 
-func yamlOf(objs []backends.Object) ([]byte, error) {
-	var buf bytes.Buffer
-	err := backends.WriteYAML(&buf, objs)
-	return buf.Bytes(), err
-}
-
 // reduceBoth drops statements of c's program until the program compiles for
 // Cilium, its deny-free part for NetworkPolicy, and its deny probe for
 // NetworkPolicy. res.err is set on an unexpected diagnostic.
@@ -382,26 +375,21 @@ func checkAgree(c *testgen.Case) (res agreeResult) {
 		return res
 	}
 	var err error
-	if res.cnpYAML, err = yamlOf(cnp); err != nil {
+	if res.cnpYAML, err = YAML(cnp); err != nil {
 		res.err = err.Error()
 		return res
 	}
-	if res.npYAML, err = yamlOf(np); err != nil {
+	if res.npYAML, err = YAML(np); err != nil {
 		res.err = err.Error()
 		return res
 	}
-	if res.probeYAML, err = yamlOf(probe); err != nil {
+	if res.probeYAML, err = YAML(probe); err != nil {
 		res.err = err.Error()
 		return res
 	}
-	decoded, err := DecodeYAML(res.cnpYAML)
+	eng, err := Load(c.World, res.cnpYAML)
 	if err != nil {
 		res.err = err.Error()
-		return res
-	}
-	eng, err := New(c.World, decoded)
-	if err != nil {
-		res.err = "Cilium rejects the CiliumNetworkPolicies: " + err.Error()
 		return res
 	}
 	oracle, err := newNPOracle(c.World, res.npYAML)
@@ -599,7 +587,7 @@ func newLookupModel(p testgen.Program, w *eval.World) (m *lookupModel, ok bool, 
 		if fail != "" || len(drop) > 0 {
 			return nil, false, fail
 		}
-		data, err := yamlOf(objs)
+		data, err := YAML(objs)
 		if err != nil {
 			return nil, false, err.Error()
 		}

@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"strings"
@@ -169,20 +168,14 @@ func checkCase(c *testgen.Case) (res caseResult) {
 		res.rejected = true
 		return res
 	}
-	var buf bytes.Buffer
-	if err := backends.WriteYAML(&buf, objs); err != nil {
+	var err error
+	if res.yaml, err = YAML(objs); err != nil {
 		res.err = err.Error()
 		return res
 	}
-	res.yaml = buf.Bytes()
-	decoded, err := DecodeYAML(res.yaml)
+	eng, err := Load(c.World, res.yaml)
 	if err != nil {
 		res.err = err.Error()
-		return res
-	}
-	eng, err := New(c.World, decoded)
-	if err != nil {
-		res.err = "Cilium rejects the emitted policies: " + err.Error()
 		return res
 	}
 	flows := c.CiliumFlows()
@@ -199,20 +192,13 @@ func checkCase(c *testgen.Case) (res caseResult) {
 		res.err = onlyUnsupported(kd)
 		return res
 	}
-	var kbuf bytes.Buffer
-	if err := backends.WriteYAML(&kbuf, k8sObjs); err != nil {
+	if res.k8sYAML, err = YAML(k8sObjs); err != nil {
 		res.err = err.Error()
 		return res
 	}
-	res.k8sYAML = kbuf.Bytes()
-	kdec, err := DecodeYAML(res.k8sYAML)
+	keng, err := Load(c.World, res.k8sYAML)
 	if err != nil {
 		res.err = err.Error()
-		return res
-	}
-	keng, err := New(c.World, kdec)
-	if err != nil {
-		res.err = "Cilium rejects the emitted NetworkPolicies: " + err.Error()
 		return res
 	}
 	res.k8sFlows, res.err = compareBackends(eng, keng, flows)

@@ -98,6 +98,7 @@ import (
 	"github.com/cilium/cilium/pkg/u8proto"
 	"sigs.k8s.io/yaml"
 
+	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 )
@@ -194,6 +195,28 @@ func splitYAML(data []byte) [][]byte {
 		}
 	}
 	return docs
+}
+
+// YAML is objs as netpolc writes them (backends.WriteYAML): the bytes the
+// engine is loaded from, so that what is judged is what a user applies.
+func YAML(objs []backends.Object) ([]byte, error) {
+	var buf bytes.Buffer
+	err := backends.WriteYAML(&buf, objs)
+	return buf.Bytes(), err
+}
+
+// Load reads a YAML stream of policies strictly (DecodeYAML) and loads them
+// into an engine over w (New).
+func Load(w *eval.World, data []byte) (*Engine, error) {
+	objs, err := DecodeYAML(data)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := New(w, objs)
+	if err != nil {
+		return nil, fmt.Errorf("Cilium rejects the policies: %w", err)
+	}
+	return eng, nil
 }
 
 // New parses objs as the agent does and loads them into a new policy

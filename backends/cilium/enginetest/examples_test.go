@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -61,21 +60,17 @@ func TestDifferentialExamples(t *testing.T) {
 				}
 				return // not expressible as NetworkPolicy (cilium-l7)
 			}
-			var kbuf bytes.Buffer
-			if err := backends.WriteYAML(&kbuf, kobjs); err != nil {
-				t.Fatal(err)
-			}
-			kdec, err := DecodeYAML(kbuf.Bytes())
+			kdata, err := YAML(kobjs)
 			if err != nil {
 				t.Fatal(err)
 			}
-			keng, err := New(w, kdec)
+			keng, err := Load(w, kdata)
 			if err != nil {
-				t.Fatalf("Cilium rejects the emitted NetworkPolicies: %v", err)
+				t.Fatal(err)
 			}
 			kn, mismatch := compareBackends(eng, keng, flows)
 			if mismatch != "" {
-				t.Fatalf("%s\n--- emitted NetworkPolicies\n%s", mismatch, kbuf.Bytes())
+				t.Fatalf("%s\n--- emitted NetworkPolicies\n%s", mismatch, kdata)
 			}
 			t.Logf("k8s backend through Cilium: %d L3/L4 flows agree", kn)
 		})
@@ -107,15 +102,15 @@ func emitExample(t *testing.T, files []string) (*ir.Program, Objects, []byte) {
 	if ed.HasErrors() {
 		t.Fatalf("emit: %v", ed)
 	}
-	var buf bytes.Buffer
-	if err := backends.WriteYAML(&buf, objs); err != nil {
-		t.Fatal(err)
-	}
-	decoded, err := DecodeYAML(buf.Bytes())
+	data, err := YAML(objs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Program, decoded, buf.Bytes()
+	decoded, err := DecodeYAML(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Program, decoded, data
 }
 
 // exampleWorld is the representative world of p plus external addresses

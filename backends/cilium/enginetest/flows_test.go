@@ -92,7 +92,7 @@ func emitSource(t *testing.T, src string, w *eval.World, b backends.Backend) ([]
 	if ed.HasErrors() {
 		t.Fatalf("%s backend: %v", b.Name(), ed)
 	}
-	out, err := yamlOf(objs)
+	out, err := YAML(objs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,13 +105,9 @@ func checkFlows(t *testing.T, src string, withNP bool, cases []flowCase) {
 	t.Helper()
 	w := flowWorld()
 	cnp, _ := emitSource(t, src, w, cilium.New())
-	decoded, err := DecodeYAML(cnp)
+	eng, err := Load(w, cnp)
 	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := New(w, decoded)
-	if err != nil {
-		t.Fatalf("Cilium rejects the CiliumNetworkPolicies: %v\n%s", err, cnp)
+		t.Fatalf("%v\n%s", err, cnp)
 	}
 	var np *nporacle.Oracle
 	var npYAML []byte

@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand"
 	"net/netip"
@@ -383,17 +382,13 @@ func TestNoSelectorCrossesNamespaces(t *testing.T) {
 		if ed.HasErrors() {
 			t.Fatalf("emit:\n%s\n%v", src.String(), ed)
 		}
-		var buf bytes.Buffer
-		if err := backends.WriteYAML(&buf, objs); err != nil {
-			t.Fatal(err)
-		}
-		decoded, err := DecodeYAML(buf.Bytes())
+		data, err := YAML(objs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, err := New(w, decoded)
+		eng, err := Load(w, data)
 		if err != nil {
-			t.Fatalf("Cilium rejects the policies: %v\n%s", err, buf.Bytes())
+			t.Fatalf("%v\n%s", err, data)
 		}
 		for i, p := range group {
 			for j := range w.Pods {
