@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
-	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 )
 
 var selfCheckPrograms = flag.Int("selfcheck.n", 300, "random programs for TestSelfCheckRandom")
@@ -88,7 +88,7 @@ func TestSelfCheckExamples(t *testing.T) {
 	}
 }
 
-// TestSelfCheckRandom: random programs of backends/internal/testgen, each
+// TestSelfCheckRandom: random programs of internal/testsupport/testgen, each
 // emitted, validated (strict decoding, Parse, conventions, CRD schema and
 // CEL) and read back, agree with Effective on every sampled flow.
 func TestSelfCheckRandom(t *testing.T) {

@@ -3,7 +3,7 @@ package cilium
 import (
 	"testing"
 
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 )
 
 // TestTxtar runs the cases of testdata/*.txtar (see backendtest.RunTxtar):

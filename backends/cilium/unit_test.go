@@ -3,8 +3,8 @@ package cilium
 import (
 	"testing"
 
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 )
 
 func TestParseVersion(t *testing.T) {

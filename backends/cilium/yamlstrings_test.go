@@ -10,7 +10,7 @@ import (
 	"github.com/cilium/cilium/pkg/policy/api"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 )
 
 // yamlStrings are HTTP paths and header values that the YAML writer must

@@ -17,11 +17,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
-	"github.com/netpolc/netpolc/backends/internal/nporacle"
-	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/lang/diag"
 )
 

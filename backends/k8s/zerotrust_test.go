@@ -7,11 +7,11 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
-	"github.com/netpolc/netpolc/backends/internal/nporacle"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 )
 
 // TestZeroTrustWithCyclonus asks cyclonus (an independent NetworkPolicy

@@ -1,11 +1,7 @@
 // Module for the real-API-server integration tests of netpolc. It is its own
 // module so that the compiler's go.mod does not inherit the replace block
 // below, which pins every k8s.io dependency to the staging modules.
-//
-// The module path sits under backends/ (the directory is test/apiserver) so
-// that the tests may import github.com/netpolc/netpolc/backends/internal/testgen:
-// Go's internal rule is checked on import paths.
-module github.com/netpolc/netpolc/backends/apiservertest
+module github.com/netpolc/netpolc/test/apiserver
 
 go 1.26.8
 

@@ -7,8 +7,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/internal/nporacle"
 	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 )
 
 // decodeNPs strict-decodes a YAML stream of NetworkPolicies.
@@ -28,7 +28,7 @@ func decodeNPs(data []byte) ([]*networkingv1.NetworkPolicy, error) {
 }
 
 // newNPOracle loads the NetworkPolicies of a YAML stream for world w into
-// cyclonus's matcher (backends/internal/nporacle).
+// cyclonus's matcher (internal/testsupport/nporacle).
 func newNPOracle(w *eval.World, data []byte) (*nporacle.Oracle, error) {
 	nps, err := decodeNPs(data)
 	if err != nil {

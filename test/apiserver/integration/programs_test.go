@@ -16,10 +16,10 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
-	"github.com/netpolc/netpolc/backends/internal/backendtest"
-	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -85,7 +85,7 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// TestRandomPrograms compiles random programs (backends/internal/testgen,
+// TestRandomPrograms compiles random programs (internal/testsupport/testgen,
 // the generator of the differential tests) until programCount of them have
 // produced objects on both targets, and checks every object as
 // TestExamples does. Each program gets namespaces of its own.

@@ -7,9 +7,11 @@
 // Everything is derived from a seed, so a case is reproduced by its seed, and
 // Shrink reduces a failing case to a minimal one.
 //
-// It lives under backends/internal because its users are the backends'
-// differential tests (k8s today, Cilium next): it needs compile/eval's World
-// (allowed: backends sit above compile) and must not become public API.
+// It lives under internal/testsupport because its users are test code in
+// several modules (the backends' differential tests, the Cilium engine
+// tests, the real-API-server tests): the repository root's internal/ is
+// importable from all of them and is not public API. It needs only
+// compile/eval's World and the IR, never the syntax.
 //
 // The label universe is chosen so that the generated programs stay within
 // what every backend expresses at L3/L4 and so that known deviations of the

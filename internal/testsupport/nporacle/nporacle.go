@@ -18,9 +18,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
-	"github.com/netpolc/netpolc/backends/internal/testgen"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 )
 
 // namespaceNameLabel is the label the API server sets on every namespace.

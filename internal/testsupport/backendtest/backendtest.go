@@ -1,9 +1,9 @@
 // Package backendtest is the test support every backend shares: compiling
-// sources and generated programs (backends/internal/testgen), rendering
+// sources and generated programs (internal/testsupport/testgen), rendering
 // diagnostics and objects as the CLI does, golden files, and the runner of
-// txtar cases (see RunTxtar). Only _test.go
-// files import it; it is the one package under backends that may depend on
-// the compiler, and so on the syntax.
+// txtar cases (see RunTxtar). Only _test.go files (of the backends and of
+// the test modules) import it; unlike the backends, it depends on the
+// compiler, and so on the syntax.
 package backendtest
 
 import (
