@@ -8,6 +8,7 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/ast"
 	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/lexicon"
 )
 
 // block is a "namespace NAME" or "clusterwide" block.
@@ -32,22 +33,6 @@ type group struct {
 	selectors     []*ast.Selector // podSelectors' answer, once selectorsDone
 	selectorsDone bool
 	selectorsBusy bool
-}
-
-// keywords are the reserved words of docs/language.md section 1.
-var keywords = []string{
-	"namespace", "clusterwide", "default", "deny", "allow", "dns", "isolate", "expect",
-	"ingress", "egress", "nonisolating", "ns", "node", "service", "entity", "except", "http",
-}
-
-// entityNames are the entities that can be written by name (section 4.4).
-var entityNames = []string{
-	"world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "kube-apiserver",
-	"health", "init", "unmanaged", "cluster-mesh", "all",
-}
-
-func isReserved(name string) bool {
-	return slices.Contains(keywords, name) || slices.Contains(entityNames, name)
 }
 
 // stmtPeers returns the peers written directly in s, in source order.
@@ -164,7 +149,7 @@ func stmtWord(s ast.Stmt) string {
 
 func (c *compiler) declareGroup(diags *diag.List, s *ast.GroupDecl, cur *block) {
 	name := s.Name.Name
-	if isReserved(name) {
+	if lexicon.IsReserved(name) {
 		diags.Errorf(CodeReservedName, s.Name.Span(), msgReservedName, name).Detail = detailReservedName
 		return
 	}
@@ -236,7 +221,7 @@ func (c *compiler) lookupGroup(diags *diag.List, id ast.Ident) *group {
 	}
 	d := diags.Errorf(CodeUnknownName, id.Span(), msgUnknownName, id.Name)
 	d.Detail = detailUnknownName
-	cands := append(c.groupNames(), entityNames...)
+	cands := append(c.groupNames(), lexicon.BareEntities()...)
 	if s, ok := diag.Closest(id.Name, cands); ok {
 		d.Detail = capitalize(sprintf(msgDidYouMean, s)) + " " + detailUnknownName
 		d.Suggestion = s

@@ -15,6 +15,7 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/ast"
 	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/lexicon"
 )
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
@@ -229,7 +230,7 @@ func checkRegex(diags *diag.List, s *ast.String) string {
 	return s.Value
 }
 
-var protocols = []string{"tcp", "udp", "sctp", "any"}
+var protocols = lexicon.Words(lexicon.Protocol)
 
 // port converts one port item. It returns a port or ICMP type (isICMP), or
 // all (every port of every protocol); ok is false after an error.
@@ -237,7 +238,7 @@ func (c *compiler) port(diags *diag.List, ps ast.PortSpec) (p ir.Port, icmp ir.I
 	ok = true
 	proto := strings.ToLower(ps.Protocol.Name)
 	p.Span = ps.Span()
-	if ps.IsICMP || proto == "icmp" || proto == "icmpv6" {
+	if ps.IsICMP || lexicon.IsKeyword(proto, lexicon.ICMP) {
 		icmp = ir.ICMPType{Span: ps.Span(), Family: ir.ICMPv4, Type: ps.ICMPType.Value}
 		if proto == "icmpv6" {
 			icmp.Family = ir.ICMPv6

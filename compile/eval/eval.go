@@ -251,7 +251,7 @@ func (ep Endpoint) String() string {
 		}
 		return "node/" + ep.Node.Name
 	case EndpointAPIServer:
-		return "kube-apiserver"
+		return string(ir.EntityKubeAPIServer)
 	default:
 		return "host"
 	}

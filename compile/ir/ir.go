@@ -22,6 +22,7 @@ package ir
 import (
 	"net/netip"
 
+	"github.com/netpolc/netpolc/lang/lexicon"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -193,31 +194,34 @@ type NamespaceRef struct {
 // Entity is a reserved endpoint class, named as Cilium names them.
 type Entity string
 
-// Entities. World is everything outside the cluster (NetworkPolicy:
+// Entities, named in lang/lexicon (the one table of entity names, which the
+// parser shares). World is everything outside the cluster (NetworkPolicy:
 // 0.0.0.0/0 and ::/0).
 const (
-	EntityWorld         Entity = "world"
-	EntityWorldIPv4     Entity = "world-ipv4"
-	EntityWorldIPv6     Entity = "world-ipv6"
-	EntityCluster       Entity = "cluster"
-	EntityClusterMesh   Entity = "cluster-mesh"
-	EntityHost          Entity = "host"
-	EntityRemoteNode    Entity = "remote-node"
-	EntityKubeAPIServer Entity = "kube-apiserver"
-	EntityIngress       Entity = "ingress"
-	EntityInit          Entity = "init"
-	EntityHealth        Entity = "health"
-	EntityUnmanaged     Entity = "unmanaged"
-	EntityNone          Entity = "none"
-	EntityAll           Entity = "all"
+	EntityWorld         Entity = lexicon.EntityWorld
+	EntityWorldIPv4     Entity = lexicon.EntityWorldIPv4
+	EntityWorldIPv6     Entity = lexicon.EntityWorldIPv6
+	EntityCluster       Entity = lexicon.EntityCluster
+	EntityClusterMesh   Entity = lexicon.EntityClusterMesh
+	EntityHost          Entity = lexicon.EntityHost
+	EntityRemoteNode    Entity = lexicon.EntityRemoteNode
+	EntityKubeAPIServer Entity = lexicon.EntityKubeAPIServer
+	EntityIngress       Entity = lexicon.EntityIngress
+	EntityInit          Entity = lexicon.EntityInit
+	EntityHealth        Entity = lexicon.EntityHealth
+	EntityUnmanaged     Entity = lexicon.EntityUnmanaged
+	EntityNone          Entity = lexicon.EntityNone
+	EntityAll           Entity = lexicon.EntityAll
 )
 
-// Entities lists every valid entity, sorted.
-var Entities = []Entity{
-	EntityAll, EntityCluster, EntityClusterMesh, EntityHealth, EntityHost, EntityIngress,
-	EntityInit, EntityKubeAPIServer, EntityNone, EntityRemoteNode, EntityUnmanaged,
-	EntityWorld, EntityWorldIPv4, EntityWorldIPv6,
-}
+// Entities lists every valid entity, sorted: lexicon's table.
+var Entities = func() []Entity {
+	var out []Entity
+	for _, e := range lexicon.Entities() {
+		out = append(out, Entity(e))
+	}
+	return out
+}()
 
 // FQDN is a DNS name or pattern. Pattern is lower-case, without a trailing
 // dot. With Exact, Pattern is a plain name (Cilium matchName). Otherwise "*"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/netpolc/netpolc/lang/ast"
 	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/lexicon"
 	"github.com/netpolc/netpolc/lang/parser"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -211,7 +212,7 @@ func (p *printer) peer(x ast.Peer) {
 	case *ast.GroupRef:
 		p.WriteString(x.Name.Name)
 	case *ast.EntityPeer:
-		if parser.IsEntityName(x.Name) {
+		if lexicon.IsBareEntity(x.Name) {
 			p.WriteString(x.Name)
 		} else {
 			p.WriteString("entity(" + x.Name + ")")
@@ -444,7 +445,7 @@ func labelValue(s string) string {
 // ":" (where the name would end).
 func httpWord(s string, headerName bool) string {
 	switch {
-	case s == "", s == "*", s == "host", s == "header", s == ":",
+	case s == "", s == "*", lexicon.IsKeyword(s, lexicon.HTTPWord), s == ":",
 		headerName && strings.Contains(s, ":"),
 		strings.ContainsFunc(s, func(r rune) bool {
 			return r <= ' ' || r == 0x7f || r == '"' || r == '#' || r == '{' || r == '}' || r == 0xfffd ||

@@ -7,6 +7,7 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/netpolc/netpolc/lang/ast"
+	"github.com/netpolc/netpolc/lang/lexicon"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -99,7 +100,7 @@ func (c *converter) stmt(s *stmt) ast.Stmt {
 			b := &ast.HTTPBlock{Pos: c.pos(r.HTTP.Tokens)}
 			for i, hr := range r.HTTP.Rules {
 				if i > 0 && !r.HTTP.Rules[i-1].Newlines {
-					if t := hr.Tokens[0]; t.Type == typWord && (t.Value == "host" || t.Value == "header") {
+					if t := hr.Tokens[0]; t.Type == typWord && lexicon.IsKeyword(t.Value, lexicon.HTTPWord) {
 						c.fail(t, msgHTTPNoValue(t.Value))
 					} else {
 						c.fail(t, msgHTTPSameLine(t.Value))
@@ -139,18 +140,6 @@ func (c *converter) peers(ps []*peer) []ast.Peer {
 	}
 	return out
 }
-
-// entityNames are the bare names of section 4.4 that stand for entities;
-// any other bare name is a group.
-var entityNames = map[string]bool{
-	"world": true, "world-ipv4": true, "world-ipv6": true, "cluster": true,
-	"host": true, "remote-node": true, "kube-apiserver": true, "health": true,
-	"init": true, "unmanaged": true, "cluster-mesh": true, "all": true,
-}
-
-// IsEntityName reports whether a bare name in peer position is an entity
-// (section 4.4 of docs/language.md) rather than a group.
-func IsEntityName(s string) bool { return entityNames[s] }
 
 func (c *converter) peer(p *peer) ast.Peer {
 	pos := c.pos(p.Tokens)
@@ -193,7 +182,7 @@ func (c *converter) peer(p *peer) ast.Peer {
 	case p.Named != nil:
 		n := p.Named
 		if n.Pods == nil && n.Group == nil {
-			if IsEntityName(n.Name.Value) {
+			if lexicon.IsBareEntity(n.Name.Value) {
 				return &ast.EntityPeer{Pos: pos, Name: n.Name.Value}
 			}
 			return &ast.GroupRef{Pos: pos, Name: c.ident(n.Name)}
@@ -316,7 +305,7 @@ func (c *converter) port(p *port) ast.PortSpec {
 }
 
 func isICMP(s string) bool {
-	return strings.EqualFold(s, "icmp") || strings.EqualFold(s, "icmpv6")
+	return lexicon.IsKeyword(strings.ToLower(s), lexicon.ICMP)
 }
 
 func (c *converter) portNumber(n *number) int {

@@ -10,6 +10,7 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/lexicon"
 )
 
 // This file holds every message the parser reports (code "syntax") and the
@@ -63,17 +64,11 @@ func msgHeaderExtra(v string) string {
 }
 
 // stmtKeywords start statements; a misspelt first word is compared to them.
-var stmtKeywords = []string{
-	"namespace", "clusterwide", "default", "isolate", "allow", "dns", "expect",
-	"deny", "ingress", "egress", "nonisolating",
-}
+var stmtKeywords = lexicon.Words(lexicon.Statement, lexicon.Modifier)
 
 // otherKeywords appear inside statements; a misspelt word where one of them
 // was possible is compared to them.
-var otherKeywords = []string{
-	"deny", "ingress", "egress", "for", "lookups", "server", "except", "allowed",
-	"denied", "in", "notin", "host", "header", "nonisolating",
-}
+var otherKeywords = lexicon.Words(lexicon.Modifier, lexicon.Inner, lexicon.HTTPWord)
 
 // productionWords names the grammar's productions and token types in words.
 var productionWords = map[string]string{

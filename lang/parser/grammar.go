@@ -3,6 +3,8 @@ package parser
 import (
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/netpolc/netpolc/lang/lexicon"
 )
 
 // The grammar of one statement, as participle structs. They stay inside
@@ -23,7 +25,7 @@ type stmt struct {
 	AllowDNS  *allowDNSStmt  `parser:"| @@"`
 	DNSServer *dnsServerStmt `parser:"| @@"`
 	Expect    *expectStmt    `parser:"| @@"`
-	// stmtStarters (parser.go) lists the keywords of the lookaheads below.
+	// stmtStarters (below) lists the keywords of the lookaheads below.
 	Group *groupStmt `parser:"| (?! 'namespace' | 'clusterwide' | 'default' | 'isolate' | 'allow' | 'dns' | 'expect') @@"`
 	// A rule may start with a namespace that is spelt like a keyword
 	// ("default/{app: x} -> ..."), so only the keyword sequences are excluded.
@@ -271,9 +273,10 @@ var stmtParser = participle.MustBuild[stmt](
 )
 
 // stmtStarters are the keywords that the lookaheads of stmt's Group and
-// Rule alternatives exclude; a statement starting with another name can
-// only be a group declaration or a rule (see quickParse).
-var stmtStarters = []string{"namespace", "clusterwide", "default", "isolate", "allow", "dns", "expect"}
+// Rule alternatives exclude (TestGrammarKeywords checks the tags against
+// them); a statement starting with another name can only be a group
+// declaration or a rule (see quickParse).
+var stmtStarters = lexicon.Words(lexicon.Statement)
 
 // groupParser and ruleParser parse stmt's Group and Rule alternatives on
 // their own, with the same options.

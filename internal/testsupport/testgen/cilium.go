@@ -119,9 +119,14 @@ func (g *gen) ciliumProgram() Program {
 	return p
 }
 
+// entity returns an entity the engines model, or "*".
 func (g *gen) entity() string {
-	return g.pick("world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "kube-apiserver", "all", "*")
+	return g.pick(ent(ir.EntityWorld), ent(ir.EntityWorldIPv4), ent(ir.EntityWorldIPv6), ent(ir.EntityCluster),
+		ent(ir.EntityHost), ent(ir.EntityRemoteNode), ent(ir.EntityKubeAPIServer), ent(ir.EntityAll), "*")
 }
+
+// ent writes an entity by name (lang/lexicon's table, through the IR).
+func ent(e ir.Entity) string { return string(e) }
 
 // numericPorts returns one or two numeric ports (what DNS names and
 // entities accept).
@@ -189,7 +194,8 @@ func (g *gen) ciliumRule(ns string) string {
 	case 4: // entities as targets
 		return g.localPeer() + " -> " + g.entity() + ":" + g.numericPorts()
 	case 5: // entities as sources
-		return g.pick("host", "remote-node", "kube-apiserver", "cluster", "world", "all", "host, remote-node") + " -> " + g.localPeer() + ":" + g.ports(true)
+		return g.pick(ent(ir.EntityHost), ent(ir.EntityRemoteNode), ent(ir.EntityKubeAPIServer), ent(ir.EntityCluster),
+			ent(ir.EntityWorld), ent(ir.EntityAll), ent(ir.EntityHost)+", "+ent(ir.EntityRemoteNode)) + " -> " + g.localPeer() + ":" + g.ports(true)
 	case 6, 7: // deny
 		r := g.rule(ns)
 		if g.chance(0.3) {

@@ -335,7 +335,7 @@ func (g *gen) otherPeer() string {
 	case 0, 1, 2:
 		return cidrs[g.r.Intn(len(cidrs))]
 	case 3:
-		return g.pick("world", "world-ipv4", "world-ipv6")
+		return g.pick(ent(ir.EntityWorld), ent(ir.EntityWorldIPv4), ent(ir.EntityWorldIPv6))
 	default:
 		return "*"
 	}
