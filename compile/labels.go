@@ -21,8 +21,9 @@ type reservedKey struct {
 // which namespaces a selector may reach, so a user selector naming one could
 // select pods of any namespace (or cluster). They are refused in every
 // selector (pods, namespaces, services, nodes) and for every target, so that
-// a program means the same on every target. The first matching entry wins:
-// specific entries come before the prefix that covers them.
+// a program means the same on every target (docs/semantics.md, section
+// 2.5). The first matching entry wins: specific entries come before the
+// prefix that covers them.
 //
 // Keys with a label source ("k8s:app", "reserved:host", "any:app",
 // "cidr:...", "$host") are not listed: ':' and '$' are not allowed in a

@@ -94,7 +94,7 @@ func namespaceKeys(diags *diag.List, span source.Span, s ir.Selector) {
 // request", so the L7 rules would not apply. The check is conservative on
 // what it cannot decide (namespace labels, DNS names, services): it assumes
 // an overlap, except between a named and a numbered port, which it assumes
-// apart.
+// apart. See docs/semantics.md, section 2.11.
 func checkL7Voided(p *ir.Program) diag.List {
 	var diags diag.List
 	type site struct {

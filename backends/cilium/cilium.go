@@ -1,7 +1,7 @@
 // Package cilium is netpolc's Cilium target (cilium.io/v2): it emits one
 // CiliumNetworkPolicy per namespaced IR policy and one
 // CiliumClusterwideNetworkPolicy per cluster-wide one, with Cilium's own Go
-// types and the exact Cilium 1.20 semantics of SEMANTICS.md section 2.
+// types and the exact Cilium 1.20 semantics of docs/semantics.md section 2.
 //
 // Mapping (IR -> CNP/CCNP):
 //   - Policy -> one object, both directions in one spec. Namespace "" ->
@@ -104,8 +104,8 @@ func (Backend) Description() string {
 // Capabilities implements backends.Backend.
 func (Backend) Capabilities() backends.Capabilities { return Capabilities() }
 
-// Capabilities returns what Cilium 1.20 expresses, as data (SEMANTICS.md
-// section 3).
+// Capabilities returns what Cilium 1.20 expresses, as data; the notes
+// summarize docs/semantics.md section 2.
 func Capabilities() backends.Capabilities {
 	y := func(note string) backends.Capability { return backends.Capability{Support: backends.Yes, Note: note} }
 	p := func(note string) backends.Capability {

@@ -17,7 +17,7 @@ var anyName = ir.FQDN{Pattern: "*"}
 // rule that lists no lookups restricted to the pattern "*" (Cilium's
 // rules.dns matchPattern "*": every name, through the DNS proxy). Evaluating
 // it (compile/eval) gives the verdicts of the emitted objects. p is not
-// modified.
+// modified. Why the DNS proxy is needed: docs/semantics.md, section 2.10.
 func Effective(p *ir.Program) *ir.Program {
 	eff, _ := effective(p)
 	return eff

@@ -144,6 +144,8 @@ func (e *emitter) policy(pol *ir.Policy) (*api.Rule, []source.Span) {
 	} else {
 		rule.EndpointSelector = subject.build()
 	}
+	// Always written, so that deny and nonisolating rules never isolate
+	// (docs/semantics.md, section 2.2).
 	ingress, egress := pol.Isolation.Ingress, pol.Isolation.Egress
 	rule.EnableDefaultDeny = api.DefaultDenyConfig{Ingress: &ingress, Egress: &egress}
 

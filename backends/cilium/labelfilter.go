@@ -14,7 +14,8 @@ type labelPrefix struct {
 // not configured otherwise (no label prefix file, no --labels): the pod
 // labels it leaves out of a pod's security identity. Policy is decided on
 // identities, so a selector term on a left-out key matches no pod (or,
-// negated, every pod). Keys the filter keeps explicitly come first.
+// negated, every pod). Keys the filter keeps explicitly come first. See
+// docs/semantics.md, section 2.5.
 var defaultIdentityFilter = []labelPrefix{
 	{re: regexp.MustCompile(`io\.kubernetes\.pod\.namespace`)},
 	{re: regexp.MustCompile(`io\.cilium\.k8s\.namespace\.labels`)},

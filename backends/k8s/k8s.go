@@ -1,14 +1,15 @@
 // Package k8s is netpolc's Kubernetes NetworkPolicy target
 // (networking.k8s.io/v1): it emits one NetworkPolicy per IR policy, with the
-// exact upstream semantics of SEMANTICS.md section 1, and refuses, at the
+// exact upstream semantics of docs/semantics.md section 1, and refuses, at the
 // source line, whatever NetworkPolicy cannot express.
 //
 // Mapping (IR -> NetworkPolicy):
 //   - Policy -> one object in Policy.Namespace; spec.podSelector from the
 //     subject; spec.policyTypes always written, from Policy.Isolation
-//     (Ingress before Egress); rules only for the listed directions; an
-//     isolated direction without rules gets no rules (deny all). A policy
-//     that isolates nothing and has no rules is a no-op and emits nothing.
+//     (Ingress before Egress; docs/semantics.md, section 1.2); rules only for
+//     the listed directions; an isolated direction without rules gets no
+//     rules (deny all). A policy that isolates nothing and has no rules is a
+//     no-op and emits nothing.
 //   - Rule -> one rule (ingress or egress): its peers in from/to and the
 //     ports of all its port rules in ports (peers AND ports, exactly the IR
 //     rule). AllTraffic -> no ports. A PeerAny peer -> no from/to.

@@ -14,7 +14,7 @@ import (
 
 // Validate re-implements the API server's validation of a NetworkPolicy on
 // create (kubernetes pkg/apis/networking/validation ValidateNetworkPolicy,
-// SEMANTICS.md 1.2-1.7), on the v1 type, without importing k8s.io/kubernetes:
+// docs/semantics.md 1.8), on the v1 type, without importing k8s.io/kubernetes:
 //
 //   - metadata: name a DNS-1123 subdomain, namespace a DNS-1123 label,
 //     label keys and values, annotation keys and total size (apimachinery's

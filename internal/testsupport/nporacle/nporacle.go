@@ -10,7 +10,7 @@
 // it to the network plugin; Cilium (and netpolc's evaluator) match ipBlocks
 // only against addresses outside the cluster, while cyclonus matches them
 // against pod IPs too, so flows between two pods are judged on the policies
-// without their ipBlock peers.
+// without their ipBlock peers (docs/semantics.md, section 1.5).
 package nporacle
 
 import (
