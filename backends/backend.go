@@ -31,6 +31,10 @@ type Options struct {
 	Degrade map[Feature]string
 	// CiliumVersion is the Cilium release the output targets, e.g. "1.20".
 	CiliumVersion string
+	// Targets are the registered targets. An error for a feature the
+	// target cannot express names those of them whose capabilities include
+	// it ("use --target cilium"); with none, it names no other target.
+	Targets *Registry
 }
 
 // Backend is one target.

@@ -160,41 +160,22 @@ func DegradationFor(b Backend, opts Options, f Feature) (Degradation, bool) {
 	return Degradation{}, false
 }
 
-// KnownTargets returns the capabilities of netpolc's targets as data, used to
-// say which targets can express what another target cannot when the caller
-// does not pass the backends themselves.
-func KnownTargets() map[string]Capabilities {
-	y := func(note string) Capability { return Capability{Support: Yes, Note: note} }
-	return map[string]Capabilities{
-		"cilium": {
-			FeatureL4: y(""), FeatureAllTraffic: y(""), FeaturePortRange: y(""), FeatureNamedPort: y(""),
-			FeatureSCTP:     {Support: Partial, Note: "needs --enable-sctp"},
-			FeatureProtoAny: y(""), FeatureICMP: y(""), FeatureNamespaceName: y(""), FeatureNamespaceLabel: y(""),
-			FeatureCIDR: y(""), FeatureWorld: y(""), FeatureEntity: y(""), FeatureFQDN: y(""),
-			FeatureFQDNAnyDepth: {Support: Partial, Note: "Cilium >= 1.19"},
-			FeatureHTTP:         y(""), FeatureDNSRules: y(""), FeatureDeny: y(""), FeatureClusterWide: y(""),
-			FeatureNodeSubject: y(""), FeatureNodePeer: y(""), FeatureService: y(""), FeatureNonIsolating: y(""),
-			FeatureAnyPeer: y(""),
-		},
-	}
-}
-
 // CheckCapabilities reports, at its source span, every use in p of a feature
 // that b cannot express (code "unsupported"), unless opts opts into a
 // degradation b offers for it. Uses are grouped per rule (and per policy for
 // policy-level features): one error each, naming the features and the
-// targets that can express them. The alternatives come from others, or from
-// KnownTargets when others is empty.
-func CheckCapabilities(p *ir.Program, b Backend, opts Options, others ...Backend) diag.List {
+// targets that can express them: those of opts.Targets, other than b, whose
+// Capabilities include every one of the features.
+func CheckCapabilities(p *ir.Program, b Backend, opts Options) diag.List {
 	var diags diag.List
 	alternatives := map[string]Capabilities{}
-	if len(others) == 0 {
-		alternatives = KnownTargets()
+	if opts.Targets != nil {
+		for _, name := range opts.Targets.Names() {
+			if o, _ := opts.Targets.Lookup(name); name != b.Name() {
+				alternatives[name] = o.Capabilities()
+			}
+		}
 	}
-	for _, o := range others {
-		alternatives[o.Name()] = o.Capabilities()
-	}
-	delete(alternatives, b.Name())
 
 	diags.Append(checkDegradeOptions(b, opts))
 
@@ -300,8 +281,8 @@ func checkDegradeOptions(b Backend, opts Options) diag.List {
 	return diags
 }
 
-// targetsFor returns the sorted names of the targets that support every
-// feature of feats.
+// targetsFor returns the sorted names of the targets of alternatives (by
+// name) whose capabilities include every feature of feats.
 func targetsFor(alternatives map[string]Capabilities, feats []Feature) []string {
 	var out []string
 	for name, caps := range alternatives {

@@ -72,7 +72,11 @@ func TestCheckCapabilities(t *testing.T) {
 		all.caps[f] = Capability{Support: Yes}
 	}
 
-	diags := CheckCapabilities(testProgram(), l4, Options{}, all, l4)
+	reg, err := NewRegistry(all, l4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diags := CheckCapabilities(testProgram(), l4, Options{Targets: reg})
 	var got []string
 	for _, d := range diags {
 		got = append(got, d.Error())
@@ -91,12 +95,34 @@ func TestCheckCapabilities(t *testing.T) {
 	}
 
 	// Opting into the degradation the backend offers removes l7 from the
-	// error; asking for one it does not offer is an error.
+	// error; asking for one it does not offer is an error. Without
+	// Options.Targets no other target is named.
 	diags = CheckCapabilities(testProgram(), l4, Options{Degrade: map[Feature]string{FeatureHTTP: "l4", FeatureFQDN: "cidr"}})
 	if got := diags[0].Error(); got != "-: error[bad-degrade]: target l4 offers no degradation fqdn=cidr; it offers l7=l4" {
 		t.Errorf("bad degrade: %s", got)
 	}
-	if got := diags[1].Message; got != `target l4 cannot express FQDN "**.example.com", FQDN pattern "**.example.com" (fqdn, fqdn-any-depth); use --target cilium` {
-		t.Errorf("with l7=l4 and the known targets: %s", got)
+	if got := diags[1].Message; got != `target l4 cannot express FQDN "**.example.com", FQDN pattern "**.example.com" (fqdn, fqdn-any-depth)` {
+		t.Errorf("with l7=l4 and no targets: %s", got)
+	}
+
+	// A target named must express every feature of the error: "partial"
+	// counts, "no" or a missing feature does not.
+	some := fakeBackend{name: "some", caps: Capabilities{FeatureFQDN: {Support: Partial}, FeatureFQDNAnyDepth: {Support: No}, FeatureDeny: {Support: Yes}}}
+	reg, err = NewRegistry(l4, some)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, d := range CheckCapabilities(testProgram(), l4, Options{Targets: reg}) {
+		got = append(got, d.Message)
+	}
+	want = []string{
+		`target l4 cannot express FQDN "**.example.com", FQDN pattern "**.example.com", HTTP rules (fqdn, fqdn-any-depth, l7)`,
+		`target l4 cannot express a rule that does not isolate its subject (non-isolating)`,
+		`target l4 cannot express a deny rule (deny); use --target some`,
+		`target l4 cannot express a cluster-wide policy, a policy for nodes (cluster-wide, node-subject)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -3,6 +3,8 @@ package k8s
 import (
 	"testing"
 
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 )
 
@@ -17,7 +19,19 @@ func TestTxtar(t *testing.T) {
 	backendtest.RunTxtar(t, backendtest.TxtarCases{
 		Glob:    "testdata/*.txtar",
 		Backend: New(),
+		Targets: allTargets(t),
 		Check:   func(t testing.TB, yaml []byte) { decodeAll(t, yaml) },
 		Update:  *update,
 	})
+}
+
+// allTargets registers both of netpolc's targets, as the CLI does, so that
+// an unsupported feature names the target that can express it.
+func allTargets(t *testing.T) *backends.Registry {
+	t.Helper()
+	reg, err := backends.NewRegistry(New(), cilium.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }

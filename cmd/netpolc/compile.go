@@ -87,6 +87,9 @@ func compileCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			// What a target cannot express names the registered targets
+			// that can ("use --target cilium").
+			bopts.Targets = e.registry
 			for _, f := range []string{"keep-stale", "lock-timeout"} {
 				if c.IsSet(f) && c.String("o") == "" {
 					return &usageError{msg: "--" + f + " applies only with -o DIR", command: "compile"}

@@ -21,6 +21,9 @@ import (
 type TxtarCases struct {
 	Glob    string           // the case files, e.g. "testdata/*.txtar"
 	Backend backends.Backend // the backend under test
+	// Targets is passed as Options.Targets: the targets an "unsupported"
+	// error may name instead of Backend.
+	Targets *backends.Registry
 	// Check validates every document of the emitted YAML stream, failing t
 	// on the first bad one.
 	Check func(t testing.TB, yaml []byte)
@@ -49,7 +52,7 @@ func RunTxtar(t *testing.T, c TxtarCases) {
 			}
 			a := txtar.Parse(data)
 			sources := map[string]string{}
-			opts := backends.Options{}
+			opts := backends.Options{Targets: c.Targets}
 			var wantYAML, wantDiags *string
 			for _, f := range a.Files {
 				text := string(f.Data)
