@@ -50,11 +50,12 @@
 // lookup-restricted port of the same subject and direction voids the L7
 // rules in Cilium and is an error ("l7-voided").
 //
-// Every emitted object is checked before it is returned: marshalled as
-// written, strict-decoded into the Cilium v2 type, and parsed by the agent's
-// own Parse (Sanitize plus namespace defaulting); a failure is an internal
-// error. Tests also check the CRD's OpenAPI schema and CEL rules
-// (internal/crdcheck).
+// Every emitted object is checked before it is returned, as typed: every
+// check of the agent's own Parse (Rule.Sanitize, see Sanitize) and
+// netpolc's conventions; a failure is an internal error. Tests also check
+// every object as written (strict-decoded into the Cilium v2 type, the
+// same object as built, the agent's Parse: ValidateWritten), and the CRD's
+// OpenAPI schema and CEL rules (internal/crdcheck).
 package cilium
 
 import (
@@ -169,7 +170,11 @@ func (b Backend) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, 
 	}
 	objs := make([]backends.Object, 0, len(out))
 	for _, o := range out {
-		if err := Validate(o.obj.Value); err != nil {
+		err := Validate(o.obj.Value)
+		if err == nil && checkWritten {
+			err = validateAsWritten(o.obj.Value)
+		}
+		if err != nil {
 			diags.Errorf(codeInternal, o.span, msgInvalidObject, o.obj.Kind, qualified(o.obj), err)
 		}
 		objs = append(objs, o.obj)

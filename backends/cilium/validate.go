@@ -20,18 +20,105 @@ import (
 const ClusterName = "default"
 
 // Validate checks one emitted object (a CNP, CCNP, or a pointer to either
-// Cilium type) as Cilium would read it: it is marshalled to YAML exactly as
-// netpolc writes it (backends.MarshalYAML, what WriteYAML writes),
-// strict-decoded from that YAML into the Cilium v2 type (unknown or
-// misspelt fields fail), compared with the object built (the bytes written
-// must say exactly what was built: no string changed by the YAML writer),
-// parsed by the agent's own Parse (Rule.Sanitize and the namespace
-// defaulting of selectors), and checked against CheckConventions.
+// Cilium type) as typed, without marshalling it: Sanitize (every check of
+// the agent's Parse) and CheckConventions. Emit runs it on every object.
+//
+// What the bytes written say is proven where that is cheap, not by
+// marshalling, decoding and comparing every object once more in Emit
+// (which cost nine tenths of Emit's time):
+//   - that the YAML written reads back as the object built, string for
+//     string: backends.MarshalYAML checks it whenever it writes a document
+//     that is not printable ASCII, and TestMarshalYAMLPrintableASCII proves
+//     that printable ASCII needs no check;
+//   - that the written object strict-decodes into the Cilium v2 type (no
+//     unknown, misspelt or duplicate field), decodes to the object built,
+//     and passes Parse and CheckConventions as decoded: ValidateWritten.
+//     That depends on the marshalling code (the Cilium types, CNP and
+//     CCNP's MarshalJSON) rather than on the program, and the package's
+//     tests run it on every object Emit returns (validate_test.go sets
+//     checkWritten): every example, txtar case and random program of
+//     TestSelfCheckRandom. checkAll (harness_test.go) also checks every
+//     written stream against the CRD schema.
 func Validate(v any) error {
-	doc, err := backends.MarshalYAML(v)
-	if err != nil {
-		return fmt.Errorf("marshal: %w", err)
+	if err := Sanitize(v); err != nil {
+		return err
 	}
+	return CheckConventions(v)
+}
+
+// Sanitize returns the error the agent's Parse would return for v (a CNP,
+// CCNP, or a pointer to either Cilium type), or nil, at a fraction of its
+// cost: Parse fails only when the name or the spec is missing, when
+// Rule.Sanitize fails on a spec, or on a nodeSelector in a CNP, and it
+// then translates every rule (ParseToCiliumRule: namespace defaulting and
+// the cluster filter of selectors), which cannot fail and is most of its
+// cost. Sanitize runs those checks, Rule.Sanitize on a deep copy of the
+// spec (it fills in defaults), and returns Parse's errors.
+// TestSanitizeIsParse checks that the two agree, and the package's tests
+// run Parse itself on every object emitted (ValidateWritten).
+func Sanitize(v any) error {
+	enableNodeLabels.Do(func() { option.Config.EnableNodeSelectorLabels = true })
+	var (
+		kind, name string
+		spec       *api.Rule
+		specs      api.Rules
+		nspc       bool
+	)
+	switch o := unwrap(v).(type) {
+	case *ciliumv2.CiliumNetworkPolicy:
+		kind, name, spec, specs = KindCNP, o.Name, o.Spec, o.Specs
+		// Parse reads a CNP without a namespace as a CCNP.
+		nspc = o.Namespace != ""
+	case *ciliumv2.CiliumClusterwideNetworkPolicy:
+		kind, name, spec, specs = KindCCNP, o.Name, o.Spec, o.Specs
+	default:
+		return fmt.Errorf("parse: %T is not a Cilium policy", v)
+	}
+	if !nspc {
+		kind = KindCCNP
+	}
+	if name == "" {
+		return ciliumv2.NewErrParse(kind + " must have name")
+	}
+	if spec == nil && specs == nil {
+		if nspc {
+			return ciliumv2.ErrEmptyCNP
+		}
+		return ciliumv2.ErrEmptyCCNP
+	}
+	check := func(r *api.Rule, field string) error {
+		if err := r.DeepCopy().Sanitize(); err != nil {
+			return ciliumv2.NewErrParse(fmt.Sprintf("Invalid %s %s: %s", kind, field, err))
+		}
+		if nspc && r.NodeSelector.LabelSelector != nil {
+			return ciliumv2.NewErrParse("Invalid " + kind + " spec: rule cannot have NodeSelector")
+		}
+		return nil
+	}
+	if spec != nil {
+		if err := check(spec, "spec"); err != nil {
+			return err
+		}
+	}
+	for _, r := range specs {
+		if err := check(r, "specs"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkWritten, when true, makes Emit run ValidateWritten as well on every
+// object, on the YAML that backends.MarshalYAML writes for it. Only tests
+// set it (see Validate).
+var checkWritten bool
+
+// ValidateWritten checks doc, the YAML document written for the emitted
+// object v, as Cilium would read it: doc is strict-decoded into the Cilium
+// v2 type (unknown or misspelt fields fail), compared with v (the bytes
+// written must say exactly what was built), parsed by the agent's own Parse
+// and checked against CheckConventions.
+func ValidateWritten(doc []byte, v any) error {
 	obj, err := DecodeStrict(doc)
 	if err != nil {
 		return err
@@ -43,6 +130,16 @@ func Validate(v any) error {
 		return err
 	}
 	return CheckConventions(obj)
+}
+
+// validateAsWritten is ValidateWritten on what backends.MarshalYAML writes
+// for v.
+func validateAsWritten(v any) error {
+	doc, err := backends.MarshalYAML(v)
+	if err != nil {
+		return fmt.Errorf("marshal: %w", err)
+	}
+	return ValidateWritten(doc, v)
 }
 
 // sameAsBuilt compares an object decoded from the YAML written with v, the

@@ -2,9 +2,17 @@ package cilium
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netpolc/netpolc/backends"
 )
+
+// The package's tests check every object Emit returns as written too
+// (ValidateWritten on what backends.MarshalYAML writes): production checks
+// the typed objects only (see Validate).
+func init() { checkWritten = true }
 
 // validCNP is a hand-written object every validator accepts; the cases
 // below break it in one place each.
@@ -97,26 +105,34 @@ func TestDecodeStrictRejects(t *testing.T) {
 	}
 }
 
+// parseCases break validCNP (or validCCNP) so that the agent's Parse
+// rejects it.
+var parseCases = []struct {
+	name, doc, old, new, err string
+}{
+	{"two L3 kinds", validCNP, "  - toFQDNs:", "  - toEndpoints:\n    - {}\n    toFQDNs:", `combining`},
+	{"HTTP on UDP", validCNP, "        protocol: TCP\n      rules:", "        protocol: UDP\n      rules:", `L7 rules can only apply to TCP`},
+	{"HTTP on ANY", validCNP, "        protocol: TCP\n      rules:", "        protocol: ANY\n      rules:", `L7 rules can only apply to TCP`},
+	{"HTTP on port 0", validCNP, `port: "8080"`, `port: "0"`, `L7 rules can not be used when a port is 0`},
+	{"no port", validCNP, `      - port: "8080"` + "\n", "      - endPort: 8080\n", `port must be specified`},
+	{"no selector", validCNP, "  endpointSelector:\n    matchLabels:\n      app: web\n", "", `EndpointSelector or NodeSelector`},
+	{"bad regex", validCNP, "path: /api/.*", "path: /api/(", `missing closing \)`},
+	{"DNS on ingress", validCNP, "        http:\n        - method: GET\n          path: /api/.*", "        dns:\n        - matchPattern: '*'", `DNS is not supported on ingress`},
+	{"bad FQDN", validCNP, "matchPattern: '*.example.com'", "matchPattern: 'a b'", `.`},
+	{"HTTP in a host policy", validCNP, "  endpointSelector:\n    matchLabels:\n      app: web\n", "  nodeSelector: {}\n", `L7 policy is not supported on host ingress`},
+	{"no name", validCNP, "  name: web\n", "", `must have name`},
+	{"no spec", validCNP, validCNP[strings.Index(validCNP, "spec:"):], "", `empty policy`},
+	{"CCNP: no spec", validCCNP, validCCNP[strings.Index(validCCNP, "spec:"):], "", `empty policy`},
+	{"CCNP: no rules", validCCNP, "  ingress:\n  - fromEntities:\n    - cluster\n", "", `at least one of`},
+	{"bad specs", validCNP, "spec:\n", "specs:\n- endpointSelector: {}\n  ingress:\n  - toPorts:\n    - ports:\n      - endPort: 1\nspec:\n", `port must be specified`},
+}
+
 // TestParseRejects: Cilium's own Parse (Sanitize) catches what the CRD
 // schema lets through.
 func TestParseRejects(t *testing.T) {
-	cases := []struct {
-		name, old, new, err string
-	}{
-		{"two L3 kinds", "  - toFQDNs:", "  - toEndpoints:\n    - {}\n    toFQDNs:", `combining`},
-		{"HTTP on UDP", "        protocol: TCP\n      rules:", "        protocol: UDP\n      rules:", `L7 rules can only apply to TCP`},
-		{"HTTP on ANY", "        protocol: TCP\n      rules:", "        protocol: ANY\n      rules:", `L7 rules can only apply to TCP`},
-		{"HTTP on port 0", `port: "8080"`, `port: "0"`, `L7 rules can not be used when a port is 0`},
-		{"no port", `      - port: "8080"` + "\n", "      - endPort: 8080\n", `port must be specified`},
-		{"no selector", "  endpointSelector:\n    matchLabels:\n      app: web\n", "", `EndpointSelector or NodeSelector`},
-		{"bad regex", "path: /api/.*", "path: /api/(", `missing closing \)`},
-		{"DNS on ingress", "        http:\n        - method: GET\n          path: /api/.*", "        dns:\n        - matchPattern: '*'", `DNS is not supported on ingress`},
-		{"bad FQDN", "matchPattern: '*.example.com'", "matchPattern: 'a b'", `.`},
-		{"HTTP in a host policy", "  endpointSelector:\n    matchLabels:\n      app: web\n", "  nodeSelector: {}\n", `L7 policy is not supported on host ingress`},
-	}
-	for _, c := range cases {
+	for _, c := range parseCases {
 		t.Run(c.name, func(t *testing.T) {
-			obj, err := DecodeStrict([]byte(replace(t, validCNP, c.old, c.new)))
+			obj, err := DecodeStrict([]byte(replace(t, c.doc, c.old, c.new)))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -125,6 +141,37 @@ func TestParseRejects(t *testing.T) {
 				t.Fatalf("err = %v, want match %q", err, c.err)
 			}
 		})
+	}
+}
+
+// TestSanitizeIsParse: Sanitize, what Validate runs in production instead
+// of Parse, returns Parse's error on every case (the same words: Cilium
+// names two combined fields in map order), and accepts what Parse accepts.
+func TestSanitizeIsParse(t *testing.T) {
+	cnpNodes := replace(t, validCCNP, "kind: CiliumClusterwideNetworkPolicy", "kind: CiliumNetworkPolicy")
+	docs := []string{
+		validCNP, validCCNP,
+		// A CNP without a namespace is parsed as a CCNP.
+		replace(t, validCNP, "  namespace: shop\n", ""),
+		// A CNP with a nodeSelector is not.
+		replace(t, cnpNodes, "  name: nodes\n", "  name: nodes\n  namespace: shop\n"),
+	}
+	for _, c := range parseCases {
+		docs = append(docs, replace(t, c.doc, c.old, c.new))
+	}
+	for i, doc := range docs {
+		obj, err := DecodeStrict([]byte(doc))
+		if err != nil {
+			t.Fatalf("case %d: decode: %v", i, err)
+		}
+		_, perr := Parse(obj)
+		serr := Sanitize(obj)
+		if i == 3 && perr == nil {
+			t.Errorf("Parse accepts a CNP with a nodeSelector")
+		}
+		if words(perr) != words(serr) {
+			t.Errorf("case %d: Parse: %v\nSanitize: %v\n%s", i, perr, serr, doc)
+		}
 	}
 }
 
@@ -178,4 +225,83 @@ func TestCRDRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestValidateTyped: Validate, Emit's check in production, runs the agent's
+// Parse and the conventions on the typed object, without marshalling.
+func TestValidateTyped(t *testing.T) {
+	for _, c := range []struct {
+		name, doc, old, new, err string
+	}{
+		{"valid CNP", validCNP, "", "", ""},
+		{"valid CCNP", validCCNP, "", "", ""},
+		{"Parse: HTTP on UDP", validCNP, "        protocol: TCP\n      rules:", "        protocol: UDP\n      rules:", `L7 rules can only apply to TCP`},
+		{"Parse: bad regex", validCNP, "path: /api/.*", "path: /api/(", `missing closing \)`},
+		{"conventions: no protocol", validCNP, "      - port: \"443\"\n        protocol: TCP\n", "      - port: \"443\"\n", `without protocol`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc := c.doc
+			if c.old != "" {
+				doc = replace(t, doc, c.old, c.new)
+			}
+			obj, err := DecodeStrict([]byte(doc))
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			err = Validate(obj)
+			if c.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !regexp.MustCompile(c.err).MatchString(err.Error()) {
+				t.Fatalf("err = %v, want match %q", err, c.err)
+			}
+		})
+	}
+}
+
+// TestValidateWrittenRejects: ValidateWritten catches written bytes that
+// do not say what was built, which Validate (typed) cannot see: a field
+// the Cilium types do not know, a field lost, a value changed.
+func TestValidateWrittenRejects(t *testing.T) {
+	built, err := DecodeStrict([]byte(validCNP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(built); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := backends.MarshalYAML(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateWritten(doc, built); err != nil {
+		t.Fatalf("as written: %v", err)
+	}
+	for _, c := range []struct {
+		name, old, new, err string
+	}{
+		{"unknown field", "  endpointSelector:", "  endpointSelecter:", `unknown field "endpointSelecter"`},
+		{"lost field", "    - matchPattern: '*.example.com'\n", "    - {}\n", `another object`},
+		{"changed value", "path: /api/.*", "path: /api/", `another object`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := ValidateWritten([]byte(replace(t, string(doc), c.old, c.new)), built)
+			if err == nil || !regexp.MustCompile(c.err).MatchString(err.Error()) {
+				t.Fatalf("err = %v, want match %q", err, c.err)
+			}
+		})
+	}
+}
+
+// words returns the words of err's message, sorted, or "" for nil.
+func words(err error) string {
+	if err == nil {
+		return ""
+	}
+	w := strings.Fields(err.Error())
+	slices.Sort(w)
+	return strings.Join(w, " ")
 }

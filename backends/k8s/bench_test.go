@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile"
@@ -108,4 +110,58 @@ func BenchmarkMarshalYAML(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRatio is issue 9's measure: at each size, every iteration
+// compiles the source to YAML (parse, compile, emit with validation,
+// marshal) and then only marshals the objects of the same program, and the
+// benchmark reports both times and allocations and their ratios:
+// x-marshal is compile-to-YAML time over marshal-only time, x-marshal-B the
+// same for bytes allocated. The goal is x-marshal <= 1.3 and x-marshal-B <=
+// 3 at 10k arrows. backends/cilium has the same benchmark.
+func BenchmarkRatio(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		files := benchSource(n)
+		b.Run(fmt.Sprintf("arrows=%d", n), func(b *testing.B) {
+			objs := compileAndEmit(b, files)
+			ratio(b, func() {
+				if err := backends.WriteYAML(io.Discard, compileAndEmit(b, files)); err != nil {
+					b.Fatal(err)
+				}
+			}, func() {
+				if err := backends.WriteYAML(io.Discard, objs); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// ratio runs full and then floor once per iteration and reports the time
+// and bytes allocated of each per iteration, and full's over floor's.
+func ratio(b *testing.B, full, floor func()) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	var fullNs, floorNs time.Duration
+	var fullB, floorB uint64
+	var ms runtime.MemStats
+	alloc := func() uint64 { runtime.ReadMemStats(&ms); return ms.TotalAlloc }
+	for i := 0; i < b.N; i++ {
+		a0, t0 := alloc(), time.Now()
+		full()
+		t1, a1 := time.Now(), alloc()
+		floor()
+		t2, a2 := time.Now(), alloc()
+		fullNs += t1.Sub(t0)
+		floorNs += t2.Sub(t1)
+		fullB += a1 - a0
+		floorB += a2 - a1
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(fullNs.Nanoseconds())/n, "compile-ns/op")
+	b.ReportMetric(float64(floorNs.Nanoseconds())/n, "marshal-ns/op")
+	b.ReportMetric(float64(fullNs)/float64(floorNs), "x-marshal")
+	b.ReportMetric(float64(fullB)/n, "compile-B/op")
+	b.ReportMetric(float64(floorB)/n, "marshal-B/op")
+	b.ReportMetric(float64(fullB)/float64(floorB), "x-marshal-B")
 }
