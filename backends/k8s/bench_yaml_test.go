@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -15,7 +16,7 @@ import (
 // compared (printable ASCII takes the unchecked path).
 func BenchmarkMarshalYAMLNonASCII(b *testing.B) {
 	var files []*source.File
-	for _, f := range benchSource(10000) {
+	for _, f := range backendtest.BenchSource(10000) {
 		files = append(files, source.NewFile("politique-"+strings.TrimSuffix(f.Name, ".netpol")+"-été.netpol", f.Content))
 	}
 	objs := compileAndEmit(b, files)
