@@ -170,11 +170,7 @@ func (b Backend) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, 
 	}
 	objs := make([]backends.Object, 0, len(out))
 	for _, o := range out {
-		err := Validate(o.obj.Value)
-		if err == nil && checkWritten {
-			err = validateAsWritten(o.obj.Value)
-		}
-		if err != nil {
+		if err := Validate(o.obj.Value); err != nil {
 			diags.Errorf(codeInternal, o.span, msgInvalidObject, o.obj.Kind, qualified(o.obj), err)
 		}
 		objs = append(objs, o.obj)

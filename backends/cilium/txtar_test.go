@@ -17,7 +17,7 @@ import (
 func TestTxtar(t *testing.T) {
 	backendtest.RunTxtar(t, backendtest.TxtarCases{
 		Glob:    "testdata/*.txtar",
-		Backend: New(),
+		Backend: testBackend(),
 		Check:   func(t testing.TB, yaml []byte) { checkAll(t, yaml) },
 		Update:  *update,
 	})

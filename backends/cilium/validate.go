@@ -35,8 +35,8 @@ const ClusterName = "default"
 //     and passes Parse and CheckConventions as decoded: ValidateWritten.
 //     That depends on the marshalling code (the Cilium types, CNP and
 //     CCNP's MarshalJSON) rather than on the program, and the package's
-//     tests run it on every object Emit returns (validate_test.go sets
-//     checkWritten): every example, txtar case and random program of
+//     tests run it on every object Emit returns (testBackend in
+//     validate_test.go): every example, txtar case and random program of
 //     TestSelfCheckRandom. checkAll (harness_test.go) also checks every
 //     written stream against the CRD schema.
 func Validate(v any) error {
@@ -107,11 +107,6 @@ func Sanitize(v any) error {
 	}
 	return nil
 }
-
-// checkWritten, when true, makes Emit run ValidateWritten as well on every
-// object, on the YAML that backends.MarshalYAML writes for it. Only tests
-// set it (see Validate).
-var checkWritten bool
 
 // ValidateWritten checks doc, the YAML document written for the emitted
 // object v, as Cilium would read it: doc is strict-decoded into the Cilium

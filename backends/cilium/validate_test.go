@@ -7,12 +7,30 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
 )
 
-// The package's tests check every object Emit returns as written too
-// (ValidateWritten on what backends.MarshalYAML writes): production checks
-// the typed objects only (see Validate).
-func init() { checkWritten = true }
+// writtenChecked is the Cilium backend as the package's tests use it: Emit,
+// then ValidateWritten on what backends.MarshalYAML writes for every object
+// it returns. Production checks the typed objects only (see Validate).
+type writtenChecked struct{ backends.Backend }
+
+func testBackend() backends.Backend { return writtenChecked{New()} }
+
+func (b writtenChecked) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
+	objs, diags := b.Backend.Emit(p, opts)
+	for _, o := range objs {
+		if err := validateAsWritten(o.Value); err != nil {
+			diags.Errorf(codeInternal, source.Span{}, msgInvalidObject, o.Kind, qualified(o), err)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return objs, diags
+}
 
 // validCNP is a hand-written object every validator accepts; the cases
 // below break it in one place each.

@@ -30,7 +30,7 @@ func TestYAMLKeepsHTTPStrings(t *testing.T) {
 	for _, s := range yamlStrings {
 		t.Run(fmt.Sprintf("%q", s), func(t *testing.T) {
 			prog := backendtest.HTTPProgram(t, "p.netpol", s, s)
-			objs, ed := New().Emit(prog, backends.Options{})
+			objs, ed := testBackend().Emit(prog, backends.Options{})
 			if ed.HasErrors() {
 				t.Fatalf("emit: %v", ed)
 			}
