@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -37,21 +36,9 @@ func BenchmarkCompileToYAML(b *testing.B) {
 	}
 }
 
-// BenchmarkEmit: the k8s backend alone (capabilities, mapping, names,
-// validation) on the compiled 10k-arrow program.
-func BenchmarkEmit(b *testing.B) {
-	res, diags := compile.Compile(backendtest.BenchSource(10000), compile.Options{})
-	if diags.HasErrors() {
-		b.Fatal(diags[0])
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, ed := New().Emit(res.Program, backends.Options{}); ed.HasErrors() {
-			b.Fatal(ed[0])
-		}
-	}
-}
+// BenchmarkEmit: the k8s backend alone on the compiled 10k-arrow program
+// (see backendtest.BenchEmit).
+func BenchmarkEmit(b *testing.B) { backendtest.BenchEmit(b, New()) }
 
 // BenchmarkMarshalYAML: marshalling the objects of the 10k-arrow program
 // only, the floor for BenchmarkCompileToYAML/arrows=10000.

@@ -116,3 +116,19 @@ func ratio(b *testing.B, full, floor func()) {
 	b.ReportMetric(float64(floorB)/n, "marshal-B/op")
 	b.ReportMetric(float64(fullB)/float64(floorB), "x-marshal-B")
 }
+
+// BenchEmit measures target's Emit alone (capabilities, checks, mapping,
+// names, validation) on the compiled 10k-arrow BenchSource program.
+func BenchEmit(b *testing.B, target backends.Backend) {
+	res, diags := compile.Compile(BenchSource(10000), compile.Options{})
+	if diags.HasErrors() {
+		b.Fatal(diags[0])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ed := target.Emit(res.Program, backends.Options{}); ed.HasErrors() {
+			b.Fatal(ed[0])
+		}
+	}
+}
