@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/netpolc/netpolc/lang/ast"
+	"github.com/netpolc/netpolc/lang/format"
 )
 
 // reservedKey is a label key (or every key with a prefix) that no selector
@@ -60,44 +61,10 @@ func reservedLabelKey(key string) (reservedKey, bool) {
 	return reservedKey{}, false
 }
 
-// termText renders a selector term, with the given key, in the canonical
-// layout.
+// termText renders a selector term, with the given key, as fmt writes it.
 func termText(key string, t ast.LabelTerm) string {
-	vals := make([]string, len(t.Values))
-	for i, v := range t.Values {
-		vals[i] = quoteLabel(v.Value)
-	}
-	key = quoteLabel(key)
-	switch t.Op {
-	case ast.OpEq:
-		return key + ": " + strings.Join(vals, ", ")
-	case ast.OpNotEq:
-		return key + " != " + strings.Join(vals, ", ")
-	case ast.OpIn:
-		return key + " in (" + strings.Join(vals, ", ") + ")"
-	case ast.OpNotIn:
-		return key + " notin (" + strings.Join(vals, ", ") + ")"
-	case ast.OpExists:
-		return key
-	default:
-		return "!" + key
-	}
-}
-
-// quoteLabel quotes a label key or value unless it is a plain word (a
-// letter first) or a number.
-func quoteLabel(s string) string {
-	digits, word := s != "", s != ""
-	for i, r := range s {
-		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-		digit := r >= '0' && r <= '9'
-		digits = digits && digit
-		word = word && (letter || i > 0 && (digit || r == '-' || r == '_' || r == '.' || r == '/'))
-	}
-	if digits || word {
-		return s
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	t.Key.Value = key
+	return format.Term(t)
 }
 
 // hintPodNamespace writes the namespace part that says what the term
@@ -105,7 +72,7 @@ func quoteLabel(s string) string {
 func hintPodNamespace(t ast.LabelTerm) string {
 	switch {
 	case t.Op == ast.OpEq && len(t.Values) == 1:
-		return sprintf(hintWriteNamespace, quoteLabel(t.Values[0].Value)+"/{...}")
+		return sprintf(hintWriteNamespace, format.LabelValue(t.Values[0].Value)+"/{...}")
 	case t.Op == ast.OpNotExists: // every pod has a namespace
 		return sprintf(hintWriteNamespace, "NS/{...} or ns{...}/{...}")
 	}

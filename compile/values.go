@@ -121,7 +121,7 @@ func contradiction(diags *diag.List, t ast.LabelTerm, earlier []ast.LabelTerm) {
 		prev[i] = text(e)
 	}
 	d := diags.Errorf(CodeBadSelector, t.Span(), msgContradictoryTerm, text(t), strings.Join(prev, " and "))
-	d.Detail = sprintf(detailContradictoryTerm, quoteLabel(key))
+	d.Detail = sprintf(detailContradictoryTerm, termText(key, ast.LabelTerm{Op: ast.OpExists}))
 }
 
 // namespaceName checks a namespace written by name.

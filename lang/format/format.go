@@ -274,37 +274,46 @@ func (p *printer) selector(s ast.Selector) {
 		if i > 0 {
 			p.WriteString(", ")
 		}
-		key := labelKey(t.Key.Value)
-		switch t.Op {
-		case ast.OpNotExists:
-			p.WriteString("!" + key)
-		case ast.OpExists:
-			p.WriteString(key)
-		case ast.OpEq, ast.OpNotEq:
-			sep := ": "
-			if t.Op == ast.OpNotEq {
-				sep = " != "
-			}
-			p.WriteString(key + sep)
-			if len(t.Values) > 0 {
-				p.WriteString(labelValue(t.Values[0].Value))
-			}
-		case ast.OpIn, ast.OpNotIn:
-			op := " in ("
-			if t.Op == ast.OpNotIn {
-				op = " notin ("
-			}
-			p.WriteString(key + op)
-			for j, v := range t.Values {
-				if j > 0 {
-					p.WriteString(", ")
-				}
-				p.WriteString(labelValue(v.Value))
-			}
-			p.WriteString(")")
-		}
+		p.WriteString(Term(t))
 	}
 	p.WriteString("}")
+}
+
+// Term prints one selector term in the canonical layout ("app: web",
+// "tier in (a, b)", "!canary"), quoting the key and values only where
+// needed, as fmt writes it inside a selector.
+func Term(t ast.LabelTerm) string {
+	var b strings.Builder
+	key := labelKey(t.Key.Value)
+	switch t.Op {
+	case ast.OpNotExists:
+		b.WriteString("!" + key)
+	case ast.OpExists:
+		b.WriteString(key)
+	case ast.OpEq, ast.OpNotEq:
+		sep := ": "
+		if t.Op == ast.OpNotEq {
+			sep = " != "
+		}
+		b.WriteString(key + sep)
+		if len(t.Values) > 0 {
+			b.WriteString(LabelValue(t.Values[0].Value))
+		}
+	case ast.OpIn, ast.OpNotIn:
+		op := " in ("
+		if t.Op == ast.OpNotIn {
+			op = " notin ("
+		}
+		b.WriteString(key + op)
+		for j, v := range t.Values {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(LabelValue(v.Value))
+		}
+		b.WriteString(")")
+	}
+	return b.String()
 }
 
 func (p *printer) target(t ast.Target) {
@@ -431,8 +440,9 @@ func labelKey(s string) string {
 	return quote(s)
 }
 
-// labelValue writes a value bare when it is a name or a number.
-func labelValue(s string) string {
+// LabelValue writes a label value bare when it is a name or a number, and
+// quoted otherwise, as fmt writes it.
+func LabelValue(s string) string {
 	if identRE.MatchString(s) || numberRE.MatchString(s) {
 		return s
 	}
