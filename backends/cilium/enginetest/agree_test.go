@@ -359,6 +359,29 @@ func reduceBoth(c *testgen.Case, res *agreeResult) (cnp, np, probe []backends.Ob
 	return
 }
 
+// judges writes the objects of both targets and of the deny probe as YAML
+// (kept in res for the reproducer) and loads them into the judges: Cilium's
+// engine for the CNPs, cyclonus for the NetworkPolicies and for the probe.
+func (res *agreeResult) judges(w *eval.World, cnp, np, probe []backends.Object) (eng *Engine, oracle, denyProbe *nporacle.Oracle, err error) {
+	if res.cnpYAML, err = YAML(cnp); err != nil {
+		return
+	}
+	if res.npYAML, err = YAML(np); err != nil {
+		return
+	}
+	if res.probeYAML, err = YAML(probe); err != nil {
+		return
+	}
+	if eng, err = Load(w, res.cnpYAML); err != nil {
+		return
+	}
+	if oracle, err = newNPOracle(w, res.npYAML); err != nil {
+		return
+	}
+	denyProbe, err = newNPOracle(w, res.probeYAML)
+	return
+}
+
 func checkAgree(c *testgen.Case) (res agreeResult) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -374,30 +397,7 @@ func checkAgree(c *testgen.Case) (res agreeResult) {
 		res.rejected = true
 		return res
 	}
-	var err error
-	if res.cnpYAML, err = YAML(cnp); err != nil {
-		res.err = err.Error()
-		return res
-	}
-	if res.npYAML, err = YAML(np); err != nil {
-		res.err = err.Error()
-		return res
-	}
-	if res.probeYAML, err = YAML(probe); err != nil {
-		res.err = err.Error()
-		return res
-	}
-	eng, err := Load(c.World, res.cnpYAML)
-	if err != nil {
-		res.err = err.Error()
-		return res
-	}
-	oracle, err := newNPOracle(c.World, res.npYAML)
-	if err != nil {
-		res.err = err.Error()
-		return res
-	}
-	denyProbe, err := newNPOracle(c.World, res.probeYAML)
+	eng, oracle, denyProbe, err := res.judges(c.World, cnp, np, probe)
 	if err != nil {
 		res.err = err.Error()
 		return res
