@@ -1,0 +1,100 @@
+package ir
+
+import (
+	"slices"
+
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// This file holds the constructors of the canonical form (see the package
+// documentation): every producer of IR (the compiler, importers, the
+// target-aware stages of backends) builds peers, peer lists, rule orders and
+// the DNS rule with these functions, and Validate checks the result.
+
+// Relative returns p in the canonical form for a rule of a policy of
+// namespace ns: a pod peer of the namespace named ns refers to "the policy's
+// namespace" (NamespacePolicy). For a cluster-wide policy (ns == "") and
+// every other peer, p is returned as is.
+func Relative(p Peer, ns string) Peer {
+	if ns != "" && p.Kind == PeerPods && p.Namespace.Scope == NamespaceNamed && p.Namespace.Name == ns {
+		p.Namespace = NamespaceRef{Scope: NamespacePolicy}
+	}
+	return p
+}
+
+// Absolute undoes Relative: in a policy of namespace ns, a NamespacePolicy
+// pod peer becomes a peer of the namespace named ns, so that peers of
+// policies of different namespaces compare. For ns == "" (cluster-wide, where
+// NamespacePolicy means any namespace) p is returned as is.
+func Absolute(p Peer, ns string) Peer {
+	if ns != "" && p.Kind == PeerPods && p.Namespace.Scope == NamespacePolicy {
+		p.Namespace = NamespaceRef{Scope: NamespaceNamed, Name: ns}
+	}
+	return p
+}
+
+// PeerKey is the identity of a peer: two peers with the same key select the
+// same endpoints in the same policy (spans are ignored). It is the one key
+// peers are de-duplicated with.
+func PeerKey(p Peer) string { return FormatPeer(p) }
+
+// PeersIn returns peers in canonical form for a policy of namespace ns:
+// each made Relative, the first of each PeerKey kept, in the given order.
+func PeersIn(peers []Peer, ns string) []Peer {
+	out := make([]Peer, 0, len(peers))
+	seen := make(map[string]bool, len(peers))
+	for _, p := range peers {
+		p = Relative(p, ns)
+		k := PeerKey(p)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// RuleLess is the order of a policy's rules: by the source span of what
+// wrote them (file, then offset); rules with equal spans keep their order.
+func RuleLess(a, b *Rule) bool { return source.Less(a.Span, b.Span) }
+
+// SortRules puts rules in canonical order (RuleLess, stable).
+func SortRules(rules []*Rule) {
+	slices.SortStableFunc(rules, func(a, b *Rule) int {
+		switch {
+		case RuleLess(a, b):
+			return -1
+		case RuleLess(b, a):
+			return 1
+		}
+		return 0
+	})
+}
+
+// DNSRule is the egress rule that lets a policy of namespace ns look names
+// up at the cluster DNS server dns: UDP and TCP to the server's port,
+// restricted to lookups when it is non-empty (Rule.DNS is set). span is the
+// source of what asked for it; it is also each port's span.
+func DNSRule(dns DNSServer, ns string, lookups []FQDN, span source.Span) *Rule {
+	return &Rule{
+		Span: span, Direction: Egress, Action: Allow, DNS: true,
+		Peers: []Peer{DNSServerPeer(dns, ns)},
+		Ports: []PortRule{{Span: span, Ports: DNSPorts(dns, span), DNS: slices.Clone(lookups)}},
+	}
+}
+
+// DNSPorts are the ports of the DNS server: UDP and TCP, in that order.
+func DNSPorts(dns DNSServer, span source.Span) []Port {
+	return []Port{
+		{Span: span, Protocol: UDP, Port: dns.Port},
+		{Span: span, Protocol: TCP, Port: dns.Port},
+	}
+}
+
+// DNSServerPeer is the DNS server's pods as a peer of a policy of
+// namespace ns.
+func DNSServerPeer(dns DNSServer, ns string) Peer {
+	return Relative(Peer{Span: dns.Span, Kind: PeerPods, Pods: dns.Pods,
+		Namespace: NamespaceRef{Scope: NamespaceNamed, Name: dns.Namespace}}, ns)
+}
