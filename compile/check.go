@@ -39,8 +39,7 @@ func (c *compiler) check() diag.List {
 	var diags diag.List
 	c.dns = ir.DefaultDNSServer()
 
-	// Groups, in their declaring block, each after those it refers to, so
-	// that resolving one never recurses into another.
+	// Groups, each in its declaring block.
 	for _, name := range c.groupOrder {
 		c.groupPeers(&diags, c.groups[name])
 	}
@@ -74,80 +73,38 @@ func (c *compiler) check() diag.List {
 	return diags
 }
 
-// groupPeers resolves a group's peers in its declaring block, once. The
-// result holds each peer once: a group that names the same peers twice
-// (g2 = g1, g1) selects their union, so that a chain of groups doubling at
-// every step stays as small as its first group.
+// groupPeers returns the IR peers of a group, converting its leaves in
+// their declaring blocks, once. The result holds each peer once (by
+// ir.PeerKey): a group that names the same peers twice (g2 = g1, g1)
+// selects their union, and a group that only aliases another shares its
+// peers.
 func (c *compiler) groupPeers(diags *diag.List, g *group) []rpeer {
-	switch g.state {
-	case 1:
-		return nil // a cycle, reported by resolve
-	case 2:
-		return g.resolved
+	if g.peersReady {
+		return g.peers
 	}
-	g.state = 1
-	var out []rpeer
+	g.peersReady = true
 	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
-		// An alias: the other group's peers are already unique.
-		out = append([]rpeer(nil), c.resolvePeer(diags, ref, g.block)...)
-	} else {
-		seen := map[string]bool{} // FormatPeer of out
-		for _, p := range g.decl.Peers {
-			for _, rp := range c.resolvePeer(diags, p, g.block) {
-				if k := ir.FormatPeer(rp.peer); !seen[k] {
-					seen[k] = true
-					out = append(out, rp)
-				}
+		if h, ok := c.groups[ref.Name.Name]; ok && len(h.leaves) > 0 {
+			hp := c.groupPeers(diags, h)
+			g.peers = make([]rpeer, len(hp))
+			for i, rp := range hp {
+				rp.group = g.name
+				g.peers[i] = rp
+			}
+		}
+		return g.peers
+	}
+	seen := map[string]bool{}
+	for _, lf := range g.leaves {
+		for _, rp := range c.resolvePeer(diags, lf.peer, lf.block) {
+			if k := ir.PeerKey(rp.peer); !seen[k] {
+				seen[k] = true
+				rp.group = g.name
+				g.peers = append(g.peers, rp)
 			}
 		}
 	}
-	for i := range out {
-		out[i].group = g.name
-	}
-	g.resolved, g.state = out, 2
-	return out
-}
-
-// onlyPeer returns the peer of a group of one peer, else nil.
-func onlyPeer(d *ast.GroupDecl) ast.Peer {
-	if len(d.Peers) != 1 {
-		return nil
-	}
-	return d.Peers[0]
-}
-
-// podSelectors returns the pod selectors of a pods-only group, each once,
-// in the order a depth-first walk of the group meets them. It is computed
-// once per group.
-func (c *compiler) podSelectors(g *group) []*ast.Selector {
-	if g.selectorsDone || g.selectorsBusy {
-		return g.selectors // nil while busy: a cycle, reported by resolve
-	}
-	g.selectorsBusy = true
-	var out []*ast.Selector
-	seen := map[*ast.Selector]bool{}
-	add := func(s *ast.Selector) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	for _, p := range g.decl.Peers {
-		switch p := p.(type) {
-		case *ast.PodPeer:
-			if p.Pods != nil {
-				add(p.Pods)
-			}
-		case *ast.GroupRef:
-			if h, ok := c.groups[p.Name.Name]; ok {
-				for _, s := range c.podSelectors(h) {
-					add(s)
-				}
-			}
-		}
-	}
-	g.selectors, g.selectorsDone, g.selectorsBusy = out, true, false
-	return out
+	return g.peers
 }
 
 // nsRef converts the namespace part of a pod peer; nil means the block's.
@@ -193,7 +150,7 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 		switch {
 		case p.Group != nil:
 			if g, ok := c.groups[p.Group.Name]; ok {
-				for _, sel := range c.podSelectors(g) {
+				for _, sel := range podSelectors(g) {
 					add(ir.Peer{Kind: ir.PeerPods, Namespace: ns, Pods: c.selector(diags, sel)}, g.name)
 				}
 			}

@@ -86,7 +86,7 @@ func TestGroupChains(t *testing.T) {
 			}
 			c := checked(t, tt.name+".netpol", src)
 			for name, g := range c.groups {
-				if got := formatPeers(g.resolved); !slices.Equal(got, tt.want) {
+				if got := formatPeers(g.peers); !slices.Equal(got, tt.want) {
 					t.Fatalf("%s resolves to %v, want %v", name, got, tt.want)
 				}
 			}

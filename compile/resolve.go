@@ -18,21 +18,30 @@ type block struct {
 	cluster   bool
 }
 
-// group is a declared group. The check stage fills resolved.
+// group is a declared group with what resolve learned about it.
 type group struct {
 	name  string
 	decl  *ast.GroupDecl
 	block *block // nil when declared before any block
 
-	resolved []rpeer
-	state    int // 0 not resolved, 1 resolving, 2 done
+	// leaves are the peers the group stands for, with group references
+	// expanded: each peer as written in some group declaration, once, in
+	// depth-first order, with the block it is declared in (where it is
+	// resolved). nil for a group on a cycle.
+	leaves []leaf
+	// podsReason says why the group cannot be used as NS/g ("" if it can).
+	podsReason string
 
-	podsReason string // notPodsOnly's answer, once podsDone
-	podsDone   bool
+	// The IR peers of the group (check fills them, once).
+	peers      []rpeer
+	peersReady bool
+}
 
-	selectors     []*ast.Selector // podSelectors' answer, once selectorsDone
-	selectorsDone bool
-	selectorsBusy bool
+// leaf is a peer as written in a group declaration, with the block of that
+// declaration.
+type leaf struct {
+	peer  ast.Peer
+	block *block
 }
 
 // stmtPeers returns the peers written directly in s, in source order.
@@ -69,9 +78,11 @@ func stmtPeers(s ast.Stmt) []ast.Peer {
 	return nil
 }
 
-// resolve assigns statements to blocks, declares groups and checks every
-// name: unknown and reserved names, duplicate declarations, cycles, the
-// NS/group form, statements outside a block and a repeated dns server.
+// resolve builds the symbol table: it assigns statements to blocks, declares
+// groups, finds cycles, expands every group into the peers it stands for
+// (its leaves), and checks every name: unknown and reserved names,
+// duplicate declarations, the NS/group form, statements outside a block and
+// a repeated dns server.
 func (c *compiler) resolve() diag.List {
 	var diags diag.List
 
@@ -103,18 +114,11 @@ func (c *compiler) resolve() diag.List {
 		}
 	}
 
-	// Names used in peers.
-	for _, f := range c.order {
-		for _, s := range f.Stmts {
-			for _, p := range stmtPeers(s) {
-				c.resolveNames(&diags, p)
-			}
-		}
-	}
-
-	// Cycles, reported once per cycle at its first declaration. Only groups
-	// on a cycle are searched, each within its strongly connected component,
-	// so a long chain of groups costs linear time.
+	// The group graph, walked once: its strongly connected components
+	// (cycles, reported once per cycle at its first declaration; only groups
+	// on a cycle are searched, each within its component, so a long chain
+	// of groups costs linear time), then every group's leaves in dependency
+	// order.
 	comp := c.componentsOf()
 	cyclic := slices.Sorted(maps.Keys(comp))
 	reported := map[string]bool{}
@@ -130,7 +134,84 @@ func (c *compiler) resolve() diag.List {
 			diags.Errorf(CodeGroupCycle, g.decl.Name.Span(), msgGroupCycle, name, strings.Join(path, " -> "))
 		}
 	}
+	for _, name := range c.groupOrder {
+		if comp[name] == 0 {
+			c.expand(c.groups[name])
+		}
+	}
+
+	// Names used in peers.
+	for _, f := range c.order {
+		for _, s := range f.Stmts {
+			for _, p := range stmtPeers(s) {
+				c.resolveNames(&diags, p)
+			}
+		}
+	}
 	return diags
+}
+
+// expand sets g's leaves and podsReason from its peers and the leaves of
+// the groups it refers to, which are expanded already (or on a cycle). A
+// group that only aliases another shares its leaves.
+func (c *compiler) expand(g *group) {
+	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
+		if h, ok := c.groups[ref.Name.Name]; ok {
+			g.leaves, g.podsReason = h.leaves, h.podsReason
+		}
+		return
+	}
+	seen := map[ast.Peer]bool{}
+	add := func(lf leaf) {
+		if !seen[lf.peer] {
+			seen[lf.peer] = true
+			g.leaves = append(g.leaves, lf)
+		}
+	}
+	for _, p := range g.decl.Peers {
+		if ref, ok := p.(*ast.GroupRef); ok {
+			if h, ok := c.groups[ref.Name.Name]; ok {
+				for _, lf := range h.leaves {
+					add(lf)
+				}
+			}
+			continue
+		}
+		add(leaf{peer: p, block: g.block})
+	}
+	for _, lf := range g.leaves {
+		switch p := lf.peer.(type) {
+		case *ast.PodPeer:
+			if p.Namespace != nil || p.Group != nil || p.Pods == nil {
+				g.podsReason = msgGroupNotPodsReasonN
+			}
+		default:
+			g.podsReason = msgGroupNotPodsReasonK
+		}
+		if g.podsReason != "" {
+			break
+		}
+	}
+}
+
+// onlyPeer returns the peer of a group of one peer, else nil.
+func onlyPeer(d *ast.GroupDecl) ast.Peer {
+	if len(d.Peers) != 1 {
+		return nil
+	}
+	return d.Peers[0]
+}
+
+// podSelectors returns the pod selectors of a pods-only group, each once,
+// in the order of its leaves.
+func podSelectors(g *group) []*ast.Selector {
+	out := make([]*ast.Selector, 0, len(g.leaves))
+	for _, lf := range g.leaves {
+		if p, ok := lf.peer.(*ast.PodPeer); ok && p.Pods != nil {
+			out = append(out, p.Pods)
+		}
+	}
+	return out
 }
 
 func stmtWord(s ast.Stmt) string {
@@ -195,7 +276,7 @@ func (c *compiler) resolveNames(diags *diag.List, p ast.Peer) {
 		if g == nil {
 			return
 		}
-		if reason := c.notPodsOnly(g); reason != "" {
+		if reason := g.podsReason; reason != "" {
 			d := diags.Errorf(CodeNotPodsOnly, p.Span(), msgNotPodsOnly, c.quoteNamespace(p.Namespace), g.name, g.name, reason)
 			d.Detail = detailNotPodsOnly
 			d.Notes = append(d.Notes, diag.Note{Span: g.decl.Span(), Message: sprintf(noteGroupDeclaredHere, g.name)})
@@ -227,51 +308,6 @@ func (c *compiler) lookupGroup(diags *diag.List, id ast.Ident) *group {
 		d.Suggestion = s
 	}
 	return nil
-}
-
-// notPodsOnly says why g cannot be used as NS/g ("" if it can): every peer
-// must be a pod selector without a namespace, or a pods-only group. The
-// answer is computed once per group (outside cycles).
-func (c *compiler) notPodsOnly(g *group) string {
-	reason, _ := c.podsOnly(g, map[*group]bool{})
-	return reason
-}
-
-// podsOnly computes notPodsOnly. seen holds the groups visited by this call;
-// meeting one again means a cycle (reported elsewhere), as a group visited
-// without a cycle is remembered. cut reports that the answer skipped such a
-// group: it is then not remembered, since from another start the cycle is
-// walked differently.
-func (c *compiler) podsOnly(g *group, seen map[*group]bool) (reason string, cut bool) {
-	if g.podsDone {
-		return g.podsReason, false
-	}
-	if seen[g] {
-		return "", true
-	}
-	seen[g] = true
-	for _, p := range g.decl.Peers {
-		switch p := p.(type) {
-		case *ast.PodPeer:
-			if p.Namespace != nil || p.Group != nil || p.Pods == nil {
-				reason = msgGroupNotPodsReasonN
-			}
-		case *ast.GroupRef:
-			if h, ok := c.groups[p.Name.Name]; ok {
-				r, hcut := c.podsOnly(h, seen)
-				reason, cut = r, cut || hcut
-			}
-		default:
-			reason = msgGroupNotPodsReasonK
-		}
-		if reason != "" {
-			break
-		}
-	}
-	if !cut {
-		g.podsReason, g.podsDone = reason, true
-	}
-	return reason, cut
 }
 
 // groupRefs lists the groups g's peers refer to, in order.
