@@ -31,10 +31,59 @@ type traffic struct {
 	http  []ir.HTTPRule // from the rule's http block
 }
 
-// check converts every peer, selector and port into IR values, checking
-// them, and checks what each statement combines (HTTP with ports, deny with
-// HTTP or DNS names, destination-only peers as sources, named ports towards
-// addresses, the shape of expectations and of the dns server).
+// stmtKind is the kind of a checked statement.
+type stmtKind int
+
+const (
+	stmtDefaultDeny stmtKind = iota
+	stmtIsolate
+	stmtAllowDNS
+	stmtRule
+	stmtExpect
+)
+
+// checked is a statement that writes policy or a test, as check leaves it
+// for lower: its block and its peers, ports and lookups as IR values, so
+// that lower never looks at the syntax again.
+type checked struct {
+	kind stmtKind
+	span source.Span
+	blk  *block
+	dir  ast.Direction // default deny, isolate, rule
+
+	// isolate: the subjects; allow dns: the "for" peers (empty: the block).
+	subjects []peerUse
+	// allow dns: the names lookups are restricted to (empty: any).
+	lookups []ir.FQDN
+
+	// rule.
+	deny, nonIsolating bool
+	sources            []rpeer
+	targets            []checkedTarget
+
+	// expect.
+	expect *ir.Expectation
+}
+
+// peerUse is a peer as written and its IR peers.
+type peerUse struct {
+	src   ast.Peer
+	peers []rpeer
+}
+
+// checkedTarget is one target of a rule: its peers and its traffic.
+type checkedTarget struct {
+	src     ast.Peer
+	peers   []rpeer
+	traffic *traffic
+}
+
+// check converts every peer, selector, port and name into IR values,
+// checking them, and checks what each statement combines (HTTP with ports,
+// deny with HTTP or DNS names, destination-only peers as sources, named
+// ports towards addresses, the shape of expectations and of the dns
+// server). It records the statements that lower turns into policy in
+// c.stmts, in processing order.
 func (c *compiler) check() diag.List {
 	var diags diag.List
 	c.dns = ir.DefaultDNSServer()
@@ -44,30 +93,46 @@ func (c *compiler) check() diag.List {
 		c.groupPeers(&diags, c.groups[name])
 	}
 
+	uses := func(ps []ast.Peer, blk *block) []peerUse {
+		out := make([]peerUse, 0, len(ps))
+		for _, p := range ps {
+			out = append(out, peerUse{src: p, peers: c.resolvePeer(&diags, p, blk)})
+		}
+		return out
+	}
 	for _, f := range c.order {
 		for _, s := range f.Stmts {
 			blk := c.blockOf[s]
+			st := checked{span: s.Span(), blk: blk}
 			switch s := s.(type) {
 			case *ast.NamespaceDecl:
 				checkNamespaceName(&diags, s.Name)
-			case *ast.Isolate:
-				for _, p := range s.Subjects {
-					c.resolvePeer(&diags, p, blk)
-				}
-			case *ast.AllowDNS:
-				for _, p := range s.For {
-					c.resolvePeer(&diags, p, blk)
-				}
-				for _, l := range s.Lookups {
-					fqdn(&diags, l)
-				}
+				continue
 			case *ast.DNSServer:
 				c.checkDNSServer(&diags, s, blk)
+				continue
+			case *ast.DefaultDeny:
+				st.kind, st.dir = stmtDefaultDeny, s.Dir
+			case *ast.Isolate:
+				st.kind, st.dir = stmtIsolate, s.Dir
+				st.subjects = uses(s.Subjects, blk)
+			case *ast.AllowDNS:
+				st.kind = stmtAllowDNS
+				st.subjects = uses(s.For, blk)
+				for _, l := range s.Lookups {
+					f, _ := fqdn(&diags, l)
+					st.lookups = append(st.lookups, f)
+				}
 			case *ast.Rule:
-				c.checkRule(&diags, s, blk)
+				st.kind, st.dir, st.deny, st.nonIsolating = stmtRule, s.Dir, s.Deny, s.NonIsolating
+				st.sources, st.targets = c.checkRule(&diags, s, blk)
 			case *ast.Expect:
-				c.checkExpect(&diags, s, blk)
+				st.kind = stmtExpect
+				st.expect = c.checkExpect(&diags, s, blk)
+			default:
+				continue
 			}
+			c.stmts = append(c.stmts, st)
 		}
 	}
 	return diags
@@ -217,11 +282,7 @@ func comparePrefix(a, b netip.Prefix) int {
 // target converts a target's ports, with the HTTP rules of its rule (nil
 // for none, and for deny rules).
 func (c *compiler) target(diags *diag.List, t *ast.Target, http *ast.HTTPBlock) *traffic {
-	if tr, ok := c.traffic[t]; ok {
-		return tr
-	}
 	tr := &traffic{span: t.Span()}
-	c.traffic[t] = tr
 	var allSpan source.Span
 	for _, ps := range t.Ports {
 		p, icmp, isICMP, all, _ := c.port(diags, ps)
@@ -265,7 +326,7 @@ func (c *compiler) target(diags *diag.List, t *ast.Target, http *ast.HTTPBlock) 
 	return tr
 }
 
-func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) {
+func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) ([]rpeer, []checkedTarget) {
 	var srcs []rpeer
 	for _, p := range r.Sources {
 		srcs = append(srcs, c.resolvePeer(diags, p, blk)...)
@@ -281,6 +342,7 @@ func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) {
 	if r.Deny && r.HTTP != nil {
 		diags.Errorf(CodeDenyL7, r.HTTP.Span(), msgDenyL7).Detail = detailDenyL7
 	}
+	targets := make([]checkedTarget, 0, len(r.Targets))
 	for i := range r.Targets {
 		t := &r.Targets[i]
 		tps := c.resolvePeer(diags, t.Peer, blk)
@@ -296,11 +358,12 @@ func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) {
 			c.checkHTTPPorts(diags, t, tr)
 		}
 		c.checkNamedPorts(diags, t, tps)
+		targets = append(targets, checkedTarget{src: t.Peer, peers: tps, traffic: tr})
 	}
 	if r.Deny {
-		all := srcs
-		for i := range r.Targets {
-			all = append(all, c.peers[r.Targets[i].Peer]...)
+		all := slices.Clone(srcs)
+		for _, t := range targets {
+			all = append(all, t.peers...)
 		}
 		for _, p := range all {
 			if p.peer.Kind == ir.PeerFQDN {
@@ -308,6 +371,7 @@ func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) {
 			}
 		}
 	}
+	return srcs, targets
 }
 
 // checkHTTPPorts requires TCP ports (numbers, ranges or names) for HTTP.
@@ -355,7 +419,7 @@ func (c *compiler) checkDNSServer(diags *diag.List, s *ast.DNSServer, blk *block
 	}
 }
 
-func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) {
+func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) *ir.Expectation {
 	x := &ir.Expectation{Span: e.Span(), Allowed: e.Allowed}
 	if blk != nil {
 		x.Namespace = blk.namespace
@@ -386,7 +450,7 @@ func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) {
 	}
 	if len(e.To.Ports) != 1 {
 		diags.Errorf(CodeBadExpectation, e.To.Span(), msgExpectOnePort)
-		return
+		return nil
 	}
 	ps := e.To.Ports[0]
 	p, icmp, isICMP, all, ok := c.port(diags, ps)
@@ -427,5 +491,5 @@ func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) {
 		}
 		x.Request = req
 	}
-	c.expects[e] = x
+	return x
 }

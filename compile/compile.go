@@ -38,15 +38,34 @@ type Result struct {
 type stage struct {
 	name string
 	run  func(c *compiler) diag.List
+	// judgesProgram marks a stage whose errors are about the program's
+	// behaviour (failed expectations), not about a program that could not
+	// be built: the program is still returned.
+	judgesProgram bool
 }
 
-// stages is the compiler pipeline, in order.
+// stages is the compiler pipeline, in order. Each stage has one job:
+//
+//   - parse: source text to syntax trees (lang/parser);
+//   - resolve: the symbol table: blocks, groups expanded to the peers they
+//     stand for, cycles, and every name checked;
+//   - check: every peer, selector, port and name converted to IR values and
+//     checked, each statement's combination checked; the result is the list
+//     of checked statements;
+//   - lower: checked statements to the IR program, in canonical form;
+//   - lint: warnings about rules without effect or with a probably
+//     unintended one;
+//   - validate: the IR invariants (ir.Validate); a violation is a bug of
+//     netpolc, reported as an internal error;
+//   - verify: the program's expectations, evaluated over a world.
 var stages = []stage{
-	{"parse", (*compiler).parse},
-	{"resolve", (*compiler).resolve},
-	{"check", (*compiler).check},
-	{"lower", (*compiler).lower},
-	{"verify", (*compiler).verify},
+	{name: "parse", run: (*compiler).parse},
+	{name: "resolve", run: (*compiler).resolve},
+	{name: "check", run: (*compiler).check},
+	{name: "lower", run: (*compiler).lower},
+	{name: "lint", run: (*compiler).lint},
+	{name: "validate", run: (*compiler).validate},
+	{name: "verify", run: (*compiler).verify, judgesProgram: true},
 }
 
 // Compile compiles files as one program. The order of files does not
@@ -58,7 +77,7 @@ func Compile(files []*source.File, opts Options) (*Result, diag.List) {
 		d := st.run(c)
 		all.Append(d)
 		if d.HasErrors() {
-			if st.name != "verify" {
+			if !st.judgesProgram {
 				c.prog = nil
 			}
 			break
@@ -84,13 +103,13 @@ type compiler struct {
 	dnsServer  *ast.DNSServer      // the first "dns server", if any
 
 	// check
-	peers   map[ast.Peer][]rpeer     // every peer as written -> IR peers (absolute namespaces)
-	traffic map[*ast.Target]*traffic // every target -> its lowered ports
-	dns     ir.DNSServer
-	expects map[*ast.Expect]*ir.Expectation
+	peers map[ast.Peer][]rpeer // every peer as written -> IR peers (absolute namespaces)
+	stmts []checked            // the statements lower turns into policy, in order
+	dns   ir.DNSServer
 
 	// lower
-	prog *ir.Program
+	prog     *ir.Program
+	policies []*policyState // the program's policies with where they came from (for lint)
 }
 
 func newCompiler(files []*source.File, opts Options) *compiler {
@@ -102,8 +121,6 @@ func newCompiler(files []*source.File, opts Options) *compiler {
 		groups:   map[string]*group{},
 		governed: map[string]bool{},
 		peers:    map[ast.Peer][]rpeer{},
-		traffic:  map[*ast.Target]*traffic{},
-		expects:  map[*ast.Expect]*ir.Expectation{},
 	}
 	for _, f := range files {
 		c.text[f.Name] = f.Content
@@ -128,6 +145,15 @@ func (c *compiler) parse() diag.List {
 	}
 	c.order = append([]*ast.File(nil), c.files...)
 	sort.SliceStable(c.order, func(i, j int) bool { return c.order[i].Name < c.order[j].Name })
+	return diags
+}
+
+// validate checks the program's invariants (ir.Validate).
+func (c *compiler) validate() diag.List {
+	var diags diag.List
+	if err := ir.Validate(c.prog); err != nil {
+		diags.Errorf(CodeInternal, source.Span{}, msgInternal, err)
+	}
 	return diags
 }
 

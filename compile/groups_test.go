@@ -48,7 +48,7 @@ func BenchmarkGroupChain(b *testing.B) {
 }
 
 // checked runs the stages up to check on src and fails on errors.
-func checked(t *testing.T, name string, src []byte) *compiler {
+func checkedCompiler(t *testing.T, name string, src []byte) *compiler {
 	t.Helper()
 	c := newCompiler([]*source.File{source.NewFile(name, src)}, Options{})
 	for _, st := range stages[:3] {
@@ -84,7 +84,7 @@ func TestGroupChains(t *testing.T) {
 			if len(tt.want) == 1 { // an expectation needs one peer
 				src = fmt.Appendf(src, "expect %s -> g1:80 allowed\n", tt.last)
 			}
-			c := checked(t, tt.name+".netpol", src)
+			c := checkedCompiler(t, tt.name+".netpol", src)
 			for name, g := range c.groups {
 				if got := formatPeers(g.peers); !slices.Equal(got, tt.want) {
 					t.Fatalf("%s resolves to %v, want %v", name, got, tt.want)

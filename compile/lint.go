@@ -5,41 +5,45 @@ import (
 	"slices"
 
 	"github.com/netpolc/netpolc/compile/ir"
-	"github.com/netpolc/netpolc/lang/ast"
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
 // lint warns about rules that have no effect or an effect the author
 // probably did not intend: duplicates, rules shadowed by earlier ones,
-// "reply" rules, and egress isolation that cuts pods off from DNS.
-func (l *lowerer) lint(prog *ir.Program) {
-	for _, ps := range l.list {
-		l.lintPolicy(ps.pol)
+// "reply" rules, and egress isolation that cuts pods off from DNS. It reads
+// the lowered program and the checked statements; it changes neither.
+func (c *compiler) lint() diag.List {
+	var diags diag.List
+	for _, ps := range c.policies {
+		lintPolicy(&diags, ps.pol)
 	}
-	l.lintReplies()
-	l.lintDNS(prog)
+	c.lintReplies(&diags)
+	c.lintDNS(&diags)
+	return diags
 }
 
-func ruleKey(r *ir.Rule) string {
-	return ir.FormatRule(r)
-}
-
-func (l *lowerer) lintPolicy(p *ir.Policy) {
+// lintPolicy warns at rules that repeat or are covered by an earlier rule of
+// the same policy, direction and action.
+func lintPolicy(diags *diag.List, p *ir.Policy) {
+	keys := make([]string, len(p.Rules))
 	for i, r := range p.Rules {
-		for _, q := range p.Rules[:i] {
+		keys[i] = ir.FormatRule(r)
+	}
+	for i, r := range p.Rules {
+		for j, q := range p.Rules[:i] {
 			if q.Direction != r.Direction || q.Action != r.Action {
 				continue
 			}
-			if ruleKey(q) == ruleKey(r) {
+			if keys[j] == keys[i] {
 				if q.Span == r.Span {
 					break // one statement lowered twice into the same policy (e.g. a, a -> b)
 				}
-				d := l.diags.Warnf(CodeDuplicateRule, r.Span, msgDuplicateRule)
+				d := diags.Warnf(CodeDuplicateRule, r.Span, msgDuplicateRule)
 				d.Notes = append(d.Notes, diag.Note{Span: q.Span, Message: noteDuplicateRule})
 				break
 			}
-			if ruleCovers(q, r, p.Namespace) {
-				d := l.diags.Warnf(CodeShadowedRule, r.Span, msgShadowedRule)
+			if ruleCovers(q, r) {
+				d := diags.Warnf(CodeShadowedRule, r.Span, msgShadowedRule)
 				d.Detail = detailShadowedRule
 				d.Notes = append(d.Notes, diag.Note{Span: q.Span, Message: noteShadowedRule})
 				break
@@ -48,24 +52,13 @@ func (l *lowerer) lintPolicy(p *ir.Policy) {
 	}
 }
 
-// absolute undoes relativize: NamespacePolicy becomes the policy's
-// namespace (every namespace for a cluster-wide policy).
-func absolute(p ir.Peer, ns string) ir.Peer {
-	if p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespacePolicy {
-		if ns == "" {
-			p.Namespace = ir.NamespaceRef{Scope: ir.NamespaceLabels}
-		} else {
-			p.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: ns}
-		}
-	}
-	return p
-}
-
 // ruleCovers reports whether q allows (or denies) everything r does: every
 // peer of r is inside a peer of q and every port of r inside q's traffic.
-func ruleCovers(q, r *ir.Rule, ns string) bool {
+// q and r are rules of one policy (their peers are relative to the same
+// namespace).
+func ruleCovers(q, r *ir.Rule) bool {
 	for _, rp := range r.Peers {
-		if !slices.ContainsFunc(q.Peers, func(qp ir.Peer) bool { return peerCovers(absolute(qp, ns), absolute(rp, ns)) }) {
+		if !slices.ContainsFunc(q.Peers, func(qp ir.Peer) bool { return peerCovers(qp, rp) }) {
 			return false
 		}
 	}
@@ -90,7 +83,9 @@ func selectorCovers(s, t ir.Selector) bool {
 	return true
 }
 
-// peerCovers reports whether q includes p (both absolute).
+// peerCovers reports whether q includes p, both peers of rules of one
+// policy (canonical form: NamespacePolicy is the policy's namespace, never
+// written as NamespaceNamed).
 func peerCovers(q, p ir.Peer) bool {
 	if q.Kind == ir.PeerAny {
 		return true
@@ -107,6 +102,8 @@ func peerCovers(q, p ir.Peer) bool {
 		switch {
 		case q.Namespace.Scope == ir.NamespaceLabels && q.Namespace.Labels.IsEmpty():
 			nsOK = true
+		case q.Namespace.Scope == ir.NamespacePolicy:
+			nsOK = p.Namespace.Scope == ir.NamespacePolicy
 		case q.Namespace.Scope == ir.NamespaceNamed:
 			nsOK = p.Namespace.Scope == ir.NamespaceNamed && p.Namespace.Name == q.Namespace.Name
 		case q.Namespace.Scope == ir.NamespaceLabels:
@@ -231,48 +228,36 @@ func replyLike(tr *traffic) bool {
 
 // lintReplies warns at "b -> a:*" (or every TCP port, or an ephemeral
 // range) when "a -> b" is allowed too.
-func (l *lowerer) lintReplies() {
-	type arrow struct {
-		r    *ast.Rule
-		srcs []rpeer
-	}
-	var arrows []arrow
-	for _, f := range l.c.order {
-		for _, s := range f.Stmts {
-			if r, ok := s.(*ast.Rule); ok && !r.Deny {
-				a := arrow{r: r}
-				for _, p := range r.Sources {
-					a.srcs = append(a.srcs, l.c.peers[p]...)
-				}
-				arrows = append(arrows, a)
-			}
+func (c *compiler) lintReplies(diags *diag.List) {
+	var arrows []*checked
+	for i := range c.stmts {
+		if st := &c.stmts[i]; st.kind == stmtRule && !st.deny {
+			arrows = append(arrows, st)
 		}
 	}
-	same := func(x, y rpeer) bool { return ir.FormatPeer(x.peer) == ir.FormatPeer(y.peer) }
+	same := func(x, y rpeer) bool { return ir.PeerKey(x.peer) == ir.PeerKey(y.peer) }
 	for _, back := range arrows {
 	targets:
-		for i := range back.r.Targets {
-			t := &back.r.Targets[i]
-			tr := l.c.traffic[t]
-			if tr == nil || !replyLike(tr) {
+		for _, t := range back.targets {
+			if t.traffic == nil || !replyLike(t.traffic) {
 				continue
 			}
 			for _, fwd := range arrows {
-				if fwd.r == back.r {
+				if fwd == back {
 					continue
 				}
 				// fwd: a -> b; back: b -> a.
-				for _, a := range l.c.peers[t.Peer] {
-					if !slices.ContainsFunc(fwd.srcs, func(x rpeer) bool { return same(x, a) }) {
+				for _, a := range t.peers {
+					if !slices.ContainsFunc(fwd.sources, func(x rpeer) bool { return same(x, a) }) {
 						continue
 					}
-					for _, b := range back.srcs {
-						for j := range fwd.r.Targets {
-							if slices.ContainsFunc(l.c.peers[fwd.r.Targets[j].Peer], func(x rpeer) bool { return same(x, b) }) {
-								bq, aq := l.c.quotePeer(b.src), l.c.quotePeer(t.Peer)
-								d := l.diags.Warnf(CodeReplyRule, back.r.Span(), msgReplyRule, bq, aq, aq, bq)
+					for _, b := range back.sources {
+						for _, ft := range fwd.targets {
+							if slices.ContainsFunc(ft.peers, func(x rpeer) bool { return same(x, b) }) {
+								bq, aq := c.quotePeer(b.src), c.quotePeer(t.src)
+								d := diags.Warnf(CodeReplyRule, back.span, msgReplyRule, bq, aq, aq, bq)
 								d.Detail = sprintf(detailReplyRule, bq, aq)
-								d.Notes = append(d.Notes, diag.Note{Span: fwd.r.Span(), Message: noteReplyRule})
+								d.Notes = append(d.Notes, diag.Note{Span: fwd.span, Message: noteReplyRule})
 								continue targets
 							}
 						}
@@ -284,18 +269,18 @@ func (l *lowerer) lintReplies() {
 }
 
 // lintDNS warns where egress isolation leaves pods without DNS.
-func (l *lowerer) lintDNS(prog *ir.Program) {
-	dns := prog.DNS
-	server := ir.Peer{Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: dns.Namespace}, Pods: dns.Pods}
+func (c *compiler) lintDNS(diags *diag.List) {
+	dns := c.prog.DNS
 	reaches := func(p *ir.Policy) bool {
 		if p == nil {
 			return false
 		}
+		server := ir.DNSServerPeer(dns, p.Namespace)
 		for _, r := range p.Rules {
 			if r.Direction != ir.Egress || r.Action != ir.Allow {
 				continue
 			}
-			if !slices.ContainsFunc(r.Peers, func(q ir.Peer) bool { return peerCovers(absolute(q, p.Namespace), server) }) {
+			if !slices.ContainsFunc(r.Peers, func(q ir.Peer) bool { return peerCovers(q, server) }) {
 				continue
 			}
 			probe := &ir.Rule{Ports: []ir.PortRule{{Ports: []ir.Port{{Protocol: ir.UDP, Port: dns.Port}}}}}
@@ -306,13 +291,13 @@ func (l *lowerer) lintDNS(prog *ir.Program) {
 		return false
 	}
 	allOf := map[string]*ir.Policy{} // namespace -> its {} policy
-	for _, ps := range l.list {
+	for _, ps := range c.policies {
 		s := ps.pol.Subject
 		if s.Pods.IsEmpty() && s.Namespaces == nil && !s.Nodes {
 			allOf[ps.pol.Namespace] = ps.pol
 		}
 	}
-	for _, ps := range l.list {
+	for _, ps := range c.policies {
 		p := ps.pol
 		if !p.Isolation.Egress || p.Subject.Nodes {
 			continue
@@ -330,8 +315,8 @@ func (l *lowerer) lintDNS(prog *ir.Program) {
 				who = "ns{}/" + who // every namespace
 			}
 		}
-		d := l.diags.Warnf(CodeNoDNS, ps.iso[ir.Egress], msgNoDNS, who)
-		d.Detail = sprintf(detailNoDNS, ir.FormatPeer(server), dns.Port)
+		d := diags.Warnf(CodeNoDNS, ps.iso[ir.Egress], msgNoDNS, who)
+		d.Detail = sprintf(detailNoDNS, ir.FormatPeer(ir.DNSServerPeer(dns, "")), dns.Port)
 	}
 }
 

@@ -31,9 +31,10 @@ type lowerer struct {
 	dnsIngress []pendingDNS
 }
 
-// lower turns the checked statements into the IR program, then lints it
-// (duplicate, shadowed and reply rules, egress without DNS) and validates
-// the IR invariants.
+// lower turns the checked statements into the IR program, in canonical
+// form (see package ir): one policy per subject, peers relative to the
+// policy's namespace and de-duplicated, rules in source order, policies by
+// namespace and first statement.
 func (c *compiler) lower() diag.List {
 	var diags diag.List
 	l := &lowerer{c: c, diags: &diags, byKey: map[string]*policyState{}}
@@ -43,35 +44,33 @@ func (c *compiler) lower() diag.List {
 	}
 	sort.Strings(prog.Governed)
 
-	for _, f := range c.order {
-		for _, s := range f.Stmts {
-			blk := c.blockOf[s]
-			switch s := s.(type) {
-			case *ast.DefaultDeny:
-				if blk == nil {
-					continue
-				}
-				ps, _ := l.policy(blockAll(blk), blk, s.Span())
-				l.isolate(ps, s.Dir, s.Span())
-			case *ast.Isolate:
-				for _, p := range s.Subjects {
-					for _, rp := range c.peers[p] {
-						ps, ok := l.policy(rp, blk, s.Span())
-						if !ok {
-							l.nothingToWrite(rp.peer.Span, p)
-							continue
-						}
-						l.isolate(ps, s.Dir, s.Span())
+	for i := range c.stmts {
+		st := &c.stmts[i]
+		switch st.kind {
+		case stmtDefaultDeny:
+			if st.blk == nil {
+				continue
+			}
+			ps, _ := l.policy(blockAll(st.blk), st.blk, st.span)
+			l.isolate(ps, st.dir, st.span)
+		case stmtIsolate:
+			for _, u := range st.subjects {
+				for _, rp := range u.peers {
+					ps, ok := l.policy(rp, st.blk, st.span)
+					if !ok {
+						l.nothingToWrite(rp.peer.Span, u.src)
+						continue
 					}
+					l.isolate(ps, st.dir, st.span)
 				}
-			case *ast.AllowDNS:
-				l.allowDNS(s, blk)
-			case *ast.Rule:
-				l.rule(s, blk)
-			case *ast.Expect:
-				if x := c.expects[s]; x != nil {
-					prog.Expectations = append(prog.Expectations, x)
-				}
+			}
+		case stmtAllowDNS:
+			l.allowDNS(st)
+		case stmtRule:
+			l.rule(st)
+		case stmtExpect:
+			if st.expect != nil {
+				prog.Expectations = append(prog.Expectations, st.expect)
 			}
 		}
 	}
@@ -85,19 +84,13 @@ func (c *compiler) lower() diag.List {
 		return source.Less(a.first, b.first)
 	})
 	for _, ps := range l.list {
+		ir.SortRules(ps.pol.Rules)
 		prog.Policies = append(prog.Policies, ps.pol)
 		if ps.pol.Namespace == "" {
 			prog.ClusterWide = true
 		}
 	}
-	c.prog = prog
-	if diags.HasErrors() {
-		return diags
-	}
-	l.lint(prog)
-	if err := ir.Validate(prog); err != nil {
-		diags.Errorf(CodeInternal, source.Span{}, msgInternal, err)
-	}
+	c.prog, c.policies = prog, l.list
 	return diags
 }
 
@@ -217,29 +210,14 @@ func (l *lowerer) nothingToWrite(at source.Span, p ast.Peer) {
 	l.diags.Errorf(CodeNothingToWrite, at, msgNothingToWrite, l.c.quotePeer(p)).Detail = detailNothingToWrite
 }
 
-// relativize makes a pod peer in the policy's own namespace refer to "the
-// policy's namespace".
-func relativize(p ir.Peer, ns string) ir.Peer {
-	if ns != "" && p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespaceNamed && p.Namespace.Name == ns {
-		p.Namespace = ir.NamespaceRef{Scope: ir.NamespacePolicy}
+// peersIn returns the IR peers of rps in canonical form for a policy of
+// namespace ns (ir.PeersIn).
+func peersIn(rps []rpeer, ns string) []ir.Peer {
+	peers := make([]ir.Peer, len(rps))
+	for i, rp := range rps {
+		peers[i] = rp.peer
 	}
-	return p
-}
-
-// peersFor relativizes and de-duplicates peers for a policy in ns.
-func peersFor(rps []rpeer, ns string) []ir.Peer {
-	var out []ir.Peer
-	seen := map[string]bool{}
-	for _, rp := range rps {
-		p := relativize(rp.peer, ns)
-		k := ir.FormatPeer(p)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, p)
-	}
-	return out
+	return ir.PeersIn(peers, ns)
 }
 
 // rules builds the rules for peers with a target's traffic: one rule for
@@ -285,72 +263,69 @@ func (l *lowerer) add(ps *policyState, rs []*ir.Rule, isolating bool, stmt sourc
 	}
 }
 
-func (l *lowerer) rule(r *ast.Rule, blk *block) {
+func (l *lowerer) rule(st *checked) {
+	blk := st.blk
 	if blk == nil {
 		return
 	}
 	action := ir.Allow
-	if r.Deny {
+	if st.deny {
 		action = ir.Deny
 	}
-	isolating := !r.Deny && !r.NonIsolating
-	span := r.Span()
-	var srcs []rpeer
-	for _, p := range r.Sources {
-		srcs = append(srcs, l.c.peers[p]...)
-	}
+	isolating := !st.deny && !st.nonIsolating
+	span := st.span
+	srcs := st.sources
 	srcGoverned := make([]bool, len(srcs))
 	for i, s := range srcs {
 		_, _, srcGoverned[i] = l.subject(s, blk)
-		if r.Dir == ast.DirEgress && !srcGoverned[i] {
+		if st.dir == ast.DirEgress && !srcGoverned[i] {
 			l.nothingToWrite(s.peer.Span, s.src)
 		}
 	}
-	for i := range r.Targets {
-		t := &r.Targets[i]
-		tr := l.c.traffic[t]
-		tps := l.c.peers[t.Peer]
+	for _, t := range st.targets {
+		tr, tps := t.traffic, t.peers
 		if tr == nil {
 			continue
 		}
 		// Egress: each governed source gets the target's peers.
 		for si, s := range srcs {
-			if r.Dir == ast.DirBoth && !srcGoverned[si] {
+			if st.dir == ast.DirBoth && !srcGoverned[si] {
 				for _, tp := range tps {
 					if _, _, ok := l.subject(tp, blk); !ok {
 						l.diags.Errorf(CodeNothingToWrite, tp.peer.Span, msgNothingToWriteBoth,
-							l.c.quotePeer(s.src), l.c.quotePeer(t.Peer)).Detail = detailNothingToWrite
+							l.c.quotePeer(s.src), l.c.quotePeer(t.src)).Detail = detailNothingToWrite
 					}
 				}
 			}
-			if r.Dir == ast.DirIngress || !srcGoverned[si] {
+			if st.dir == ast.DirIngress || !srcGoverned[si] {
 				continue
 			}
 			ps, _ := l.policy(s, blk, span)
-			if peers := peersFor(tps, ps.pol.Namespace); len(peers) > 0 {
+			if peers := peersIn(tps, ps.pol.Namespace); len(peers) > 0 {
 				l.add(ps, rules(ir.Egress, action, peers, tr, span), isolating, span)
 			}
 		}
 		// Ingress: all sources towards one target subject are one rule.
 		for _, tp := range tps {
-			if r.Dir == ast.DirEgress {
+			if st.dir == ast.DirEgress {
 				break
 			}
 			ps, ok := l.policy(tp, blk, span)
 			if !ok {
-				if r.Dir == ast.DirIngress {
-					l.nothingToWrite(tp.peer.Span, t.Peer)
+				if st.dir == ast.DirIngress {
+					l.nothingToWrite(tp.peer.Span, t.src)
 				}
 				continue
 			}
-			if peers := peersFor(srcs, ps.pol.Namespace); len(peers) > 0 {
+			if peers := peersIn(srcs, ps.pol.Namespace); len(peers) > 0 {
 				l.add(ps, rules(ir.Ingress, action, peers, tr, span), isolating, span)
 			}
 		}
 	}
 }
 
-func (l *lowerer) allowDNS(s *ast.AllowDNS, blk *block) {
+func (l *lowerer) allowDNS(st *checked) {
+	blk := st.blk
 	if blk == nil {
 		return
 	}
@@ -359,43 +334,28 @@ func (l *lowerer) allowDNS(s *ast.AllowDNS, blk *block) {
 		src ast.Peer
 	}
 	var subjects []subj
-	if len(s.For) == 0 {
+	if len(st.subjects) == 0 {
 		subjects = append(subjects, subj{rp: blockAll(blk)})
 	}
-	for _, p := range s.For {
-		for _, rp := range l.c.peers[p] {
-			subjects = append(subjects, subj{rp, p})
+	for _, u := range st.subjects {
+		for _, rp := range u.peers {
+			subjects = append(subjects, subj{rp, u.src})
 		}
-	}
-	var lookups []ir.FQDN
-	for _, lk := range s.Lookups {
-		var d diag.List // already checked
-		f, _ := fqdn(&d, lk)
-		lookups = append(lookups, f)
 	}
 	dns := l.c.dns
-	server := ir.Peer{Span: dns.Span, Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: dns.Namespace}, Pods: dns.Pods}
-	dnsPorts := func() []ir.Port {
-		return []ir.Port{
-			{Span: s.Span(), Protocol: ir.UDP, Port: dns.Port},
-			{Span: s.Span(), Protocol: ir.TCP, Port: dns.Port},
-		}
-	}
 	var clients []rpeer
 	for _, sj := range subjects {
-		ps, ok := l.policy(sj.rp, blk, s.Span())
+		ps, ok := l.policy(sj.rp, blk, st.span)
 		if !ok {
 			l.nothingToWrite(sj.rp.peer.Span, sj.src)
 			continue
 		}
 		clients = append(clients, sj.rp)
-		pr := ir.PortRule{Span: s.Span(), Ports: dnsPorts(), DNS: slices.Clone(lookups)}
-		r := &ir.Rule{Span: s.Span(), Direction: ir.Egress, Action: ir.Allow,
-			Peers: []ir.Peer{relativize(server, ps.pol.Namespace)}, Ports: []ir.PortRule{pr}, DNS: true}
-		l.add(ps, []*ir.Rule{r}, true, s.Span())
+		l.add(ps, []*ir.Rule{ir.DNSRule(dns, ps.pol.Namespace, st.lookups, st.span)}, true, st.span)
 	}
 	if len(clients) > 0 {
-		l.dnsIngress = append(l.dnsIngress, pendingDNS{server: server, clients: clients, ports: dnsPorts(), blk: blk, span: s.Span()})
+		server := ir.DNSServerPeer(dns, "")
+		l.dnsIngress = append(l.dnsIngress, pendingDNS{server: server, clients: clients, ports: ir.DNSPorts(dns, st.span), blk: blk, span: st.span})
 	}
 }
 
@@ -424,7 +384,7 @@ func (l *lowerer) dnsServerEnds() {
 		}
 		sps, _ := l.policy(rpeer{peer: d.server}, d.blk, d.span)
 		r := &ir.Rule{Span: d.span, Direction: ir.Ingress, Action: ir.Allow,
-			Peers: peersFor(d.clients, sps.pol.Namespace), Ports: []ir.PortRule{{Span: d.span, Ports: d.ports}}}
+			Peers: peersIn(d.clients, sps.pol.Namespace), Ports: []ir.PortRule{{Span: d.span, Ports: d.ports}}}
 		// The pods are isolated already, so isolating them here too changes
 		// nothing (and keeps the rule expressible on NetworkPolicy).
 		l.add(sps, []*ir.Rule{r}, true, d.span)

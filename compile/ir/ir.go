@@ -16,7 +16,17 @@
 //   - CIDRs are canonical (host bits zero) and every except is strictly
 //     inside its CIDR;
 //   - selectors are sorted (see Selector.Normalize);
-//   - every node keeps the source span of what produced it.
+//   - every node keeps the source span of what produced it;
+//   - the form is canonical, so that consumers never repair it: policies
+//     are ordered by namespace (cluster-wide first), then span; a policy's
+//     rules by RuleLess (source order of what wrote them); a pod peer of a
+//     namespaced policy that selects the policy's own namespace is always
+//     NamespacePolicy, never that namespace by name (Relative); the peers of
+//     a rule are unique by PeerKey; a rule marked DNS is DNSRule's rule.
+//
+// Producers build that form with the constructors of canon.go (Relative,
+// PeersIn, SortRules, DNSRule); consumers that compare peers of policies
+// of different namespaces use Absolute.
 package ir
 
 import (
@@ -32,7 +42,8 @@ type Program struct {
 	Governed []string
 	// ClusterWide is true when the program also has cluster-wide policies.
 	ClusterWide bool
-	// Policies, in a deterministic order (source order of their first rule).
+	// Policies, ordered by namespace, then span (the statement that first
+	// wrote to the policy).
 	Policies []*Policy
 	// DNS is the cluster DNS server used by "allow dns" and Cilium's DNS proxy.
 	DNS DNSServer
@@ -57,7 +68,8 @@ type Policy struct {
 	// (only what some policy allows is allowed). A direction can have rules
 	// without being isolated (Cilium enableDefaultDeny: false).
 	Isolation Isolation
-	// Rules in source order; each has a Direction and an Action.
+	// Rules in canonical order (RuleLess); each has a Direction and an
+	// Action.
 	Rules []*Rule
 }
 

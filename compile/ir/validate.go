@@ -6,13 +6,18 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+
+	"github.com/netpolc/netpolc/lang/source"
 )
 
 // Validate checks the invariants listed in the package documentation:
 // non-empty peer and port lists (unless AllTraffic), exactly one kind of
 // traffic per rule, canonical CIDRs with strictly contained excepts,
-// normalized selectors, well-formed ports, and L7 rules only where they can
-// apply. It returns every violation found, joined.
+// normalized selectors, well-formed ports, L7 rules only where they can
+// apply, and the canonical form: policies ordered by namespace and span,
+// rules by RuleLess, peers relative to their policy's namespace and unique
+// by PeerKey within a rule, DNS rules of DNSRule's shape. It returns every
+// violation found, joined.
 func Validate(p *Program) error {
 	v := &validator{}
 	if p == nil {
@@ -26,10 +31,13 @@ func Validate(p *Program) error {
 		v.errf("dns server: missing namespace or port")
 	}
 	for i, pol := range p.Policies {
-		where := fmt.Sprintf("policy %d (%s)", i, pol.Name)
 		if pol == nil {
-			v.errf("%s: nil", where)
+			v.errf("policy %d: nil", i)
 			continue
+		}
+		where := fmt.Sprintf("policy %d (%s)", i, pol.Name)
+		if i > 0 && p.Policies[i-1] != nil && policyLess(pol, p.Policies[i-1]) {
+			v.errf("%s: policies not ordered by namespace and span", where)
 		}
 		v.selector(where+" subject", pol.Subject.Pods)
 		if pol.Subject.Namespaces != nil {
@@ -42,7 +50,18 @@ func Validate(p *Program) error {
 			v.errf("%s: node subject in a namespace", where)
 		}
 		for j, r := range pol.Rules {
-			v.rule(fmt.Sprintf("%s rule %d", where, j), r)
+			rw := fmt.Sprintf("%s rule %d", where, j)
+			v.rule(rw, r)
+			if r == nil {
+				continue
+			}
+			if j > 0 && pol.Rules[j-1] != nil && RuleLess(r, pol.Rules[j-1]) {
+				v.errf("%s: rules not in canonical order", rw)
+			}
+			v.canonicalPeers(rw, r, pol.Namespace)
+			if r.DNS {
+				v.dnsRule(rw, r, p.DNS, pol.Namespace)
+			}
 		}
 	}
 	for i, x := range p.Expectations {
@@ -57,6 +76,48 @@ func Validate(p *Program) error {
 }
 
 type validator struct{ errs []error }
+
+// policyLess is the order of a program's policies: by namespace (cluster-wide
+// first), then by span.
+func policyLess(a, b *Policy) bool {
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	return source.Less(a.Span, b.Span)
+}
+
+// canonicalPeers checks that r's peers are relative to the policy's
+// namespace ns and unique by PeerKey.
+func (v *validator) canonicalPeers(where string, r *Rule, ns string) {
+	seen := make(map[string]bool, len(r.Peers))
+	for _, p := range r.Peers {
+		if ns != "" && p.Kind == PeerPods && p.Namespace.Scope == NamespaceNamed && p.Namespace.Name == ns {
+			v.errf("%s: peer %s names the policy's own namespace (want the relative form)", where, FormatPeer(p))
+		}
+		k := PeerKey(p)
+		if seen[k] {
+			v.errf("%s: peer %s repeated", where, k)
+		}
+		seen[k] = true
+	}
+}
+
+// dnsRule checks that a rule marked DNS has the shape DNSRule builds.
+func (v *validator) dnsRule(where string, r *Rule, dns DNSServer, ns string) {
+	want := DNSRule(dns, ns, nil, r.Span)
+	ok := r.Direction == Egress && r.Action == Allow && !r.AllTraffic && len(r.ICMP) == 0 &&
+		len(r.Peers) == 1 && PeerKey(r.Peers[0]) == PeerKey(want.Peers[0]) && len(r.Ports) == 1 &&
+		len(r.Ports[0].HTTP) == 0 && len(r.Ports[0].Ports) == len(want.Ports[0].Ports)
+	if ok {
+		for i, pt := range r.Ports[0].Ports {
+			w := want.Ports[0].Ports[i]
+			ok = ok && pt.Protocol == w.Protocol && pt.Port == w.Port && pt.EndPort == 0 && pt.Name == ""
+		}
+	}
+	if !ok {
+		v.errf("%s: a DNS rule that is not DNSRule's egress to the DNS server", where)
+	}
+}
 
 func (v *validator) errf(format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf(format, args...))

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/netpolc/netpolc/lang/source"
 )
 
 func validProgram() *Program {
@@ -25,6 +27,11 @@ func validProgram() *Program {
 func TestValidate(t *testing.T) {
 	if err := Validate(validProgram()); err != nil {
 		t.Fatalf("valid program: %v", err)
+	}
+	dns := validProgram()
+	dns.Policies[0].Rules = append(dns.Policies[0].Rules, DNSRule(dns.DNS, "a", []FQDN{{Pattern: "*"}}, source.Span{}))
+	if err := Validate(dns); err != nil {
+		t.Fatalf("program with DNSRule's rule: %v", err)
 	}
 	for name, tc := range map[string]struct {
 		break_ func(p *Program)
@@ -70,6 +77,29 @@ func TestValidate(t *testing.T) {
 			p.Policies[0].Rules[0].Peers = []Peer{{Kind: PeerEntity, Entity: "moon"}}
 		}, "unknown entity"},
 		"namespaced node subject": {func(p *Program) { p.Policies[0].Subject.Nodes = true }, "node subject"},
+		"own namespace by name": {func(p *Program) {
+			p.Policies[0].Rules[0].Peers[0].Namespace = NamespaceRef{Scope: NamespaceNamed, Name: "a"}
+		}, "want the relative form"},
+		"repeated peer": {func(p *Program) {
+			r := p.Policies[0].Rules[0]
+			q := r.Peers[0]
+			q.Span = source.Span{File: "other"}
+			r.Peers = append(r.Peers, q)
+		}, "repeated"},
+		"rules out of order": {func(p *Program) {
+			r := *p.Policies[0].Rules[0]
+			p.Policies[0].Rules[0].Span = source.Span{File: "b"}
+			r.Span = source.Span{File: "a"}
+			p.Policies[0].Rules = append(p.Policies[0].Rules, &r)
+		}, "canonical order"},
+		"policies out of order": {func(p *Program) {
+			q := *p.Policies[0]
+			q.Namespace = "0"
+			p.Policies = append(p.Policies, &q)
+		}, "policies not ordered"},
+		"DNS rule of another shape": {func(p *Program) {
+			p.Policies[0].Rules[0].DNS = true
+		}, "DNS rule"},
 	} {
 		p := validProgram()
 		tc.break_(p)
