@@ -3,7 +3,6 @@ package cilium
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -180,37 +179,26 @@ func subjectsOverlap(a, b *ir.Policy) bool {
 	if a.Namespace != "" && b.Namespace != "" && a.Namespace != b.Namespace {
 		return false
 	}
-	if a.Subject.Namespaces != nil && b.Subject.Namespaces != nil && !mayIntersect(*a.Subject.Namespaces, *b.Subject.Namespaces) {
+	if a.Subject.Namespaces != nil && b.Subject.Namespaces != nil && !a.Subject.Namespaces.MayIntersect(*b.Subject.Namespaces) {
 		return false
 	}
-	return mayIntersect(a.Subject.Pods, b.Subject.Pods)
+	return a.Subject.Pods.MayIntersect(b.Subject.Pods)
 }
 
+// portsOverlap reports whether a port of a and a port of b may match a
+// common port. Unlike ir.Port.MayOverlap, it takes a named and a numbered
+// port apart (see checkL7Voided).
 func portsOverlap(a, b []ir.Port) bool {
+	numbered := func(p ir.Port) bool { return p.Port != 0 }
 	for _, x := range a {
 		for _, y := range b {
-			if portOverlap(x, y) {
+			apart := x.Name != "" && numbered(y) || numbered(x) && y.Name != ""
+			if x.MayOverlap(y) && !apart {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func portOverlap(x, y ir.Port) bool {
-	px, py := x.Protocol, y.Protocol
-	if px != py && px != ir.ProtoAny && py != ir.ProtoAny {
-		return false
-	}
-	all := func(p ir.Port) bool { return p.Port == 0 && p.Name == "" }
-	switch {
-	case all(x) || all(y):
-		return true
-	case x.Name != "" || y.Name != "":
-		return strings.EqualFold(x.Name, y.Name)
-	}
-	xe, ye := max(x.EndPort, x.Port), max(y.EndPort, y.Port)
-	return x.Port <= ye && y.Port <= xe
 }
 
 func peersOverlap(pa *ir.Policy, a []ir.Peer, pb *ir.Policy, b []ir.Peer) bool {
@@ -267,13 +255,13 @@ func peerOverlap(px *ir.Policy, x ir.Peer, py *ir.Policy, y ir.Peer) bool {
 	case ir.PeerPods:
 		switch y.Kind {
 		case ir.PeerPods:
-			return namespacesOverlap(px, x.Namespace, py, y.Namespace) && mayIntersect(x.Pods, y.Pods)
+			return namespacesOverlap(px, x.Namespace, py, y.Namespace) && x.Pods.MayIntersect(y.Pods)
 		case ir.PeerService:
 			return true
 		}
 		return false
 	case ir.PeerNodes:
-		return y.Kind == ir.PeerNodes && mayIntersect(x.Pods, y.Pods)
+		return y.Kind == ir.PeerNodes && x.Pods.MayIntersect(y.Pods)
 	case ir.PeerService:
 		return y.Kind == ir.PeerService
 	case ir.PeerCIDR:
@@ -285,7 +273,7 @@ func peerOverlap(px *ir.Policy, x ir.Peer, py *ir.Policy, y ir.Peer) bool {
 		}
 		return false
 	case ir.PeerFQDN:
-		return y.Kind == ir.PeerFQDN && fqdnsOverlap(x.FQDN, y.FQDN)
+		return y.Kind == ir.PeerFQDN && x.FQDN.MayOverlap(y.FQDN)
 	}
 	return false
 }
@@ -317,11 +305,11 @@ func namespacesOverlap(px *ir.Policy, x ir.NamespaceRef, py *ir.Policy, y ir.Nam
 	case xl == nil && yl == nil:
 		return xn == yn
 	case xl != nil && yl != nil:
-		return mayIntersect(*xl, *yl)
+		return xl.MayIntersect(*yl)
 	case xl != nil:
-		return mayIntersect(*xl, ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: yn}}})
+		return xl.MayIntersect(ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: yn}}})
 	default:
-		return mayIntersect(*yl, ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: xn}}})
+		return yl.MayIntersect(ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: xn}}})
 	}
 }
 
@@ -338,44 +326,4 @@ func cidrsOverlap(x, y ir.Peer) bool {
 		return false
 	}
 	return !within(y.CIDR, x.Except) && !within(x.CIDR, y.Except)
-}
-
-// fqdnsOverlap reports whether two DNS names or patterns may match a common
-// name: exact names by equality or by the pattern; two patterns unless
-// their literal suffixes after the last "*" are incompatible.
-func fqdnsOverlap(a, b ir.FQDN) bool {
-	pa, pb := strings.ToLower(a.Pattern), strings.ToLower(b.Pattern)
-	switch {
-	case a.Exact && b.Exact:
-		return pa == pb
-	case a.Exact:
-		return patternMatches(pb, pa)
-	case b.Exact:
-		return patternMatches(pa, pb)
-	}
-	sa, sb := pa[strings.LastIndex(pa, "*")+1:], pb[strings.LastIndex(pb, "*")+1:]
-	return strings.HasSuffix(sa, sb) || strings.HasSuffix(sb, sa)
-}
-
-// patternMatches matches a Cilium matchPattern against a name.
-func patternMatches(pattern, name string) bool {
-	if pattern == "*" {
-		return true
-	}
-	rest := strings.TrimPrefix(pattern, "**.")
-	var re strings.Builder
-	re.WriteString("^")
-	if rest != pattern {
-		re.WriteString(`([-a-z0-9_]+\.)+`)
-	}
-	parts := strings.Split(rest, "*")
-	for i, part := range parts {
-		if i > 0 {
-			re.WriteString(`[-a-z0-9_]*`)
-		}
-		re.WriteString(regexp.QuoteMeta(part))
-	}
-	re.WriteString("$")
-	m, err := regexp.MatchString(re.String(), strings.TrimSuffix(name, "."))
-	return err != nil || m
 }

@@ -102,11 +102,11 @@ func dnsCovered(p *ir.Program, pol *ir.Policy) bool {
 		case q.Namespace == pol.Namespace && q.Namespace != "":
 		case q.Namespace == "" && q.Subject.Namespaces == nil:
 		case q.Namespace == "" && pol.Namespace == "" && pol.Subject.Namespaces != nil &&
-			implies(*pol.Subject.Namespaces, *q.Subject.Namespaces):
+			pol.Subject.Namespaces.Implies(*q.Subject.Namespaces):
 		default:
 			continue
 		}
-		if implies(pol.Subject.Pods, q.Subject.Pods) {
+		if pol.Subject.Pods.Implies(q.Subject.Pods) {
 			return true
 		}
 	}
@@ -170,7 +170,7 @@ func restrictedOverlap(p *ir.Program, pol *ir.Policy) (*ir.Policy, *ir.Rule) {
 		r := restrictedDNSRule(q)
 		if r == nil || q.Subject.Nodes != pol.Subject.Nodes ||
 			(q.Namespace != pol.Namespace && q.Namespace != "" && pol.Namespace != "") ||
-			!mayIntersect(q.Subject.Pods, pol.Subject.Pods) {
+			!q.Subject.Pods.MayIntersect(pol.Subject.Pods) {
 			continue
 		}
 		return q, r

@@ -388,30 +388,3 @@ func TestSelect(t *testing.T) {
 		t.Errorf("host without nodes = %s", got)
 	}
 }
-
-func TestFQDNRegexp(t *testing.T) {
-	for _, c := range []struct {
-		pattern string
-		name    string
-		want    bool
-	}{
-		{"*.example.com", "a.example.com", true},
-		{"*.example.com", "a.b.example.com", false},
-		{"*.example.com", "example.com", false},
-		{"api-*.example.com", "api-v1.example.com", true},
-		{"api-*.example.com", "web.example.com", false},
-		{"**.example.com", "a.b.example.com", true},
-		{"**.example.com", "example.com", false},
-		{"**.example.com", "a.example.com.", true},
-		{"*", "anything.at.all", true},
-		{"sub.*.example.com", "sub.x.example.com", true},
-		{"example.com", "EXAMPLE.com", true},
-		{"example.com", "xexample.com", false},
-	} {
-		e := New(nil, nil)
-		m := e.compileFQDN(ir.FQDN{Pattern: c.pattern}, &e.warns, span(1))
-		if got := m.matches(c.name); got != c.want {
-			t.Errorf("%q matches %q = %v, want %v", c.pattern, c.name, got, c.want)
-		}
-	}
-}

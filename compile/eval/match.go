@@ -9,7 +9,6 @@ import (
 
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 // cpolicy is a policy compiled for evaluation.
@@ -33,7 +32,7 @@ type crule struct {
 type cportRule struct {
 	ports []ir.Port
 	http  []chttp
-	dns   []*fqdnMatcher
+	dns   []ir.FQDN
 }
 
 func (pr *cportRule) restricted() bool { return len(pr.http) > 0 || len(pr.dns) > 0 }
@@ -50,7 +49,6 @@ type cpeer struct {
 	ctxNS       string // the policy's namespace; "" for cluster-wide
 	pods        ir.Selector
 	nsLabels    ir.Selector
-	fqdn        *fqdnMatcher
 	svcSelector *ir.Selector
 	set         *memberSet // shared by equal peers
 }
@@ -97,7 +95,7 @@ func normalized(s ir.Selector) ir.Selector {
 func (e *Evaluator) compileRule(r *ir.Rule, ns string, warns *diag.List) *crule {
 	cr := &crule{r: r, all: r.AllTraffic}
 	for i := range r.Peers {
-		cr.peers = append(cr.peers, e.compilePeerWarn(&r.Peers[i], ns, warns))
+		cr.peers = append(cr.peers, e.compilePeer(&r.Peers[i], ns))
 	}
 	for _, pr := range r.Ports {
 		c := cportRule{ports: pr.Ports}
@@ -105,9 +103,7 @@ func (e *Evaluator) compileRule(r *ir.Rule, ns string, warns *diag.List) *crule 
 			for _, h := range pr.HTTP {
 				c.http = append(c.http, e.compileHTTP(h, warns))
 			}
-			for _, d := range pr.DNS {
-				c.dns = append(c.dns, e.compileFQDN(d, warns, pr.Span))
-			}
+			c.dns = pr.DNS
 		}
 		cr.ports = append(cr.ports, c)
 	}
@@ -118,11 +114,6 @@ func (e *Evaluator) compileRule(r *ir.Rule, ns string, warns *diag.List) *crule 
 }
 
 func (e *Evaluator) compilePeer(p *ir.Peer, ns string) *cpeer {
-	var ignored diag.List
-	return e.compilePeerWarn(p, ns, &ignored)
-}
-
-func (e *Evaluator) compilePeerWarn(p *ir.Peer, ns string, warns *diag.List) *cpeer {
 	cp := &cpeer{p: p, ctxNS: ns, pods: normalized(p.Pods)}
 	var key strings.Builder
 	key.WriteString(strconv.Itoa(int(p.Kind)))
@@ -150,7 +141,6 @@ func (e *Evaluator) compilePeerWarn(p *ir.Peer, ns string, warns *diag.List) *cp
 	case ir.PeerEntity:
 		key.WriteString(string(p.Entity))
 	case ir.PeerFQDN:
-		cp.fqdn = e.compileFQDN(p.FQDN, warns, p.Span)
 		key.WriteString(strconv.FormatBool(p.FQDN.Exact) + "|" + p.FQDN.Pattern)
 	case ir.PeerService:
 		svcNS := p.Service.Namespace
@@ -208,7 +198,7 @@ func (e *Evaluator) peerMatchesSlow(cp *cpeer, ep Endpoint) bool {
 			return false
 		}
 		for _, n := range ep.External.Names {
-			if cp.fqdn.matches(n) {
+			if p.FQDN.Matches(n) {
 				return true
 			}
 		}
@@ -352,8 +342,8 @@ func (pr *cportRule) accepts(f *Flow) bool {
 		}
 	}
 	if f.DNSName != "" {
-		for _, m := range pr.dns {
-			if m.matches(f.DNSName) {
+		for _, d := range pr.dns {
+			if d.Matches(f.DNSName) {
 				return true
 			}
 		}
@@ -467,59 +457,6 @@ func headerPresent(headers map[string]string, hm ir.HeaderMatch) bool {
 		}
 	}
 	return false
-}
-
-// FQDN.
-
-// fqdnMatcher matches DNS names against one ir.FQDN.
-type fqdnMatcher struct {
-	exact string         // Exact patterns
-	re    *regexp.Regexp // wildcard patterns; nil with exact == "": matches nothing
-}
-
-// normalizeName lower-cases a DNS name and removes a trailing dot.
-func normalizeName(n string) string { return strings.TrimSuffix(strings.ToLower(n), ".") }
-
-func (e *Evaluator) compileFQDN(f ir.FQDN, warns *diag.List, span source.Span) *fqdnMatcher {
-	pat := normalizeName(f.Pattern)
-	if f.Exact || !strings.Contains(pat, "*") {
-		return &fqdnMatcher{exact: pat}
-	}
-	re, err := e.wholeRegexp(fqdnRegexp(pat))
-	if err != nil {
-		warns.Warnf(codeBadFQDN, span, msgBadFQDN, f.Pattern, err)
-		return &fqdnMatcher{}
-	}
-	return &fqdnMatcher{re: re}
-}
-
-// fqdnRegexp translates a Cilium matchPattern (lower-case, no trailing dot)
-// into a regular expression over lower-case names.
-func fqdnRegexp(pat string) string {
-	if pat == "*" {
-		return `.*`
-	}
-	var b strings.Builder
-	if rest, ok := strings.CutPrefix(pat, "**."); ok {
-		b.WriteString(`(?:[-a-z0-9_]+\.)+`)
-		pat = rest
-	}
-	for _, c := range pat {
-		if c == '*' {
-			b.WriteString(`[-a-z0-9_]*`)
-			continue
-		}
-		b.WriteString(regexp.QuoteMeta(string(c)))
-	}
-	return b.String()
-}
-
-func (m *fqdnMatcher) matches(name string) bool {
-	name = normalizeName(name)
-	if m.re != nil {
-		return m.re.MatchString(name)
-	}
-	return m.exact != "" && name == m.exact
 }
 
 // ICMP.

@@ -7,7 +7,6 @@ const (
 	codeExpectationFailed diag.Code = "expectation-failed"
 	codeExpectationEmpty  diag.Code = "expectation-empty"
 	codeBadRegexp         diag.Code = "eval-bad-regexp"
-	codeBadFQDN           diag.Code = "eval-bad-fqdn"
 )
 
 // Exported aliases so that callers can match on the codes.
@@ -19,7 +18,6 @@ const (
 // Messages (lower-case, no final period) and details (sentences).
 const (
 	msgBadRegexp = "invalid regular expression %q: %v"
-	msgBadFQDN   = "invalid DNS name pattern %q: %v"
 
 	msgExpectFailed  = "expected %s to be %s, but it is %s"
 	msgExpectNoFrom  = "no endpoint of the world matches the source %s"

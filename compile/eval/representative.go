@@ -545,7 +545,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 
 // fqdnExample returns a name matching f.
 func fqdnExample(f ir.FQDN) string {
-	pat := normalizeName(f.Pattern)
+	pat := ir.NormalizeName(f.Pattern)
 	if f.Exact {
 		return pat
 	}

@@ -146,7 +146,7 @@ func LoadWorld(data []byte) (*World, error) {
 		}
 		ext := External{IP: ip}
 		for j, n := range x.Names {
-			n = normalizeName(n)
+			n = ir.NormalizeName(n)
 			if n == "" || strings.Contains(n, "*") {
 				bad("%s.names[%d]: invalid DNS name %q", where, j, x.Names[j])
 			}
