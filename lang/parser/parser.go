@@ -1,30 +1,27 @@
 // Package parser parses netpolc source files (docs/language.md) into the
 // syntax tree of lang/ast.
 //
-// The grammar is a participle grammar over a stateful lexer (lexer.go,
-// grammar.go; scan.go lexes the same tokens fast). Because the language is
-// line-oriented, a file is lexed once, as it is parsed, and split into
-// statements at newlines outside brackets; each statement is parsed on its
-// own, so one run reports one error per bad statement and keeps a
-// *ast.BadStmt in its place. Only the statement being parsed is held as
-// tokens, and parsing a file stops after too many bad statements (see
-// maxSyntaxErrors), so that the work on garbage input is bounded.
+// It works in three steps, as go/parser does: a scanner (scan.go) turns the
+// text into tokens with their offsets; because the language is
+// line-oriented, a splitter (split.go) groups them into statements at
+// newlines outside brackets and http blocks, and keeps the comments aside;
+// and a recursive-descent parser (parse.go) parses each statement, with one
+// method per construct, each of which says what it expected when the next
+// token is something else (errors.go holds the messages). A statement that
+// does not parse is reported once, and a *ast.BadStmt stands in its place:
+// parsing goes on with the next statement. Only the statement being parsed
+// is held as tokens, and parsing a file stops after too many bad statements
+// (see maxSyntaxErrors), so that the work on garbage input is bounded.
 package parser
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
-
 	"github.com/netpolc/netpolc/lang/ast"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
-
-// typUnclosed marks, in the token stream, where an unclosed http block was
-// cut off so that lexing could resume in the Root state.
-const typUnclosed lexer.TokenType = 1 << 20
 
 // Limits on the work spent on one file. A file of garbage (random bytes,
 // say) is all bad statements; after a few of them the rest says nothing
@@ -35,8 +32,8 @@ const (
 	// saying where parsing stopped is shown.
 	maxSyntaxErrors = 40
 	// maxStmtTokens is the most tokens one statement may have (a group of
-	// 131,072 names); a longer one ends the parsing of its file. The grammar
-	// parses a few hundred thousand tokens a second.
+	// 131,072 names); a longer one ends the parsing of its file. It bounds
+	// the tokens held in memory at once.
 	maxStmtTokens = 1 << 18
 	// maxBadTokens is the most tokens of bad statements parsed in one file
 	// before parsing stops.
@@ -51,7 +48,7 @@ const (
 // diagnostic.
 func ParseFile(f *source.File) (*ast.File, diag.List) {
 	p := &fileParser{f: f, src: string(f.Content)}
-	sp := &splitter{ts: newTokens(p.src, f.Start())}
+	sp := newSplitter(p.src, f.Start())
 	out := &ast.File{Pos: ast.Pos{Src: f.Span(0, len(f.Content))}, Name: f.Name}
 	prevEnd := -1         // line of the end of the previous statement
 	consumed := f.Start() // offset just past the previous statement and its comments
@@ -73,7 +70,7 @@ func ParseFile(f *source.File) (*ast.File, diag.List) {
 		if r.trailing != nil {
 			c := p.comment(*r.trailing)
 			doc.Trailing = &c
-			consumed = tokenEnd(*r.trailing)
+			consumed = r.trailing.end
 		}
 		if _, isBad := s.(*ast.BadStmt); !isBad {
 			p.attachInner(s, r.inner)
@@ -83,7 +80,7 @@ func ParseFile(f *source.File) (*ast.File, diag.List) {
 		}
 		first := r.start
 		if len(r.leading) > 0 {
-			first = r.leading[0].Pos.Offset
+			first = r.leading[0].off
 		}
 		doc.BlankBefore = prevEnd > 0 && p.line(first)-prevEnd > 1
 		prevEnd = p.line(r.end)
@@ -96,7 +93,7 @@ func ParseFile(f *source.File) (*ast.File, diag.List) {
 	tail := sp.pending
 	out.Tail = p.comments(tail)
 	p.markBlankAfter(out.Tail, -1)
-	out.TailBlankBefore = len(tail) > 0 && prevEnd > 0 && p.line(tail[0].Pos.Offset)-prevEnd > 1
+	out.TailBlankBefore = len(tail) > 0 && prevEnd > 0 && p.line(tail[0].off)-prevEnd > 1
 	return out, p.diags
 }
 
@@ -113,292 +110,34 @@ func (p *fileParser) stop(out *ast.File, from int, why string) {
 	if !strings.HasSuffix(rest, "\n") {
 		lines++
 	}
-	p.diags.Errorf(codeTooManyErrors, p.f.Span(start, start), "%s; the remaining %s not parsed", why, plural(lines, "line was", "lines were"))
+	p.diags.Errorf(codeTooManyErrors, p.f.Span(start, start), "%s", msgStopped(why, lines))
 	out.Stmts = append(out.Stmts, &ast.BadStmt{
 		StmtBase: ast.StmtBase{Pos: ast.Pos{Src: p.f.Span(start, len(p.src))}},
 		Text:     rest,
 	})
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
+// fileParser parses one file, statement by statement.
 type fileParser struct {
 	f     *source.File
 	src   string
 	diags diag.List
+	sp    stmtParser // reused for each statement
 }
 
 func (p *fileParser) line(offset int) int { return p.f.Pos(offset).Line }
 
-// tokens lexes a file on demand, so that only the statement being parsed
-// (and a little lookahead) is held in memory.
-//
-// An http block whose "}" is missing would swallow the following statements
-// as HTTP words; so inside a block, a line that looks like a statement
-// rather than an HTTP rule ends the block: a typUnclosed token marks the cut
-// and lexing resumes at that line in the Root state. Every byte is lexed at
-// most twice.
-type tokens struct {
-	src    string
-	l      *scanner
-	line   []lexer.Token // tokens of the current line of an http block
-	inHTTP bool
-	check  bool          // the current line started inside the block
-	queue  []lexer.Token // lexed; queue[head:] not yet taken
-	head   int
-	done   bool
-}
-
-// newTokens lexes src from offset start.
-func newTokens(src string, start int) *tokens {
-	return &tokens{src: src, l: &scanner{src: src, off: start}}
-}
-
-// peek returns the token k places ahead (0: the next one); ok is false past
-// the end.
-func (ts *tokens) peek(k int) (t lexer.Token, ok bool) {
-	for len(ts.queue)-ts.head <= k && !ts.done {
-		ts.step()
-	}
-	if ts.head+k >= len(ts.queue) {
-		return lexer.Token{}, false
-	}
-	return ts.queue[ts.head+k], true
-}
-
-// next takes the next token; ok is false at the end.
-func (ts *tokens) next() (t lexer.Token, ok bool) {
-	if t, ok = ts.peek(0); ok {
-		ts.head++
-		if ts.head == len(ts.queue) { // empty: start again at the start of the array
-			ts.queue, ts.head = ts.queue[:0], 0
-		}
-	}
-	return t, ok
-}
-
-// step lexes one more token into the queue (or into the current http line).
-func (ts *tokens) step() {
-	t, _ := ts.l.Next()
-	if t.EOF() {
-		ts.endLine()
-		ts.done = true
-		return
-	}
-	switch {
-	case !ts.inHTTP:
-		ts.queue = append(ts.queue, t)
-		ts.inHTTP, ts.check = t.Type == typHTTPOpen, false
-	case t.Type == typNewline, t.Type == typHTTPEnd:
-		if ts.endLine() {
-			return
-		}
-		ts.queue = append(ts.queue, t)
-		ts.inHTTP, ts.check = t.Type == typNewline, true
-	default:
-		ts.line = append(ts.line, t)
-	}
-}
-
-// endLine handles the end of a line inside an http block; it reports
-// whether the line was cut off and lexing restarted.
-func (ts *tokens) endLine() bool {
-	if ts.check && len(ts.line) > 0 && statementLike(ts.line) {
-		ts.queue = append(ts.queue, lexer.Token{Type: typUnclosed, Pos: ts.line[0].Pos})
-		ts.l = &scanner{src: ts.src, off: ts.line[0].Pos.Offset}
-		ts.line, ts.inHTTP, ts.check = nil, false, false
-		return true
-	}
-	ts.queue = append(ts.queue, ts.line...)
-	ts.line = nil
-	return false
-}
-
-// statementLike reports whether a line of an http block looks like a
-// statement (it starts with a statement keyword or contains "->" or "="),
-// which means the block's "}" is missing.
-func statementLike(line []lexer.Token) bool {
-	if line[0].Type == typWord && isKeyword(line[0].Value, stmtKeywords) {
-		return true
-	}
-	for _, t := range line {
-		if t.Type == typWord && (t.Value == "=" || strings.Contains(t.Value, "->")) {
-			return true
-		}
-	}
-	return false
-}
-
-func isKeyword(s string, kws []string) bool {
-	for _, k := range kws {
-		if s == k {
-			return true
-		}
-	}
-	return false
-}
-
-// rawStmt is one statement's tokens as split from the file.
-type rawStmt struct {
-	toks     []lexer.Token // what the grammar sees: no comments, newlines only inside http blocks
-	leading  []lexer.Token // whole-line comments above the statement
-	trailing *lexer.Token  // comment ending the statement's last line
-	inner    []lexer.Token // comments inside brackets or http blocks
-	start    int           // offset of the first token
-	end      int           // offset just past the last token or inner comment
-	err      *stmtError    // a lexical error found while splitting
-	tooLong  bool          // cut off after maxStmtTokens tokens
-}
-
-func (r *rawStmt) fail(t lexer.Token, msg string) {
-	if r.err == nil {
-		r.err = &stmtError{start: t.Pos.Offset, end: tokenEnd(t), msg: msg}
-	}
-}
-
-// splitter groups tokens into statements. A newline ends a statement
-// unless it is inside brackets or an http block. Inside brackets, a line
-// that starts like a statement ends the statement anyway (the bracket was
-// never closed), so that one missing "}" does not turn the rest of the file
-// into one error. Comments before the first token of a statement are its
-// leading comments; those after the last statement are left in pending.
-type splitter struct {
-	ts      *tokens
-	cur     *rawStmt
-	pending []lexer.Token
-	opens   []lexer.Token // open brackets outside http blocks
-	httpTok *lexer.Token  // the "http {" of an open block
-	buf     []lexer.Token // the array of the last statement's toks, reused
-}
-
-// finish ends the current statement and returns it (nil if none).
-func (sp *splitter) finish() *rawStmt {
-	cur := sp.cur
-	if cur != nil {
-		if sp.httpTok != nil {
-			cur.fail(*sp.httpTok, msgUnclosedHTTP)
-		}
-		if len(sp.opens) > 0 {
-			cur.fail(sp.opens[0], msgUnclosedBracket(sp.opens[0].Value))
-		}
-	}
-	sp.cur, sp.opens, sp.httpTok = nil, nil, nil
-	return cur
-}
-
-// next returns the next statement, or nil at the end of the file. A
-// statement of more than maxStmtTokens tokens is returned cut short, with
-// tooLong set. The statement's toks share their array with the next
-// statement's: the caller must be done with them before it calls next again.
-func (sp *splitter) next() *rawStmt {
-	for {
-		t, ok := sp.ts.next()
-		if !ok {
-			return sp.finish()
-		}
-		switch {
-		case t.Type == typUnclosed:
-			if r := sp.finish(); r != nil {
-				return r
-			}
-		case t.Type == typComment:
-			switch {
-			case sp.cur == nil:
-				sp.pending = append(sp.pending, t)
-			case sp.httpTok != nil || len(sp.opens) > 0:
-				sp.cur.inner = append(sp.cur.inner, t)
-				sp.cur.end = tokenEnd(t)
-			default:
-				tc := t
-				sp.cur.trailing = &tc
-			}
-		case t.Type == typNewline:
-			switch {
-			case sp.cur == nil:
-			case sp.httpTok != nil:
-				sp.cur.toks = append(sp.cur.toks, t)
-			case len(sp.opens) > 0:
-				if sp.startsStatement() {
-					return sp.finish()
-				}
-			default:
-				return sp.finish()
-			}
-		default:
-			cur := sp.cur
-			if cur == nil {
-				cur = &rawStmt{leading: sp.pending, start: t.Pos.Offset, toks: sp.buf[:0]}
-				sp.cur, sp.pending = cur, nil
-			}
-			if len(cur.toks) == maxStmtTokens {
-				cur.tooLong = true
-				sp.cur = nil
-				return cur
-			}
-			cur.toks = append(cur.toks, t)
-			sp.buf = cur.toks
-			cur.end = tokenEnd(t)
-			switch t.Type {
-			case typHTTPOpen:
-				tc := t
-				sp.httpTok = &tc
-			case typHTTPEnd:
-				sp.httpTok = nil
-			case typString:
-				if !terminated(t.Value) {
-					cur.fail(t, msgUnterminatedString)
-				}
-			case typPunct:
-				switch t.Value {
-				case "{", "[", "(":
-					sp.opens = append(sp.opens, t)
-				case "}", "]", ")":
-					if len(sp.opens) > 0 {
-						sp.opens = sp.opens[:len(sp.opens)-1]
-					}
-				}
-			}
-		}
-	}
-}
-
-// startsStatement reports whether the line starting at the next token
-// (after blank and comment lines) looks like the start of a statement
-// rather than the continuation of a bracketed list.
-func (sp *splitter) startsStatement() bool {
-	i := 0
-	first, ok := sp.ts.peek(i)
-	for ok && (first.Type == typNewline || first.Type == typComment) {
-		i++
-		first, ok = sp.ts.peek(i)
-	}
-	if !ok || first.Type != typIdent {
-		return false
-	}
-	next, _ := sp.ts.peek(i + 1)
-	switch {
-	case next.Type == typArrow, next.Type == typPunct && next.Value == "=":
-		return true
-	case !isKeyword(first.Value, stmtKeywords):
-		return false
-	case next.Type == typNotEq, next.Type == typPunct && strings.Contains(":,})]", next.Value):
-		return false // a label key or list item that happens to be a keyword
-	case next.Type == typIdent && (next.Value == "in" || next.Value == "notin"):
-		return false
-	}
-	return true
-}
-
 // stmt parses one statement, or returns a BadStmt after reporting why not.
 func (p *fileParser) stmt(r *rawStmt) ast.Stmt {
-	s, err := p.parse(r)
+	err := r.err
 	if err == nil {
-		return s
+		last := r.toks[len(r.toks)-1]
+		sp := &p.sp
+		*sp = stmtParser{f: p.f, src: p.src, toks: r.toks, eof: token{kind: tokEOF, off: last.end, end: last.end}, optional: sp.optional[:0]}
+		var s ast.Stmt
+		if s, err = sp.parse(); err == nil {
+			return s
+		}
 	}
 	d := p.diags.Errorf(codeSyntax, p.f.Span(err.start, err.end), "%s", err.msg)
 	d.Suggestion = err.suggestion
@@ -408,112 +147,9 @@ func (p *fileParser) stmt(r *rawStmt) ast.Stmt {
 	}
 }
 
-func (p *fileParser) parse(r *rawStmt) (s ast.Stmt, serr *stmtError) {
-	if r.err != nil {
-		return nil, r.err
-	}
-	last := r.toks[len(r.toks)-1]
-	eof := lexer.Token{Type: lexer.EOF, Pos: last.Pos}
-	eof.Pos.Offset = tokenEnd(last)
-	defer func() {
-		// participle panics on some grammar bugs; report them as syntax
-		// errors rather than crash on a user's file.
-		if x := recover(); x != nil {
-			s, serr = nil, &stmtError{start: r.start, end: r.end, msg: fmt.Sprintf("cannot parse statement: %v", x)}
-		}
-	}()
-	g := quickParse(r.toks, eof)
-	if g == nil {
-		pl, err := lexer.Upgrade(&sliceLexer{toks: r.toks, eof: eof})
-		if err != nil {
-			return nil, &stmtError{start: r.start, end: r.end, msg: err.Error()}
-		}
-		if g, err = stmtParser.ParseFromLexer(pl); err != nil {
-			return nil, syntaxError(err, r.toks, eof)
-		}
-	}
-	c := &converter{f: p.f}
-	s = c.stmt(g)
-	if c.err != nil {
-		return nil, c.err
-	}
-	if s == nil {
-		return nil, &stmtError{start: r.start, end: r.end, msg: "unexpected statement"}
-	}
-	return s, nil
-}
-
-// maxQuickTokens is the length of the longest statement quickParse sends to
-// groupParser or ruleParser. What it saves does not grow with the
-// statement, and a long bad statement would be parsed twice.
-const maxQuickTokens = 256
-
-// quickParse parses the two commonest statements, group declarations and
-// rules that start with a name, with the parser of that statement alone,
-// which spares the alternatives of stmt that cannot match (stmt tries each
-// in turn, and they cost most of the time of a large file). It returns nil
-// when the statement is something else or does not parse: stmtParser then
-// parses it again, for the same tree or the usual error. Only statements
-// whose first token rules out every earlier alternative of stmt are sent
-// here, so the tree is the one stmtParser would build.
-func quickParse(toks []lexer.Token, eof lexer.Token) *stmt {
-	if len(toks) < 2 || toks[0].Type != typIdent || isKeyword(toks[0].Value, stmtStarters) {
-		return nil
-	}
-	isGroup := toks[1].Type == typPunct && toks[1].Value == "="
-	if isGroup {
-		if g := aliasGroup(toks); g != nil {
-			return &stmt{Tokens: g.Tokens, Group: g}
-		}
-	}
-	if len(toks) > maxQuickTokens {
-		return nil
-	}
-	if isGroup {
-		if g, err := groupParser.ParseFromLexer(quickLexer(toks, eof)); err == nil {
-			return &stmt{Tokens: g.Tokens, Group: g}
-		}
-		return nil
-	}
-	if r, err := ruleParser.ParseFromLexer(quickLexer(toks, eof)); err == nil {
-		return &stmt{Tokens: r.Tokens, Rule: r}
-	}
-	return nil
-}
-
-// aliasGroup builds the tree of "NAME = NAME, NAME, ...", a group made of
-// other groups by name, the way groupParser would (TestAliasGroup compares
-// them), or returns nil for any other statement. A peer that is one name
-// can only be stmt's "named" alternative: all the others need a second
-// token or are not names.
-func aliasGroup(toks []lexer.Token) *groupStmt {
-	if len(toks)%2 == 0 {
-		return nil
-	}
-	for i := 2; i < len(toks); i += 2 {
-		if toks[i].Type != typIdent || i+1 < len(toks) && (toks[i+1].Type != typPunct || toks[i+1].Value != ",") {
-			return nil
-		}
-	}
-	g := &groupStmt{Tokens: toks, Name: &name{Tokens: toks[:1], Value: toks[0].Value}}
-	for i := 2; i < len(toks); i += 2 {
-		t := toks[i : i+1]
-		g.Peers = append(g.Peers, &peer{Tokens: t, Named: &named{Tokens: t, Name: &name{Tokens: t, Value: t[0].Value}}})
-	}
-	return g
-}
-
-func quickLexer(toks []lexer.Token, eof lexer.Token) *lexer.PeekingLexer {
-	pl, err := lexer.Upgrade(&sliceLexer{toks: toks, eof: eof})
-	if err != nil {
-		panic(err) // sliceLexer never fails
-	}
-	return pl
-}
-
-func (p *fileParser) comment(t lexer.Token) ast.Comment {
-	text := strings.TrimRight(t.Value, " \t\r\f\v")
-	return ast.Comment{Pos: ast.Pos{Src: p.f.Span(t.Pos.Offset, t.Pos.Offset+len(text))}, Text: text}
+func (p *fileParser) comment(t token) ast.Comment {
+	text := strings.TrimRight(p.src[t.off:t.end], " \t\r\f\v")
+	return ast.Comment{Pos: ast.Pos{Src: p.f.Span(t.off, t.off+len(text))}, Text: text}
 }
 
 // markBlankAfter sets BlankAfter on each comment followed by an empty line
@@ -532,7 +168,7 @@ func (p *fileParser) markBlankAfter(cs []ast.Comment, next int) {
 	}
 }
 
-func (p *fileParser) comments(ts []lexer.Token) []ast.Comment {
+func (p *fileParser) comments(ts []token) []ast.Comment {
 	var out []ast.Comment
 	for _, t := range ts {
 		out = append(out, p.comment(t))
@@ -544,7 +180,7 @@ func (p *fileParser) comments(ts []lexer.Token) []ast.Comment {
 // http block to its rules, the others to the statement (as its trailing
 // comment when it has none, else after its leading comments), since the
 // formatter prints a statement's brackets on one line.
-func (p *fileParser) attachInner(s ast.Stmt, inner []lexer.Token) {
+func (p *fileParser) attachInner(s ast.Stmt, inner []token) {
 	if len(inner) == 0 {
 		return
 	}
@@ -562,10 +198,10 @@ func (p *fileParser) attachInner(s ast.Stmt, inner []lexer.Token) {
 			blockSpan = source.Span{Start: s.To.Src.End, End: s.Verdict.Start}
 		}
 	}
-	var inBlock []lexer.Token
+	var inBlock []token
 	doc := s.Comments()
 	for _, t := range inner {
-		if blockSpan.End.Offset > t.Pos.Offset && t.Pos.Offset >= blockSpan.Start.Offset {
+		if blockSpan.End.Offset > t.off && t.off >= blockSpan.Start.Offset {
 			inBlock = append(inBlock, t)
 			continue
 		}
@@ -582,7 +218,7 @@ func (p *fileParser) attachInner(s ast.Stmt, inner []lexer.Token) {
 	case request != nil:
 		for _, t := range inBlock {
 			c := p.comment(t)
-			if p.line(t.Pos.Offset) == request.Src.End.Line && request.Doc.Trailing == nil && t.Pos.Offset >= request.Src.End.Offset {
+			if p.line(t.off) == request.Src.End.Line && request.Doc.Trailing == nil && t.off >= request.Src.End.Offset {
 				request.Doc.Trailing = &c
 			} else {
 				request.Doc.Leading = append(request.Doc.Leading, c)
@@ -594,15 +230,15 @@ func (p *fileParser) attachInner(s ast.Stmt, inner []lexer.Token) {
 // attachHTTP gives each comment of an http block to the rule it ends the
 // line of (Trailing), else to the next rule (Leading), else to the block
 // (Tail), and records blank lines between rules.
-func (p *fileParser) attachHTTP(b *ast.HTTPBlock, comments []lexer.Token) {
+func (p *fileParser) attachHTTP(b *ast.HTTPBlock, comments []token) {
 	k := 0 // index of the first rule starting after the comment
 	for _, t := range comments {
-		for k < len(b.Rules) && b.Rules[k].Src.Start.Offset < t.Pos.Offset {
+		for k < len(b.Rules) && b.Rules[k].Src.Start.Offset < t.off {
 			k++
 		}
 		c := p.comment(t)
 		switch {
-		case k > 0 && b.Rules[k-1].Src.End.Line == p.line(t.Pos.Offset) && b.Rules[k-1].Doc.Trailing == nil:
+		case k > 0 && b.Rules[k-1].Src.End.Line == p.line(t.off) && b.Rules[k-1].Doc.Trailing == nil:
 			b.Rules[k-1].Doc.Trailing = &c
 		case k < len(b.Rules):
 			b.Rules[k].Doc.Leading = append(b.Rules[k].Doc.Leading, c)

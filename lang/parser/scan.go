@@ -1,51 +1,70 @@
 package parser
 
-import (
-	"unicode/utf8"
+import "unicode/utf8"
 
-	"github.com/alecthomas/participle/v2/lexer"
+// tokKind is the kind of a token.
+type tokKind uint8
+
+// Token kinds. The scanner has two states: the root state covers
+// statements; "http {" enters the HTTP state, where every line is one HTTP
+// rule made of words and strings, and "}" leaves it.
+const (
+	tokEOF      tokKind = iota // end of the statement (never stored)
+	tokComment                 // "#" to the end of the line
+	tokNewline                 // "\n"
+	tokHTTPOpen                // "http {", with any spaces or tabs before "{"
+	tokHTTPEnd                 // the "}" that closes an http block
+	tokCIDR6                   // an IPv6 address with its prefix length: 2001:db8::/32
+	tokCIDR4                   // a dotted IPv4 address with an optional prefix length
+	tokIdent                   // web, ingress-nginx, app.kubernetes.io
+	tokNumber                  // 8080
+	tokString                  // "..." with \" and \\ escapes; may lack its closing quote
+	tokArrow                   // ->
+	tokNotEq                   // !=
+	tokPunct                   // one of = , : / { } [ ] ( ) * ! -
+	tokWord                    // in the HTTP state, a run of characters other than space, '"', '#', '{', '}'
+	tokOther                   // any other character (one byte of invalid UTF-8)
+	tokUnclosed                // marks where an unclosed http block was cut off (see tokens)
 )
 
-// scanner lexes exactly as lexDef does (TestScannerMatchesLexDef and
-// FuzzScanner compare them token by token), but by hand: lexDef tries the
-// regular expression of each rule in turn at every token, which costs about
-// a microsecond per token and made lexing most of the time of a large file.
-// lexDef remains the definition of the tokens, and the symbol table of the
-// grammar.
+// token is one token: its kind and where it is in the source. Its text is
+// src[off:end].
+type token struct {
+	kind     tokKind
+	off, end int
+}
+
+// scanner splits source text into tokens. It never fails: a character that
+// starts no token is a tokOther token, which the parser reports.
 //
-// Tokens carry only the byte offset of their position; the parser uses
-// nothing else.
+// Every rule either takes a run of characters that the next character
+// cannot extend, or a bounded run, so that no byte is scanned more than a
+// constant number of times.
 type scanner struct {
 	src  string
 	off  int  // offset in src of the next byte
-	http bool // in lexDef's HTTP state
+	http bool // in the HTTP state
 }
 
-var (
-	typCIDR4  = tokenTypes[tokCIDR4]
-	typCIDR6  = tokenTypes[tokCIDR6]
-	typNumber = tokenTypes[tokNumber]
-)
-
-// Next returns the next token, or an EOF token at the end.
-func (s *scanner) Next() (lexer.Token, error) {
+// next returns the next token, or a tokEOF token at the end.
+func (s *scanner) next() token {
 	for s.off < len(s.src) && isSpace(s.src[s.off]) {
 		s.off++
 	}
 	start := s.off
 	if start == len(s.src) {
-		return lexer.Token{Type: lexer.EOF, Pos: lexer.Position{Offset: start}}, nil
+		return token{kind: tokEOF, off: start, end: start}
 	}
-	var typ lexer.TokenType
+	var k tokKind
 	if s.http {
-		typ = s.httpToken()
+		k = s.httpToken()
 	} else {
-		typ = s.rootToken()
+		k = s.rootToken()
 	}
-	return lexer.Token{Type: typ, Value: s.src[start:s.off], Pos: lexer.Position{Offset: start}}, nil
+	return token{kind: k, off: start, end: s.off}
 }
 
-// isSpace is lexDef's whitespace, [ \t\r\f\v], in both states.
+// isSpace reports whether b is white space between tokens, in both states.
 func isSpace(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\r' || b == '\f' || b == '\v'
 }
@@ -77,29 +96,30 @@ func (s *scanner) runMax(i, max int, ok func(byte) bool) int {
 // at reports whether the byte at i is c.
 func (s *scanner) at(i int, c byte) bool { return i < len(s.src) && s.src[i] == c }
 
-// rootToken scans one token of the Root state, trying the rules of lexDef
-// in order, and advances past it.
-func (s *scanner) rootToken() lexer.TokenType {
+// rootToken scans one token of the root state and advances past it. The
+// rules are tried in order; the first that matches wins.
+func (s *scanner) rootToken() tokKind {
 	i, c := s.off, s.src[s.off]
 	switch {
 	case c == '#':
 		s.off = s.lineEnd(i)
-		return typComment
+		return tokComment
 	case c == '\n':
 		s.off++
-		return typNewline
+		return tokNewline
 	}
 	// http[ \t]*\{
 	if len(s.src)-i >= 4 && s.src[i:i+4] == "http" {
 		j := s.run(i+4, func(b byte) bool { return b == ' ' || b == '\t' })
 		if s.at(j, '{') {
 			s.off, s.http = j+1, true
-			return typHTTPOpen
+			return tokHTTPOpen
 		}
 	}
-	// [0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,15}:[0-9A-Fa-f:.]{0,40}/[0-9]+ : no
-	// class contains the character that follows it, so each repetition
-	// takes its longest run or the rule fails.
+	// An IPv6 CIDR, [0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,15}:[0-9A-Fa-f:.]{0,40}/[0-9]+:
+	// it needs two colons and a prefix length, so "db:8080/tcp" is never
+	// one. No class contains the character that follows it, so each
+	// repetition takes its longest run or the rule fails.
 	if j := s.runMax(i, 4, isHex); s.at(j, ':') {
 		k := s.runMax(j+1, 15, func(b byte) bool { return isHex(b) || b == '.' })
 		if s.at(k, ':') {
@@ -107,12 +127,12 @@ func (s *scanner) rootToken() lexer.TokenType {
 			if s.at(m, '/') {
 				if n := s.run(m+1, isDigit); n > m+1 {
 					s.off = n
-					return typCIDR6
+					return tokCIDR6
 				}
 			}
 		}
 	}
-	// [0-9]+\.[0-9]+\.[0-9]+\.[0-9]+(?:/[0-9]+)?
+	// An IPv4 CIDR, [0-9]+\.[0-9]+\.[0-9]+\.[0-9]+(?:/[0-9]+)?
 	if isDigit(c) {
 		j, ok := i, true
 		for part := 0; part < 4 && ok; part++ {
@@ -131,7 +151,7 @@ func (s *scanner) rootToken() lexer.TokenType {
 				}
 			}
 			s.off = j
-			return typCIDR4
+			return tokCIDR4
 		}
 	}
 	switch {
@@ -142,48 +162,48 @@ func (s *scanner) rootToken() lexer.TokenType {
 			j = s.run(j+1, isWordChar)
 		}
 		s.off = j
-		return typIdent
+		return tokIdent
 	case isDigit(c):
 		s.off = s.run(i, isDigit)
-		return typNumber
+		return tokNumber
 	case c == '"':
 		s.off = s.stringEnd(i)
-		return typString
+		return tokString
 	case c == '-' && s.at(i+1, '>'):
 		s.off = i + 2
-		return typArrow
+		return tokArrow
 	case c == '!' && s.at(i+1, '='):
 		s.off = i + 2
-		return typNotEq
+		return tokNotEq
 	}
 	switch c {
 	case '=', ',', ':', '/', '{', '}', '[', ']', '(', ')', '*', '!', '-':
 		s.off = i + 1
-		return typPunct
+		return tokPunct
 	}
 	return s.other()
 }
 
 // httpToken scans one token of the HTTP state.
-func (s *scanner) httpToken() lexer.TokenType {
+func (s *scanner) httpToken() tokKind {
 	i, c := s.off, s.src[s.off]
 	switch c {
 	case '#':
 		s.off = s.lineEnd(i)
-		return typComment
+		return tokComment
 	case '\n':
 		s.off++
-		return typNewline
+		return tokNewline
 	case '"':
 		s.off = s.stringEnd(i)
-		return typString
+		return tokString
 	case '}':
 		s.off, s.http = i+1, false
-		return typHTTPEnd
+		return tokHTTPEnd
 	case '{':
 		return s.other()
 	}
-	// [^\s"#{}]+, where \s is [\t\n\f\r ] (not \v).
+	// A word: [^\s"#{}]+, where \s is [\t\n\f\r ] (not \v).
 	s.off = s.run(i, func(b byte) bool {
 		switch b {
 		case '\t', '\n', '\f', '\r', ' ', '"', '#', '{', '}':
@@ -191,7 +211,7 @@ func (s *scanner) httpToken() lexer.TokenType {
 		}
 		return true
 	})
-	return typWord
+	return tokWord
 }
 
 // lineEnd returns the offset of the newline ending the line at i, or the
@@ -205,7 +225,9 @@ func (s *scanner) lineEnd(i int) int {
 
 // stringEnd returns the offset just past the string starting at the quote
 // at i: "(?:\\[^\n]|[^"\\\n])*"? (byte by byte, which ends in the same
-// place as rune by rune: no byte of a multi-byte rune is special).
+// place as rune by rune: no byte of a multi-byte rune is special). The
+// closing quote is optional, so that an unterminated string is one token,
+// which the splitter reports.
 func (s *scanner) stringEnd(i int) int {
 	i++
 	for i < len(s.src) {
@@ -223,9 +245,10 @@ func (s *scanner) stringEnd(i int) int {
 	return i
 }
 
-// other scans one character (one byte of invalid UTF-8) as an Other token.
-func (s *scanner) other() lexer.TokenType {
+// other scans one character (one byte of invalid UTF-8) as a tokOther
+// token.
+func (s *scanner) other() tokKind {
 	_, n := utf8.DecodeRuneInString(s.src[s.off:])
 	s.off += n
-	return typOther
+	return tokOther
 }
