@@ -2,6 +2,18 @@
 // objects from the intent IR (and imports them back), its capabilities as
 // plain data, and an explicit registry. Backends never import the parser or
 // the AST; they see only compile/ir.
+//
+// A program goes through a target in three stages, which Run calls in
+// order, each only when the ones before reported no error:
+//
+//  1. CheckCapabilities: every use of a feature the target cannot express
+//     is an error at its source span (data-driven, from Capabilities and
+//     the degradations the Options opt into);
+//  2. Backend.Prepare: the target's own checks beyond its capabilities and
+//     its adjustments of the IR, returning the program the target emits
+//     (a new one; the input is never modified);
+//  3. Backend.Emit: maps the prepared program to typed objects, and does
+//     nothing else.
 package backends
 
 import (
@@ -10,6 +22,7 @@ import (
 
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
 )
 
 // Object is one emitted Kubernetes object.
@@ -23,14 +36,13 @@ type Object struct {
 	Value any
 }
 
-// Options are the target options shared by all backends. Each backend reads
-// the fields that concern it.
+// Options are the options of a run shared by all backends. What concerns
+// one backend only (the Cilium release, say) is an option of its
+// constructor instead.
 type Options struct {
 	// Degrade lists the explicit opt-ins to widen what a target cannot
 	// express exactly, keyed by feature (e.g. "l7" -> "l4").
 	Degrade map[Feature]string
-	// CiliumVersion is the Cilium release the output targets, e.g. "1.20".
-	CiliumVersion string
 	// Targets are the registered targets. An error for a feature the
 	// target cannot express names those of them whose capabilities include
 	// it ("use --target cilium"); with none, it names no other target.
@@ -45,9 +57,43 @@ type Backend interface {
 	Description() string
 	// Capabilities says which IR features the target expresses.
 	Capabilities() Capabilities
-	// Emit turns a program into objects. It must not be called with a
-	// program that fails CheckCapabilities.
-	Emit(p *ir.Program, opts Options) ([]Object, diag.List)
+	// Prepare runs the target's checks beyond its capabilities and returns
+	// the program the target emits: p with the target's adjustments (rules
+	// it adds, say), as a new program; p is not modified, and a backend
+	// that changes nothing may return p itself. It must be called only
+	// with a program that passes CheckCapabilities with the same opts, and
+	// returns a nil program when it reports errors.
+	Prepare(p *ir.Program, opts Options) (*ir.Program, diag.List)
+	// Emit maps a program that Prepare returned to the target's objects.
+	// It checks nothing and rewrites nothing: everything it relies on was
+	// checked by the stages before. Its diagnostics are internal errors
+	// (a bug of the backend); with an error it returns no objects.
+	Emit(p *ir.Program) ([]Object, diag.List)
+}
+
+// Run runs the target stages of b on p, in order: CheckCapabilities,
+// Prepare and Emit, each only when the ones before reported no error. It
+// returns the prepared program (nil when a check failed), the objects (nil
+// with any error) and the diagnostics of every stage that ran.
+func Run(b Backend, p *ir.Program, opts Options) (*ir.Program, []Object, diag.List) {
+	diags := CheckCapabilities(p, b, opts)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	prepared, pd := b.Prepare(p, opts)
+	diags.Append(pd)
+	if diags.HasErrors() || prepared == nil {
+		if !diags.HasErrors() {
+			diags.Errorf("internal", source.Span{}, "target %s prepared no program and reported no error", b.Name())
+		}
+		return nil, nil, diags
+	}
+	objs, ed := b.Emit(prepared)
+	diags.Append(ed)
+	if diags.HasErrors() {
+		return prepared, nil, diags
+	}
+	return prepared, objs, diags
 }
 
 // Importer is implemented by backends that can read their objects back into

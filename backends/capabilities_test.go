@@ -20,7 +20,10 @@ type fakeBackend struct {
 func (f fakeBackend) Name() string               { return f.name }
 func (f fakeBackend) Description() string        { return f.name }
 func (f fakeBackend) Capabilities() Capabilities { return f.caps }
-func (f fakeBackend) Emit(*ir.Program, Options) ([]Object, diag.List) {
+func (f fakeBackend) Prepare(p *ir.Program, _ Options) (*ir.Program, diag.List) {
+	return p, nil
+}
+func (f fakeBackend) Emit(*ir.Program) ([]Object, diag.List) {
 	return nil, nil
 }
 func (f fakeBackend) Degradations() []Degradation { return f.degs }

@@ -8,8 +8,8 @@ import (
 
 // BenchmarkEmit: the Cilium backend alone on the compiled 10k-arrow program
 // (see backendtest.BenchEmit).
-func BenchmarkEmit(b *testing.B) { backendtest.BenchEmit(b, New()) }
+func BenchmarkEmit(b *testing.B) { backendtest.BenchEmit(b, Backend{}) }
 
 // BenchmarkRatio: compile to YAML against marshal-only (see
 // backendtest.BenchRatio).
-func BenchmarkRatio(b *testing.B) { backendtest.BenchRatio(b, New()) }
+func BenchmarkRatio(b *testing.B) { backendtest.BenchRatio(b, Backend{}) }

@@ -38,24 +38,33 @@
 //     Every "allow dns" rule carries rules.dns (matchPattern "*" unless the
 //     source lists lookups), so that lookups pass Cilium's DNS proxy.
 //   - Every subject with a toFQDNs rule needs its lookups to pass the DNS
-//     proxy: if no "allow dns" rule covers it, Emit adds one (egress to the
-//     cluster DNS server, UDP and TCP, matchPattern "*") and reports it as a
-//     "dns-proxy-added" warning. Effective returns the program with exactly
-//     these additions, as IR.
+//     proxy: if no "allow dns" rule covers it, Prepare adds one to the IR
+//     (egress to the cluster DNS server, UDP and TCP, matchPattern "*") and
+//     reports it as a "dns-proxy-added" warning; the prepared program is
+//     exactly what the objects say, so evaluating it (compile/eval) gives
+//     their verdicts.
 //   - Deny rules -> ingressDeny/egressDeny (L3/L4 only).
 //
-// Checks beyond the capabilities: "**." FQDN patterns need Cilium >= 1.19
-// (Options.CiliumVersion, default 1.20); ICMP needs a type; host policies
-// carry no HTTP rules; an L4-only allow that overlaps an HTTP- or
-// lookup-restricted port of the same subject and direction voids the L7
-// rules in Cilium and is an error ("l7-voided").
+// The stages (see package backends): Prepare runs the checks beyond the
+// capabilities and makes the IR adjustments above; Emit only maps the
+// prepared program to objects. Checks beyond the capabilities: "**." FQDN
+// patterns need Cilium >= 1.19 (Options.Version, default 1.20); ICMP needs
+// a type; label keys that Cilium leaves out of identities cannot select;
+// host policies carry no HTTP rules; an L4-only allow that overlaps an
+// HTTP- or lookup-restricted port of the same subject and direction voids
+// the L7 rules in Cilium and is an error ("l7-voided"); a pod selector
+// cannot use Cilium's namespace key for another namespace than its peer's.
 //
-// Every emitted object is checked before it is returned, as typed: every
-// check of the agent's own Parse (Rule.Sanitize, see Sanitize) and
-// netpolc's conventions; a failure is an internal error. Tests also check
-// every object as written (strict-decoded into the Cilium v2 type, the
-// same object as built, the agent's Parse: ValidateWritten), and the CRD's
-// OpenAPI schema and CEL rules (internal/crdcheck).
+// The package reads and writes no global state, the Cilium agent's
+// options included. What proves the objects valid is the tests, not Emit:
+// every test path that emits Cilium objects (this package's tests, the
+// engine module backends/cilium/enginetest, the command's tests and the
+// API server tests) runs every object through internal/testsupport/ciliumcheck,
+// which applies the agent's own Parse (Rule.Sanitize and namespace
+// defaulting) and netpolc's conventions to the object as built and as
+// written (strict-decoded back into the Cilium v2 type, the same object
+// as built); this package's tests also check the CRD's OpenAPI schema and
+// CEL rules (internal/crdcheck).
 package cilium
 
 import (
@@ -66,7 +75,6 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 // APIVersion and kinds of the emitted objects.
@@ -84,15 +92,41 @@ const (
 	NamespaceLabelsPrefix = "io.cilium.k8s.namespace.labels."
 )
 
-// DefaultVersion is the Cilium release targeted when Options.CiliumVersion
-// is empty.
+// DefaultVersion is the Cilium release targeted when Options.Version is
+// empty.
 const DefaultVersion = "1.20"
 
-// Backend is the Cilium target.
-type Backend struct{}
+// Options are the options of the Cilium target.
+type Options struct {
+	// Version is the Cilium release the output must work on, e.g. "1.19"
+	// (read by ParseVersion); "" is DefaultVersion.
+	Version string
+}
 
-// New returns the Cilium backend.
-func New() backends.Backend { return Backend{} }
+// Backend is the Cilium target for one Cilium release. The zero Backend
+// targets DefaultVersion; New returns one for Options.
+type Backend struct {
+	version Version
+}
+
+// New returns the Cilium backend configured with opts. A version
+// ParseVersion cannot read is an error.
+func New(opts Options) (backends.Backend, error) {
+	v, err := ParseVersion(opts.Version)
+	if err != nil {
+		return nil, fmt.Errorf(msgBadVersion, opts.Version, err)
+	}
+	return Backend{version: v}, nil
+}
+
+// Version returns the Cilium release b targets.
+func (b Backend) Version() Version {
+	if b.version == (Version{}) {
+		v, _ := ParseVersion(DefaultVersion)
+		return v
+	}
+	return b.version
+}
 
 // Name implements backends.Backend.
 func (Backend) Name() string { return "cilium" }
@@ -139,20 +173,17 @@ func Capabilities() backends.Capabilities {
 	}
 }
 
-// Emit implements backends.Backend. It checks capabilities and the checks
-// of the package doc first and emits nothing when they fail; every emitted
-// object is validated, and a failure is an internal error.
-func (b Backend) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
-	diags := backends.CheckCapabilities(p, b, opts)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	ver, err := ParseVersion(opts.CiliumVersion)
-	if err != nil {
-		diags.Errorf(codeBadVersion, source.Span{}, msgBadVersion, opts.CiliumVersion, err)
-		return nil, diags
-	}
-	diags.Append(checkExpressible(p, ver))
+// Prepare implements backends.Backend: the checks of the package doc, in
+// order (what the version, the identities and host policies cannot
+// express; the DNS-proxy rules it adds and whether they would lift a
+// lookups restriction; L7 rules voided by overlapping L4 rules; namespace
+// key clashes), and the program the objects express. Each "allow dns"
+// port rule without lookups gets the lookup pattern "*" (Cilium's
+// rules.dns matchPattern "*": every name, through the DNS proxy), and each
+// subject of a toFQDNs rule that no "allow dns" rule covers gets a
+// DNS-proxy rule (docs/semantics.md, section 2.10). p is not modified.
+func (b Backend) Prepare(p *ir.Program, _ backends.Options) (*ir.Program, diag.List) {
+	diags := checkExpressible(p, b.Version())
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -162,30 +193,26 @@ func (b Backend) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, 
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	e := &emitter{}
-	out := e.emit(eff)
-	diags.Append(e.diags)
-	if e.diags.HasErrors() {
-		return nil, diags
-	}
-	objs := make([]backends.Object, 0, len(out))
-	for _, o := range out {
-		if err := Validate(o.obj.Value); err != nil {
-			diags.Errorf(codeInternal, o.span, msgInvalidObject, o.obj.Kind, qualified(o.obj), err)
-		}
-		objs = append(objs, o.obj)
-	}
+	diags.Append(checkNamespaceClash(eff))
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return objs, diags
+	return eff, diags
 }
 
-func qualified(o backends.Object) string {
-	if o.Namespace == "" {
-		return o.Name
+// Emit implements backends.Backend: it maps a program Prepare returned to
+// one object per policy that isolates or allows something.
+func (b Backend) Emit(p *ir.Program) ([]backends.Object, diag.List) {
+	e := &emitter{}
+	out := e.emit(p)
+	if e.diags.HasErrors() {
+		return nil, e.diags
 	}
-	return o.Namespace + "/" + o.Name
+	objs := make([]backends.Object, 0, len(out))
+	for _, o := range out {
+		objs = append(objs, o.obj)
+	}
+	return objs, e.diags
 }
 
 // Version is a Cilium minor release.

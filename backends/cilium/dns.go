@@ -11,18 +11,6 @@ import (
 // anyName is the DNS rule that lets every lookup through the proxy.
 var anyName = ir.FQDN{Pattern: "*"}
 
-// Effective returns the program the Cilium backend emits for p, as IR: p
-// plus the DNS-proxy egress rules Emit adds for the subjects of toFQDNs
-// rules that no "allow dns" rule covers, and with every "allow dns" port
-// rule that lists no lookups restricted to the pattern "*" (Cilium's
-// rules.dns matchPattern "*": every name, through the DNS proxy). Evaluating
-// it (compile/eval) gives the verdicts of the emitted objects. p is not
-// modified. Why the DNS proxy is needed: docs/semantics.md, section 2.10.
-func Effective(p *ir.Program) *ir.Program {
-	eff, _ := effective(p)
-	return eff
-}
-
 // dnsAdded is one DNS-proxy rule added to a policy.
 type dnsAdded struct {
 	pol  *ir.Policy
@@ -30,6 +18,8 @@ type dnsAdded struct {
 	at   source.Span // the first toFQDNs rule of the policy
 }
 
+// effective returns the program the objects express (see Prepare) and the
+// DNS-proxy rules it added.
 func effective(p *ir.Program) (*ir.Program, []dnsAdded) {
 	out := *p
 	out.Policies = make([]*ir.Policy, len(p.Policies))
@@ -41,8 +31,9 @@ func effective(p *ir.Program) (*ir.Program, []dnsAdded) {
 			cp.Rules[j] = withAnyLookup(r)
 		}
 		if at, ok := fqdnRule(pol); ok && !dnsCovered(p, pol) {
-			r := dnsProxyRule(p.DNS, pol.Namespace, at)
+			r := ir.DNSRule(p.DNS, pol.Namespace, []ir.FQDN{anyName}, at)
 			cp.Rules = append(cp.Rules, r)
+			ir.SortRules(cp.Rules)
 			added = append(added, dnsAdded{pol: pol, rule: r, at: at})
 		}
 		out.Policies[i] = &cp
@@ -120,24 +111,6 @@ func hasDNSRule(pol *ir.Policy) bool {
 		}
 	}
 	return false
-}
-
-// dnsProxyRule is the egress rule to the DNS server, UDP and TCP, through
-// the DNS proxy, for a policy of namespace ns; span is where it comes from.
-func dnsProxyRule(dns ir.DNSServer, ns string, span source.Span) *ir.Rule {
-	server := ir.Peer{Span: dns.Span, Kind: ir.PeerPods, Pods: dns.Pods,
-		Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: dns.Namespace}}
-	if ns != "" && ns == dns.Namespace {
-		server.Namespace = ir.NamespaceRef{Scope: ir.NamespacePolicy}
-	}
-	return &ir.Rule{
-		Span: span, Direction: ir.Egress, Action: ir.Allow, DNS: true,
-		Peers: []ir.Peer{server},
-		Ports: []ir.PortRule{{Span: span, Ports: []ir.Port{
-			{Span: span, Protocol: ir.UDP, Port: dns.Port},
-			{Span: span, Protocol: ir.TCP, Port: dns.Port},
-		}, DNS: []ir.FQDN{anyName}}},
-	}
 }
 
 // reportAdded reports each added DNS-proxy rule: a warning, or an error

@@ -192,20 +192,10 @@ func (e *emitter) peers(pol *ir.Policy, r *ir.Rule) *peerSet {
 	for _, peer := range r.Peers {
 		switch peer.Kind {
 		case ir.PeerPods:
-			sel := newSelector()
-			sel.add(peer.Pods, "")
-			switch peer.Namespace.Scope {
-			case ir.NamespaceNamed:
-				sel.label(PodNamespaceLabel, peer.Namespace.Name)
-			case ir.NamespaceLabels:
-				if peer.Namespace.Labels.IsEmpty() {
-					sel.expr(PodNamespaceLabel, ir.OpExists, nil)
-				} else {
-					sel.add(peer.Namespace.Labels, NamespaceLabelsPrefix)
-				}
-			}
+			sel := podPeerSelector(peer)
 			if sel.clash != "" {
-				e.diags.Errorf(codeUnsupported, spanOr(peer.Span, r.Span), msgNamespaceClash, ir.FormatPeer(peer), sel.clash)
+				// Reported by Prepare (checkNamespaceClash).
+				e.diags.Errorf(codeInternal, spanOr(peer.Span, r.Span), msgNamespaceClash, ir.FormatPeer(peer), sel.clash)
 				continue
 			}
 			if es := sel.build(); s.first("ep", es) {
@@ -514,6 +504,45 @@ func icmpRules(types []ir.ICMPType) api.ICMPRules {
 		fields = fields[n:]
 	}
 	return out
+}
+
+// podPeerSelector is the endpoint selector of a pod peer: its pod labels
+// and, in the same selector, its namespace. Its clash is set when the pod
+// labels already use Cilium's namespace key with another value.
+func podPeerSelector(peer ir.Peer) *selector {
+	sel := newSelector()
+	sel.add(peer.Pods, "")
+	switch peer.Namespace.Scope {
+	case ir.NamespaceNamed:
+		sel.label(PodNamespaceLabel, peer.Namespace.Name)
+	case ir.NamespaceLabels:
+		if peer.Namespace.Labels.IsEmpty() {
+			sel.expr(PodNamespaceLabel, ir.OpExists, nil)
+		} else {
+			sel.add(peer.Namespace.Labels, NamespaceLabelsPrefix)
+		}
+	}
+	return sel
+}
+
+// checkNamespaceClash reports the pod peers of p whose pod selector
+// already uses Cilium's namespace key for another namespace: one selector
+// cannot say both.
+func checkNamespaceClash(p *ir.Program) diag.List {
+	var diags diag.List
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			for _, peer := range r.Peers {
+				if peer.Kind != ir.PeerPods {
+					continue
+				}
+				if sel := podPeerSelector(peer); sel.clash != "" {
+					diags.Errorf(codeUnsupported, spanOr(peer.Span, r.Span), msgNamespaceClash, ir.FormatPeer(peer), sel.clash)
+				}
+			}
+		}
+	}
+	return diags
 }
 
 // selector builds a Cilium endpoint selector from IR selectors.

@@ -42,7 +42,7 @@ func TestExamples(t *testing.T) {
 			if diags.HasErrors() || prog == nil {
 				t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 			}
-			objs, ed := testBackend().Emit(prog, backends.Options{})
+			objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
 			if len(ed) > 0 {
 				t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 			}

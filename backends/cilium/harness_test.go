@@ -7,6 +7,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium/internal/crdcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/ciliumcheck"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -33,14 +34,14 @@ func checkAll(t testing.TB, data []byte) []any {
 	t.Helper()
 	var out []any
 	for _, doc := range backends.SplitYAML(data) {
-		obj, err := DecodeStrict(doc)
+		obj, err := ciliumcheck.DecodeStrict(doc)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, doc)
 		}
-		if _, err := Parse(obj); err != nil {
+		if _, err := ciliumcheck.Parse(obj); err != nil {
 			t.Fatalf("Parse: %v\n%s", err, doc)
 		}
-		if err := CheckConventions(obj); err != nil {
+		if err := ciliumcheck.CheckConventions(obj); err != nil {
 			t.Fatalf("conventions: %v\n%s", err, doc)
 		}
 		if errs := crds(t).Validate(doc); len(errs) > 0 {

@@ -3,7 +3,6 @@ package cilium
 // Diagnostic codes of the Cilium backend.
 const (
 	codeUnsupported   = "unsupported"     // a construct Cilium cannot express (as CheckCapabilities)
-	codeBadVersion    = "bad-option"      // --cilium-version unreadable
 	codeDNSProxyAdded = "dns-proxy-added" // warning: netpolc added a DNS-proxy egress rule
 	codeL7Voided      = "l7-voided"       // an L4-only allow lifts another rule's L7 restriction
 	codeInternal      = "internal"        // a bug: invalid output
@@ -11,8 +10,7 @@ const (
 
 // Messages (lower case, no final period) and details (sentences).
 const (
-	msgBadVersion    = "--cilium-version %q: %v"
-	msgInvalidObject = "emitted %s %s is invalid: %v"
+	msgBadVersion = "--cilium-version %q: %v"
 
 	msgAnyDepthOld    = "target cilium %s cannot express FQDN pattern %q (fqdn-any-depth needs Cilium >= 1.19)"
 	detailAnyDepthOld = `Before Cilium 1.19 "**" matches exactly like "*", within one DNS label, so the rule would silently allow fewer names. Pass --cilium-version 1.19 (or later) if the cluster runs it, or write "*." for exactly one label.`

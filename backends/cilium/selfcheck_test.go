@@ -23,7 +23,7 @@ var selfCheckPrograms = flag.Int("selfcheck.n", 300, "random programs for TestSe
 // emitAndRead emits p, validates every document and reads them back.
 func emitAndRead(t *testing.T, p *ir.Program) (*ir.Program, error) {
 	t.Helper()
-	objs, diags := testBackend().Emit(p, backends.Options{})
+	objs, diags := backendtest.Emit(testBackend(), p, backends.Options{})
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("emit: %v", diags)
 	}

@@ -3,7 +3,9 @@ package cilium
 import (
 	"testing"
 
+	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/ciliumcheck"
 )
 
 // TestTxtar runs the cases of testdata/*.txtar (see backendtest.RunTxtar):
@@ -16,9 +18,15 @@ import (
 // against the CRD schema and CEL rules.
 func TestTxtar(t *testing.T) {
 	backendtest.RunTxtar(t, backendtest.TxtarCases{
-		Glob:    "testdata/*.txtar",
-		Backend: testBackend(),
-		Check:   func(t testing.TB, yaml []byte) { checkAll(t, yaml) },
-		Update:  *update,
+		Glob: "testdata/*.txtar",
+		Backend: func(o backendtest.CaseOptions) (backends.Backend, error) {
+			b, err := New(Options{Version: o.CiliumVersion})
+			if err != nil {
+				return nil, err
+			}
+			return ciliumcheck.Checked(b), nil
+		},
+		Check:  func(t testing.TB, yaml []byte) { checkAll(t, yaml) },
+		Update: *update,
 	})
 }

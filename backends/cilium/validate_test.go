@@ -8,28 +8,21 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile/ir"
-	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
+	"github.com/netpolc/netpolc/internal/testsupport/ciliumcheck"
 )
 
-// writtenChecked is the Cilium backend as the package's tests use it: Emit,
-// then ValidateWritten on what backends.MarshalYAML writes for every object
-// it returns. Production checks the typed objects only (see Validate).
-type writtenChecked struct{ backends.Backend }
+// testBackend is the Cilium backend as the package's tests use it: every
+// object Emit returns is validated as built and as written
+// (ciliumcheck.Object: the agent's Parse, netpolc's conventions, strict
+// decoding of the YAML written back into the object built). Emit itself
+// checks nothing.
+func testBackend() backends.Backend { return ciliumcheck.Checked(Backend{}) }
 
-func testBackend() backends.Backend { return writtenChecked{New()} }
-
-func (b writtenChecked) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
-	objs, diags := b.Backend.Emit(p, opts)
-	for _, o := range objs {
-		if err := validateAsWritten(o.Value); err != nil {
-			diags.Errorf(codeInternal, source.Span{}, msgInvalidObject, o.Kind, qualified(o), err)
-		}
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return objs, diags
+// Effective is the program the default backend emits for p, as IR (its
+// Prepare), or nil when Prepare reports errors.
+func Effective(p *ir.Program) *ir.Program {
+	eff, _ := Backend{}.Prepare(p, backends.Options{})
+	return eff
 }
 
 // validCNP is a hand-written object every validator accepts; the cases
@@ -115,7 +108,7 @@ func TestDecodeStrictRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := DecodeStrict([]byte(replace(t, validCNP, c.old, c.new)))
+			_, err := ciliumcheck.DecodeStrict([]byte(replace(t, validCNP, c.old, c.new)))
 			if err == nil || !regexp.MustCompile(c.err).MatchString(err.Error()) {
 				t.Fatalf("err = %v, want match %q", err, c.err)
 			}
@@ -150,11 +143,11 @@ var parseCases = []struct {
 func TestParseRejects(t *testing.T) {
 	for _, c := range parseCases {
 		t.Run(c.name, func(t *testing.T) {
-			obj, err := DecodeStrict([]byte(replace(t, c.doc, c.old, c.new)))
+			obj, err := ciliumcheck.DecodeStrict([]byte(replace(t, c.doc, c.old, c.new)))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			_, err = Parse(obj)
+			_, err = ciliumcheck.Parse(obj)
 			if err == nil || !regexp.MustCompile(c.err).MatchString(err.Error()) {
 				t.Fatalf("err = %v, want match %q", err, c.err)
 			}
@@ -178,12 +171,12 @@ func TestSanitizeIsParse(t *testing.T) {
 		docs = append(docs, replace(t, c.doc, c.old, c.new))
 	}
 	for i, doc := range docs {
-		obj, err := DecodeStrict([]byte(doc))
+		obj, err := ciliumcheck.DecodeStrict([]byte(doc))
 		if err != nil {
 			t.Fatalf("case %d: decode: %v", i, err)
 		}
-		_, perr := Parse(obj)
-		serr := Sanitize(obj)
+		_, perr := ciliumcheck.Parse(obj)
+		serr := ciliumcheck.Sanitize(obj)
 		if i == 3 && perr == nil {
 			t.Errorf("Parse accepts a CNP with a nodeSelector")
 		}
@@ -206,11 +199,11 @@ func TestCheckConventionsRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			obj, err := DecodeStrict([]byte(replace(t, validCNP, c.old, c.new)))
+			obj, err := ciliumcheck.DecodeStrict([]byte(replace(t, validCNP, c.old, c.new)))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			err = CheckConventions(obj)
+			err = ciliumcheck.CheckConventions(obj)
 			if err == nil || !regexp.MustCompile(c.err).MatchString(err.Error()) {
 				t.Fatalf("err = %v, want match %q", err, c.err)
 			}
@@ -262,11 +255,11 @@ func TestValidateTyped(t *testing.T) {
 			if c.old != "" {
 				doc = replace(t, doc, c.old, c.new)
 			}
-			obj, err := DecodeStrict([]byte(doc))
+			obj, err := ciliumcheck.DecodeStrict([]byte(doc))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			err = Validate(obj)
+			err = ciliumcheck.Validate(obj)
 			if c.err == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -284,18 +277,18 @@ func TestValidateTyped(t *testing.T) {
 // do not say what was built, which Validate (typed) cannot see: a field
 // the Cilium types do not know, a field lost, a value changed.
 func TestValidateWrittenRejects(t *testing.T) {
-	built, err := DecodeStrict([]byte(validCNP))
+	built, err := ciliumcheck.DecodeStrict([]byte(validCNP))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Validate(built); err != nil {
+	if err := ciliumcheck.Validate(built); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := backends.MarshalYAML(built)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateWritten(doc, built); err != nil {
+	if err := ciliumcheck.ValidateWritten(doc, built); err != nil {
 		t.Fatalf("as written: %v", err)
 	}
 	for _, c := range []struct {
@@ -306,7 +299,7 @@ func TestValidateWrittenRejects(t *testing.T) {
 		{"changed value", "path: /api/.*", "path: /api/", `another object`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := ValidateWritten([]byte(replace(t, string(doc), c.old, c.new)), built)
+			err := ciliumcheck.ValidateWritten([]byte(replace(t, string(doc), c.old, c.new)), built)
 			if err == nil || !regexp.MustCompile(c.err).MatchString(err.Error()) {
 				t.Fatalf("err = %v, want match %q", err, c.err)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/ciliumcheck"
 )
 
 // yamlStrings are HTTP paths and header values that the YAML writer must
@@ -30,7 +31,7 @@ func TestYAMLKeepsHTTPStrings(t *testing.T) {
 	for _, s := range yamlStrings {
 		t.Run(fmt.Sprintf("%q", s), func(t *testing.T) {
 			prog := backendtest.HTTPProgram(t, "p.netpol", s, s)
-			objs, ed := testBackend().Emit(prog, backends.Options{})
+			objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
 			if ed.HasErrors() {
 				t.Fatalf("emit: %v", ed)
 			}
@@ -42,7 +43,7 @@ func TestYAMLKeepsHTTPStrings(t *testing.T) {
 			}
 			paths := 0
 			for i, obj := range decoded {
-				if err := sameAsBuilt(obj, sorted[i].Value); err != nil {
+				if err := ciliumcheck.SameAsBuilt(obj, sorted[i].Value); err != nil {
 					t.Errorf("%s: %v", sorted[i].Name, err)
 				}
 				for _, pr := range readHTTP(obj) {
@@ -69,7 +70,7 @@ func TestYAMLKeepsHTTPStrings(t *testing.T) {
 				if err := json.Unmarshal(item, &back); err != nil {
 					t.Fatal(err)
 				}
-				if err := sameAsBuilt(&back, sorted[i].Value); err != nil {
+				if err := ciliumcheck.SameAsBuilt(&back, sorted[i].Value); err != nil {
 					t.Errorf("JSON %s: %v", sorted[i].Name, err)
 				}
 			}

@@ -16,7 +16,7 @@ func compileAndEmit(b *testing.B, files []*source.File) []backends.Object {
 }
 
 // BenchmarkCompileToYAML: source to NetworkPolicy YAML (parse, compile,
-// emit with validation, marshal), for 1k, 10k and 100k arrows.
+// the target stages, marshal), for 1k, 10k and 100k arrows.
 func BenchmarkCompileToYAML(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		files := backendtest.BenchSource(n)

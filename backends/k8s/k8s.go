@@ -126,49 +126,59 @@ func (Backend) Degradations() []backends.Degradation {
 	}}
 }
 
-// Emit implements backends.Backend. It checks capabilities first and emits
-// nothing when they fail; every emitted object is validated, and a failure is
-// an internal error.
-func (b Backend) Emit(p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
-	diags := backends.CheckCapabilities(p, b, opts)
-	if diags.HasErrors() {
-		return nil, diags
-	}
+// Prepare implements backends.Backend. NetworkPolicy needs no checks
+// beyond its capabilities and no change of the IR, so it returns p itself;
+// it reports what the output will not enforce exactly: every HTTP rule
+// widened to its L4 ports (--degrade l7=l4, which CheckCapabilities let
+// through) and every world peer written as an ipBlock of every address.
+func (b Backend) Prepare(p *ir.Program, opts backends.Options) (*ir.Program, diag.List) {
+	var diags diag.List
 	_, degradeHTTP := backends.DegradationFor(b, opts, backends.FeatureHTTP)
-	e := &emitter{degradeHTTP: degradeHTTP}
+	for _, pol := range emittedPolicies(p) {
+		for _, r := range pol.Rules {
+			if !emitsRule(pol, r) {
+				continue
+			}
+			for _, peer := range r.Peers {
+				if peer.Kind == ir.PeerEntity && (peer.Entity == ir.EntityWorld || peer.Entity == ir.EntityWorldIPv4 || peer.Entity == ir.EntityWorldIPv6) {
+					diags.Warnf("world-ipblock", peer.Span, "%s becomes an ipBlock of every address, which some network plugins also match against pod IPs", peer.Entity).Detail =
+						"NetworkPolicy has no peer for \"outside the cluster\". netpolc writes 0.0.0.0/0 and ::/0; Cilium and the upstream reference ignore pod IPs there, but plugins such as Calico match ipBlocks against pod and node IPs too, which admits every pod. To stay exact on such a plugin, write the CIDR yourself with the cluster's pod and node ranges as except."
+				}
+			}
+			if lost := lostHTTP(r); len(lost) > 0 && degradeHTTP {
+				diags.Warnf("degraded", r.Span, "HTTP rules widened to their L4 ports (--degrade l7=l4): %s are not enforced", strings.Join(lost, "; ")).Detail =
+					"Every request on these ports from these peers is allowed; the object carries the annotation " + NotEnforcedAnnotation + "."
+			}
+		}
+	}
+	return p, diags
+}
+
+// Emit implements backends.Backend: it maps a program that passed
+// CheckCapabilities and Prepare to NetworkPolicy objects. The HTTP rules
+// left in such a program are those of the l7=l4 degradation: their ports
+// are written at L4 and the rules in the netpolc.io/not-enforced
+// annotation.
+func (b Backend) Emit(p *ir.Program) ([]backends.Object, diag.List) {
+	e := &emitter{}
 	nps := e.emit(p)
-	diags.Append(e.diags)
+	if e.diags.HasErrors() {
+		return nil, e.diags
+	}
 	objs := make([]backends.Object, 0, len(nps))
 	for _, np := range nps {
-		for _, err := range Validate(np.obj) {
-			diags.Errorf("internal", np.span, "emitted NetworkPolicy %s/%s is invalid: %v", np.obj.Namespace, np.obj.Name, err)
-		}
-		for _, err := range CheckConventions(np.obj) {
-			diags.Errorf("internal", np.span, "emitted NetworkPolicy %s/%s breaks netpolc's conventions: %v", np.obj.Namespace, np.obj.Name, err)
-		}
 		objs = append(objs, backends.Object{
 			APIVersion: APIVersion, Kind: Kind,
 			Namespace: np.obj.Namespace, Name: np.obj.Name, Value: np.obj,
 		})
 	}
-	return objs, diags
+	return objs, e.diags
 }
 
-// emitted is one object and the span of the policy behind it.
-type emitted struct {
-	obj  *networkingv1.NetworkPolicy
-	span source.Span
-}
-
-type emitter struct {
-	degradeHTTP bool
-	diags       diag.List
-}
-
-// emit returns the objects of p sorted by namespace and name.
-func (e *emitter) emit(p *ir.Program) []emitted {
-	// Names come from a canonical order (not the order of the input files)
-	// so that name suffixes do not depend on it.
+// emittedPolicies returns the policies of p that write an object: namespaced pod
+// policies (the others fail CheckCapabilities) that isolate or allow
+// something, in program order.
+func emittedPolicies(p *ir.Program) []*ir.Policy {
 	pols := make([]*ir.Policy, 0, len(p.Policies))
 	for _, pol := range p.Policies {
 		if pol.Namespace == "" || pol.Subject.Nodes {
@@ -179,6 +189,48 @@ func (e *emitter) emit(p *ir.Program) []emitted {
 		}
 		pols = append(pols, pol)
 	}
+	return pols
+}
+
+// emitsRule reports whether r of pol becomes a NetworkPolicy rule: deny
+// and non-isolating rules fail CheckCapabilities.
+func emitsRule(pol *ir.Policy, r *ir.Rule) bool {
+	if r.Action != ir.Allow {
+		return false
+	}
+	return (r.Direction != ir.Ingress || pol.Isolation.Ingress) && (r.Direction != ir.Egress || pol.Isolation.Egress)
+}
+
+// lostHTTP describes the HTTP rules of r, which NetworkPolicy writes at L4
+// only (the l7=l4 degradation).
+func lostHTTP(r *ir.Rule) []string {
+	if r.AllTraffic {
+		return nil
+	}
+	var lost []string
+	for _, pr := range r.Ports {
+		if len(pr.HTTP) > 0 {
+			lost = append(lost, describeHTTP(pr))
+		}
+	}
+	return lost
+}
+
+// emitted is one object and the span of the policy behind it.
+type emitted struct {
+	obj  *networkingv1.NetworkPolicy
+	span source.Span
+}
+
+type emitter struct {
+	diags diag.List
+}
+
+// emit returns the objects of p sorted by namespace and name.
+func (e *emitter) emit(p *ir.Program) []emitted {
+	// Names come from a canonical order (not the order of the input files)
+	// so that name suffixes do not depend on it.
+	pols := emittedPolicies(p)
 	names := backends.PolicyNames(pols)
 	out := make([]emitted, 0, len(pols))
 	for _, pol := range pols {
@@ -222,7 +274,7 @@ func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
 		if r.Action != ir.Allow {
 			continue // reported by CheckCapabilities
 		}
-		if (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress) {
+		if !emitsRule(pol, r) {
 			continue // non-isolating: reported by CheckCapabilities
 		}
 		peers, all, ok := e.peers(r)
@@ -234,10 +286,9 @@ func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
 			continue
 		}
 		if len(lost) > 0 {
+			// Reported by Prepare.
 			note := fmt.Sprintf("l7 http %s (%s)", strings.Join(lost, "; "), backends.LineOf(r.Span))
 			notEnforced = append(notEnforced, note)
-			e.diags.Warnf("degraded", r.Span, "HTTP rules widened to their L4 ports (--degrade l7=l4): %s are not enforced", strings.Join(lost, "; ")).Detail =
-				"Every request on these ports from these peers is allowed; the object carries the annotation " + NotEnforcedAnnotation + "."
 		}
 		spans = append(spans, r.Span)
 		if all {
@@ -291,10 +342,7 @@ func (e *emitter) peers(r *ir.Rule) (peers []networkingv1.NetworkPolicyPeer, all
 		case ir.PeerCIDR:
 			add(networkingv1.NetworkPolicyPeer{IPBlock: ipBlock(peer.CIDR, peer.Except)})
 		case ir.PeerEntity:
-			if peer.Entity == ir.EntityWorld || peer.Entity == ir.EntityWorldIPv4 || peer.Entity == ir.EntityWorldIPv6 {
-				e.diags.Warnf("world-ipblock", peer.Span, "%s becomes an ipBlock of every address, which some network plugins also match against pod IPs", peer.Entity).Detail =
-					"NetworkPolicy has no peer for \"outside the cluster\". netpolc writes 0.0.0.0/0 and ::/0; Cilium and the upstream reference ignore pod IPs there, but plugins such as Calico match ipBlocks against pod and node IPs too, which admits every pod. To stay exact on such a plugin, write the CIDR yourself with the cluster's pod and node ranges as except."
-			}
+			// Reported by Prepare (world-ipblock).
 			switch peer.Entity {
 			case ir.EntityWorld:
 				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}})
@@ -348,9 +396,8 @@ func (e *emitter) ports(r *ir.Rule) (ports []networkingv1.NetworkPolicyPort, los
 			return nil, nil, false
 		}
 		if len(pr.HTTP) > 0 {
-			if !e.degradeHTTP {
-				return nil, nil, false
-			}
+			// Only the l7=l4 degradation lets HTTP rules through
+			// CheckCapabilities.
 			lost = append(lost, describeHTTP(pr))
 		}
 		for _, port := range pr.Ports {

@@ -18,7 +18,7 @@ import (
 func TestTxtar(t *testing.T) {
 	backendtest.RunTxtar(t, backendtest.TxtarCases{
 		Glob:    "testdata/*.txtar",
-		Backend: New(),
+		Backend: func(backendtest.CaseOptions) (backends.Backend, error) { return testBackend(), nil },
 		Targets: allTargets(t),
 		Check:   func(t testing.TB, yaml []byte) { decodeAll(t, yaml) },
 		Update:  *update,
@@ -29,7 +29,7 @@ func TestTxtar(t *testing.T) {
 // an unsupported feature names the target that can express it.
 func allTargets(t *testing.T) *backends.Registry {
 	t.Helper()
-	reg, err := backends.NewRegistry(New(), cilium.New())
+	reg, err := backends.NewRegistry(New(), cilium.Backend{})
 	if err != nil {
 		t.Fatal(err)
 	}

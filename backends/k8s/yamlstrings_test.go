@@ -25,7 +25,7 @@ func TestYAMLKeepsAnnotations(t *testing.T) {
 		file := files[i%len(files)]
 		t.Run(fmt.Sprintf("%q in %q", s, file), func(t *testing.T) {
 			prog := backendtest.HTTPProgram(t, file, s, s)
-			objs, ed := New().Emit(prog, backends.Options{Degrade: map[backends.Feature]string{backends.FeatureHTTP: "l4"}})
+			objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{Degrade: map[backends.Feature]string{backends.FeatureHTTP: "l4"}})
 			if ed.HasErrors() {
 				t.Fatalf("emit: %v", ed)
 			}

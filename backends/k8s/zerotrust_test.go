@@ -41,7 +41,7 @@ func TestZeroTrustWithCyclonus(t *testing.T) {
 	if diags.HasErrors() || prog == nil {
 		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
-	objs, ed := New().Emit(prog, backends.Options{})
+	objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
 	if ed.HasErrors() {
 		t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 	}

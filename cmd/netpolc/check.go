@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -54,7 +55,7 @@ func checkCommand(e *env) *cli.Command {
 			var all []*source.File
 			var diags diag.List
 			for _, files := range progs {
-				_, d := compile.Compile(files, opts)
+				_, d := netpolc.Build(files, netpolc.Options{Compile: opts})
 				diags.Append(d)
 				all = append(all, files...)
 			}

@@ -9,10 +9,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 const compileHelp = `Compile checks the sources like check, then checks that the target can
@@ -83,13 +82,17 @@ func compileCommand(e *env) *cli.Command {
 			if format != backends.FormatYAML && format != backends.FormatJSON {
 				return &usageError{msg: fmt.Sprintf("--format must be %s or %s, not %q", backends.FormatYAML, backends.FormatJSON, format), command: "compile"}
 			}
-			bopts, err := targetOptions(c, target)
+			flags, err := targetOptions(c, target)
 			if err != nil {
 				return err
 			}
-			// What a target cannot express names the registered targets
-			// that can ("use --target cilium").
-			bopts.Targets = e.registry
+			// The targets as the flags configure them; what a target
+			// cannot express names those that can ("use --target cilium").
+			registry, err := configuredRegistry(flags)
+			if err != nil {
+				return &usageError{msg: err.Error(), command: "compile"}
+			}
+			target, _ = registry.Lookup(name)
 			for _, f := range []string{"keep-stale", "lock-timeout"} {
 				if c.IsSet(f) && c.String("o") == "" {
 					return &usageError{msg: "--" + f + " applies only with -o DIR", command: "compile"}
@@ -109,22 +112,13 @@ func compileCommand(e *env) *cli.Command {
 				return err
 			}
 
-			// The stages; each runs only when the ones before reported no
-			// error, and all diagnostics are printed together at the end.
-			var diags diag.List
-			res, cd := compile.Compile(files, opts)
-			diags.Append(cd)
-			var objs []backends.Object
-			if !diags.HasErrors() && res != nil && res.Program != nil {
-				diags.Append(backends.CheckCapabilities(res.Program, target, bopts))
-				if !diags.HasErrors() {
-					var ed diag.List
-					objs, ed = target.Emit(res.Program, bopts)
-					diags.Append(ed)
-				}
-			} else if !diags.HasErrors() {
-				diags.Errorf(internalCode, source.Span{}, "compile returned no program and no error")
-			}
+			// The stages (netpolc.Build); each runs only when the ones
+			// before reported no error, and all diagnostics are printed
+			// together at the end.
+			res, diags := netpolc.Build(files, netpolc.Options{
+				Target: target, Degrade: flags.degrade, Targets: registry, Compile: opts,
+			})
+			objs := res.Objects
 			var writeErr error
 			if dir := c.String("o"); dir != "" && !diags.HasErrors() {
 				var wd diag.List
@@ -139,12 +133,7 @@ func compileCommand(e *env) *cli.Command {
 				return writeErr
 			}
 			var out bytes.Buffer
-			if format == backends.FormatJSON {
-				err = backends.WriteJSON(&out, objs)
-			} else {
-				err = backends.WriteYAML(&out, objs)
-			}
-			if err != nil {
+			if err := netpolc.Write(&out, objs, format); err != nil {
 				return err
 			}
 			_, err = e.stdout.Write(out.Bytes())

@@ -10,24 +10,31 @@ import (
 	"github.com/netpolc/netpolc/backends/cilium"
 )
 
+// targetFlags are the target option flags of compile.
+type targetFlags struct {
+	degrade       map[backends.Feature]string // --degrade
+	ciliumVersion string                      // --cilium-version
+}
+
 // targetOptions reads the target option flags of compile (--degrade,
 // --cilium-version) and checks their values against target. A value the
 // target does not accept is a mistake in the command line, reported as a
-// usage error (exit 2) before any input is read; the backends check the
-// same options again, as diagnostics, only for callers other than the CLI.
-func targetOptions(c *cli.Context, target backends.Backend) (backends.Options, error) {
+// usage error (exit 2) before any input is read; the library checks the
+// same options again (CheckCapabilities, cilium.New), for callers other
+// than the CLI.
+func targetOptions(c *cli.Context, target backends.Backend) (targetFlags, error) {
 	degrade, err := parseDegrade(c.StringSlice("degrade"))
 	if err != nil {
-		return backends.Options{}, err
+		return targetFlags{}, err
 	}
 	if err := checkDegrade(target, degrade); err != nil {
-		return backends.Options{}, err
+		return targetFlags{}, err
 	}
 	version := c.String("cilium-version")
 	if err := checkCiliumVersion(version, c.IsSet("cilium-version")); err != nil {
-		return backends.Options{}, err
+		return targetFlags{}, err
 	}
-	return backends.Options{Degrade: degrade, CiliumVersion: version}, nil
+	return targetFlags{degrade: degrade, ciliumVersion: version}, nil
 }
 
 // parseDegrade parses the --degrade FEATURE=MODE values; checkDegrade then

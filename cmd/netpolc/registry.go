@@ -1,16 +1,21 @@
 package main
 
 import (
+	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
-	"github.com/netpolc/netpolc/backends/k8s"
 )
 
-// newRegistry lists the targets netpolc compiles to. This is the one place
-// backends are registered; there is no registration by init().
+// newRegistry returns the targets netpolc compiles to, with their default
+// options: what netpolc targets lists and what messages name. The backends
+// are registered in one place, netpolc.NewTargets; there is no
+// registration by init().
 func newRegistry() (*backends.Registry, error) {
-	return backends.NewRegistry(
-		k8s.New(),
-		cilium.New(),
-	)
+	return netpolc.NewTargets(netpolc.TargetOptions{})
+}
+
+// configuredRegistry returns the targets configured with the target flags
+// of compile (--cilium-version).
+func configuredRegistry(flags targetFlags) (*backends.Registry, error) {
+	return netpolc.NewTargets(netpolc.TargetOptions{Cilium: cilium.Options{Version: flags.ciliumVersion}})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -282,7 +283,7 @@ func emitFor(src string, w *eval.World, b backends.Backend) (objs []backends.Obj
 		}
 		return nil, drop, ""
 	}
-	objs, ed := b.Emit(res.Program, backends.Options{})
+	objs, ed := targetcheck.Emit(b, res.Program, backends.Options{})
 	if ed.HasErrors() {
 		for _, d := range ed {
 			if d.Severity != diag.Error {
@@ -315,7 +316,7 @@ func reduceBoth(c *testgen.Case, res *agreeResult) (cnp, np, probe []backends.Ob
 			return out
 		}
 		var drop []int
-		objs, d, fail := emitFor(c.Program.Source(), c.World, cilium.New())
+		objs, d, fail := emitFor(c.Program.Source(), c.World, cilium.Backend{})
 		if fail != "" {
 			res.err = fail
 			return

@@ -14,6 +14,7 @@ import (
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -120,7 +121,7 @@ func compileCase(c *testgen.Case) (*ir.Program, []backends.Object, int, string) 
 		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
 		var lines []int
 		if !diags.HasErrors() && res != nil && res.Program != nil {
-			objs, ed := cilium.New().Emit(res.Program, backends.Options{})
+			objs, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
 			if !ed.HasErrors() {
 				return res.Program, objs, before - len(c.Program.Stmts), ""
 			}
@@ -187,7 +188,7 @@ func checkCase(c *testgen.Case) (res caseResult) {
 	// The same program through the k8s backend and Cilium's NetworkPolicy
 	// translator, when NetworkPolicy expresses it: L3/L4 verdicts agree.
 	// Only "unsupported" skips the comparison; any other error fails.
-	k8sObjs, kd := k8s.New().Emit(prog, backends.Options{})
+	k8sObjs, kd := targetcheck.Emit(k8s.New(), prog, backends.Options{})
 	if kd.HasErrors() {
 		res.err = onlyUnsupported(kd)
 		return res

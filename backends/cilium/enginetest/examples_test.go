@@ -16,6 +16,7 @@ import (
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -53,7 +54,7 @@ func TestDifferentialExamples(t *testing.T) {
 			}
 			t.Logf("%d flows agree (%d allowed, %d L7-restricted, %d with a request)", n, allowed, l7, requests)
 
-			kobjs, kd := k8s.New().Emit(prog, backends.Options{})
+			kobjs, kd := targetcheck.Emit(k8s.New(), prog, backends.Options{})
 			if kd.HasErrors() {
 				if failure := onlyUnsupported(kd); failure != "" {
 					t.Fatal(failure)
@@ -98,7 +99,7 @@ func emitExample(t *testing.T, files []string) (*ir.Program, Objects, []byte) {
 	if diags.HasErrors() || res == nil || res.Program == nil {
 		t.Fatalf("compile: %v", diags)
 	}
-	objs, ed := cilium.New().Emit(res.Program, backends.Options{})
+	objs, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
 	if ed.HasErrors() {
 		t.Fatalf("emit: %v", ed)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -88,7 +89,7 @@ func emitSource(t *testing.T, src string, w *eval.World, b backends.Backend) ([]
 	if diags.HasErrors() || res == nil || res.Program == nil {
 		t.Fatalf("compile: %v", diags)
 	}
-	objs, ed := b.Emit(res.Program, backends.Options{})
+	objs, ed := targetcheck.Emit(b, res.Program, backends.Options{})
 	if ed.HasErrors() {
 		t.Fatalf("%s backend: %v", b.Name(), ed)
 	}
@@ -104,7 +105,7 @@ func emitSource(t *testing.T, src string, w *eval.World, b backends.Backend) ([]
 func checkFlows(t *testing.T, src string, withNP bool, cases []flowCase) {
 	t.Helper()
 	w := flowWorld()
-	cnp, _ := emitSource(t, src, w, cilium.New())
+	cnp, _ := emitSource(t, src, w, cilium.Backend{})
 	eng, err := Load(w, cnp)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, cnp)
@@ -290,7 +291,7 @@ web = {app: web}
 web -> "a.example.com":443
 `
 	w := flowWorld()
-	if _, diags := emitSource(t, src, w, cilium.New()); !hasCode(diags, "dns-proxy-added") {
+	if _, diags := emitSource(t, src, w, cilium.Backend{}); !hasCode(diags, "dns-proxy-added") {
 		t.Errorf("no dns-proxy-added warning: %v", diags)
 	}
 	checkFlows(t, src, false, []flowCase{
@@ -313,7 +314,7 @@ web = {app: web}
 allow dns for web lookups "a.example.com"
 web -> "a.example.com":443
 `
-	if _, diags := emitSource(t, src, w, cilium.New()); hasCode(diags, "dns-proxy-added") {
+	if _, diags := emitSource(t, src, w, cilium.Backend{}); hasCode(diags, "dns-proxy-added") {
 		t.Errorf("dns-proxy-added although allow dns covers web: %v", diags)
 	}
 	checkFlows(t, src, false, []flowCase{

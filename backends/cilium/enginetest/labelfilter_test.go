@@ -12,6 +12,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
@@ -67,7 +68,7 @@ func TestLabelFilterRefusals(t *testing.T) {
 			if diags.HasErrors() {
 				continue // not a valid or usable label key: the compiler's business
 			}
-			_, ed := cilium.New().Emit(res.Program, backends.Options{})
+			_, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
 			refused, other := filterRefusals(ed, key)
 			if other != "" {
 				if ns && strings.Contains(other, "namespace label key") {

@@ -14,6 +14,7 @@ import (
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -345,7 +346,7 @@ func TestNoSelectorCrossesNamespaces(t *testing.T) {
 		if !diags.HasErrors() {
 			// The Cilium target also refuses labels its identities leave
 			// out (TestLabelFilterRefusals).
-			_, diags = cilium.New().Emit(res.Program, backends.Options{})
+			_, diags = targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
 			if !diags.HasErrors() {
 				accepted = append(accepted, p)
 				continue
@@ -378,7 +379,7 @@ func TestNoSelectorCrossesNamespaces(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatalf("compile:\n%s\n%v", src.String(), diags)
 		}
-		objs, ed := cilium.New().Emit(res.Program, backends.Options{})
+		objs, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
 		if ed.HasErrors() {
 			t.Fatalf("emit:\n%s\n%v", src.String(), ed)
 		}

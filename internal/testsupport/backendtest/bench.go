@@ -50,22 +50,24 @@ func BenchSource(arrows int) []*source.File {
 	return files
 }
 
-// CompileAndEmit compiles files and emits the program with target.
+// CompileAndEmit compiles files and runs the target stages of target on
+// the program (backends.Run: capabilities, prepare, emit), as the command
+// does.
 func CompileAndEmit(b *testing.B, files []*source.File, target backends.Backend) []backends.Object {
 	res, diags := compile.Compile(files, compile.Options{})
 	if diags.HasErrors() || res.Program == nil {
 		b.Fatalf("compile: %v", diags[0])
 	}
-	objs, ed := target.Emit(res.Program, backends.Options{})
+	_, objs, ed := backends.Run(target, res.Program, backends.Options{})
 	if ed.HasErrors() {
-		b.Fatalf("emit: %v", ed[0])
+		b.Fatalf("%s: %v", target.Name(), ed[0])
 	}
 	return objs
 }
 
 // BenchRatio is issue 9's measure, run by each backend's BenchmarkRatio: at
 // 1k, 10k and 100k arrows of BenchSource, every iteration compiles the
-// source to YAML with target (parse, compile, emit with its validation,
+// source to YAML with target (parse, compile, the target stages,
 // marshal) and then only marshals the objects of the same program. It
 // reports both times and allocations and their ratios: x-marshal is
 // compile-to-YAML time over marshal-only time, x-marshal-B the same for
@@ -117,8 +119,9 @@ func ratio(b *testing.B, full, floor func()) {
 	b.ReportMetric(float64(fullB)/float64(floorB), "x-marshal-B")
 }
 
-// BenchEmit measures target's Emit alone (capabilities, checks, mapping,
-// names, validation) on the compiled 10k-arrow BenchSource program.
+// BenchEmit measures the target stages of target alone (backends.Run:
+// capabilities, the target's checks and IR adjustments, mapping and names)
+// on the compiled 10k-arrow BenchSource program.
 func BenchEmit(b *testing.B, target backends.Backend) {
 	res, diags := compile.Compile(BenchSource(10000), compile.Options{})
 	if diags.HasErrors() {
@@ -127,7 +130,7 @@ func BenchEmit(b *testing.B, target backends.Backend) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, ed := target.Emit(res.Program, backends.Options{}); ed.HasErrors() {
+		if _, _, ed := backends.Run(target, res.Program, backends.Options{}); ed.HasErrors() {
 			b.Fatal(ed[0])
 		}
 	}

@@ -14,13 +14,16 @@ import (
 
 // TxtarCases are the txtar cases of one backend. Each case holds one or more
 // .netpol sources (compiled as one program), an optional "options" file
-// ("cilium-version V" and "degrade FEATURE=MODE" lines, see
-// backends.Options), and the expected output: the YAML in a file named after
-// the backend ("k8s.yaml", "cilium.yaml") and the rendered diagnostics of
-// compiling and emitting in "diagnostics".
+// ("cilium-version V" lines, see CaseOptions, and "degrade FEATURE=MODE"
+// lines, see backends.Options), and the expected output: the YAML in a file
+// named after the backend ("k8s.yaml", "cilium.yaml") and the rendered
+// diagnostics of compiling and of the target stages (backends.Run) in
+// "diagnostics".
 type TxtarCases struct {
-	Glob    string           // the case files, e.g. "testdata/*.txtar"
-	Backend backends.Backend // the backend under test
+	Glob string // the case files, e.g. "testdata/*.txtar"
+	// Backend returns the backend under test configured with the options
+	// of a case; it should check what it emits (Checked).
+	Backend func(CaseOptions) (backends.Backend, error)
 	// Targets is passed as Options.Targets: the targets an "unsupported"
 	// error may name instead of Backend.
 	Targets *backends.Registry
@@ -43,7 +46,11 @@ func RunTxtar(t *testing.T, c TxtarCases) {
 	if len(paths) == 0 {
 		t.Fatal("no txtar cases")
 	}
-	output := c.Backend.Name() + ".yaml"
+	def, err := c.Backend(CaseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	output := def.Name() + ".yaml"
 	for _, path := range paths {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
 			data, err := os.ReadFile(path)
@@ -53,6 +60,7 @@ func RunTxtar(t *testing.T, c TxtarCases) {
 			a := txtar.Parse(data)
 			sources := map[string]string{}
 			opts := backends.Options{Targets: c.Targets}
+			var copts CaseOptions
 			var wantYAML, wantDiags *string
 			for _, f := range a.Files {
 				text := string(f.Data)
@@ -60,15 +68,19 @@ func RunTxtar(t *testing.T, c TxtarCases) {
 				case strings.HasSuffix(f.Name, ".netpol"):
 					sources[f.Name] = text
 				case f.Name == "options":
-					parseOptions(text, &opts)
+					parseOptions(text, &opts, &copts)
 				case f.Name == output:
 					wantYAML = &text
 				case f.Name == "diagnostics":
 					wantDiags = &text
 				}
 			}
-			gotYAML, gotDiags := c.run(t, sources, opts)
-			again, againDiags := c.run(t, sources, opts)
+			b, err := c.Backend(copts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotYAML, gotDiags := c.run(t, b, sources, opts)
+			again, againDiags := c.run(t, b, sources, opts)
 			if !bytes.Equal(gotYAML, again) || gotDiags != againDiags {
 				t.Fatalf("output differs between runs")
 			}
@@ -95,12 +107,17 @@ func RunTxtar(t *testing.T, c TxtarCases) {
 	}
 }
 
-// parseOptions reads the "options" file of a case into opts.
-func parseOptions(text string, opts *backends.Options) {
+// CaseOptions are the options of a txtar case that configure a backend.
+type CaseOptions struct {
+	CiliumVersion string // "cilium-version V"
+}
+
+// parseOptions reads the "options" file of a case into opts and copts.
+func parseOptions(text string, opts *backends.Options, copts *CaseOptions) {
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if v, ok := strings.CutPrefix(line, "cilium-version "); ok {
-			opts.CiliumVersion = v
+			copts.CiliumVersion = v
 		}
 		if rest, ok := strings.CutPrefix(line, "degrade "); ok {
 			k, v, _ := strings.Cut(rest, "=")
@@ -119,18 +136,18 @@ func deref(s *string) string {
 	return *s
 }
 
-// run compiles sources and emits them; it returns the YAML and the rendered
-// diagnostics of both stages.
-func (c TxtarCases) run(t *testing.T, sources map[string]string, opts backends.Options) ([]byte, string) {
+// run compiles sources and runs the target stages of b on the program; it
+// returns the YAML and the rendered diagnostics of every stage.
+func (c TxtarCases) run(t *testing.T, b backends.Backend, sources map[string]string, opts backends.Options) ([]byte, string) {
 	t.Helper()
 	prog, set, diags := Compile(sources)
 	if diags.HasErrors() || prog == nil {
 		return nil, RenderDiags(set, diags)
 	}
-	objs, ed := c.Backend.Emit(prog, opts)
+	_, objs, ed := backends.Run(b, prog, opts)
 	diags.Append(ed)
 	if ed.HasErrors() && len(objs) > 0 {
-		t.Errorf("Emit returned %d objects with errors", len(objs))
+		t.Errorf("the target stages returned %d objects with errors", len(objs))
 	}
 	out := YAML(t, objs)
 	c.Check(t, out)

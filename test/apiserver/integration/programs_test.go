@@ -14,11 +14,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -38,7 +39,7 @@ type target struct {
 	backend backends.Backend
 }
 
-var targets = []target{{"k8s", k8s.New()}, {"cilium", cilium.New()}}
+var targets = []target{{"k8s", k8s.New()}, {"cilium", cilium.Backend{}}}
 
 // TestExamples: every object the examples compile to, for each target the
 // example supports, is accepted by the real API server (dry run and real
@@ -56,13 +57,12 @@ func TestExamples(t *testing.T) {
 		for _, tg := range ex.targets {
 			t.Run(ex.dir+"/"+tg.name, func(t *testing.T) {
 				files := exampleFiles(t, ex.dir)
-				res, diags := compile.Compile(files, compile.Options{})
-				if diags.HasErrors() || res.Program == nil {
-					t.Fatalf("compile: %v", diags)
-				}
-				objs, diags := tg.backend.Emit(res.Program, backends.Options{})
+				// As a build tool would: the library facade, every
+				// stage, every object validated (targetcheck).
+				res, diags := netpolc.Build(files, netpolc.Options{Target: targetcheck.Checked(tg.backend)})
+				objs := res.Objects
 				if diags.HasErrors() || len(objs) == 0 {
-					t.Fatalf("emit: %d objects, %v", len(objs), diags)
+					t.Fatalf("build: %d objects, %v", len(objs), diags)
 				}
 				us, err := manifests(objs)
 				if err != nil {
@@ -129,7 +129,7 @@ func TestRandomPrograms(t *testing.T) {
 				var emitted [2][]*unstructured.Unstructured
 				ok := true
 				for i, tg := range targets {
-					objs, diags := tg.backend.Emit(prog, backends.Options{})
+					objs, diags := targetcheck.Emit(tg.backend, prog, backends.Options{})
 					if diags.HasErrors() {
 						// testgen stays within what every target expresses,
 						// as the differential tests rely on.

@@ -1,9 +1,23 @@
-package cilium
+// Package ciliumcheck validates emitted Cilium objects with Cilium's own
+// code: the agent's Parse (Rule.Sanitize and namespace defaulting, run in
+// process from the github.com/cilium/cilium module), strict decoding of the
+// bytes written back into the Cilium v2 types, and netpolc's conventions.
+//
+// It is test support: the Cilium backend (backends/cilium) checks nothing
+// in production and touches no global state, and every test path that
+// emits Cilium objects validates them here (Object, Check). Parse reads
+// the agent's global options (package option), and this package turns on
+// --enable-node-selector-labels there, once per test process, which
+// netpolc's node peers require; no production package imports it
+// (internal/archtest keeps it so).
+package ciliumcheck
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 
 	"sigs.k8s.io/yaml"
@@ -13,32 +27,46 @@ import (
 	"github.com/cilium/cilium/pkg/policy/api"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 )
+
+// APIVersion and kinds of the Cilium objects (as in backends/cilium, which
+// this package does not import, so that its in-package tests can use it).
+const (
+	APIVersion = "cilium.io/v2"
+	KindCNP    = "CiliumNetworkPolicy"
+	KindCCNP   = "CiliumClusterwideNetworkPolicy"
+)
+
+// Object validates one emitted object (backends.Object of a Cilium
+// backend) as built (Validate) and as backends.MarshalYAML writes it
+// (ValidateWritten).
+func Object(o backends.Object) error {
+	if err := Validate(o.Value); err != nil {
+		return err
+	}
+	doc, err := backends.MarshalYAML(o.Value)
+	if err != nil {
+		return fmt.Errorf("marshal: %w", err)
+	}
+	return ValidateWritten(doc, o.Value)
+}
+
+// Checked returns b with every object its Emit returns validated by
+// Object; a failure is an "internal" error and Emit then returns no
+// objects. Tests emit Cilium objects through it (or through Check).
+func Checked(b backends.Backend) backends.Backend {
+	return backendtest.Checked(b, Object)
+}
 
 // ClusterName is the cluster name Parse is run with (it only adds the
 // io.cilium.k8s.policy.cluster term to peer selectors).
 const ClusterName = "default"
 
-// Validate checks one emitted object (a CNP, CCNP, or a pointer to either
-// Cilium type) as typed, without marshalling it: Sanitize (every check of
-// the agent's Parse) and CheckConventions. Emit runs it on every object.
-//
-// What the bytes written say is proven where that is cheap, not by
-// marshalling, decoding and comparing every object once more in Emit
-// (which cost nine tenths of Emit's time):
-//   - that the YAML written reads back as the object built, string for
-//     string: backends.MarshalYAML checks it whenever it writes a document
-//     that is not printable ASCII, and TestMarshalYAMLPrintableASCII proves
-//     that printable ASCII needs no check;
-//   - that the written object strict-decodes into the Cilium v2 type (no
-//     unknown, misspelt or duplicate field), decodes to the object built,
-//     and passes Parse and CheckConventions as decoded: ValidateWritten.
-//     That depends on the marshalling code (the Cilium types, CNP and
-//     CCNP's MarshalJSON) rather than on the program, and the package's
-//     tests run it on every object Emit returns (testBackend in
-//     validate_test.go): every example, txtar case and random program of
-//     TestSelfCheckRandom. checkAll (harness_test.go) also checks every
-//     written stream against the CRD schema.
+// Validate checks one emitted object (cilium.CNP, cilium.CCNP, or a
+// pointer to either Cilium type) as typed, without marshalling it:
+// Sanitize (every check of the agent's Parse) and CheckConventions.
+// ValidateWritten checks what the bytes written say.
 func Validate(v any) error {
 	if err := Sanitize(v); err != nil {
 		return err
@@ -118,7 +146,7 @@ func ValidateWritten(doc []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := sameAsBuilt(obj, v); err != nil {
+	if err := SameAsBuilt(obj, v); err != nil {
 		return fmt.Errorf("the YAML written decodes to another object: %w", err)
 	}
 	if _, err := Parse(obj); err != nil {
@@ -127,31 +155,32 @@ func ValidateWritten(doc []byte, v any) error {
 	return CheckConventions(obj)
 }
 
-// validateAsWritten is ValidateWritten on what backends.MarshalYAML writes
-// for v.
-func validateAsWritten(v any) error {
-	doc, err := backends.MarshalYAML(v)
+// SameAsBuilt compares an object decoded from the YAML written with v, the
+// object built, as JSON without their status (which cilium.CNP and
+// cilium.CCNP do not write).
+func SameAsBuilt(decoded, v any) error {
+	a, err := withoutStatus(decoded)
 	if err != nil {
-		return fmt.Errorf("marshal: %w", err)
+		return err
 	}
-	return ValidateWritten(doc, v)
+	b, err := withoutStatus(v)
+	if err != nil {
+		return err
+	}
+	return backends.SameJSON(a, b)
 }
 
-// sameAsBuilt compares an object decoded from the YAML written with v, the
-// object built, as JSON; the decoded object is wrapped like v (CNP and CCNP
-// marshal without their status).
-func sameAsBuilt(decoded, v any) error {
-	switch o := decoded.(type) {
-	case *ciliumv2.CiliumNetworkPolicy:
-		if _, ok := v.(CNP); ok {
-			decoded = CNP{o}
-		}
-	case *ciliumv2.CiliumClusterwideNetworkPolicy:
-		if _, ok := v.(CCNP); ok {
-			decoded = CCNP{o}
-		}
+func withoutStatus(v any) (map[string]any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
 	}
-	return backends.SameJSON(decoded, v)
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	return m, nil
 }
 
 // DecodeStrict decodes one YAML document into *ciliumv2.CiliumNetworkPolicy
@@ -207,12 +236,16 @@ func Parse(v any) (api.Rules, error) {
 
 var enableNodeLabels sync.Once
 
+// unwrap returns the Cilium object of v: v itself, or the pointer that
+// the backend's wrappers (cilium.CNP, cilium.CCNP) embed.
 func unwrap(v any) any {
-	switch o := v.(type) {
-	case CNP:
-		return o.CiliumNetworkPolicy
-	case CCNP:
-		return o.CiliumClusterwideNetworkPolicy
+	switch v.(type) {
+	case *ciliumv2.CiliumNetworkPolicy, *ciliumv2.CiliumClusterwideNetworkPolicy:
+		return v
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Struct && rv.NumField() == 1 && rv.Type().Field(0).Anonymous {
+		return rv.Field(0).Interface()
 	}
 	return v
 }

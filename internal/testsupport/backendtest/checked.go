@@ -1,0 +1,57 @@
+package backendtest
+
+import (
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// Checked returns b with check run on every object its Emit returns: how
+// tests prove the objects valid, since Emit itself checks nothing (see
+// package backends). A failure is an "internal" error at the span of no
+// source, and Emit then returns no objects. Everything but Emit is b's.
+func Checked(b backends.Backend, check func(backends.Object) error) backends.Backend {
+	return checked{Backend: b, check: check}
+}
+
+type checked struct {
+	backends.Backend
+	check func(backends.Object) error
+}
+
+// Emit implements backends.Backend.
+func (c checked) Emit(p *ir.Program) ([]backends.Object, diag.List) {
+	objs, diags := c.Backend.Emit(p)
+	for _, o := range objs {
+		if err := c.check(o); err != nil {
+			name := o.Name
+			if o.Namespace != "" {
+				name = o.Namespace + "/" + name
+			}
+			diags.Errorf("internal", source.Span{}, "emitted %s %s is invalid: %v", o.Kind, name, err)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return objs, diags
+}
+
+// Degradations implements backends.Degrader when b does: the wrapper
+// offers what b offers.
+func (c checked) Degradations() []backends.Degradation {
+	if d, ok := c.Backend.(backends.Degrader); ok {
+		return d.Degradations()
+	}
+	return nil
+}
+
+// Emit runs the target stages of b on p (backends.Run: capabilities,
+// prepare, emit) and returns the objects and the diagnostics, for tests
+// that start from a compiled program. No test calls a backend's Emit
+// without the stages before it.
+func Emit(b backends.Backend, p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
+	_, objs, diags := backends.Run(b, p, opts)
+	return objs, diags
+}
