@@ -65,24 +65,6 @@ func ruleCovers(q, r *ir.Rule) bool {
 	return trafficCovers(q, r)
 }
 
-// selectorCovers reports whether every label set matching t also matches s
-// (a sound test: s's requirements are a subset of t's).
-func selectorCovers(s, t ir.Selector) bool {
-	for _, l := range s.MatchLabels {
-		if !slices.Contains(t.MatchLabels, l) {
-			return false
-		}
-	}
-	for _, e := range s.MatchExpressions {
-		if !slices.ContainsFunc(t.MatchExpressions, func(f ir.Expression) bool {
-			return f.Key == e.Key && f.Operator == e.Operator && slices.Equal(f.Values, e.Values)
-		}) {
-			return false
-		}
-	}
-	return true
-}
-
 // peerCovers reports whether q includes p, both peers of rules of one
 // policy (canonical form: NamespacePolicy is the policy's namespace, never
 // written as NamespaceNamed).
@@ -107,11 +89,11 @@ func peerCovers(q, p ir.Peer) bool {
 		case q.Namespace.Scope == ir.NamespaceNamed:
 			nsOK = p.Namespace.Scope == ir.NamespaceNamed && p.Namespace.Name == q.Namespace.Name
 		case q.Namespace.Scope == ir.NamespaceLabels:
-			nsOK = p.Namespace.Scope == ir.NamespaceLabels && selectorCovers(q.Namespace.Labels, p.Namespace.Labels)
+			nsOK = p.Namespace.Scope == ir.NamespaceLabels && p.Namespace.Labels.Implies(q.Namespace.Labels)
 		}
-		return nsOK && selectorCovers(q.Pods, p.Pods)
+		return nsOK && p.Pods.Implies(q.Pods)
 	case ir.PeerNodes:
-		return selectorCovers(q.Pods, p.Pods)
+		return p.Pods.Implies(q.Pods)
 	case ir.PeerCIDR:
 		if q.CIDR.Addr().Is4() != p.CIDR.Addr().Is4() || q.CIDR.Bits() > p.CIDR.Bits() || !q.CIDR.Contains(p.CIDR.Addr()) {
 			return false
@@ -129,30 +111,11 @@ func peerCovers(q, p ir.Peer) bool {
 		return q.Entity == p.Entity ||
 			q.Entity == ir.EntityWorld && (p.Entity == ir.EntityWorldIPv4 || p.Entity == ir.EntityWorldIPv6)
 	case ir.PeerFQDN:
-		return q.FQDN == p.FQDN || q.FQDN.Pattern == "*"
+		return q.FQDN.Covers(p.FQDN)
 	case ir.PeerService:
 		return ir.FormatPeer(q) == ir.FormatPeer(p)
 	}
 	return false
-}
-
-// portCovers reports whether q includes p (same protocol, or ANY; every port,
-// a containing range, or the same name).
-func portCovers(q, p ir.Port) bool {
-	if q.Protocol != p.Protocol && q.Protocol != ir.ProtoAny {
-		return false
-	}
-	if q.Name != "" || p.Name != "" {
-		return q.Name == p.Name || (q.Port == 0 && q.Name == "")
-	}
-	if q.Port == 0 {
-		return true
-	}
-	if p.Port == 0 {
-		return false
-	}
-	qEnd, pEnd := max(q.EndPort, q.Port), max(p.EndPort, p.Port)
-	return q.Port <= p.Port && pEnd <= qEnd
 }
 
 func trafficCovers(q, r *ir.Rule) bool {
@@ -179,7 +142,7 @@ func trafficCovers(q, r *ir.Rule) bool {
 
 func portRuleCovers(q, p ir.PortRule) bool {
 	for _, pp := range p.Ports {
-		if !slices.ContainsFunc(q.Ports, func(qp ir.Port) bool { return portCovers(qp, pp) }) {
+		if !slices.ContainsFunc(q.Ports, func(qp ir.Port) bool { return qp.Covers(pp) }) {
 			return false
 		}
 	}
@@ -198,7 +161,7 @@ func portRuleCovers(q, p ir.PortRule) bool {
 			return false
 		}
 		for _, f := range p.DNS {
-			if !slices.Contains(q.DNS, f) {
+			if !slices.ContainsFunc(q.DNS, func(g ir.FQDN) bool { return g.Covers(f) }) {
 				return false
 			}
 		}
