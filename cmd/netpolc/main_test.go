@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 )
 
 // result is what one in-process run of netpolc produced.
@@ -28,6 +30,15 @@ func runApp(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(append([]string{"netpolc"}, args...), strings.NewReader(stdin), &stdout, &stderr)
+	manifests := bytes.HasPrefix(stdout.Bytes(), []byte("apiVersion:")) || bytes.HasPrefix(stdout.Bytes(), []byte("{"))
+	if code == exitOK && slices.Contains(args, "compile") && manifests {
+		// Every object written is valid for its target: the command's
+		// output goes through the same validators as every test path
+		// that emits objects (the backends check nothing themselves).
+		if err := targetcheck.Stream(stdout.Bytes()); err != nil {
+			t.Errorf("netpolc %s: invalid output: %v", strings.Join(args, " "), err)
+		}
+	}
 	return result{code, stdout.String(), stderr.String()}
 }
 

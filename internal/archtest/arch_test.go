@@ -28,6 +28,7 @@ var rules = []rule{
 	{from: []string{"internal/testsupport/testgen", "internal/testsupport/nporacle"}, to: []string{"compile", "lang/parser/...", "lang/ast/...", "lang/format/..."}, why: "the program generator and the NetworkPolicy oracle work on the IR and the world; only backendtest compiles sources"},
 	{from: []string{"..."}, unless: []string{"internal/testsupport/..."}, to: []string{"internal/testsupport/..."}, why: "internal/testsupport is test support (backendtest compiles sources, so it reaches the syntax): only _test.go files, which this check does not see, and test support itself may import it"},
 	{from: []string{"..."}, unless: []string{"cmd/..."}, to: []string{"cmd/..."}, why: "the CLI is the top; nothing outside cmd/ imports it"},
+	{from: []string{"..."}, unless: []string{"", "cmd/...", "internal/testsupport/..."}, to: []string{""}, why: "the library facade (package netpolc, the module root) sits on top of the library: only the command and test support import it"},
 }
 
 // matches reports whether the module-relative path pkg matches pattern.
@@ -134,7 +135,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		"compile":                          {"compile/eval", "compile/ir", "lang/parser", "lang/ast"},
 		"backends":                         {"compile/ir", "lang/diag"},
 		"backends/k8s":                     {"backends", "compile/ir"},
-		"cmd/netpolc":                      {"backends", "backends/k8s", "compile", "lang/format"},
+		"":                                 {"backends", "backends/k8s", "compile"},
+		"cmd/netpolc":                      {"", "backends", "backends/k8s", "compile", "lang/format"},
 		"internal/util":                    {"lang/source"},
 		"internal/testsupport/backendtest": {"backends", "compile", "lang/parser", "lang/ast", "internal/testsupport/testgen"},
 		"internal/testsupport/testgen":     {"compile/eval", "compile/ir"},
@@ -162,6 +164,10 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"cmd/netpolc", "internal/testsupport/nporacle"},
 		{"internal/testsupport/testgen", "lang/parser"},
 		{"internal/testsupport/nporacle", "compile"},
+		{"backends", ""},
+		{"compile", ""},
+		{"", "internal/testsupport/ciliumcheck"},
+		{"backends/cilium", "internal/testsupport/ciliumcheck"},
 	}
 	for _, b := range bad {
 		g := map[string][]string{}

@@ -7,10 +7,13 @@
 package targetcheck
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
@@ -72,4 +75,61 @@ func Targets() *backends.Registry {
 // returns the objects and the diagnostics.
 func Emit(b backends.Backend, p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
 	return backendtest.Emit(Checked(b), p, opts)
+}
+
+// Stream validates every object of what netpolc compile writes on standard
+// output: a YAML stream, or with --format json a v1 List. Each object is
+// strict-decoded into its Go type by its kind (unknown fields fail) and
+// checked as Object checks the objects built: a NetworkPolicy with
+// k8s.Validate and k8s.CheckConventions, a Cilium policy with the agent's
+// Parse and ciliumcheck.CheckConventions.
+func Stream(data []byte) error {
+	var docs [][]byte
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		var list struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return fmt.Errorf("decode the List: %w", err)
+		}
+		for _, item := range list.Items {
+			docs = append(docs, item)
+		}
+	} else {
+		docs = backends.SplitYAML(data)
+	}
+	for i, doc := range docs {
+		if err := document(doc); err != nil {
+			return fmt.Errorf("object %d: %w\n%s", i+1, err, doc)
+		}
+	}
+	return nil
+}
+
+// document validates one written object.
+func document(doc []byte) error {
+	var meta struct {
+		Kind string `json:"kind"`
+	}
+	if err := yaml.Unmarshal(doc, &meta); err != nil {
+		return err
+	}
+	switch meta.Kind {
+	case k8s.Kind:
+		var np networkingv1.NetworkPolicy
+		if err := yaml.UnmarshalStrict(doc, &np); err != nil {
+			return fmt.Errorf("strict decode: %w", err)
+		}
+		return Object(backends.Object{Kind: k8s.Kind, Value: &np})
+	case ciliumcheck.KindCNP, ciliumcheck.KindCCNP:
+		obj, err := ciliumcheck.DecodeStrict(doc)
+		if err != nil {
+			return err
+		}
+		if _, err := ciliumcheck.Parse(obj); err != nil {
+			return err
+		}
+		return ciliumcheck.CheckConventions(obj)
+	}
+	return fmt.Errorf("no validator for kind %q", meta.Kind)
 }
