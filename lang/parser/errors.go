@@ -120,12 +120,14 @@ var stmtKeywords = lexicon.Words(lexicon.Statement, lexicon.Modifier)
 func (p *stmtParser) fail(expected ...string) {
 	t := p.tok(0)
 	e := &stmtError{start: t.off, end: t.end}
-	// A misspelt keyword at the start of a statement: the statement then
-	// fails at its first or second token.
-	if first := p.toks[0]; p.i <= 1 && first.kind == tokIdent {
-		if kw := closest(p.text(first), stmtKeywords); kw != "" && kw != p.text(first) {
-			e.start, e.end = first.off, first.end
-			e.msg, e.suggestion = msgUnknownKeyword(p.text(first), kw), kw
+	// A misspelt keyword at the start of a statement (or of a rule's
+	// sources) reads as a name: the statement then fails at the word or
+	// just after it.
+	if p.i <= p.kwAt+1 && p.kwAt < len(p.toks) {
+		w := p.toks[p.kwAt]
+		if kw := closest(p.text(w), p.kwWords); kw != "" && w.kind == tokIdent && !lexicon.IsKeyword(p.text(w)) {
+			e.start, e.end = w.off, w.end
+			e.msg, e.suggestion = msgUnknownKeyword(p.text(w), kw), kw
 			p.err = e
 			panic(bailout{})
 		}

@@ -23,10 +23,17 @@ type stmtParser struct {
 	i    int   // index in toks of the next token
 	eof  token // a zero-width token just past the last one
 	err  *stmtError
-	// optional holds the optional keywords that could have come instead of
-	// the next token: since it was taken, the parser looked for them and
-	// they were not there.
+	// optional holds the optional keywords that the parser looked for, and
+	// did not find, since it last took a token: any of them could have come
+	// instead of the next token (for "did you mean").
 	optional []string
+	// A word at toks[kwAt] may be a misspelling of one of kwWords: when the
+	// statement fails right after it, the word is reported as an unknown
+	// keyword. It is the first word of the statement (statement keywords),
+	// or the first source of a rule after some of its modifiers.
+	kwAt    int
+	kwWords []string
+	kwBuf   []string // the array of kwWords after modifiers, reused
 }
 
 // stmtError is a syntax error in a statement.
@@ -42,8 +49,8 @@ type bailout struct{}
 // parse parses one statement, or returns why it is not one.
 func (p *stmtParser) parse() (s ast.Stmt, err *stmtError) {
 	defer func() {
-		if p.err != nil {
-			if x := recover(); x != nil && x != (bailout{}) {
+		if x := recover(); x != nil {
+			if _, ok := x.(bailout); !ok {
 				panic(x)
 			}
 			s, err = nil, p.err
@@ -145,7 +152,8 @@ func (p *stmtParser) stmt() ast.Stmt {
 		switch p.text(first) {
 		case "namespace":
 			p.next()
-			return &ast.NamespaceDecl{Name: p.ident(), StmtBase: p.base(first)}
+			name := p.ident()
+			return &ast.NamespaceDecl{Name: name, StmtBase: p.base(first)}
 		case "clusterwide":
 			p.next()
 			return &ast.ClusterDecl{StmtBase: p.base(first)}
@@ -266,6 +274,10 @@ func (p *stmtParser) rule() *ast.Rule {
 	r.Deny = p.gotKeyword("deny")
 	r.Dir = p.direction()
 	r.NonIsolating = p.gotKeyword("nonisolating")
+	if p.i > 0 {
+		p.kwBuf = append(p.kwBuf[:0], p.optional...)
+		p.kwAt, p.kwWords = p.i, p.kwBuf
+	}
 	r.Sources = p.peers()
 	r.Arrow = p.expectArrow()
 	for {

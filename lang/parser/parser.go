@@ -133,7 +133,7 @@ func (p *fileParser) stmt(r *rawStmt) ast.Stmt {
 	if err == nil {
 		last := r.toks[len(r.toks)-1]
 		sp := &p.sp
-		*sp = stmtParser{f: p.f, src: p.src, toks: r.toks, eof: token{kind: tokEOF, off: last.end, end: last.end}, optional: sp.optional[:0]}
+		*sp = stmtParser{f: p.f, src: p.src, toks: r.toks, eof: token{kind: tokEOF, off: last.end, end: last.end}, optional: sp.optional[:0], kwWords: stmtKeywords, kwBuf: sp.kwBuf}
 		var s ast.Stmt
 		if s, err = sp.parse(); err == nil {
 			return s
