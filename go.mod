@@ -3,7 +3,6 @@ module github.com/netpolc/netpolc
 go 1.26.8
 
 require (
-	github.com/alecthomas/participle/v2 v2.1.4
 	github.com/cilium/cilium v1.20.2
 	github.com/mattfenwick/cyclonus v0.5.6
 	github.com/urfave/cli/v2 v2.27.7

@@ -334,9 +334,10 @@ func (p *stmtParser) peers() []ast.Peer {
 // peer parses one peer.
 func (p *stmtParser) peer() ast.Peer { return p.peerAs(expPeer) }
 
-// peerAs parses one peer; what names it in an error. The keywords of the peer forms (ns, node, service,
-// entity) introduce their form only when followed by its bracket, and are
-// names otherwise.
+// peerAs parses one peer; what names it in an error. The keywords of the
+// peer forms (ns, node, service, entity) introduce their form only when
+// followed by its bracket, and are names otherwise. A name alone is a bare
+// entity (lang/lexicon) or a group.
 func (p *stmtParser) peerAs(what string) ast.Peer {
 	first := p.tok(0)
 	switch first.kind {
