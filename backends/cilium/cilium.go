@@ -56,15 +56,16 @@
 // cannot use Cilium's namespace key for another namespace than its peer's.
 //
 // The package reads and writes no global state, the Cilium agent's
-// options included. What proves the objects valid is the tests, not Emit:
-// every test path that emits Cilium objects (this package's tests, the
-// engine module backends/cilium/enginetest, the command's tests and the
-// API server tests) runs every object through internal/testsupport/ciliumcheck,
-// which applies the agent's own Parse (Rule.Sanitize and namespace
-// defaulting) and netpolc's conventions to the object as built and as
-// written (strict-decoded back into the Cilium v2 type, the same object
-// as built); this package's tests also check the CRD's OpenAPI schema and
-// CEL rules (internal/crdcheck).
+// options included, and validates nothing it emits. What proves the objects
+// valid is the tests: every test path that emits Cilium objects (this
+// package's tests, the engine module backends/cilium/enginetest, the
+// library's, the command's and the API server tests) validates every
+// object with internal/testsupport/ciliumcheck: the agent's own Parse
+// (Rule.Sanitize and namespace defaulting) and netpolc's conventions, on
+// the object as written (strict-decoded back into the Cilium v2 type) and,
+// where the test has it, as built (the two must be the same object). This
+// package's tests also check the CRD's OpenAPI schema and CEL rules
+// (internal/crdcheck).
 package cilium
 
 import (

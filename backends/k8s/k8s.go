@@ -28,6 +28,13 @@
 // rules) is an "unsupported" error; HTTP rules degrade to their L4 ports
 // with --degrade l7=l4, recorded per rule as a warning and in the object's
 // netpolc.io/not-enforced annotation.
+//
+// The stages (see package backends): Prepare needs no checks beyond the
+// capabilities and changes nothing (it returns its input), and reports the
+// warnings of what the output widens (degraded HTTP rules, world as
+// ipBlocks); Emit only maps. Emit validates nothing: Validate (the API
+// server's rules) and CheckConventions are run by the tests on every
+// object emitted.
 package k8s
 
 import (

@@ -8,7 +8,8 @@
 //
 // It is internal and used by tests (and the Cilium engine harness): it pulls
 // in k8s.io/apiextensions-apiserver and CEL, which the netpolc binary does
-// not need, since the agent-side checks (Parse) run at emit time.
+// not need; the binary validates nothing it emits, the tests do (this
+// package, and the agent-side checks of internal/testsupport/ciliumcheck).
 package crdcheck
 
 import (
