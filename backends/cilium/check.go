@@ -144,7 +144,7 @@ func checkL7Voided(p *ir.Program) diag.List {
 			}
 			what := "every port"
 			if a.pr != nil {
-				what = describePorts(a.pr.Ports)
+				what = ir.FormatPorts(a.pr.Ports)
 			}
 			d := diags.Errorf(codeL7Voided, a.r.Span, msgL7Voided, what, kind)
 			d.Detail = detailL7Voided
@@ -161,14 +161,6 @@ func anyLookup(names []ir.FQDN) bool {
 		}
 	}
 	return false
-}
-
-func describePorts(ports []ir.Port) string {
-	parts := make([]string, len(ports))
-	for i, p := range ports {
-		parts[i] = ir.FormatPort(p)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // subjectsOverlap reports whether two policies may select a common endpoint.

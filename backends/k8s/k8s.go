@@ -454,55 +454,10 @@ func npPorts(p ir.Port) []networkingv1.NetworkPolicyPort {
 }
 
 // describeHTTP renders the HTTP rules of pr and its ports for the
-// not-enforced annotation: "GET /api/public/.*, POST /api/auth/.* on 8080".
+// not-enforced annotation, with ir's printers:
+// `"GET" "/api/public/.*"; "POST" "/api/auth/.*" on 8080/TCP`.
 func describeHTTP(pr ir.PortRule) string {
-	var reqs []string
-	for _, h := range pr.HTTP {
-		m := h.Method
-		if m == "" {
-			m = "*"
-		}
-		parts := []string{m}
-		if h.Path != "" {
-			parts = append(parts, h.Path)
-		}
-		if h.Host != "" {
-			parts = append(parts, "host "+h.Host)
-		}
-		for _, hd := range h.Headers {
-			if hd.Value != nil {
-				parts = append(parts, "header "+hd.Name+": "+*hd.Value)
-			} else {
-				parts = append(parts, "header "+hd.Name)
-			}
-		}
-		reqs = append(reqs, strings.Join(parts, " "))
-	}
-	var ports []string
-	for _, p := range pr.Ports {
-		ports = append(ports, portString(p))
-	}
-	return strings.Join(reqs, ", ") + " on " + strings.Join(ports, ", ")
-}
-
-// portString renders a port as in the language: 8080, 53/udp, 8000-8080,
-// metrics, */udp.
-func portString(p ir.Port) string {
-	var s string
-	switch {
-	case p.Name != "":
-		s = p.Name
-	case p.Port == 0:
-		s = "*"
-	case p.EndPort != 0 && p.EndPort != p.Port:
-		s = strconv.Itoa(int(p.Port)) + "-" + strconv.Itoa(int(p.EndPort))
-	default:
-		s = strconv.Itoa(int(p.Port))
-	}
-	if p.Protocol != ir.TCP && p.Protocol != "" {
-		s += "/" + strings.ToLower(string(p.Protocol))
-	}
-	return s
+	return ir.FormatHTTPRules(pr.HTTP) + " on " + ir.FormatPorts(pr.Ports)
 }
 
 // labelSelector converts an IR selector; the empty selector is {}.

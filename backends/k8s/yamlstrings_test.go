@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestYAMLKeepsAnnotations(t *testing.T) {
 				}
 				if note, ok := np.Annotations[NotEnforcedAnnotation]; ok {
 					degraded++
-					if !strings.Contains(note, "GET "+s+" header X-V: "+s) {
+					if !strings.Contains(note, `"GET" `+strconv.Quote(s)+` header "X-V": `+strconv.Quote(s)) {
 						t.Errorf("%s: annotation %q does not carry %q", np.Name, note, s)
 					}
 				}

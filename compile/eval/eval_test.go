@@ -379,7 +379,7 @@ func TestSelect(t *testing.T) {
 		{ir.Peer{Kind: ir.PeerNodes, Pods: sel()}, "", "[node/n2]"},
 	} {
 		if got := names(e.Select(c.peer, c.ns)); got != c.want {
-			t.Errorf("Select(%s, %q) = %s, want %s", PeerString(c.peer), c.ns, got, c.want)
+			t.Errorf("Select(%s, %q) = %s, want %s", ir.FormatPeer(c.peer), c.ns, got, c.want)
 		}
 	}
 	// Without a local node the local host is a special endpoint.

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -197,51 +196,10 @@ func explain(f Flow, v Verdict, x *ir.Expectation) []diag.Note {
 }
 
 // EndpointString renders an expectation endpoint: its group name, or its
-// peer (PeerString).
+// peer (ir.FormatPeer).
 func EndpointString(ep ir.Endpoint) string {
 	if ep.Group != "" {
 		return ep.Group
 	}
-	return PeerString(ep.Peer)
-}
-
-// PeerString renders a peer in the language's syntax, e.g.
-// "monitoring/{app: prometheus}", "ns{env: dev}/{}", "10.0.0.0/8 except
-// [10.1.0.0/16]", "\"*.example.com\"", "entity(world)".
-func PeerString(p ir.Peer) string {
-	switch p.Kind {
-	case ir.PeerPods:
-		pods := normalized(p.Pods).String()
-		switch p.Namespace.Scope {
-		case ir.NamespaceNamed:
-			return p.Namespace.Name + "/" + pods
-		case ir.NamespaceLabels:
-			return "ns" + normalized(p.Namespace.Labels).String() + "/" + pods
-		}
-		return pods
-	case ir.PeerCIDR:
-		s := p.CIDR.String()
-		if len(p.Except) > 0 {
-			var xs []string
-			for _, x := range p.Except {
-				xs = append(xs, x.String())
-			}
-			s += " except [" + strings.Join(xs, ", ") + "]"
-		}
-		return s
-	case ir.PeerEntity:
-		return string(p.Entity)
-	case ir.PeerFQDN:
-		return fmt.Sprintf("%q", p.FQDN.Pattern)
-	case ir.PeerService:
-		if p.Service.Selector != nil {
-			return "service(" + p.Service.Namespace + "/" + normalized(*p.Service.Selector).String() + ")"
-		}
-		return "service(" + p.Service.Namespace + "/" + p.Service.Name + ")"
-	case ir.PeerNodes:
-		return "node" + normalized(p.Pods).String()
-	case ir.PeerAny:
-		return "*"
-	}
-	return "?"
+	return ir.FormatPeer(ep.Peer)
 }

@@ -151,24 +151,3 @@ pods:
 		t.Errorf("got:\n%s", got)
 	}
 }
-
-func TestPeerString(t *testing.T) {
-	for _, c := range []struct {
-		p    ir.Peer
-		want string
-	}{
-		{podsPeer("app=web", "tier in a|b"), "{app: web, tier in (a, b)}"},
-		{podsIn("monitoring", "app=prometheus"), "monitoring/{app: prometheus}"},
-		{podsInNS(sel("env=dev")), "ns{env: dev}/{}"},
-		{cidrPeer("0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16"), "0.0.0.0/0 except [10.0.0.0/8, 192.168.0.0/16]"},
-		{fqdnPeer("*.example.com", false), `"*.example.com"`},
-		{entity(ir.EntityWorld), "world"},
-		{anyPeer(), "*"},
-		{ir.Peer{Kind: ir.PeerNodes, Pods: sel("role")}, "node{role}"},
-		{ir.Peer{Kind: ir.PeerService, Service: ir.Service{Namespace: "default", Name: "kubernetes"}}, "service(default/kubernetes)"},
-	} {
-		if got := PeerString(c.p); got != c.want {
-			t.Errorf("PeerString = %q, want %q", got, c.want)
-		}
-	}
-}

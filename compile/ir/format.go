@@ -87,10 +87,7 @@ func FormatPeer(p Peer) string {
 	case PeerEntity:
 		return "entity(" + string(p.Entity) + ")"
 	case PeerFQDN:
-		if p.FQDN.Exact {
-			return strconv.Quote(p.FQDN.Pattern)
-		}
-		return "pattern " + strconv.Quote(p.FQDN.Pattern)
+		return FormatFQDN(p.FQDN)
 	case PeerService:
 		if p.Service.Selector != nil {
 			return "service(" + p.Service.Namespace + "/" + p.Service.Selector.String() + ")"
@@ -102,6 +99,22 @@ func FormatPeer(p Peer) string {
 		return "*"
 	}
 	return fmt.Sprintf("peer-kind-%d", p.Kind)
+}
+
+// FormatFQDN renders a DNS name or pattern as the language writes it, a
+// quoted string ("api.example.com", "*.example.com"): exact names are the
+// ones without "*". The two forms the language cannot write are marked: a
+// pattern without "*" (pattern "example.com") and an exact name with "*"
+// (name "*.example.com").
+func FormatFQDN(f FQDN) string {
+	s := strconv.Quote(f.Pattern)
+	switch wild := strings.Contains(f.Pattern, "*"); {
+	case f.Exact && wild:
+		return "name " + s
+	case !f.Exact && !wild:
+		return "pattern " + s
+	}
+	return s
 }
 
 // FormatPort renders a port: "5432/TCP", "8000-8080/TCP", "metrics/TCP",
@@ -116,6 +129,15 @@ func FormatPort(p Port) string {
 		return fmt.Sprintf("%d-%d/%s", p.Port, p.EndPort, p.Protocol)
 	}
 	return fmt.Sprintf("%d/%s", p.Port, p.Protocol)
+}
+
+// FormatPorts renders a list of ports: "5432/TCP, 8080/TCP".
+func FormatPorts(ports []Port) string {
+	xs := make([]string, len(ports))
+	for i, p := range ports {
+		xs[i] = FormatPort(p)
+	}
+	return strings.Join(xs, ", ")
 }
 
 // FormatHTTPRule renders an HTTP rule; "*" stands for an empty field.
@@ -137,6 +159,15 @@ func FormatHTTPRule(h HTTPRule) string {
 		}
 	}
 	return s
+}
+
+// FormatHTTPRules renders a list of HTTP rules: `"GET" "/a"; "POST" *`.
+func FormatHTTPRules(rules []HTTPRule) string {
+	xs := make([]string, len(rules))
+	for i, h := range rules {
+		xs[i] = FormatHTTPRule(h)
+	}
+	return strings.Join(xs, "; ")
 }
 
 // FormatICMP renders an ICMP type: "icmp/8", "icmpv6".
@@ -170,22 +201,14 @@ func FormatRule(r *Rule) string {
 		b.WriteString(" all traffic")
 	}
 	for _, pr := range r.Ports {
-		xs := make([]string, len(pr.Ports))
-		for i, p := range pr.Ports {
-			xs[i] = FormatPort(p)
-		}
-		b.WriteString(" ports [" + strings.Join(xs, ", ") + "]")
+		b.WriteString(" ports [" + FormatPorts(pr.Ports) + "]")
 		if len(pr.HTTP) > 0 {
-			hs := make([]string, len(pr.HTTP))
-			for i, h := range pr.HTTP {
-				hs[i] = FormatHTTPRule(h)
-			}
-			b.WriteString(" http [" + strings.Join(hs, "; ") + "]")
+			b.WriteString(" http [" + FormatHTTPRules(pr.HTTP) + "]")
 		}
 		if len(pr.DNS) > 0 {
 			ds := make([]string, len(pr.DNS))
 			for i, d := range pr.DNS {
-				ds[i] = FormatPeer(Peer{Kind: PeerFQDN, FQDN: d})
+				ds[i] = FormatFQDN(d)
 			}
 			b.WriteString(" lookups [" + strings.Join(ds, ", ") + "]")
 		}
