@@ -5,7 +5,7 @@ const (
 	codeUnsupported   = "unsupported"     // a construct Cilium cannot express (as CheckCapabilities)
 	codeDNSProxyAdded = "dns-proxy-added" // warning: netpolc added a DNS-proxy egress rule
 	codeL7Voided      = "l7-voided"       // an L4-only allow lifts another rule's L7 restriction
-	codeInternal      = "internal"        // a bug: invalid output
+	codeInternal      = "internal"        // a bug: a program the stages before Emit should have refused
 )
 
 // Messages (lower case, no final period) and details (sentences).
