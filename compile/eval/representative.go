@@ -286,7 +286,7 @@ func (b *reprBuilder) peer(p *ir.Peer, ctx string, endpoint bool) {
 		}
 	case ir.PeerFQDN:
 		if endpoint {
-			name := fqdnExample(p.FQDN)
+			name := p.FQDN.Example()
 			if !b.extIdx["name|"+name] {
 				b.extIdx["name|"+name] = true
 				b.external(addrPlus(reprFQDNBase, b.fqdns), []string{name})
@@ -541,19 +541,4 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	a, _ := netip.AddrFromSlice(b)
 	return a
-}
-
-// fqdnExample returns a name matching f.
-func fqdnExample(f ir.FQDN) string {
-	pat := ir.NormalizeName(f.Pattern)
-	if f.Exact {
-		return pat
-	}
-	if pat == "*" {
-		return "example.com"
-	}
-	if rest, ok := strings.CutPrefix(pat, "**."); ok {
-		pat = "x." + rest
-	}
-	return strings.ReplaceAll(pat, "*", "x")
 }

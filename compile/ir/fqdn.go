@@ -77,6 +77,23 @@ func globMatches(pat, name string) bool {
 	return cur[len(name)]
 }
 
+// Example returns a name that f matches: the name itself, or the pattern
+// with "x" for each "*" and an "x." label for "**." ("example.com" for the
+// bare "*").
+func (f FQDN) Example() string {
+	pat := NormalizeName(f.Pattern)
+	switch {
+	case f.literal():
+		return pat
+	case pat == "*":
+		return "example.com"
+	}
+	if rest, ok := strings.CutPrefix(pat, "**."); ok {
+		pat = "x." + rest
+	}
+	return strings.ReplaceAll(pat, "*", "x")
+}
+
 // MayOverlap reports whether some name may match both f and g. It is
 // sound: false means that no name matches both. Two wildcard patterns are
 // taken to overlap unless their literal beginnings (before the first "*",

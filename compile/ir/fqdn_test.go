@@ -153,6 +153,27 @@ func TestFQDNMatchesRegexp(t *testing.T) {
 	}
 }
 
+func TestFQDNExample(t *testing.T) {
+	for f, want := range map[FQDN]string{
+		name("API.example.com."):  "api.example.com",
+		pattern("*"):              "example.com",
+		pattern("*.example.com"):  "x.example.com",
+		pattern("**.example.com"): "x.example.com",
+		pattern("**.s3*.aws.com"): "x.s3x.aws.com",
+		pattern("example.com"):    "example.com",
+	} {
+		if got := f.Example(); got != want {
+			t.Errorf("%+v.Example() = %q, want %q", f, got, want)
+		}
+	}
+	r := rand.New(rand.NewSource(3))
+	for range 5000 {
+		if f := randomFQDN(r, r.Intn(4) == 0); !f.Matches(f.Example()) {
+			t.Fatalf("%+v does not match its example %q", f, f.Example())
+		}
+	}
+}
+
 func TestFQDNMayOverlap(t *testing.T) {
 	cases := []struct {
 		a, b FQDN

@@ -238,28 +238,11 @@ func npStatements(s testgen.Stmt, w *eval.World) []testgen.Stmt {
 	return out
 }
 
-// nameMatches is the DNS-name matching of docs/language.md section 4.3.
+// nameMatches is the DNS-name matching of docs/language.md section 4.3, as
+// ir.FQDN implements it (a pattern without "*" is a name). Comparing with
+// Cilium's engine here also checks that implementation against Cilium's.
 func nameMatches(pattern, name string) bool {
-	pattern = strings.TrimSuffix(strings.ToLower(pattern), ".")
-	name = strings.TrimSuffix(strings.ToLower(name), ".")
-	if pattern == "*" {
-		return true
-	}
-	if !strings.Contains(pattern, "*") {
-		return pattern == name
-	}
-	re := "^"
-	if rest, ok := strings.CutPrefix(pattern, "**."); ok {
-		re += `([-a-z0-9_]+\.)+`
-		pattern = rest
-	}
-	for i, part := range strings.Split(pattern, "*") {
-		if i > 0 {
-			re += `[-a-z0-9_]*`
-		}
-		re += regexp.QuoteMeta(part)
-	}
-	return regexp.MustCompile(re + "$").MatchString(name)
+	return ir.FQDN{Pattern: pattern}.Matches(name)
 }
 
 // emitFor compiles src in w and emits it for backend b. It returns the
