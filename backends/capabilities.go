@@ -76,12 +76,12 @@ func ruleUses(pol *ir.Policy, r *ir.Rule, add func(Feature, source.Span, *ir.Rul
 				add(FeatureEntity, span, r, "entity "+string(peer.Entity))
 			}
 		case ir.PeerFQDN:
-			add(FeatureFQDN, span, r, fmt.Sprintf("FQDN %q", peer.FQDN.Pattern))
+			add(FeatureFQDN, span, r, "FQDN "+ir.FormatFQDN(peer.FQDN))
 			if strings.HasPrefix(peer.FQDN.Pattern, "**.") && !peer.FQDN.Exact {
-				add(FeatureFQDNAnyDepth, span, r, fmt.Sprintf("FQDN pattern %q", peer.FQDN.Pattern))
+				add(FeatureFQDNAnyDepth, span, r, "FQDN pattern "+ir.FormatFQDN(peer.FQDN))
 			}
 		case ir.PeerService:
-			add(FeatureService, span, r, "service "+peer.Service.Namespace+"/"+peer.Service.Name)
+			add(FeatureService, span, r, ir.FormatPeer(peer))
 		case ir.PeerNodes:
 			add(FeatureNodePeer, span, r, "nodes "+peer.Pods.String())
 		case ir.PeerAny:
