@@ -291,14 +291,7 @@ func (f Flow) String() string {
 	b.WriteString(f.To.String())
 	switch {
 	case f.ICMP != nil:
-		fam := "icmp"
-		if f.ICMP.Family == ir.ICMPv6 {
-			fam = "icmpv6"
-		}
-		b.WriteString(" " + fam)
-		if f.ICMP.Type != "" {
-			b.WriteString("/" + f.ICMP.Type)
-		}
+		b.WriteString(" " + ir.FormatICMP(*f.ICMP))
 	default:
 		fmt.Fprintf(&b, ":%d/%s", f.Port, flowProto(f.Protocol))
 	}
