@@ -8,8 +8,8 @@ import "strings"
 // follows Cilium's matchPattern: "*" matches any run (possibly empty) of the
 // characters [-a-z0-9_] within one label, never a dot; a leading "**."
 // matches one or more whole (non-empty) labels; the bare pattern "*" matches
-// every name (Cilium's, every name made of DNS characters, which is every
-// name a DNS answer can carry). Matching ignores case and a trailing dot.
+// every name (Cilium's only the names made of those characters and dots;
+// the two differ on no host name). Matching ignores case and a trailing dot.
 
 // NormalizeName lower-cases a DNS name or pattern and removes one trailing
 // dot: the form in which names are compared.
