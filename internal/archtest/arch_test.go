@@ -1,7 +1,9 @@
 package archtest
 
 import (
+	"fmt"
 	"os/exec"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -177,6 +179,113 @@ func TestRulesCatchViolations(t *testing.T) {
 		g[b.from] = append(append([]string(nil), g[b.from]...), b.to)
 		if v := violations(g, rules); len(v) == 0 {
 			t.Errorf("%s importing %s is not reported", b.from, b.to)
+		}
+	}
+}
+
+// syntaxPackages are the packages of the language's syntax: only the
+// compiler and what stands above it (the facade, the CLI, test support that
+// compiles sources) may reach them.
+var syntaxPackages = []string{"lang/parser/...", "lang/ast/...", "lang/format/..."}
+
+// syntaxBroker is the one test-support package through which the tests of
+// backends may compile sources (and so reach the syntax).
+const syntaxBroker = "internal/testsupport/backendtest"
+
+// testImportViolations checks the test files of the backends: each in-module
+// package a test file of a package under backends/ imports, other than
+// syntaxBroker, must reach none of syntaxPackages, directly or not. tests
+// maps a package to the in-module packages its test files import; deps is
+// moduleDeps's graph.
+func testImportViolations(tests map[string][]string, deps map[string][]string) []string {
+	var out []string
+	for pkg, imports := range tests {
+		if !matches("backends/...", pkg) {
+			continue
+		}
+		for _, imp := range imports {
+			if imp == syntaxBroker {
+				continue
+			}
+			for _, d := range append([]string{imp}, deps[imp]...) {
+				if matchesAny(syntaxPackages, d) {
+					out = append(out, fmt.Sprintf("a test of %s imports %s, which reaches %s: backends' tests see the syntax only through %s", pkg, imp, d, syntaxBroker))
+					break
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// moduleTestImports lists, for every package that go list finds in dir
+// (the main module, or a nested module such as backends/cilium/enginetest
+// that replaces ours with the working tree), the packages of ours its test
+// files import.
+func moduleTestImports(t *testing.T, dir string) map[string][]string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}`, "./...")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("go list in %s: %v\n%s", dir, err, stderr)
+	}
+	imports := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, ok := relative(fields[0])
+		if !ok {
+			continue
+		}
+		for _, d := range fields[1:] {
+			if rel, ok := relative(d); ok && rel != pkg {
+				imports[pkg] = append(imports[pkg], rel)
+			}
+		}
+	}
+	return imports
+}
+
+// TestBackendTestsSeeNoSyntax proves that backends, tests included, import
+// neither the parser nor the AST nor the formatter, apart from the one
+// test-support package that compiles sources (syntaxBroker): in the main
+// module and in the nested engine-test module.
+func TestBackendTestsSeeNoSyntax(t *testing.T) {
+	deps := moduleDeps(t)
+	tests := moduleTestImports(t, "../..")
+	for pkg, imps := range moduleTestImports(t, "../../backends/cilium/enginetest") {
+		tests[pkg] = append(tests[pkg], imps...)
+	}
+	if _, ok := tests["backends/cilium/enginetest"]; !ok {
+		t.Fatalf("go list did not report backends/cilium/enginetest; found %d packages", len(tests))
+	}
+	for _, v := range testImportViolations(tests, deps) {
+		t.Error(v)
+	}
+}
+
+// TestTestImportRuleBites proves testImportViolations reports a backend test
+// that reaches the syntax other than through syntaxBroker.
+func TestTestImportRuleBites(t *testing.T) {
+	deps := map[string][]string{
+		"compile":     {"lang/parser", "lang/ast", "compile/ir"},
+		"compile/ir":  nil,
+		syntaxBroker:  {"compile", "lang/parser"},
+		"lang/parser": {"lang/ast"},
+	}
+	good := map[string][]string{"backends/k8s": {"compile/ir", syntaxBroker}}
+	if v := testImportViolations(good, deps); len(v) != 0 {
+		t.Fatalf("allowed test imports reported: %v", v)
+	}
+	for _, imp := range []string{"compile", "lang/parser", "lang/ast", "lang/format"} {
+		bad := map[string][]string{"backends/cilium/enginetest": {syntaxBroker, imp}}
+		if v := testImportViolations(bad, deps); len(v) != 1 {
+			t.Errorf("a backend test importing %s: %d violations, want 1", imp, len(v))
 		}
 	}
 }
