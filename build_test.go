@@ -2,6 +2,8 @@ package netpolc_test
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,5 +108,22 @@ func TestNewTargets(t *testing.T) {
 	}
 	if got := strings.Join(netpolc.DefaultTargets().Names(), " "); got != "cilium k8s" {
 		t.Fatalf("DefaultTargets = %s", got)
+	}
+}
+
+// TestCheckedTargetsAreTheDefaults keeps the tests' checked registry
+// (targetcheck.Targets, built without the facade) in step with
+// DefaultTargets: the same names, descriptions and capabilities.
+func TestCheckedTargetsAreTheDefaults(t *testing.T) {
+	def, checked := netpolc.DefaultTargets(), targetcheck.Targets()
+	if !slices.Equal(def.Names(), checked.Names()) {
+		t.Fatalf("targetcheck.Targets() = %v, DefaultTargets() = %v", checked.Names(), def.Names())
+	}
+	for _, name := range def.Names() {
+		d, _ := def.Lookup(name)
+		c, _ := checked.Lookup(name)
+		if d.Description() != c.Description() || !maps.Equal(d.Capabilities(), c.Capabilities()) {
+			t.Errorf("%s: the checked backend differs from the default one", name)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 )
 
 const examples = "../../examples"
@@ -42,7 +43,7 @@ func TestExamples(t *testing.T) {
 			if diags.HasErrors() || prog == nil {
 				t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 			}
-			objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
+			objs, ed := emitcheck.Emit(testBackend(), prog, backends.Options{})
 			if len(ed) > 0 {
 				t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 			}

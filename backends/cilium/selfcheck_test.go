@@ -9,6 +9,7 @@ import (
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 )
 
@@ -23,7 +24,7 @@ var selfCheckPrograms = flag.Int("selfcheck.n", 300, "random programs for TestSe
 // emitAndRead emits p, validates every document and reads them back.
 func emitAndRead(t *testing.T, p *ir.Program) (*ir.Program, error) {
 	t.Helper()
-	objs, diags := backendtest.Emit(testBackend(), p, backends.Options{})
+	objs, diags := emitcheck.Emit(testBackend(), p, backends.Options{})
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("emit: %v", diags)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/ciliumcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 )
 
 // yamlStrings are HTTP paths and header values that the YAML writer must
@@ -31,7 +32,7 @@ func TestYAMLKeepsHTTPStrings(t *testing.T) {
 	for _, s := range yamlStrings {
 		t.Run(fmt.Sprintf("%q", s), func(t *testing.T) {
 			prog := backendtest.HTTPProgram(t, "p.netpol", s, s)
-			objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
+			objs, ed := emitcheck.Emit(testBackend(), prog, backends.Options{})
 			if ed.HasErrors() {
 				t.Fatalf("emit: %v", ed)
 			}

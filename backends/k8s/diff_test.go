@@ -20,6 +20,7 @@ import (
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -95,7 +96,7 @@ func checkCase(c *testgen.Case) (res caseResult) {
 		res.rejected = true
 		return res
 	}
-	objs, diags := backendtest.Emit(testBackend(), prog, backends.Options{})
+	objs, diags := emitcheck.Emit(testBackend(), prog, backends.Options{})
 	if diags.HasErrors() {
 		res.err = "emit failed:\n" + backendtest.RenderDiags(source.NewSet(source.NewFile(backendtest.GenFile, []byte(c.Program.Source()))), diags)
 		return res
@@ -251,7 +252,7 @@ func TestDifferentialExamples(t *testing.T) {
 			t.Errorf("%s: compile:\n%s", dir, backendtest.RenderDiags(set, diags))
 			continue
 		}
-		objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
+		objs, ed := emitcheck.Emit(testBackend(), prog, backends.Options{})
 		if ed.HasErrors() {
 			// Not expressible for k8s (cilium-l7, covered by its golden
 			// errors) is the only reason to skip: any other error fails.

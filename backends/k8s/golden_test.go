@@ -9,6 +9,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
@@ -41,7 +42,7 @@ func TestExampleZeroTrust(t *testing.T) {
 	if diags.HasErrors() || prog == nil {
 		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
-	objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
+	objs, ed := emitcheck.Emit(testBackend(), prog, backends.Options{})
 	if ed.HasErrors() {
 		t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 	}
@@ -59,7 +60,7 @@ func TestExampleCiliumL7(t *testing.T) {
 	if diags.HasErrors() || prog == nil {
 		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
-	objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{Targets: allTargets(t)})
+	objs, ed := emitcheck.Emit(testBackend(), prog, backends.Options{Targets: allTargets(t)})
 	if !ed.HasErrors() || len(objs) != 0 {
 		t.Fatalf("emit succeeded with %d objects; want errors", len(objs))
 	}

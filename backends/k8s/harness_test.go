@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // testBackend is the NetworkPolicy backend as the package's tests use it:
 // every object Emit returns is checked with Validate and CheckConventions
 // (checkObject). Emit itself checks nothing.
-func testBackend() backends.Backend { return backendtest.Checked(New(), checkObject) }
+func testBackend() backends.Backend { return emitcheck.Checked(New(), checkObject) }
 
 // checkObject validates one emitted NetworkPolicy as the API server would
 // (Validate) and against netpolc's conventions (CheckConventions).

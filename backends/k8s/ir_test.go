@@ -11,6 +11,7 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -31,7 +32,7 @@ func sel(kv ...string) ir.Selector {
 
 func emitYAML(t *testing.T, p *ir.Program, opts backends.Options) (string, []string) {
 	t.Helper()
-	objs, diags := backendtest.Emit(testBackend(), p, opts)
+	objs, diags := emitcheck.Emit(testBackend(), p, opts)
 	out := backendtest.YAML(t, objs)
 	decodeAll(t, out)
 	return string(out), diagLines(diags)
@@ -132,7 +133,7 @@ func TestEmitNamesAndOrder(t *testing.T) {
 		{Span: at("b.netpol", 7), Name: "noop", Namespace: "shop"}, // isolates nothing, no rules
 	}}
 	var names []string
-	objs, diags := backendtest.Emit(testBackend(), p, backends.Options{})
+	objs, diags := emitcheck.Emit(testBackend(), p, backends.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -149,7 +150,7 @@ func TestEmitNamesAndOrder(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 20; i++ {
 		r.Shuffle(len(p.Policies), func(i, j int) { p.Policies[i], p.Policies[j] = p.Policies[j], p.Policies[i] })
-		objs, _ := backendtest.Emit(testBackend(), p, backends.Options{})
+		objs, _ := emitcheck.Emit(testBackend(), p, backends.Options{})
 		if again := backendtest.YAML(t, objs); !bytes.Equal(first, again) {
 			t.Fatalf("output depends on policy order:\n%s\n---\n%s", first, again)
 		}
@@ -163,7 +164,7 @@ func TestEmitValidationFailureIsInternal(t *testing.T) {
 		Span: at("c.netpol", 1), Name: "web", Namespace: "Not_A_Namespace",
 		Isolation: ir.Isolation{Ingress: true},
 	}}}
-	_, diags := backendtest.Emit(testBackend(), p, backends.Options{})
+	_, diags := emitcheck.Emit(testBackend(), p, backends.Options{})
 	if len(diags) == 0 || diags[0].Code != "internal" || !strings.Contains(diags[0].Message, "metadata.namespace") {
 		t.Fatalf("want an internal error on metadata.namespace, got %v", diags)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
@@ -26,7 +27,7 @@ func TestYAMLKeepsAnnotations(t *testing.T) {
 		file := files[i%len(files)]
 		t.Run(fmt.Sprintf("%q in %q", s, file), func(t *testing.T) {
 			prog := backendtest.HTTPProgram(t, file, s, s)
-			objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{Degrade: map[backends.Feature]string{backends.FeatureHTTP: "l4"}})
+			objs, ed := emitcheck.Emit(testBackend(), prog, backends.Options{Degrade: map[backends.Feature]string{backends.FeatureHTTP: "l4"}})
 			if ed.HasErrors() {
 				t.Fatalf("emit: %v", ed)
 			}

@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 )
 
@@ -37,11 +37,11 @@ func TestZeroTrustWithCyclonus(t *testing.T) {
 	for i := range w.Pods {
 		w.Pods[i].IP = netip.AddrFrom4([4]byte{10, 244, 1, byte(i + 1)})
 	}
-	prog, set, diags := backendtest.CompileWith(files, compile.Options{World: w})
+	prog, set, diags := backendtest.CompileWith(files, w)
 	if diags.HasErrors() || prog == nil {
 		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
-	objs, ed := backendtest.Emit(testBackend(), prog, backends.Options{})
+	objs, ed := emitcheck.Emit(testBackend(), prog, backends.Options{})
 	if ed.HasErrors() {
 		t.Fatalf("emit:\n%s", backendtest.RenderDiags(set, ed))
 	}

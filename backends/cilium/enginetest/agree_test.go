@@ -15,14 +15,13 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 // agreeCount is the number of programs of each generator TestEnginesAgree
@@ -249,9 +248,8 @@ func nameMatches(pattern, name string) bool {
 // objects, or the lines to drop (errors a generated statement may get), or
 // a failure (any other error).
 func emitFor(src string, w *eval.World, b backends.Backend) (objs []backends.Object, drop []int, failure string) {
-	f := source.NewFile(genFile, []byte(src))
-	res, diags := compile.Compile([]*source.File{f}, compile.Options{World: w})
-	if diags.HasErrors() || res == nil || res.Program == nil {
+	prog, diags := backendtest.CompileText(genFile, src, w)
+	if diags.HasErrors() || prog == nil {
 		for _, d := range diags {
 			if d.Severity != diag.Error {
 				continue
@@ -266,7 +264,7 @@ func emitFor(src string, w *eval.World, b backends.Backend) (objs []backends.Obj
 		}
 		return nil, drop, ""
 	}
-	objs, ed := targetcheck.Emit(b, res.Program, backends.Options{})
+	objs, ed := targetcheck.Emit(b, prog, backends.Options{})
 	if ed.HasErrors() {
 		for _, d := range ed {
 			if d.Severity != diag.Error {
@@ -332,9 +330,8 @@ func reduceBoth(c *testgen.Case, res *agreeResult) (cnp, np, probe []backends.Ob
 				}
 			}
 			res.probeSrc = pr.Source()
-			f := source.NewFile(genFile, []byte(c.Program.Source()))
-			r, _ := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
-			return objs, nobjs, pobjs, r.Program
+			prog, _ := backendtest.CompileText(genFile, c.Program.Source(), c.World)
+			return objs, nobjs, pobjs, prog
 		}
 		if !c.Program.DropLines(drop) {
 			return

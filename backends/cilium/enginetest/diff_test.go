@@ -11,13 +11,12 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 var (
@@ -117,13 +116,12 @@ const genFile = "gen.netpol"
 func compileCase(c *testgen.Case) (*ir.Program, []backends.Object, int, string) {
 	before := len(c.Program.Stmts)
 	for attempt := 0; attempt < 5; attempt++ {
-		f := source.NewFile(genFile, []byte(c.Program.Source()))
-		res, diags := compile.Compile([]*source.File{f}, compile.Options{World: c.World})
+		prog, diags := backendtest.CompileText(genFile, c.Program.Source(), c.World)
 		var lines []int
-		if !diags.HasErrors() && res != nil && res.Program != nil {
-			objs, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
+		if !diags.HasErrors() && prog != nil {
+			objs, ed := targetcheck.Emit(cilium.Backend{}, prog, backends.Options{})
 			if !ed.HasErrors() {
-				return res.Program, objs, before - len(c.Program.Stmts), ""
+				return prog, objs, before - len(c.Program.Stmts), ""
 			}
 			for _, d := range ed {
 				if d.Severity != diag.Error {

@@ -13,9 +13,9 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/source"
@@ -95,11 +95,11 @@ func emitExample(t *testing.T, files []string) (*ir.Program, Objects, []byte) {
 		}
 		srcs = append(srcs, source.NewFile(filepath.Base(f), b))
 	}
-	res, diags := compile.Compile(srcs, compile.Options{})
-	if diags.HasErrors() || res == nil || res.Program == nil {
+	prog, diags := backendtest.CompileFiles(srcs, nil)
+	if diags.HasErrors() || prog == nil {
 		t.Fatalf("compile: %v", diags)
 	}
-	objs, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
+	objs, ed := targetcheck.Emit(cilium.Backend{}, prog, backends.Options{})
 	if ed.HasErrors() {
 		t.Fatalf("emit: %v", ed)
 	}
@@ -111,7 +111,7 @@ func emitExample(t *testing.T, files []string) (*ir.Program, Objects, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Program, decoded, data
+	return prog, decoded, data
 }
 
 // exampleWorld is the representative world of p plus external addresses

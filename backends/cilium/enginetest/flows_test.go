@@ -7,13 +7,12 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 // The tests of this file decide hand-written flows on the objects netpolc
@@ -84,12 +83,11 @@ func endpoint(t *testing.T, w *eval.World, s string) eval.Endpoint {
 // It returns the YAML and the diagnostics.
 func emitSource(t *testing.T, src string, w *eval.World, b backends.Backend) ([]byte, diag.List) {
 	t.Helper()
-	f := source.NewFile("in.netpol", []byte(src))
-	res, diags := compile.Compile([]*source.File{f}, compile.Options{World: w})
-	if diags.HasErrors() || res == nil || res.Program == nil {
+	prog, diags := backendtest.CompileText("in.netpol", src, w)
+	if diags.HasErrors() || prog == nil {
 		t.Fatalf("compile: %v", diags)
 	}
-	objs, ed := targetcheck.Emit(b, res.Program, backends.Options{})
+	objs, ed := targetcheck.Emit(b, prog, backends.Options{})
 	if ed.HasErrors() {
 		t.Fatalf("%s backend: %v", b.Name(), ed)
 	}

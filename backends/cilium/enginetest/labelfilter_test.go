@@ -64,11 +64,11 @@ func TestLabelFilterRefusals(t *testing.T) {
 				identityKey = k8sConst.PodNamespaceMetaLabelsPrefix + key
 			}
 			src := "namespace shop\nallow dns\nweb = {app: web}\n" + peer + " -> web:80\n"
-			res, diags := compileSource(src)
+			prog, diags := compileSource(src)
 			if diags.HasErrors() {
 				continue // not a valid or usable label key: the compiler's business
 			}
-			_, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
+			_, ed := targetcheck.Emit(cilium.Backend{}, prog, backends.Options{})
 			refused, other := filterRefusals(ed, key)
 			if other != "" {
 				if ns && strings.Contains(other, "namespace label key") {

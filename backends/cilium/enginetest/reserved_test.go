@@ -11,17 +11,16 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
-	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 // compileSource compiles one file.
-func compileSource(text string) (*compile.Result, diag.List) {
-	return compile.Compile([]*source.File{source.NewFile("gen.netpol", []byte(text))}, compile.Options{})
+func compileSource(text string) (*ir.Program, diag.List) {
+	return backendtest.CompileText("gen.netpol", text, nil)
 }
 
 // TestReservedLabelKeysRefused compiles, for every entry of the compiler's
@@ -29,11 +28,11 @@ func compileSource(text string) (*compile.Result, diag.List) {
 // that name it, and checks that each is refused with reserved-label-key at
 // the key.
 func TestReservedLabelKeysRefused(t *testing.T) {
-	table := compile.ReservedLabelKeys()
+	table := backendtest.ReservedLabelKeys()
 	// The two keys that let a selector leave its namespace on Cilium must
 	// stay in the table.
 	for _, must := range []string{"io.kubernetes.pod.namespace", "io.cilium.k8s.namespace.labels.team"} {
-		if !slices.ContainsFunc(table, func(r compile.ReservedLabelKey) bool {
+		if !slices.ContainsFunc(table, func(r backendtest.ReservedLabelKey) bool {
 			return r.Key == must || r.Prefix && strings.HasPrefix(must, r.Key)
 		}) {
 			t.Errorf("%s is not reserved", must)
@@ -66,12 +65,12 @@ func TestReservedLabelKeysRefused(t *testing.T) {
 							continue
 						}
 						got = append(got, fmt.Sprintf("%d:%d %s", d.Span.Start.Line, d.Span.Start.Col, d.Code))
-						if d.Code == compile.CodeReservedLabelKey && d.Span.Start.Line == 3 && d.Span.Start.Col == tc.col {
+						if d.Code == backendtest.CodeReservedLabelKey && d.Span.Start.Line == 3 && d.Span.Start.Col == tc.col {
 							found = true
 						}
 					}
 					if !found || len(got) != 1 {
-						t.Errorf("%s: errors %v, want exactly 3:%d %s", tc.line, got, tc.col, compile.CodeReservedLabelKey)
+						t.Errorf("%s: errors %v, want exactly 3:%d %s", tc.line, got, tc.col, backendtest.CodeReservedLabelKey)
 					}
 				}
 			})
@@ -342,11 +341,11 @@ func TestNoSelectorCrossesNamespaces(t *testing.T) {
 	var accepted []propPeer
 	for range peers {
 		p := genPeer(r)
-		res, diags := compileSource("namespace shop\nweb = {app: web}\n" + p.String() + " -> web:80\n")
+		prog, diags := compileSource("namespace shop\nweb = {app: web}\n" + p.String() + " -> web:80\n")
 		if !diags.HasErrors() {
 			// The Cilium target also refuses labels its identities leave
 			// out (TestLabelFilterRefusals).
-			_, diags = targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
+			_, diags = targetcheck.Emit(cilium.Backend{}, prog, backends.Options{})
 			if !diags.HasErrors() {
 				accepted = append(accepted, p)
 				continue
@@ -357,7 +356,7 @@ func TestNoSelectorCrossesNamespaces(t *testing.T) {
 				continue
 			}
 			switch {
-			case d.Code == compile.CodeReservedLabelKey, d.Code == compile.CodeBadSelector, d.Code == compile.CodeBadLabelKey,
+			case d.Code == backendtest.CodeReservedLabelKey, d.Code == backendtest.CodeBadSelector, d.Code == backendtest.CodeBadLabelKey,
 				d.Code == "unsupported" && strings.Contains(d.Message, "by the label"):
 				refused[d.Code]++
 			default:
@@ -375,11 +374,11 @@ func TestNoSelectorCrossesNamespaces(t *testing.T) {
 		for i, p := range group {
 			fmt.Fprintf(&src, "%s -> web:%d\n", p, 1000+i)
 		}
-		res, diags := compileSource(src.String())
+		prog, diags := compileSource(src.String())
 		if diags.HasErrors() {
 			t.Fatalf("compile:\n%s\n%v", src.String(), diags)
 		}
-		objs, ed := targetcheck.Emit(cilium.Backend{}, res.Program, backends.Options{})
+		objs, ed := targetcheck.Emit(cilium.Backend{}, prog, backends.Options{})
 		if ed.HasErrors() {
 			t.Fatalf("emit:\n%s\n%v", src.String(), ed)
 		}
@@ -431,7 +430,7 @@ func TestNoSelectorCrossesNamespaces(t *testing.T) {
 	}
 	t.Logf("%d peers generated: %d accepted, %d refused (errors %v); %d flows checked (%d allowed, %d of them from a namespace the peer names explicitly)",
 		peers, len(accepted), peers-len(accepted), refused, flows, allowed, crossAllowed)
-	if len(accepted) < peers/4 || refused[compile.CodeReservedLabelKey] < peers/10 || allowed == 0 || crossAllowed == 0 {
+	if len(accepted) < peers/4 || refused[backendtest.CodeReservedLabelKey] < peers/10 || allowed == 0 || crossAllowed == 0 {
 		t.Fatalf("degenerate generation: %d accepted, refused %v, %d allowed, %d from other namespaces", len(accepted), refused, allowed, crossAllowed)
 	}
 }

@@ -1,4 +1,6 @@
-// Package backendtest is the test support every backend shares: compiling
+// Package backendtest is the test support every backend shares, and the one
+// package through which the backends' tests reach the compiler (and so the
+// syntax; internal/archtest checks it): compiling
 // sources and generated programs (internal/testsupport/testgen), rendering
 // diagnostics and objects as the CLI does, golden files, and the runner of
 // txtar cases (see RunTxtar). Only _test.go files (of the backends and of
@@ -14,6 +16,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -22,23 +25,52 @@ import (
 // Compile compiles sources (file name -> content) as one program. The
 // program is nil when compilation stopped with errors.
 func Compile(sources map[string]string) (*ir.Program, *source.Set, diag.List) {
-	return CompileWith(sources, compile.Options{})
+	return CompileWith(sources, nil)
 }
 
-// CompileWith is Compile with options (an explicit world, say).
-func CompileWith(sources map[string]string, opts compile.Options) (*ir.Program, *source.Set, diag.List) {
+// CompileWith is Compile with expectations verified over world w (nil: a
+// representative world).
+func CompileWith(sources map[string]string, w *eval.World) (*ir.Program, *source.Set, diag.List) {
 	var srcs []*source.File
 	for name, content := range sources {
 		srcs = append(srcs, source.NewFile(name, []byte(content)))
 	}
-	set := source.NewSet(srcs...)
-	res, diags := compile.Compile(srcs, opts)
-	var prog *ir.Program
-	if res != nil {
-		prog = res.Program
-	}
-	return prog, set, diags
+	prog, diags := CompileFiles(srcs, w)
+	return prog, source.NewSet(srcs...), diags
 }
+
+// CompileFiles compiles files as one program, with expectations verified
+// over world w (nil: a representative world). The program is nil when
+// compilation stopped before it was built; after failed expectations it is
+// returned with the errors.
+func CompileFiles(files []*source.File, w *eval.World) (*ir.Program, diag.List) {
+	res, diags := compile.Compile(files, compile.Options{World: w})
+	if res == nil {
+		return nil, diags
+	}
+	return res.Program, diags
+}
+
+// CompileText compiles one file of the given name and text (CompileFiles).
+func CompileText(name, text string, w *eval.World) (*ir.Program, diag.List) {
+	return CompileFiles([]*source.File{source.NewFile(name, []byte(text))}, w)
+}
+
+// The compiler's facts that the backends' tests check against: the label
+// keys selectors may not name, and the codes of the errors about labels.
+// They are re-exported here so that those tests reach the compiler, and so
+// the syntax, only through this package.
+var ReservedLabelKeys = compile.ReservedLabelKeys
+
+// ReservedLabelKey is an entry of ReservedLabelKeys.
+type ReservedLabelKey = compile.ReservedLabelKey
+
+// Diagnostic codes of the compiler that the backends' tests expect.
+const (
+	CodeReservedLabelKey = compile.CodeReservedLabelKey
+	CodeBadSelector      = compile.CodeBadSelector
+	CodeBadLabelKey      = compile.CodeBadLabelKey
+)
 
 // RenderDiags renders diagnostics as text without colour, normalized.
 func RenderDiags(set *source.Set, list diag.List) string {

@@ -27,7 +27,7 @@ import (
 	"github.com/cilium/cilium/pkg/policy/api"
 
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 )
 
 // APIVersion and kinds of the Cilium objects (as in backends/cilium, which
@@ -56,7 +56,7 @@ func Object(o backends.Object) error {
 // Object; a failure is an "internal" error and Emit then returns no
 // objects. Tests emit Cilium objects through it (or through Check).
 func Checked(b backends.Backend) backends.Backend {
-	return backendtest.Checked(b, Object)
+	return emitcheck.Checked(b, Object)
 }
 
 // ClusterName is the cluster name Parse is run with (it only adds the

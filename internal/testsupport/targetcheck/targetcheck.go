@@ -15,12 +15,12 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile/ir"
-	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/ciliumcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
@@ -28,7 +28,7 @@ import (
 // Object. A failure is an "internal" error, and Emit then returns no
 // objects (see backendtest.Checked).
 func Checked(b backends.Backend) backends.Backend {
-	return backendtest.Checked(b, Object)
+	return emitcheck.Checked(b, Object)
 }
 
 // Object validates one emitted object by its kind: a NetworkPolicy with
@@ -56,15 +56,10 @@ func Object(o backends.Object) error {
 	return fmt.Errorf("no validator for kind %q", o.Kind)
 }
 
-// Targets returns netpolc.DefaultTargets with every backend Checked.
+// Targets returns the built-in targets with default options (those of
+// netpolc.DefaultTargets), every backend Checked.
 func Targets() *backends.Registry {
-	def := netpolc.DefaultTargets()
-	var bs []backends.Backend
-	for _, name := range def.Names() {
-		b, _ := def.Lookup(name)
-		bs = append(bs, Checked(b))
-	}
-	reg, err := backends.NewRegistry(bs...)
+	reg, err := backends.NewRegistry(Checked(k8s.New()), Checked(cilium.Backend{}))
 	if err != nil {
 		panic(err)
 	}
@@ -74,7 +69,7 @@ func Targets() *backends.Registry {
 // Emit runs the target stages of b, Checked, on p (backends.Run) and
 // returns the objects and the diagnostics.
 func Emit(b backends.Backend, p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
-	return backendtest.Emit(Checked(b), p, opts)
+	return emitcheck.Emit(Checked(b), p, opts)
 }
 
 // Stream validates every object of what netpolc compile writes on standard

@@ -1,4 +1,9 @@
-package backendtest
+// Package emitcheck runs a target's stages in tests with every emitted
+// object validated: Checked wraps a backend, Emit runs capabilities,
+// prepare and emit (backends.Run). It sees only the IR, never the syntax,
+// so that the backends' own tests and the validators of
+// internal/testsupport may use it. Only tests import it.
+package emitcheck
 
 import (
 	"github.com/netpolc/netpolc/backends"
