@@ -115,50 +115,31 @@ func (e *Evaluator) compileRule(r *ir.Rule, ns string, warns *diag.List) *crule 
 
 func (e *Evaluator) compilePeer(p *ir.Peer, ns string) *cpeer {
 	cp := &cpeer{p: p, ctxNS: ns, pods: normalized(p.Pods)}
-	var key strings.Builder
-	key.WriteString(strconv.Itoa(int(p.Kind)))
-	key.WriteString("|")
+	// The member set is shared by every peer that selects the same
+	// endpoints: same ir.PeerKey once normalized and made absolute (a
+	// NamespacePolicy peer of a cluster-wide policy stays as it is: any
+	// namespace).
+	q := *p
+	q.Pods = cp.pods
 	switch p.Kind {
 	case ir.PeerPods:
-		switch p.Namespace.Scope {
-		case ir.NamespacePolicy:
-			key.WriteString("ns=" + ns)
-		case ir.NamespaceNamed:
-			key.WriteString("ns=" + p.Namespace.Name)
-		default:
+		if p.Namespace.Scope == ir.NamespaceLabels {
 			cp.nsLabels = normalized(p.Namespace.Labels)
-			key.WriteString("nsl=" + cp.nsLabels.String())
+			q.Namespace.Labels = cp.nsLabels
 		}
-		if p.Namespace.Scope == ir.NamespacePolicy && ns == "" {
-			key.WriteString("*")
-		}
-		key.WriteString("|" + cp.pods.String())
-	case ir.PeerCIDR:
-		key.WriteString(p.CIDR.String())
-		for _, x := range p.Except {
-			key.WriteString("," + x.String())
-		}
-	case ir.PeerEntity:
-		key.WriteString(string(p.Entity))
-	case ir.PeerFQDN:
-		key.WriteString(strconv.FormatBool(p.FQDN.Exact) + "|" + p.FQDN.Pattern)
 	case ir.PeerService:
-		svcNS := p.Service.Namespace
-		if svcNS == "" {
-			svcNS = ns
+		if q.Service.Namespace == "" {
+			q.Service.Namespace = ns
 		}
-		key.WriteString(svcNS + "|" + p.Service.Name)
 		if p.Service.Selector != nil {
 			s := normalized(*p.Service.Selector)
 			cp.svcSelector = &s
-			key.WriteString("|" + s.String())
+			q.Service.Selector = &s
 		}
-	case ir.PeerNodes:
-		key.WriteString(cp.pods.String())
 	}
+	k := ir.PeerKey(ir.Absolute(q, ns))
 	e.setsMu.Lock()
 	defer e.setsMu.Unlock()
-	k := key.String()
 	cp.set = e.sets[k]
 	if cp.set == nil {
 		cp.set = &memberSet{}
