@@ -70,6 +70,7 @@ package cilium
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -198,7 +199,32 @@ func (b Backend) Prepare(p *ir.Program, _ backends.Options) (*ir.Program, diag.L
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return eff, diags
+	return ir.RewritePeers(eff, targetPeer), diags
+}
+
+// worldFamily maps the one-family world entities to their CIDR.
+var worldFamily = map[ir.Entity]netip.Prefix{
+	ir.EntityWorldIPv4: netip.MustParsePrefix("0.0.0.0/0"),
+	ir.EntityWorldIPv6: netip.MustParsePrefix("::/0"),
+}
+
+// targetPeer expresses a peer in the form a Cilium rule writes it, so that
+// peers written alike are one peer of the prepared program (ir.RewritePeers
+// keeps each once): world-ipv4 and world-ipv6 become the CIDR of every
+// address of the family (the CRD's entity enum lacks them, and a CIDR rule
+// selects the same outside addresses), and the entity all becomes the any
+// peer (which Emit writes as entity all).
+func targetPeer(_ *ir.Policy, peer ir.Peer) ([]ir.Peer, bool) {
+	if peer.Kind != ir.PeerEntity {
+		return nil, false
+	}
+	if cidr, ok := worldFamily[peer.Entity]; ok {
+		return []ir.Peer{{Span: peer.Span, Kind: ir.PeerCIDR, CIDR: cidr}}, true
+	}
+	if peer.Entity == ir.EntityAll {
+		return []ir.Peer{{Span: peer.Span, Kind: ir.PeerAny}}, true
+	}
+	return nil, false
 }
 
 // Emit implements backends.Backend: it maps a program Prepare returned to

@@ -73,12 +73,6 @@ func Spec(v any) *api.Rule {
 	return nil
 }
 
-// worldFamily maps the one-family world entities to their CIDR.
-var worldFamily = map[ir.Entity]netip.Prefix{
-	ir.EntityWorldIPv4: netip.MustParsePrefix("0.0.0.0/0"),
-	ir.EntityWorldIPv6: netip.MustParsePrefix("::/0"),
-}
-
 // emitted is one object and the span of the policy behind it.
 type emitted struct {
 	obj  backends.Object
@@ -150,10 +144,7 @@ func (e *emitter) policy(pol *ir.Policy) (*api.Rule, []source.Span) {
 	rule.EnableDefaultDeny = api.DefaultDenyConfig{Ingress: &ingress, Egress: &egress}
 
 	spans := []source.Span{pol.Span}
-	rules := make([]*ir.Rule, len(pol.Rules))
-	copy(rules, pol.Rules)
-	sort.SliceStable(rules, func(i, j int) bool { return source.Less(rules[i].Span, rules[j].Span) })
-	for _, r := range rules {
+	for _, r := range pol.Rules { // in the IR's order: source order
 		spans = append(spans, r.Span)
 		e.rule(pol, r, rule)
 	}
@@ -166,7 +157,8 @@ func (e *emitter) policy(pol *ir.Policy) (*api.Rule, []source.Span) {
 	return rule, spans
 }
 
-// peerSet is the peers of one IR rule, by Cilium L3 kind.
+// peerSet is the peers of one IR rule, by Cilium L3 kind: one Cilium peer
+// per IR peer (Prepare made them distinct as written: targetPeer).
 type peerSet struct {
 	endpoints []api.EndpointSelector
 	nodes     []api.EndpointSelector
@@ -174,21 +166,10 @@ type peerSet struct {
 	entities  api.EntitySlice
 	services  []api.Service
 	fqdns     api.FQDNSelectorSlice
-	seen      map[string]bool
-}
-
-func (s *peerSet) first(kind string, v any) bool {
-	b, _ := json.Marshal(v)
-	k := kind + string(b)
-	if s.seen[k] {
-		return false
-	}
-	s.seen[k] = true
-	return true
 }
 
 func (e *emitter) peers(pol *ir.Policy, r *ir.Rule) *peerSet {
-	s := &peerSet{seen: map[string]bool{}}
+	s := &peerSet{}
 	for _, peer := range r.Peers {
 		switch peer.Kind {
 		case ir.PeerPods:
@@ -198,42 +179,19 @@ func (e *emitter) peers(pol *ir.Policy, r *ir.Rule) *peerSet {
 				e.diags.Errorf(codeInternal, spanOr(peer.Span, r.Span), msgNamespaceClash, ir.FormatPeer(peer), sel.clash)
 				continue
 			}
-			if es := sel.build(); s.first("ep", es) {
-				s.endpoints = append(s.endpoints, es)
-			}
+			s.endpoints = append(s.endpoints, sel.build())
 		case ir.PeerNodes:
 			sel := newSelector()
 			sel.add(peer.Pods, "")
-			if es := sel.build(); s.first("node", es) {
-				s.nodes = append(s.nodes, es)
-			}
+			s.nodes = append(s.nodes, sel.build())
 		case ir.PeerCIDR:
-			c := cidrRule(peer.CIDR, peer.Except)
-			if s.first("cidr", c) {
-				s.cidrs = append(s.cidrs, c)
-			}
-		case ir.PeerEntity, ir.PeerAny:
-			if cidr, ok := worldFamily[peer.Entity]; ok && peer.Kind == ir.PeerEntity {
-				// The CRD's entity enum lacks world-ipv4/world-ipv6 (the
-				// API server would reject them); a CIDR rule of the whole
-				// family selects the same (outside) addresses.
-				if c := cidrRule(cidr, nil); s.first("cidr", c) {
-					s.cidrs = append(s.cidrs, c)
-				}
-				continue
-			}
-			ent := api.Entity(peer.Entity)
-			if peer.Kind == ir.PeerAny {
-				ent = api.EntityAll
-			}
-			if s.first("entity", ent) {
-				s.entities = append(s.entities, ent)
-			}
+			s.cidrs = append(s.cidrs, cidrRule(peer.CIDR, peer.Except))
+		case ir.PeerEntity:
+			s.entities = append(s.entities, api.Entity(peer.Entity))
+		case ir.PeerAny:
+			s.entities = append(s.entities, api.EntityAll)
 		case ir.PeerService:
-			svc := e.service(peer.Service)
-			if s.first("svc", svc) {
-				s.services = append(s.services, svc)
-			}
+			s.services = append(s.services, e.service(peer.Service))
 		case ir.PeerFQDN:
 			var f api.FQDNSelector
 			if peer.FQDN.Exact {
@@ -241,9 +199,7 @@ func (e *emitter) peers(pol *ir.Policy, r *ir.Rule) *peerSet {
 			} else {
 				f.MatchPattern = peer.FQDN.Pattern
 			}
-			if s.first("fqdn", f) {
-				s.fqdns = append(s.fqdns, f)
-			}
+			s.fqdns = append(s.fqdns, f)
 		}
 	}
 	return s

@@ -40,29 +40,30 @@ func emitYAML(t *testing.T, p *ir.Program, opts backends.Options) (string, []str
 
 func TestEmitIRMapping(t *testing.T) {
 	web := ir.Subject{Pods: sel("app", "web")}
-	p := &ir.Program{Policies: []*ir.Policy{{
+	p := &ir.Program{DNS: ir.DefaultDNSServer(), Policies: []*ir.Policy{{
 		Span: at("a.netpol", 1), Name: "web", Namespace: "shop", Subject: web,
 		Isolation: ir.Isolation{Ingress: true, Egress: true},
 		Rules: []*ir.Rule{
-			// A PeerAny among other peers: the rule has no from.
-			{Span: at("a.netpol", 3), Direction: ir.Ingress, Peers: []ir.Peer{
-				{Kind: ir.PeerPods, Pods: sel("app", "x")}, {Kind: ir.PeerAny},
-			}, Ports: []ir.PortRule{{Ports: []ir.Port{{Protocol: ir.TCP, Port: 80}}}}},
-			// Duplicates collapse; protocol any expands; a one-port range is a
-			// port; "" protocol is TCP; unsorted, non-masked excepts.
+			// Protocol any expands; a one-port range is a port; ports
+			// repeated across port rules are written once.
 			{Span: at("a.netpol", 2), Direction: ir.Egress, Peers: []ir.Peer{
-				{Kind: ir.PeerCIDR, CIDR: netip.MustParsePrefix("203.0.113.0/24"), Except: []netip.Prefix{
-					netip.MustParsePrefix("203.0.113.128/25"), netip.MustParsePrefix("203.0.113.0/28"), netip.MustParsePrefix("203.0.113.128/25")}},
 				{Kind: ir.PeerCIDR, CIDR: netip.MustParsePrefix("203.0.113.0/24"), Except: []netip.Prefix{
 					netip.MustParsePrefix("203.0.113.0/28"), netip.MustParsePrefix("203.0.113.128/25")}},
 				{Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: "db"}},
 				{Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceLabels}, Pods: sel("app", "y")},
 			}, Ports: []ir.PortRule{
 				{Ports: []ir.Port{{Protocol: ir.ProtoAny, Port: 53}, {Protocol: ir.UDP, Port: 53}}},
-				{Ports: []ir.Port{{Protocol: ir.TCP, Port: 8080, EndPort: 8080}, {Protocol: "", Port: 9000, EndPort: 9100}}},
+				{Ports: []ir.Port{{Protocol: ir.TCP, Port: 8080, EndPort: 8080}, {Protocol: ir.TCP, Port: 9000, EndPort: 9100}}},
 			}},
+			// A PeerAny among other peers: the rule has no from.
+			{Span: at("a.netpol", 3), Direction: ir.Ingress, Peers: []ir.Peer{
+				{Kind: ir.PeerPods, Pods: sel("app", "x")}, {Kind: ir.PeerAny},
+			}, Ports: []ir.PortRule{{Ports: []ir.Port{{Protocol: ir.TCP, Port: 80}}}}},
 		},
 	}}}
+	if err := ir.Validate(p); err != nil {
+		t.Fatalf("the test's program is not canonical IR: %v", err)
+	}
 	got, diags := emitYAML(t, p, backends.Options{})
 	if len(diags) > 0 {
 		t.Fatalf("diagnostics: %v", diags)

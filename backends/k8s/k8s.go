@@ -158,7 +158,37 @@ func (b Backend) Prepare(p *ir.Program, opts backends.Options) (*ir.Program, dia
 			}
 		}
 	}
-	return p, diags
+	return ir.RewritePeers(p, targetPeer), diags
+}
+
+// Every address of each family: what the world entities become.
+var (
+	allIPv4 = netip.MustParsePrefix("0.0.0.0/0")
+	allIPv6 = netip.MustParsePrefix("::/0")
+)
+
+// targetPeer expresses a peer in the form a NetworkPolicy writes it, so that
+// peers written alike are one peer of the prepared program (ir.RewritePeers
+// keeps each once): a world entity becomes the CIDRs of every address of its
+// families (the world-ipblock warning says what that means), and namespaces
+// selected only by their name label become that namespace by name.
+func targetPeer(_ *ir.Policy, peer ir.Peer) ([]ir.Peer, bool) {
+	cidr := func(c netip.Prefix) ir.Peer { return ir.Peer{Span: peer.Span, Kind: ir.PeerCIDR, CIDR: c} }
+	switch {
+	case peer.Kind == ir.PeerEntity && peer.Entity == ir.EntityWorld:
+		return []ir.Peer{cidr(allIPv4), cidr(allIPv6)}, true
+	case peer.Kind == ir.PeerEntity && peer.Entity == ir.EntityWorldIPv4:
+		return []ir.Peer{cidr(allIPv4)}, true
+	case peer.Kind == ir.PeerEntity && peer.Entity == ir.EntityWorldIPv6:
+		return []ir.Peer{cidr(allIPv6)}, true
+	case peer.Kind == ir.PeerPods && peer.Namespace.Scope == ir.NamespaceLabels:
+		l := peer.Namespace.Labels
+		if len(l.MatchExpressions) == 0 && len(l.MatchLabels) == 1 && l.MatchLabels[0].Key == NamespaceNameLabel {
+			peer.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: l.MatchLabels[0].Value}
+			return []ir.Peer{peer}, true
+		}
+	}
+	return nil, false
 }
 
 // Emit implements backends.Backend: it maps a program that passed
@@ -273,11 +303,8 @@ func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
 
 	spans := []source.Span{pol.Span}
 	var notEnforced []string
-	// Rules in source order (by position, not by input file order).
-	rules := make([]*ir.Rule, len(pol.Rules))
-	copy(rules, pol.Rules)
-	sort.SliceStable(rules, func(i, j int) bool { return source.Less(rules[i].Span, rules[j].Span) })
-	for _, r := range rules {
+	// Rules in the IR's order: source order.
+	for _, r := range pol.Rules {
 		if r.Action != ir.Allow {
 			continue // reported by CheckCapabilities
 		}
@@ -320,17 +347,12 @@ func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
 	return np
 }
 
-// peers maps the peers of r; all reports a PeerAny (the rule then has no
-// from/to). ok is false when a peer cannot be expressed (already reported).
+// peers maps the peers of r, one NetworkPolicy peer each (Prepare made
+// them distinct as written: targetPeer); all reports a PeerAny (the rule
+// then has no from/to). ok is false when a peer cannot be expressed: an
+// internal error, since CheckCapabilities and Prepare let none through.
 func (e *emitter) peers(r *ir.Rule) (peers []networkingv1.NetworkPolicyPeer, all, ok bool) {
-	seen := map[string]bool{}
-	add := func(p networkingv1.NetworkPolicyPeer) {
-		k := peerKey(p)
-		if !seen[k] {
-			seen[k] = true
-			peers = append(peers, p)
-		}
-	}
+	add := func(p networkingv1.NetworkPolicyPeer) { peers = append(peers, p) }
 	for _, peer := range r.Peers {
 		switch peer.Kind {
 		case ir.PeerAny:
@@ -348,20 +370,8 @@ func (e *emitter) peers(r *ir.Rule) (peers []networkingv1.NetworkPolicyPeer, all
 			}
 		case ir.PeerCIDR:
 			add(networkingv1.NetworkPolicyPeer{IPBlock: ipBlock(peer.CIDR, peer.Except)})
-		case ir.PeerEntity:
-			// Reported by Prepare (world-ipblock).
-			switch peer.Entity {
-			case ir.EntityWorld:
-				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}})
-				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "::/0"}})
-			case ir.EntityWorldIPv4:
-				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}})
-			case ir.EntityWorldIPv6:
-				add(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "::/0"}})
-			default:
-				return nil, false, false
-			}
 		default:
+			e.diags.Errorf("internal", r.Span, "a NetworkPolicy cannot express peer %s", ir.FormatPeer(peer))
 			return nil, false, false
 		}
 	}
@@ -477,34 +487,6 @@ func labelSelector(s ir.Selector) metav1.LabelSelector {
 		ls.MatchExpressions = append(ls.MatchExpressions, req)
 	}
 	return ls
-}
-
-// peerKey identifies a peer for de-duplication.
-func peerKey(p networkingv1.NetworkPolicyPeer) string {
-	var b strings.Builder
-	sel := func(tag string, s *metav1.LabelSelector) {
-		if s == nil {
-			return
-		}
-		b.WriteString(tag)
-		keys := make([]string, 0, len(s.MatchLabels))
-		for k := range s.MatchLabels {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			b.WriteString(k + "=" + s.MatchLabels[k] + ",")
-		}
-		for _, e := range s.MatchExpressions {
-			b.WriteString(e.Key + " " + string(e.Operator) + " " + strings.Join(e.Values, "|") + ",")
-		}
-	}
-	sel("ns:", p.NamespaceSelector)
-	sel("pods:", p.PodSelector)
-	if p.IPBlock != nil {
-		b.WriteString("ip:" + p.IPBlock.CIDR + " except " + strings.Join(p.IPBlock.Except, ","))
-	}
-	return b.String()
 }
 
 // portKey identifies a port entry for de-duplication.

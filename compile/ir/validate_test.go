@@ -116,3 +116,37 @@ func TestFormatDeterministic(t *testing.T) {
 		t.Errorf("Format:\n%s", a)
 	}
 }
+
+func TestRewritePeers(t *testing.T) {
+	p := validProgram()
+	r := p.Policies[0].Rules[0]
+	web := r.Peers[0]
+	world := Peer{Kind: PeerEntity, Entity: EntityWorld}
+	all4 := Peer{Kind: PeerCIDR, CIDR: netip.MustParsePrefix("0.0.0.0/0")}
+	r.Peers = []Peer{all4, world, web}
+	before := FormatRule(r)
+
+	same := RewritePeers(p, func(*Policy, Peer) ([]Peer, bool) { return nil, false })
+	if same != p {
+		t.Errorf("a rewrite that changes nothing returned a copy")
+	}
+	got := RewritePeers(p, func(_ *Policy, q Peer) ([]Peer, bool) {
+		if q.Kind == PeerEntity && q.Entity == EntityWorld {
+			return []Peer{all4, {Kind: PeerCIDR, CIDR: netip.MustParsePrefix("::/0")}}, true
+		}
+		return nil, false
+	})
+	if FormatRule(r) != before || p.Policies[0].Rules[0] != r {
+		t.Errorf("the input program was modified: %s", FormatRule(r))
+	}
+	var keys []string
+	for _, q := range got.Policies[0].Rules[0].Peers {
+		keys = append(keys, PeerKey(q))
+	}
+	if want := []string{"0.0.0.0/0", "::/0", "{app: web}"}; strings.Join(keys, " ") != strings.Join(want, " ") {
+		t.Errorf("rewritten peers = %v, want %v (each once, in order)", keys, want)
+	}
+	if err := Validate(got); err != nil {
+		t.Errorf("rewritten program: %v", err)
+	}
+}

@@ -56,7 +56,19 @@ func (c checked) Degradations() []backends.Degradation {
 // prepare, emit) and returns the objects and the diagnostics, for tests
 // that start from a compiled program. No test calls a backend's Emit
 // without the stages before it.
+//
+// Prepare must keep canonical IR canonical: when p passes ir.Validate and
+// the program Prepare returns does not, that is an "internal" error, and no
+// objects are returned. (Some tests feed hand-made, non-canonical programs
+// on purpose, to show what the emitters make of them.)
 func Emit(b backends.Backend, p *ir.Program, opts backends.Options) ([]backends.Object, diag.List) {
-	_, objs, diags := backends.Run(b, p, opts)
+	canonical := ir.Validate(p) == nil
+	prepared, objs, diags := backends.Run(b, p, opts)
+	if canonical && prepared != nil {
+		if err := ir.Validate(prepared); err != nil {
+			diags.Errorf("internal", source.Span{}, "%s's Prepare returned invalid IR: %v", b.Name(), err)
+			return nil, diags
+		}
+	}
 	return objs, diags
 }
