@@ -26,6 +26,12 @@ type Use struct {
 
 // Features lists every use of a feature in p, in policy and rule order.
 func Features(p *ir.Program) []Use {
+	return features(p, func(Feature) bool { return true })
+}
+
+// features lists the uses in p of the features keep accepts; the others
+// cost no description.
+func features(p *ir.Program, keep func(Feature) bool) []Use {
 	var uses []Use
 	for _, pol := range p.Policies {
 		add := func(f Feature, span source.Span, r *ir.Rule, what string) {
@@ -37,24 +43,28 @@ func Features(p *ir.Program) []Use {
 			}
 			uses = append(uses, Use{Feature: f, Span: span, What: what, Policy: pol, Rule: r})
 		}
-		if pol.Namespace == "" {
+		if pol.Namespace == "" && keep(FeatureClusterWide) {
 			add(FeatureClusterWide, pol.Span, nil, "a cluster-wide policy")
 		}
-		if pol.Subject.Nodes {
+		if pol.Subject.Nodes && keep(FeatureNodeSubject) {
 			add(FeatureNodeSubject, spanOr(pol.Subject.Span, pol.Span), nil, "a policy for nodes")
 		}
 		for _, r := range pol.Rules {
-			ruleUses(pol, r, add)
+			ruleUses(pol, r, keep, add)
 		}
 	}
 	return uses
 }
 
-func ruleUses(pol *ir.Policy, r *ir.Rule, add func(Feature, source.Span, *ir.Rule, string)) {
+func ruleUses(pol *ir.Policy, r *ir.Rule, keep func(Feature) bool, add func(Feature, source.Span, *ir.Rule, string)) {
 	if r.Action == ir.Deny {
-		add(FeatureDeny, r.Span, r, "a deny rule")
+		if keep(FeatureDeny) {
+			add(FeatureDeny, r.Span, r, "a deny rule")
+		}
 	} else if (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress) {
-		add(FeatureNonIsolating, r.Span, r, "a rule that does not isolate its subject")
+		if keep(FeatureNonIsolating) {
+			add(FeatureNonIsolating, r.Span, r, "a rule that does not isolate its subject")
+		}
 	}
 	for _, peer := range r.Peers {
 		span := peer.Span
@@ -62,62 +72,100 @@ func ruleUses(pol *ir.Policy, r *ir.Rule, add func(Feature, source.Span, *ir.Rul
 		case ir.PeerPods:
 			switch peer.Namespace.Scope {
 			case ir.NamespaceNamed:
-				add(FeatureNamespaceName, span, r, "namespace "+peer.Namespace.Name)
+				if keep(FeatureNamespaceName) {
+					add(FeatureNamespaceName, span, r, "namespace "+peer.Namespace.Name)
+				}
 			case ir.NamespaceLabels:
-				add(FeatureNamespaceLabel, span, r, "namespaces "+peer.Namespace.Labels.String())
+				if keep(FeatureNamespaceLabel) {
+					add(FeatureNamespaceLabel, span, r, "namespaces "+peer.Namespace.Labels.String())
+				}
 			}
 		case ir.PeerCIDR:
-			add(FeatureCIDR, span, r, "CIDR "+peer.CIDR.String())
+			if keep(FeatureCIDR) {
+				add(FeatureCIDR, span, r, "CIDR "+peer.CIDR.String())
+			}
 		case ir.PeerEntity:
 			switch peer.Entity {
 			case ir.EntityWorld, ir.EntityWorldIPv4, ir.EntityWorldIPv6:
-				add(FeatureWorld, span, r, "entity "+string(peer.Entity))
+				if keep(FeatureWorld) {
+					add(FeatureWorld, span, r, "entity "+string(peer.Entity))
+				}
 			default:
-				add(FeatureEntity, span, r, "entity "+string(peer.Entity))
+				if keep(FeatureEntity) {
+					add(FeatureEntity, span, r, "entity "+string(peer.Entity))
+				}
 			}
 		case ir.PeerFQDN:
-			add(FeatureFQDN, span, r, "FQDN "+ir.FormatFQDN(peer.FQDN))
+			if keep(FeatureFQDN) {
+				add(FeatureFQDN, span, r, "FQDN "+ir.FormatFQDN(peer.FQDN))
+			}
 			if strings.HasPrefix(peer.FQDN.Pattern, "**.") && !peer.FQDN.Exact {
-				add(FeatureFQDNAnyDepth, span, r, "FQDN pattern "+ir.FormatFQDN(peer.FQDN))
+				if keep(FeatureFQDNAnyDepth) {
+					add(FeatureFQDNAnyDepth, span, r, "FQDN pattern "+ir.FormatFQDN(peer.FQDN))
+				}
 			}
 		case ir.PeerService:
-			add(FeatureService, span, r, ir.FormatPeer(peer))
+			if keep(FeatureService) {
+				add(FeatureService, span, r, ir.FormatPeer(peer))
+			}
 		case ir.PeerNodes:
-			add(FeatureNodePeer, span, r, "nodes "+peer.Pods.String())
+			if keep(FeatureNodePeer) {
+				add(FeatureNodePeer, span, r, "nodes "+peer.Pods.String())
+			}
 		case ir.PeerAny:
-			add(FeatureAnyPeer, span, r, "any peer")
+			if keep(FeatureAnyPeer) {
+				add(FeatureAnyPeer, span, r, "any peer")
+			}
 		}
 	}
 	if r.AllTraffic {
-		add(FeatureAllTraffic, r.Span, r, "all traffic")
+		if keep(FeatureAllTraffic) {
+			add(FeatureAllTraffic, r.Span, r, "all traffic")
+		}
 	}
 	for _, pr := range r.Ports {
 		if len(pr.HTTP) > 0 {
-			add(FeatureHTTP, spanOr(pr.Span, r.Span), r, "HTTP rules")
+			if keep(FeatureHTTP) {
+				add(FeatureHTTP, spanOr(pr.Span, r.Span), r, "HTTP rules")
+			}
 		}
 		if len(pr.DNS) > 0 {
-			add(FeatureDNSRules, spanOr(pr.Span, r.Span), r, "DNS lookup restrictions")
+			if keep(FeatureDNSRules) {
+				add(FeatureDNSRules, spanOr(pr.Span, r.Span), r, "DNS lookup restrictions")
+			}
 		}
 		for _, port := range pr.Ports {
 			span := spanOr(port.Span, pr.Span)
 			switch port.Protocol {
 			case ir.SCTP:
-				add(FeatureSCTP, span, r, "SCTP")
+				if keep(FeatureSCTP) {
+					add(FeatureSCTP, span, r, "SCTP")
+				}
 			case ir.ProtoAny:
-				add(FeatureProtoAny, span, r, "protocol any")
+				if keep(FeatureProtoAny) {
+					add(FeatureProtoAny, span, r, "protocol any")
+				}
 			default:
-				add(FeatureL4, span, r, string(port.Protocol))
+				if keep(FeatureL4) {
+					add(FeatureL4, span, r, string(port.Protocol))
+				}
 			}
 			if port.EndPort != 0 {
-				add(FeaturePortRange, span, r, fmt.Sprintf("port range %d-%d", port.Port, port.EndPort))
+				if keep(FeaturePortRange) {
+					add(FeaturePortRange, span, r, fmt.Sprintf("port range %d-%d", port.Port, port.EndPort))
+				}
 			}
 			if port.Name != "" {
-				add(FeatureNamedPort, span, r, "named port "+port.Name)
+				if keep(FeatureNamedPort) {
+					add(FeatureNamedPort, span, r, "named port "+port.Name)
+				}
 			}
 		}
 	}
 	for _, t := range r.ICMP {
-		add(FeatureICMP, spanOr(t.Span, r.Span), r, "ICMP")
+		if keep(FeatureICMP) {
+			add(FeatureICMP, spanOr(t.Span, r.Span), r, "ICMP")
+		}
 	}
 }
 
@@ -186,13 +234,14 @@ func CheckCapabilities(p *ir.Program, b Backend, opts Options) diag.List {
 	}
 	var groups []*group
 	index := map[any]*group{}
-	for _, u := range Features(p) {
-		if caps.Supports(u.Feature) {
-			continue
+	unsupported := func(f Feature) bool {
+		if caps.Supports(f) {
+			return false
 		}
-		if _, ok := DegradationFor(b, opts, u.Feature); ok {
-			continue
-		}
+		_, degraded := DegradationFor(b, opts, f)
+		return !degraded
+	}
+	for _, u := range features(p, unsupported) {
 		var key any = u.Policy
 		if u.Rule != nil {
 			key = u.Rule

@@ -20,6 +20,7 @@ type rpeer struct {
 	peer  ir.Peer
 	group string // "" when not from a group
 	src   ast.Peer
+	key   string // ir.PeerKey(peer), when resolvePeer made it ("": not known)
 }
 
 // traffic is the lowered ports of one target.
@@ -201,13 +202,16 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 	var out []rpeer
 	add := func(ip ir.Peer, group string) {
 		ip.Span = span
-		out = append(out, rpeer{peer: ip, group: group, src: p})
+		out = append(out, rpeer{peer: ip, group: group, src: p, key: ir.PeerKey(ip)})
 	}
 	switch p := p.(type) {
 	case *ast.GroupRef:
 		if g, ok := c.groups[p.Name.Name]; ok {
-			for _, rp := range c.groupPeers(diags, g) {
-				add(rp.peer, g.name)
+			gps := c.groupPeers(diags, g)
+			out = make([]rpeer, 0, len(gps))
+			for _, rp := range gps {
+				rp.peer.Span, rp.group, rp.src = span, g.name, p
+				out = append(out, rp) // the key ignores the span
 			}
 		}
 	case *ast.PodPeer:

@@ -25,16 +25,35 @@ func (c *compiler) lint() diag.List {
 // lintPolicy warns at rules that repeat or are covered by an earlier rule of
 // the same policy, direction and action.
 func lintPolicy(diags *diag.List, p *ir.Policy) {
+	// A rule's text (ir.FormatRule) decides whether two rules are the same;
+	// it is computed once, and only for rules that pass mayBeSame.
 	keys := make([]string, len(p.Rules))
-	for i, r := range p.Rules {
-		keys[i] = ir.FormatRule(r)
+	key := func(i int) string {
+		if keys[i] == "" {
+			keys[i] = ir.FormatRule(p.Rules[i])
+		}
+		return keys[i]
 	}
+	// Earlier rules are indexed by coverBuckets, so that each rule is
+	// compared only with those that might repeat or cover it: linear time
+	// for a server with many clients, instead of every pair.
+	type bucket struct {
+		dir ir.Direction
+		act ir.Action
+		key string
+	}
+	index := map[bucket][]int{}
+	var cands []int
 	for i, r := range p.Rules {
-		for j, q := range p.Rules[:i] {
-			if q.Direction != r.Direction || q.Action != r.Action {
-				continue
-			}
-			if keys[j] == keys[i] {
+		cands = cands[:0]
+		for _, k := range candidateBuckets(r) {
+			cands = append(cands, index[bucket{r.Direction, r.Action, k}]...)
+		}
+		slices.Sort(cands)
+		cands = slices.Compact(cands)
+		for _, j := range cands { // in rule order: the first that decides is named
+			q := p.Rules[j]
+			if mayBeSame(q, r) && key(j) == key(i) {
 				if q.Span == r.Span {
 					break // one statement lowered twice into the same policy (e.g. a, a -> b)
 				}
@@ -49,7 +68,87 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 				break
 			}
 		}
+		for _, k := range coverBuckets(r) {
+			b := bucket{r.Direction, r.Action, k}
+			if n := len(index[b]); n == 0 || index[b][n-1] != i {
+				index[b] = append(index[b], i)
+			}
+		}
 	}
+}
+
+// anyBucket holds the rules with a peer that coverBuckets cannot narrow.
+const anyBucket = "*"
+
+// coverBuckets are the buckets a rule is filed under: for each peer, the
+// first required label of a pod or node peer (a peer that requires app=a
+// covers only peers that require app=a too), else anyBucket.
+func coverBuckets(q *ir.Rule) []string {
+	out := make([]string, 0, len(q.Peers))
+	for i := range q.Peers {
+		out = append(out, labelBucket(&q.Peers[i]))
+	}
+	return out
+}
+
+func labelBucket(p *ir.Peer) string {
+	if (p.Kind == ir.PeerPods || p.Kind == ir.PeerNodes) && len(p.Pods.MatchLabels) > 0 {
+		l := p.Pods.MatchLabels[0]
+		return string(rune('0'+p.Kind)) + l.Key + "=" + l.Value
+	}
+	return anyBucket
+}
+
+// candidateBuckets are the buckets where a rule that repeats or covers r
+// can be: such a rule covers r's first peer, so it has a peer filed under
+// anyBucket or under a label that r's first peer requires (a matchLabels
+// entry, or one value of an "in" requirement, which includes every way a
+// selector can force a label's value).
+func candidateBuckets(r *ir.Rule) []string {
+	out := []string{anyBucket}
+	if len(r.Peers) == 0 {
+		return out
+	}
+	p := &r.Peers[0]
+	if p.Kind != ir.PeerPods && p.Kind != ir.PeerNodes {
+		return out
+	}
+	prefix := string(rune('0' + p.Kind))
+	for _, l := range p.Pods.MatchLabels {
+		out = append(out, prefix+l.Key+"="+l.Value)
+	}
+	for _, x := range p.Pods.MatchExpressions {
+		if x.Operator == ir.OpIn {
+			for _, v := range x.Values {
+				out = append(out, prefix+x.Key+"="+v)
+			}
+		}
+	}
+	return out
+}
+
+// mayBeSame is a cheap necessary condition for two rules to have the same
+// text: the same shape of traffic and peers.
+func mayBeSame(q, r *ir.Rule) bool {
+	if q.AllTraffic != r.AllTraffic || q.DNS != r.DNS || len(q.Peers) != len(r.Peers) ||
+		len(q.Ports) != len(r.Ports) || len(q.ICMP) != len(r.ICMP) {
+		return false
+	}
+	for i := range q.Ports {
+		qp, rp := &q.Ports[i], &r.Ports[i]
+		if len(qp.Ports) != len(rp.Ports) || len(qp.HTTP) != len(rp.HTTP) || len(qp.DNS) != len(rp.DNS) {
+			return false
+		}
+		if len(qp.Ports) > 0 && (qp.Ports[0].Port != rp.Ports[0].Port || qp.Ports[0].Protocol != rp.Ports[0].Protocol) {
+			return false
+		}
+	}
+	for i := range q.Peers {
+		if q.Peers[i].Kind != r.Peers[i].Kind {
+			return false
+		}
+	}
+	return true
 }
 
 // ruleCovers reports whether q allows (or denies) everything r does: every
@@ -57,12 +156,15 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 // q and r are rules of one policy (their peers are relative to the same
 // namespace).
 func ruleCovers(q, r *ir.Rule) bool {
+	if !trafficCovers(q, r) { // the cheaper test first
+		return false
+	}
 	for _, rp := range r.Peers {
 		if !slices.ContainsFunc(q.Peers, func(qp ir.Peer) bool { return peerCovers(qp, rp) }) {
 			return false
 		}
 	}
-	return trafficCovers(q, r)
+	return true
 }
 
 // peerCovers reports whether q includes p, both peers of rules of one

@@ -135,12 +135,11 @@ func (l *lowerer) policy(rp rpeer, blk *block, stmt source.Span) (*policyState, 
 	if !ok {
 		return nil, false
 	}
-	key := ns + "\x00" + subj.Pods.String()
-	if subj.Namespaces != nil {
-		key += "\x00ns" + subj.Namespaces.String()
-	}
-	if subj.Nodes {
-		key += "\x00nodes"
+	// The subject is a function of the peer alone, so the peer's key is
+	// the subject's.
+	key := rp.key
+	if key == "" {
+		key = ir.PeerKey(rp.peer)
 	}
 	if ps, ok := l.byKey[key]; ok {
 		return ps, true
@@ -222,11 +221,20 @@ func peersIn(rps []rpeer, ns string) []ir.Peer {
 
 // rules builds the rules for peers with a target's traffic: one rule for
 // "*", one for the ports (with the HTTP rules), one for ICMP.
+//
+// peers is the caller's own slice: the first rule takes it, the others
+// get copies.
 func rules(dir ir.Direction, action ir.Action, peers []ir.Peer, tr *traffic, span source.Span) []*ir.Rule {
+	owned := false
 	base := func() *ir.Rule {
-		return &ir.Rule{Span: span, Direction: dir, Action: action, Peers: slices.Clone(peers)}
+		ps := peers
+		if owned {
+			ps = slices.Clone(peers)
+		}
+		owned = true
+		return &ir.Rule{Span: span, Direction: dir, Action: action, Peers: ps}
 	}
-	var out []*ir.Rule
+	out := make([]*ir.Rule, 0, 2)
 	if tr.all {
 		r := base()
 		r.AllTraffic = true
@@ -276,19 +284,22 @@ func (l *lowerer) rule(st *checked) {
 	span := st.span
 	srcs := st.sources
 	srcGoverned := make([]bool, len(srcs))
-	for i, s := range srcs {
-		_, _, srcGoverned[i] = l.subject(s, blk)
+	for i := range srcs {
+		s := &srcs[i]
+		_, _, srcGoverned[i] = l.subject(*s, blk)
 		if st.dir == ast.DirEgress && !srcGoverned[i] {
 			l.nothingToWrite(s.peer.Span, s.src)
 		}
 	}
-	for _, t := range st.targets {
+	for ti := range st.targets {
+		t := &st.targets[ti]
 		tr, tps := t.traffic, t.peers
 		if tr == nil {
 			continue
 		}
 		// Egress: each governed source gets the target's peers.
-		for si, s := range srcs {
+		for si := range srcs {
+			s := &srcs[si]
 			if st.dir == ast.DirBoth && !srcGoverned[si] {
 				for _, tp := range tps {
 					if _, _, ok := l.subject(tp, blk); !ok {
@@ -300,17 +311,18 @@ func (l *lowerer) rule(st *checked) {
 			if st.dir == ast.DirIngress || !srcGoverned[si] {
 				continue
 			}
-			ps, _ := l.policy(s, blk, span)
+			ps, _ := l.policy(*s, blk, span)
 			if peers := peersIn(tps, ps.pol.Namespace); len(peers) > 0 {
 				l.add(ps, rules(ir.Egress, action, peers, tr, span), isolating, span)
 			}
 		}
 		// Ingress: all sources towards one target subject are one rule.
-		for _, tp := range tps {
+		for tpi := range tps {
 			if st.dir == ast.DirEgress {
 				break
 			}
-			ps, ok := l.policy(tp, blk, span)
+			tp := &tps[tpi]
+			ps, ok := l.policy(*tp, blk, span)
 			if !ok {
 				if st.dir == ast.DirIngress {
 					l.nothingToWrite(tp.peer.Span, t.src)

@@ -22,9 +22,29 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 			diags.Errorf(codeUnsupported, span, msgAnyDepthOld, ver, f.Pattern).Detail = detailAnyDepthOld
 		}
 	}
+	// Programs repeat selectors: each pod label key is judged once.
+	inID := map[string]bool{}
+	podKeys := func(span source.Span, s ir.Selector) {
+		check := func(key string) {
+			ok, seen := inID[key]
+			if !seen {
+				ok = inIdentity(key)
+				inID[key] = ok
+			}
+			if !ok {
+				diags.Errorf(codeUnsupported, span, msgFilteredPodKey, key).Detail = detailFilteredKey
+			}
+		}
+		for _, l := range s.MatchLabels {
+			check(l.Key)
+		}
+		for _, x := range s.MatchExpressions {
+			check(x.Key) // a key repeated here is reported once: diagnostics are de-duplicated by line
+		}
+	}
 	for _, pol := range p.Policies {
 		if !pol.Subject.Nodes {
-			podKeys(&diags, spanOr(pol.Subject.Span, pol.Span), pol.Subject.Pods)
+			podKeys(spanOr(pol.Subject.Span, pol.Span), pol.Subject.Pods)
 		}
 		if pol.Subject.Namespaces != nil {
 			namespaceKeys(&diags, spanOr(pol.Subject.Span, pol.Span), *pol.Subject.Namespaces)
@@ -47,7 +67,7 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 				if peer.Kind != ir.PeerPods {
 					continue
 				}
-				podKeys(&diags, spanOr(peer.Span, r.Span), peer.Pods)
+				podKeys(spanOr(peer.Span, r.Span), peer.Pods)
 				if peer.Namespace.Scope == ir.NamespaceLabels {
 					namespaceKeys(&diags, spanOr(peer.Span, r.Span), peer.Namespace.Labels)
 				}
@@ -60,16 +80,6 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 		}
 	}
 	return diags
-}
-
-// podKeys reports the pod label keys of s that Cilium's default identity
-// filter leaves out (see inIdentity).
-func podKeys(diags *diag.List, span source.Span, s ir.Selector) {
-	for _, key := range s.Keys() {
-		if !inIdentity(key) {
-			diags.Errorf(codeUnsupported, span, msgFilteredPodKey, key).Detail = detailFilteredKey
-		}
-	}
 }
 
 // namespaceKeys reports the namespace label keys of s that Cilium cannot

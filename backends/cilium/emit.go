@@ -143,7 +143,23 @@ func (e *emitter) policy(pol *ir.Policy) (*api.Rule, []source.Span) {
 	ingress, egress := pol.Isolation.Ingress, pol.Isolation.Egress
 	rule.EnableDefaultDeny = api.DefaultDenyConfig{Ingress: &ingress, Egress: &egress}
 
-	spans := []source.Span{pol.Span}
+	spans := make([]source.Span, 0, len(pol.Rules)+1)
+	spans = append(spans, pol.Span)
+	// Room for one Cilium rule per IR rule, the usual case (a rule with
+	// peers of several L3 kinds makes more).
+	var nIn, nOut int
+	for _, r := range pol.Rules {
+		if r.Action != ir.Allow {
+			continue
+		}
+		if r.Direction == ir.Ingress {
+			nIn++
+		} else {
+			nOut++
+		}
+	}
+	rule.Ingress = make([]api.IngressRule, 0, nIn)
+	rule.Egress = make([]api.EgressRule, 0, nOut)
 	for _, r := range pol.Rules { // in the IR's order: source order
 		spans = append(spans, r.Span)
 		e.rule(pol, r, rule)
@@ -153,6 +169,12 @@ func (e *emitter) policy(pol *ir.Policy) (*api.Rule, []source.Span) {
 	}
 	if egress && len(rule.Egress) == 0 {
 		rule.Egress = []api.EgressRule{{}}
+	}
+	if len(rule.Ingress) == 0 {
+		rule.Ingress = nil
+	}
+	if len(rule.Egress) == 0 {
+		rule.Egress = nil
 	}
 	return rule, spans
 }
@@ -489,7 +511,7 @@ func checkNamespaceClash(p *ir.Program) diag.List {
 	for _, pol := range p.Policies {
 		for _, r := range pol.Rules {
 			for _, peer := range r.Peers {
-				if peer.Kind != ir.PeerPods {
+				if peer.Kind != ir.PeerPods || !mayClash(peer) {
 					continue
 				}
 				if sel := podPeerSelector(peer); sel.clash != "" {
@@ -499,6 +521,21 @@ func checkNamespaceClash(p *ir.Program) diag.List {
 		}
 	}
 	return diags
+}
+
+// mayClash reports whether podPeerSelector may find a clash in peer: only
+// a pod label whose key is one Cilium uses for the namespace terms can meet
+// a namespace term (a normalized selector has each label key once).
+func mayClash(peer ir.Peer) bool {
+	if peer.Namespace.Scope == ir.NamespacePolicy {
+		return false
+	}
+	for _, l := range peer.Pods.MatchLabels {
+		if l.Key == PodNamespaceLabel || strings.HasPrefix(l.Key, NamespaceLabelsPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // selector builds a Cilium endpoint selector from IR selectors.

@@ -1,8 +1,10 @@
 package cilium
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 )
@@ -55,5 +57,46 @@ func TestEffectiveDoesNotModify(t *testing.T) {
 	}
 	if added != 1 {
 		t.Errorf("%d DNS-proxy rules added for {app: web}, want 1:\n%s", added, ir.Format(eff))
+	}
+}
+
+// TestNamespaceClash: a pod selector that already uses the label key Cilium
+// writes a peer's namespace terms with cannot also say the namespace; the
+// compiler refuses such keys, so the program is built by hand, as an
+// importer might.
+func TestNamespaceClash(t *testing.T) {
+	web := ir.Selector{MatchLabels: []ir.Label{{Key: "app", Value: "web"}}}
+	for name, tc := range map[string]struct {
+		peer  ir.Peer
+		clash bool
+	}{
+		"named namespace against the namespace key": {ir.Peer{Kind: ir.PeerPods,
+			Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: "a"},
+			Pods:      ir.Selector{MatchLabels: []ir.Label{{Key: PodNamespaceLabel, Value: "b"}}}}, true},
+		"same namespace twice": {ir.Peer{Kind: ir.PeerPods,
+			Namespace: ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: "a"},
+			Pods:      ir.Selector{MatchLabels: []ir.Label{{Key: PodNamespaceLabel, Value: "a"}}}}, false},
+		"namespace labels against a prefixed pod key": {ir.Peer{Kind: ir.PeerPods,
+			Namespace: ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: ir.Selector{MatchLabels: []ir.Label{{Key: "team", Value: "x"}}}},
+			Pods:      ir.Selector{MatchLabels: []ir.Label{{Key: NamespaceLabelsPrefix + "team", Value: "y"}}}}, true},
+		"the policy's namespace": {ir.Peer{Kind: ir.PeerPods,
+			Pods: ir.Selector{MatchLabels: []ir.Label{{Key: PodNamespaceLabel, Value: "b"}}}}, false},
+	} {
+		p := &ir.Program{DNS: ir.DefaultDNSServer(), Policies: []*ir.Policy{{
+			Name: "web", Namespace: "shop", Subject: ir.Subject{Pods: web},
+			Isolation: ir.Isolation{Ingress: true},
+			Rules: []*ir.Rule{{Direction: ir.Ingress, Peers: []ir.Peer{tc.peer},
+				Ports: []ir.PortRule{{Ports: []ir.Port{{Protocol: ir.TCP, Port: 80}}}}}},
+		}}}
+		_, diags := Backend{}.Prepare(p, backends.Options{})
+		got := false
+		for _, d := range diags {
+			if strings.Contains(d.Message, "already uses Cilium's namespace key") {
+				got = true
+			}
+		}
+		if got != tc.clash {
+			t.Errorf("%s: clash reported = %v, want %v (%v)", name, got, tc.clash, diags)
+		}
 	}
 }

@@ -41,6 +41,9 @@ func PeerKey(p Peer) string { return FormatPeer(p) }
 // PeersIn returns peers in canonical form for a policy of namespace ns:
 // each made Relative, the first of each PeerKey kept, in the given order.
 func PeersIn(peers []Peer, ns string) []Peer {
+	if len(peers) == 1 { // nothing to de-duplicate
+		return []Peer{Relative(peers[0], ns)}
+	}
 	out := make([]Peer, 0, len(peers))
 	seen := make(map[string]bool, len(peers))
 	for _, p := range peers {

@@ -192,11 +192,12 @@ func FormatRule(r *Rule) string {
 	} else {
 		b.WriteString(" from ")
 	}
-	ps := make([]string, len(r.Peers))
-	for i, p := range r.Peers {
-		ps[i] = FormatPeer(p)
+	for i := range r.Peers {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(FormatPeer(r.Peers[i]))
 	}
-	b.WriteString(strings.Join(ps, " | "))
 	if r.AllTraffic {
 		b.WriteString(" all traffic")
 	}

@@ -140,26 +140,62 @@ func dedupe[T any](xs []T, eq func(a, b T) bool) []T {
 }
 
 // Equal reports whether two normalized selectors are the same.
-func (s Selector) Equal(t Selector) bool { return s.String() == t.String() }
+func (s Selector) Equal(t Selector) bool {
+	return slices.Equal(s.MatchLabels, t.MatchLabels) &&
+		slices.EqualFunc(s.MatchExpressions, t.MatchExpressions, func(a, b Expression) bool {
+			return a.Key == b.Key && a.Operator == b.Operator && slices.Equal(a.Values, b.Values)
+		})
+}
 
 // String renders s in the language's selector syntax, e.g.
 // "{app: web, tier in (a, b), !legacy}"; stable for normalized selectors.
 func (s Selector) String() string {
-	var parts []string
+	var b strings.Builder
+	s.writeTo(&b)
+	return b.String()
+}
+
+// writeTo writes String's rendering to b.
+func (s Selector) writeTo(b *strings.Builder) {
+	b.WriteByte('{')
+	first := true
+	sep := func() {
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+	}
 	for _, l := range s.MatchLabels {
-		parts = append(parts, l.Key+": "+l.Value)
+		sep()
+		b.WriteString(l.Key)
+		b.WriteString(": ")
+		b.WriteString(l.Value)
 	}
 	for _, e := range s.MatchExpressions {
 		switch e.Operator {
-		case OpIn:
-			parts = append(parts, e.Key+" in ("+strings.Join(e.Values, ", ")+")")
-		case OpNotIn:
-			parts = append(parts, e.Key+" notin ("+strings.Join(e.Values, ", ")+")")
+		case OpIn, OpNotIn:
+			sep()
+			b.WriteString(e.Key)
+			if e.Operator == OpIn {
+				b.WriteString(" in (")
+			} else {
+				b.WriteString(" notin (")
+			}
+			for i, v := range e.Values {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(v)
+			}
+			b.WriteByte(')')
 		case OpExists:
-			parts = append(parts, e.Key)
+			sep()
+			b.WriteString(e.Key)
 		case OpDoesNotExist:
-			parts = append(parts, "!"+e.Key)
+			sep()
+			b.WriteByte('!')
+			b.WriteString(e.Key)
 		}
 	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	b.WriteByte('}')
 }

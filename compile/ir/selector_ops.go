@@ -12,11 +12,21 @@ import "slices"
 // means "not shown", which happens only when s matches nothing.
 func (s Selector) Implies(t Selector) bool {
 	for _, l := range t.MatchLabels {
+		// Fast path: s requires the same label.
+		if slices.Contains(s.MatchLabels, l) {
+			continue
+		}
 		if !s.impliesTerm(Expression{Key: l.Key, Operator: OpIn, Values: []string{l.Value}}) {
 			return false
 		}
 	}
 	for _, x := range t.MatchExpressions {
+		// Fast path: s has the same requirement.
+		if slices.ContainsFunc(s.MatchExpressions, func(y Expression) bool {
+			return y.Key == x.Key && y.Operator == x.Operator && slices.Equal(y.Values, x.Values)
+		}) {
+			continue
+		}
 		if !s.impliesTerm(x) {
 			return false
 		}

@@ -90,11 +90,15 @@ func policyLess(a, b *Policy) bool {
 // namespace ns and unique by PeerKey.
 func (v *validator) canonicalPeers(where string, r *Rule, ns string) {
 	seen := make(map[string]bool, len(r.Peers))
-	for _, p := range r.Peers {
+	for i := range r.Peers {
+		p := &r.Peers[i]
 		if ns != "" && p.Kind == PeerPods && p.Namespace.Scope == NamespaceNamed && p.Namespace.Name == ns {
-			v.errf("%s: peer %s names the policy's own namespace (want the relative form)", where, FormatPeer(p))
+			v.errf("%s: peer %s names the policy's own namespace (want the relative form)", where, FormatPeer(*p))
 		}
-		k := PeerKey(p)
+		if len(r.Peers) == 1 {
+			break // nothing can repeat
+		}
+		k := PeerKey(*p)
 		if seen[k] {
 			v.errf("%s: peer %s repeated", where, k)
 		}
