@@ -3,6 +3,7 @@ package backends
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,33 +196,37 @@ func LineOf(s source.Span) string {
 // file name with characters that are not printable (a newline, say) is
 // quoted (see diag.FileName), so that the value stays one line.
 func SourceLines(spans []source.Span) string {
-	byFile := map[string]map[int]bool{}
+	type line struct {
+		file string
+		n    int
+	}
+	lines := make([]line, 0, len(spans))
 	for _, s := range spans {
-		if !s.IsValid() || s.File == "" {
+		if s.IsValid() && s.File != "" {
+			lines = append(lines, line{s.File, s.Start.Line})
+		}
+	}
+	slices.SortFunc(lines, func(a, b line) int {
+		if c := strings.Compare(a.file, b.file); c != 0 {
+			return c
+		}
+		return a.n - b.n
+	})
+	lines = slices.Compact(lines)
+	var b strings.Builder
+	for i, l := range lines {
+		switch {
+		case i == 0:
+		case l.file != lines[i-1].file:
+			b.WriteByte(' ')
+		default:
+			b.WriteByte(',')
+			b.WriteString(strconv.Itoa(l.n))
 			continue
 		}
-		if byFile[s.File] == nil {
-			byFile[s.File] = map[int]bool{}
-		}
-		byFile[s.File][s.Start.Line] = true
+		b.WriteString(diag.FileName(l.file))
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(l.n))
 	}
-	files := make([]string, 0, len(byFile))
-	for f := range byFile {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	parts := make([]string, 0, len(files))
-	for _, f := range files {
-		lines := make([]int, 0, len(byFile[f]))
-		for l := range byFile[f] {
-			lines = append(lines, l)
-		}
-		sort.Ints(lines)
-		strs := make([]string, len(lines))
-		for i, l := range lines {
-			strs[i] = strconv.Itoa(l)
-		}
-		parts = append(parts, diag.FileName(f)+":"+strings.Join(strs, ","))
-	}
-	return strings.Join(parts, " ")
+	return b.String()
 }

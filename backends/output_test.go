@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/netpolc/netpolc/lang/source"
 )
 
 // testObject stands in for a typed Kubernetes object: what matters here is
@@ -163,5 +165,18 @@ func TestFileName(t *testing.T) {
 		if got := FileName(tt.o, tt.format); got != tt.want {
 			t.Errorf("FileName(%s %s/%s) = %q, want %q", tt.o.Kind, tt.o.Namespace, tt.o.Name, got, tt.want)
 		}
+	}
+}
+
+func TestSourceLines(t *testing.T) {
+	at := func(file string, line int) source.Span {
+		return source.Span{File: file, Start: source.Pos{Line: line, Col: 1}, End: source.Pos{Line: line, Col: 2, Offset: 1}}
+	}
+	got := SourceLines([]source.Span{at("b.netpol", 3), at("a.netpol", 9), {}, at("b.netpol", 1), at("a.netpol", 2), at("b.netpol", 3), at("a\tb.netpol", 4)})
+	if want := `"a\tb.netpol":4 a.netpol:2,9 b.netpol:1,3`; got != want {
+		t.Errorf("SourceLines = %q, want %q", got, want)
+	}
+	if got := SourceLines(nil); got != "" {
+		t.Errorf("SourceLines(nil) = %q, want empty", got)
 	}
 }

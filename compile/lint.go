@@ -40,14 +40,16 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 	type bucket struct {
 		dir ir.Direction
 		act ir.Action
-		key string
+		lb  labelBucket
 	}
 	index := map[bucket][]int{}
 	var cands []int
+	var lbs []labelBucket
 	for i, r := range p.Rules {
 		cands = cands[:0]
-		for _, k := range candidateBuckets(r) {
-			cands = append(cands, index[bucket{r.Direction, r.Action, k}]...)
+		lbs = candidateBuckets(lbs[:0], r)
+		for _, lb := range lbs {
+			cands = append(cands, index[bucket{r.Direction, r.Action, lb}]...)
 		}
 		slices.Sort(cands)
 		cands = slices.Compact(cands)
@@ -68,8 +70,8 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 				break
 			}
 		}
-		for _, k := range coverBuckets(r) {
-			b := bucket{r.Direction, r.Action, k}
+		for pi := range r.Peers {
+			b := bucket{r.Direction, r.Action, bucketOf(&r.Peers[pi])}
 			if n := len(index[b]); n == 0 || index[b][n-1] != i {
 				index[b] = append(index[b], i)
 			}
@@ -77,35 +79,32 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 	}
 }
 
-// anyBucket holds the rules with a peer that coverBuckets cannot narrow.
-const anyBucket = "*"
-
-// coverBuckets are the buckets a rule is filed under: for each peer, the
-// first required label of a pod or node peer (a peer that requires app=a
-// covers only peers that require app=a too), else anyBucket.
-func coverBuckets(q *ir.Rule) []string {
-	out := make([]string, 0, len(q.Peers))
-	for i := range q.Peers {
-		out = append(out, labelBucket(&q.Peers[i]))
-	}
-	return out
+// labelBucket is where lintPolicy files a rule, once per peer: under the
+// first label a pod or node peer requires (a peer that requires app=a
+// covers only peers that require app=a too), else under anyBucket.
+type labelBucket struct {
+	kind       ir.PeerKind
+	key, value string
 }
 
-func labelBucket(p *ir.Peer) string {
+// anyBucket holds the rules with a peer that a label cannot narrow.
+var anyBucket = labelBucket{kind: -1}
+
+func bucketOf(p *ir.Peer) labelBucket {
 	if (p.Kind == ir.PeerPods || p.Kind == ir.PeerNodes) && len(p.Pods.MatchLabels) > 0 {
 		l := p.Pods.MatchLabels[0]
-		return string(rune('0'+p.Kind)) + l.Key + "=" + l.Value
+		return labelBucket{p.Kind, l.Key, l.Value}
 	}
 	return anyBucket
 }
 
-// candidateBuckets are the buckets where a rule that repeats or covers r
-// can be: such a rule covers r's first peer, so it has a peer filed under
-// anyBucket or under a label that r's first peer requires (a matchLabels
-// entry, or one value of an "in" requirement, which includes every way a
-// selector can force a label's value).
-func candidateBuckets(r *ir.Rule) []string {
-	out := []string{anyBucket}
+// candidateBuckets appends to out the buckets where a rule that repeats or
+// covers r can be: such a rule covers r's first peer, so it has a peer
+// filed under anyBucket or under a label that r's first peer requires (a
+// matchLabels entry, or one value of an "in" requirement, which includes
+// every way a selector can force a label's value).
+func candidateBuckets(out []labelBucket, r *ir.Rule) []labelBucket {
+	out = append(out, anyBucket)
 	if len(r.Peers) == 0 {
 		return out
 	}
@@ -113,14 +112,13 @@ func candidateBuckets(r *ir.Rule) []string {
 	if p.Kind != ir.PeerPods && p.Kind != ir.PeerNodes {
 		return out
 	}
-	prefix := string(rune('0' + p.Kind))
 	for _, l := range p.Pods.MatchLabels {
-		out = append(out, prefix+l.Key+"="+l.Value)
+		out = append(out, labelBucket{p.Kind, l.Key, l.Value})
 	}
 	for _, x := range p.Pods.MatchExpressions {
 		if x.Operator == ir.OpIn {
 			for _, v := range x.Values {
-				out = append(out, prefix+x.Key+"="+v)
+				out = append(out, labelBucket{p.Kind, x.Key, v})
 			}
 		}
 	}

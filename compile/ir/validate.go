@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -26,7 +27,7 @@ func Validate(p *Program) error {
 	if !sort.StringsAreSorted(p.Governed) {
 		v.errf("governed namespaces are not sorted")
 	}
-	v.selector("dns server", p.DNS.Pods)
+	v.selector(place{what: "dns server", index: -1, rule: -1}, p.DNS.Pods)
 	if p.DNS.Namespace == "" || p.DNS.Port == 0 {
 		v.errf("dns server: missing namespace or port")
 	}
@@ -35,22 +36,23 @@ func Validate(p *Program) error {
 			v.errf("policy %d: nil", i)
 			continue
 		}
-		where := fmt.Sprintf("policy %d (%s)", i, pol.Name)
+		where := place{what: "policy", index: i, name: pol.Name, rule: -1}
 		if i > 0 && p.Policies[i-1] != nil && policyLess(pol, p.Policies[i-1]) {
 			v.errf("%s: policies not ordered by namespace and span", where)
 		}
-		v.selector(where+" subject", pol.Subject.Pods)
+		v.selector(where.at("subject"), pol.Subject.Pods)
 		if pol.Subject.Namespaces != nil {
 			if pol.Namespace != "" {
 				v.errf("%s: namespace selector on a namespaced subject", where)
 			}
-			v.selector(where+" subject namespaces", *pol.Subject.Namespaces)
+			v.selector(where.at("subject namespaces"), *pol.Subject.Namespaces)
 		}
 		if pol.Subject.Nodes && pol.Namespace != "" {
 			v.errf("%s: node subject in a namespace", where)
 		}
 		for j, r := range pol.Rules {
-			rw := fmt.Sprintf("%s rule %d", where, j)
+			rw := where
+			rw.rule = j
 			v.rule(rw, r)
 			if r == nil {
 				continue
@@ -65,9 +67,9 @@ func Validate(p *Program) error {
 		}
 	}
 	for i, x := range p.Expectations {
-		where := fmt.Sprintf("expectation %d", i)
-		v.peer(where+" from", x.From.Peer)
-		v.peer(where+" to", x.To.Peer)
+		where := place{what: "expectation", index: i, rule: -1}
+		v.peer(where.at("from"), x.From.Peer)
+		v.peer(where.at("to"), x.To.Peer)
 		if x.ICMP == nil {
 			v.port(where, x.Port)
 		}
@@ -76,6 +78,42 @@ func Validate(p *Program) error {
 }
 
 type validator struct{ errs []error }
+
+// place says where in the program a check is, for messages; it is only
+// formatted when something is wrong.
+type place struct {
+	what  string // "policy", "expectation", "dns server"
+	index int    // -1: none
+	name  string // the policy's name
+	rule  int    // -1: not in a rule
+	part  string // e.g. "pods", "subject namespaces"
+}
+
+// at returns p narrowed to a part.
+func (p place) at(part string) place {
+	if p.part != "" {
+		part = p.part + " " + part
+	}
+	p.part = part
+	return p
+}
+
+func (p place) String() string {
+	s := p.what
+	if p.index >= 0 {
+		s += " " + strconv.Itoa(p.index)
+	}
+	if p.name != "" {
+		s += " (" + p.name + ")"
+	}
+	if p.rule >= 0 {
+		s += " rule " + strconv.Itoa(p.rule)
+	}
+	if p.part != "" {
+		s += " " + p.part
+	}
+	return s
+}
 
 // policyLess is the order of a program's policies: by namespace (cluster-wide
 // first), then by span.
@@ -88,7 +126,7 @@ func policyLess(a, b *Policy) bool {
 
 // canonicalPeers checks that r's peers are relative to the policy's
 // namespace ns and unique by PeerKey.
-func (v *validator) canonicalPeers(where string, r *Rule, ns string) {
+func (v *validator) canonicalPeers(where place, r *Rule, ns string) {
 	seen := make(map[string]bool, len(r.Peers))
 	for i := range r.Peers {
 		p := &r.Peers[i]
@@ -107,7 +145,7 @@ func (v *validator) canonicalPeers(where string, r *Rule, ns string) {
 }
 
 // dnsRule checks that a rule marked DNS has the shape DNSRule builds.
-func (v *validator) dnsRule(where string, r *Rule, dns DNSServer, ns string) {
+func (v *validator) dnsRule(where place, r *Rule, dns DNSServer, ns string) {
 	want := DNSRule(dns, ns, nil, r.Span)
 	ok := r.Direction == Egress && r.Action == Allow && !r.AllTraffic && len(r.ICMP) == 0 &&
 		len(r.Peers) == 1 && PeerKey(r.Peers[0]) == PeerKey(want.Peers[0]) && len(r.Ports) == 1 &&
@@ -127,7 +165,7 @@ func (v *validator) errf(format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf(format, args...))
 }
 
-func (v *validator) rule(where string, r *Rule) {
+func (v *validator) rule(where place, r *Rule) {
 	if r == nil {
 		v.errf("%s: nil", where)
 		return
@@ -181,7 +219,7 @@ func (v *validator) rule(where string, r *Rule) {
 	}
 }
 
-func (v *validator) port(where string, p Port) {
+func (v *validator) port(where place, p Port) {
 	switch p.Protocol {
 	case TCP, UDP, SCTP, ProtoAny:
 	default:
@@ -201,10 +239,10 @@ func (v *validator) port(where string, p Port) {
 	}
 }
 
-func (v *validator) peer(where string, p Peer) {
+func (v *validator) peer(where place, p Peer) {
 	switch p.Kind {
 	case PeerPods:
-		v.selector(where+" pods", p.Pods)
+		v.selector(where.at("pods"), p.Pods)
 		switch p.Namespace.Scope {
 		case NamespacePolicy:
 		case NamespaceNamed:
@@ -212,12 +250,12 @@ func (v *validator) peer(where string, p Peer) {
 				v.errf("%s: named namespace without a name", where)
 			}
 		case NamespaceLabels:
-			v.selector(where+" namespaces", p.Namespace.Labels)
+			v.selector(where.at("namespaces"), p.Namespace.Labels)
 		default:
 			v.errf("%s: namespace scope %d", where, p.Namespace.Scope)
 		}
 	case PeerNodes:
-		v.selector(where+" nodes", p.Pods)
+		v.selector(where.at("nodes"), p.Pods)
 	case PeerCIDR:
 		if !p.CIDR.IsValid() {
 			v.errf("%s: invalid CIDR", where)
@@ -255,7 +293,7 @@ func (v *validator) peer(where string, p Peer) {
 			v.errf("%s: a service needs a namespace and either a name or a selector", where)
 		}
 		if p.Service.Selector != nil {
-			v.selector(where+" service", *p.Service.Selector)
+			v.selector(where.at("service"), *p.Service.Selector)
 		}
 	case PeerAny:
 	default:
@@ -265,7 +303,7 @@ func (v *validator) peer(where string, p Peer) {
 
 // selector checks that s is normalized: sorted, without duplicates, with
 // unique matchLabels keys.
-func (v *validator) selector(where string, s Selector) {
+func (v *validator) selector(where place, s Selector) {
 	for i := 1; i < len(s.MatchLabels); i++ {
 		if s.MatchLabels[i-1].Key >= s.MatchLabels[i].Key {
 			v.errf("%s: matchLabels not sorted or keys not unique", where)
