@@ -101,6 +101,11 @@ func (c *compiler) check() diag.List {
 		}
 		return out
 	}
+	n := 0
+	for _, f := range c.order {
+		n += len(f.Stmts)
+	}
+	c.stmts = make([]checked, 0, n)
 	for _, f := range c.order {
 		for _, s := range f.Stmts {
 			blk := c.blockOf[s]

@@ -212,6 +212,9 @@ func (l *lowerer) nothingToWrite(at source.Span, p ast.Peer) {
 // peersIn returns the IR peers of rps in canonical form for a policy of
 // namespace ns (ir.PeersIn).
 func peersIn(rps []rpeer, ns string) []ir.Peer {
+	if len(rps) == 1 {
+		return []ir.Peer{ir.Relative(rps[0].peer, ns)}
+	}
 	peers := make([]ir.Peer, len(rps))
 	for i, rp := range rps {
 		peers[i] = rp.peer
