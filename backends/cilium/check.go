@@ -3,6 +3,7 @@ package cilium
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -38,8 +39,13 @@ func checkExpressible(p *ir.Program, ver Version) diag.List {
 		for _, l := range s.MatchLabels {
 			check(l.Key)
 		}
-		for _, x := range s.MatchExpressions {
-			check(x.Key) // a key repeated here is reported once: diagnostics are de-duplicated by line
+		for i, x := range s.MatchExpressions {
+			// Each key once (as Selector.Keys): a key may also have a label
+			// or an earlier requirement.
+			if !slices.ContainsFunc(s.MatchLabels, func(l ir.Label) bool { return l.Key == x.Key }) &&
+				!slices.ContainsFunc(s.MatchExpressions[:i], func(y ir.Expression) bool { return y.Key == x.Key }) {
+				check(x.Key)
+			}
 		}
 	}
 	for _, pol := range p.Policies {
