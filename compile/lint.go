@@ -1,7 +1,6 @@
 package compile
 
 import (
-	"net/netip"
 	"slices"
 
 	"github.com/netpolc/netpolc/compile/ir"
@@ -195,18 +194,7 @@ func peerCovers(q, p ir.Peer) bool {
 	case ir.PeerNodes:
 		return p.Pods.Implies(q.Pods)
 	case ir.PeerCIDR:
-		if q.CIDR.Addr().Is4() != p.CIDR.Addr().Is4() || q.CIDR.Bits() > p.CIDR.Bits() || !q.CIDR.Contains(p.CIDR.Addr()) {
-			return false
-		}
-		for _, e := range q.Except {
-			if !e.Overlaps(p.CIDR) {
-				continue
-			}
-			if !slices.ContainsFunc(p.Except, func(pe netip.Prefix) bool { return pe.Bits() <= e.Bits() && pe.Contains(e.Addr()) }) {
-				return false
-			}
-		}
-		return true
+		return q.CIDRCovers(&p)
 	case ir.PeerEntity:
 		return q.Entity == p.Entity ||
 			q.Entity == ir.EntityWorld && (p.Entity == ir.EntityWorldIPv4 || p.Entity == ir.EntityWorldIPv6)
@@ -370,13 +358,7 @@ func (c *compiler) lintDNS(diags *diag.List) {
 		}
 		who := ps.group
 		if who == "" {
-			who = ir.FormatSubject(p.Subject)
-			switch {
-			case p.Namespace != "":
-				who = p.Namespace + "/" + who
-			case p.Subject.Namespaces == nil:
-				who = "ns{}/" + who // every namespace
-			}
+			who = ir.FormatPolicySubject(p)
 		}
 		d := diags.Warnf(CodeNoDNS, ps.iso[ir.Egress], msgNoDNS, who)
 		d.Detail = sprintf(detailNoDNS, ir.FormatPeer(ir.DNSServerPeer(dns, "")), dns.Port)

@@ -2,7 +2,6 @@ package cilium
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -275,7 +274,7 @@ func peerOverlap(px *ir.Policy, x ir.Peer, py *ir.Policy, y ir.Peer) bool {
 	case ir.PeerCIDR:
 		switch y.Kind {
 		case ir.PeerCIDR:
-			return cidrsOverlap(x, y)
+			return x.CIDRMayOverlap(&y)
 		case ir.PeerFQDN:
 			return true
 		}
@@ -319,19 +318,4 @@ func namespacesOverlap(px *ir.Policy, x ir.NamespaceRef, py *ir.Policy, y ir.Nam
 	default:
 		return yl.MayIntersect(ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: xn}}})
 	}
-}
-
-func cidrsOverlap(x, y ir.Peer) bool {
-	if !x.CIDR.Overlaps(y.CIDR) {
-		return false
-	}
-	within := func(p netip.Prefix, except []netip.Prefix) bool {
-		for _, e := range except {
-			if e.Bits() <= p.Bits() && e.Contains(p.Addr()) {
-				return true
-			}
-		}
-		return false
-	}
-	return !within(y.CIDR, x.Except) && !within(x.CIDR, y.Except)
 }

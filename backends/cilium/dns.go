@@ -125,13 +125,13 @@ func hasDNSRule(pol *ir.Policy) bool {
 func reportAdded(diags *diag.List, p *ir.Program, added []dnsAdded) {
 	for _, a := range added {
 		if q, r := restrictedOverlap(p, a.pol); r != nil {
-			d := diags.Errorf(codeUnsupported, a.at, msgProxyWidens, subjectText(a.pol), subjectText(q))
+			d := diags.Errorf(codeUnsupported, a.at, msgProxyWidens, ir.FormatPolicySubject(a.pol), ir.FormatPolicySubject(q))
 			d.Detail = detailProxyWidens
 			d.Notes = append(d.Notes, diag.Note{Span: r.Span, Message: noteProxyWidens})
 			continue
 		}
 		server := p.DNS.Namespace + "/" + p.DNS.Pods.String()
-		d := diags.Warnf(codeDNSProxyAdded, a.at, msgDNSProxyAdded, subjectText(a.pol), server, p.DNS.Port)
+		d := diags.Warnf(codeDNSProxyAdded, a.at, msgDNSProxyAdded, ir.FormatPolicySubject(a.pol), server, p.DNS.Port)
 		d.Detail = detailDNSProxyAdded
 	}
 }
@@ -169,13 +169,4 @@ func restrictedDNSRule(pol *ir.Policy) *ir.Rule {
 		}
 	}
 	return nil
-}
-
-// subjectText names the subject of pol, with its namespace.
-func subjectText(pol *ir.Policy) string {
-	subject := ir.FormatSubject(pol.Subject)
-	if pol.Namespace != "" {
-		subject = pol.Namespace + "/" + subject
-	}
-	return subject
 }

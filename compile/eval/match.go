@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -171,7 +170,7 @@ func (e *Evaluator) peerMatchesSlow(cp *cpeer, ep Endpoint) bool {
 	case ir.PeerPods:
 		return ep.Kind == EndpointPod && e.namespaceMatches(cp, ep.Pod.Namespace) && cp.pods.Matches(ep.Pod.Labels)
 	case ir.PeerCIDR:
-		return ep.Kind == EndpointExternal && cidrMatches(p.CIDR, p.Except, ep.External.IP)
+		return ep.Kind == EndpointExternal && p.CIDRMatches(ep.External.IP)
 	case ir.PeerEntity:
 		return entityMatches(p.Entity, ep)
 	case ir.PeerFQDN:
@@ -238,19 +237,6 @@ func (e *Evaluator) serviceSelects(cp *cpeer, pod *Pod) bool {
 func labelsInclude(labels, sel map[string]string) bool {
 	for k, v := range sel {
 		if w, ok := labels[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func cidrMatches(cidr netip.Prefix, except []netip.Prefix, ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if !ip.IsValid() || !cidr.Contains(ip) {
-		return false
-	}
-	for _, x := range except {
-		if x.Contains(ip) {
 			return false
 		}
 	}

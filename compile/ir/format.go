@@ -62,6 +62,20 @@ func FormatSubject(s Subject) string {
 	return out
 }
 
+// FormatPolicySubject renders what a policy applies to, with its namespace:
+// "shop/{app: web}", "ns{team: a}/{app: web}", "ns{}/{app: web}" for pods
+// of every namespace, "node{role: db}" for nodes.
+func FormatPolicySubject(pol *Policy) string {
+	s := FormatSubject(pol.Subject)
+	switch {
+	case pol.Namespace != "":
+		return pol.Namespace + "/" + s
+	case pol.Subject.Namespaces == nil && !pol.Subject.Nodes:
+		return "ns{}/" + s
+	}
+	return s
+}
+
 // FormatPeer renders a peer in the language's syntax; it ignores the span,
 // so equal peers render equally.
 func FormatPeer(p Peer) string {
