@@ -16,7 +16,8 @@
 // before reported no error (docs/design.md, section 3):
 //
 //  1. compile (compile.Compile): parse, resolve, check, lower to the
-//     intent IR (compile/ir), verify the expectations;
+//     intent IR (compile/ir), lint, validate the IR's invariants, verify
+//     the expectations;
 //  2. capabilities (backends.CheckCapabilities): what the target cannot
 //     express is an error at the line that needs it, unless a degradation
 //     opts in;
