@@ -59,6 +59,10 @@ type Policy struct {
 	// Name is a suggested object name derived from the source (group names);
 	// backends make it unique and valid for their target.
 	Name string
+	// Origin names the object the policy was imported from, e.g.
+	// "NetworkPolicy shop/allow-web" or "CiliumNetworkPolicy shop/l7
+	// (specs[1])"; "" for a policy compiled from netpolc source.
+	Origin string
 	// Namespace is the namespace the policy lives in; "" for a cluster-wide
 	// policy (subject pods in every namespace, or nodes).
 	Namespace string
