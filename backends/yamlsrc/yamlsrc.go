@@ -1,0 +1,602 @@
+// Package yamlsrc reads Kubernetes objects from YAML and JSON files as
+// people have them, keeping the position of every node, so that importers
+// report errors at the line and column of the field they concern.
+//
+// Read accepts multi-document streams (empty documents are skipped), the
+// "kind: List" wrapper and any other "*List" wrapper with items (as written
+// by "kubectl get -o yaml"), JSON (a JSON document is a YAML document),
+// flow style (trailing commas included, which YAML allows in flow
+// collections) and the server-side noise of "kubectl get -o yaml" output:
+// managedFields, status, resourceVersion, uid, generation,
+// creationTimestamp and annotations such as
+// kubectl.kubernetes.io/last-applied-configuration are accepted and
+// ignored by Object.Decode.
+//
+// It parses with go.yaml.in/yaml/v3, whose yaml.Node keeps the line and
+// column of every scalar, mapping and sequence (sigs.k8s.io/yaml, which the
+// API machinery uses, converts YAML to JSON first and so loses them). The
+// module is the maintained continuation of gopkg.in/yaml.v3 and already a
+// dependency of the Kubernetes modules netpolc uses.
+//
+// The package knows nothing of netpolc's targets: it imports only
+// lang/source and lang/diag, so that every importer (NetworkPolicy, Cilium)
+// builds on it.
+package yamlsrc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// Diagnostic codes of this package.
+const (
+	CodeYAML         diag.Code = "yaml"          // the text is not valid YAML
+	CodeNotObject    diag.Code = "not-an-object" // a document that is not a Kubernetes object
+	CodeSkipped      diag.Code = "skipped"       // an object of a kind not asked for (info)
+	CodeAPIVersion   diag.Code = "api-version"   // a kind asked for, in another API version (warning)
+	CodeNoNamespace  diag.Code = "no-namespace"  // a namespaced object without a namespace
+	CodeNoName       diag.Code = "no-name"       // an object without metadata.name
+	CodeUnknownField diag.Code = "unknown-field" // Decode: a field the type does not have
+	CodeDuplicate    diag.Code = "duplicate-field"
+	CodeBadValue     diag.Code = "bad-value" // Decode: a value of the wrong type
+)
+
+// Kind is an object kind Read returns.
+type Kind struct {
+	APIVersion string // e.g. "networking.k8s.io/v1"
+	Kind       string // e.g. "NetworkPolicy"
+	// ClusterScoped kinds have no namespace (e.g.
+	// CiliumClusterwideNetworkPolicy); Options.Namespace does not apply to
+	// them and a metadata.namespace they carry is ignored.
+	ClusterScoped bool
+}
+
+// Options say which objects Read returns.
+type Options struct {
+	// Kinds are the kinds returned; objects of every other kind are
+	// skipped with an info diagnostic ("skipped Deployment shop/web"), and
+	// objects of one of these kinds in another API version with a warning.
+	Kinds []Kind
+	// Namespace is the namespace of namespaced objects without
+	// metadata.namespace, like kubectl's --namespace. When empty, such an
+	// object is an error.
+	Namespace string
+}
+
+// Object is one Kubernetes object of a file, with the YAML it was read from.
+type Object struct {
+	File       *source.File
+	APIVersion string
+	Kind       string
+	// Namespace is metadata.namespace, or Options.Namespace when it has
+	// none; "" for a cluster-scoped kind.
+	Namespace string
+	Name      string // metadata.name
+	// ClusterScoped is the Kind's ClusterScoped.
+	ClusterScoped bool
+	// Span covers the object's mapping.
+	Span source.Span
+
+	node *yaml.Node // the object's mapping
+	text *text
+}
+
+// text is a file with the offsets of its lines.
+type text struct {
+	f     *source.File
+	lines []int // offset of each line (index 0: line 1)
+}
+
+func newText(f *source.File) *text { return &text{f: f, lines: lineOffsets(f)} }
+
+// String names the object for messages: "NetworkPolicy shop/web" (kind,
+// namespace/name; name only when cluster-scoped).
+func (o *Object) String() string { return describe(o.Kind, o.Namespace, o.Name) }
+
+func describe(kind, ns, name string) string {
+	if ns == "" {
+		return kind + " " + name
+	}
+	return kind + " " + ns + "/" + name
+}
+
+// Read returns every object of the kinds opts asks for, in file order (items
+// of a List in their order), and the diagnostics: errors for text that is
+// not YAML (at the line the parser names, and then the rest of that file is
+// not read), for documents that are not objects, and for objects without a
+// name or (namespaced, without Options.Namespace) a namespace; info for
+// objects skipped. Objects with an error are not returned.
+func Read(files []*source.File, opts Options) ([]*Object, diag.List) {
+	r := &reader{opts: opts}
+	for _, f := range files {
+		r.file(f)
+	}
+	return r.objs, r.diags
+}
+
+type reader struct {
+	opts  Options
+	objs  []*Object
+	diags diag.List
+}
+
+func (r *reader) file(f *source.File) {
+	t := newText(f)
+	content := f.Content
+	if looksLikeJSON(content) {
+		// YAML forbids tabs as indentation, JSON allows them as white
+		// space anywhere; a raw tab inside a JSON string is invalid JSON,
+		// so replacing every tab by a space keeps the offsets and the
+		// meaning.
+		content = bytes.ReplaceAll(content, []byte("\t"), []byte(" "))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			r.syntaxError(f, err)
+			return
+		}
+		root := &doc
+		if root.Kind == yaml.DocumentNode {
+			if len(root.Content) == 0 {
+				continue
+			}
+			root = root.Content[0]
+		}
+		r.document(t, resolve(root))
+	}
+}
+
+// looksLikeJSON reports whether the first non-blank byte opens a JSON
+// object or array.
+func looksLikeJSON(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte(source.BOM))
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+var lineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parserMessages start the messages of the YAML parser (as opposed to its
+// scanner): for those the line the library reports is the 0-based line of
+// the construct being parsed.
+var parserMessages = []string{"did not find expected", "found duplicate", "found incompatible", "found undefined"}
+
+// syntaxError reports a YAML error at the line it names: the first
+// non-blank column of that line.
+func (r *reader) syntaxError(f *source.File, err error) {
+	msg := err.Error()
+	line := 1
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		for _, p := range parserMessages {
+			if strings.HasPrefix(msg, p) {
+				line++ // 0-based: the construct being parsed
+				break
+			}
+		}
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	if line > f.LineCount() {
+		line = f.LineCount()
+	}
+	text := f.Line(line)
+	col := len(text) - len(strings.TrimLeft(text, " \t")) + 1
+	off := lineStart(f, line) + col - 1
+	r.diags.Errorf(CodeYAML, f.Span(off, off), "invalid YAML: %s", msg)
+}
+
+// document reads one document: an object, a list of objects, or nothing.
+func (r *reader) document(t *text, n *yaml.Node) {
+	f := t.f
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
+		return // an empty document
+	case n.Kind != yaml.MappingNode:
+		r.diags.Errorf(CodeNotObject, span(t, n), "a Kubernetes object is a mapping with apiVersion and kind, found %s", nodeKind(n))
+		return
+	}
+	apiVersion, _ := str(f, field(n, "apiVersion"))
+	kind, _ := str(f, field(n, "kind"))
+	if apiVersion == "" || kind == "" {
+		missing := "apiVersion and kind"
+		if apiVersion != "" {
+			missing = "kind"
+		} else if kind != "" {
+			missing = "apiVersion"
+		}
+		r.diags.Errorf(CodeNotObject, span(t, n), "not a Kubernetes object: no %s", missing)
+		return
+	}
+	if strings.HasSuffix(kind, "List") {
+		if items := field(n, "items"); items != nil {
+			r.list(t, items)
+			return
+		}
+	}
+	meta := field(n, "metadata")
+	name, _ := str(f, field(meta, "name"))
+	ns, _ := str(f, field(meta, "namespace"))
+	var want *Kind
+	other := ""
+	for i, k := range r.opts.Kinds {
+		if k.Kind == kind {
+			if k.APIVersion == apiVersion {
+				want = &r.opts.Kinds[i]
+				break
+			}
+			other = k.APIVersion
+		}
+	}
+	if want == nil {
+		if other != "" {
+			r.diags.Warnf(CodeAPIVersion, span(t, n), "skipped %s %s: apiVersion %s is not read (only %s)", apiVersion, describe(kind, ns, name), apiVersion, other)
+		} else {
+			r.diags.Add(diag.Diagnostic{Severity: diag.Info, Code: CodeSkipped, Span: span(t, n), Message: "skipped " + describe(kind, ns, name)})
+		}
+		return
+	}
+	bad := false
+	if name == "" {
+		r.diags.Errorf(CodeNoName, pos(t, n, "metadata", "name"), "%s has no metadata.name", kind)
+		bad = true
+	}
+	for _, key := range []string{"name", "namespace"} {
+		if v := field(meta, key); v != nil {
+			if _, ok := str(f, v); !ok && !isNull(v) {
+				r.diags.Errorf(CodeBadValue, span(t, v), "metadata.%s must be a string, found %s", key, nodeKind(v))
+				bad = true
+			}
+		}
+	}
+	if want.ClusterScoped {
+		ns = ""
+	} else if ns == "" {
+		ns = r.opts.Namespace
+		if ns == "" {
+			r.diags.Errorf(CodeNoNamespace, pos(t, n, "metadata", "namespace"), "%s has no metadata.namespace; pass --namespace", describe(kind, "", name)).Detail =
+				"A namespaced object without a namespace goes to the namespace kubectl is told to use; say which one."
+			bad = true
+		}
+	}
+	if bad {
+		return
+	}
+	r.objs = append(r.objs, &Object{
+		File: f, APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name,
+		ClusterScoped: want.ClusterScoped, Span: span(t, n), node: n, text: t,
+	})
+}
+
+// list reads the items of a List wrapper.
+func (r *reader) list(t *text, items *yaml.Node) {
+	switch {
+	case isNull(items):
+	case items.Kind != yaml.SequenceNode:
+		r.diags.Errorf(CodeNotObject, span(t, items), "items of a List must be a sequence, found %s", nodeKind(items))
+	default:
+		for _, it := range items.Content {
+			r.document(t, resolve(it))
+		}
+	}
+}
+
+// resolve follows aliases.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// field returns the value of key in mapping m, or nil.
+func field(m *yaml.Node, key string) *yaml.Node {
+	_, v := entry(m, key)
+	return v
+}
+
+// entry returns the key and value nodes of key in mapping m (merge keys
+// included), or nils.
+func entry(m *yaml.Node, key string) (k, v *yaml.Node) {
+	m = resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for _, kv := range pairs(m) {
+		if kv[0].Value == key && kv[0].Kind == yaml.ScalarNode {
+			return kv[0], kv[1]
+		}
+	}
+	return nil, nil
+}
+
+// pairs returns the key-value pairs of mapping m, with aliases resolved
+// and merge keys ("<<") expanded: a key of m wins over a merged one, and
+// earlier merged mappings over later ones.
+func pairs(m *yaml.Node) [][2]*yaml.Node {
+	var out, merged [][2]*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], resolve(m.Content[i+1])
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			srcs := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				srcs = v.Content
+			}
+			for _, s := range srcs {
+				if s = resolve(s); s != nil && s.Kind == yaml.MappingNode {
+					merged = append(merged, pairs(s)...)
+				}
+			}
+			continue
+		}
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	for _, kv := range merged {
+		dup := false
+		for _, o := range out {
+			if o[0].Value == kv[0].Value {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// str returns the value of a string scalar.
+func str(_ *source.File, n *yaml.Node) (string, bool) {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		return "", false
+	}
+	return n.Value, true
+}
+
+func isNull(n *yaml.Node) bool {
+	n = resolve(n)
+	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+}
+
+// nodeKind describes a node for messages.
+func nodeKind(n *yaml.Node) string {
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a sequence"
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		return "null"
+	case "!!str":
+		return fmt.Sprintf("the string %q", n.Value)
+	case "!!int", "!!float":
+		return "the number " + n.Value
+	case "!!bool":
+		return "the boolean " + n.Value
+	}
+	return fmt.Sprintf("%s %s", n.ShortTag(), n.Value)
+}
+
+// lineStart is the offset of the first byte of 1-based line n of f.
+func lineStart(f *source.File, line int) int {
+	if line <= 1 {
+		return f.Start()
+	}
+	// The offset of line n is one past the (n-1)th newline.
+	seen := 1
+	for i, b := range f.Content {
+		if b == '\n' {
+			seen++
+			if seen == line {
+				return i + 1
+			}
+		}
+	}
+	return len(f.Content)
+}
+
+// offset converts yaml.v3's 1-based line and column (which counts
+// characters, not bytes) to a byte offset of f.
+func offset(f *source.File, lines []int, line, col int) int {
+	if line < 1 {
+		return f.Start()
+	}
+	var off int
+	if line-1 < len(lines) {
+		off = lines[line-1]
+	} else {
+		off = lineStart(f, line)
+	}
+	for c := 1; c < col && off < len(f.Content) && f.Content[off] != '\n'; c++ {
+		_, size := utf8.DecodeRune(f.Content[off:])
+		off += size
+	}
+	return off
+}
+
+// lineOffsets returns the offset of each line of f (index 0: line 1).
+func lineOffsets(f *source.File) []int {
+	out := []int{f.Start()}
+	for i, b := range f.Content {
+		if b == '\n' {
+			out = append(out, i+1)
+		}
+	}
+	return out
+}
+
+// span is the source of node n: from its first character to the end of its
+// last descendant (yaml.v3 records where a node starts only; a scalar ends
+// after its text, a quoted one after its closing quote).
+func span(t *text, n *yaml.Node) source.Span {
+	return t.f.Span(offset(t.f, t.lines, n.Line, n.Column), end(t.f, t.lines, n))
+}
+
+// keySpan is the span of a mapping entry: from its key to the end of its
+// value.
+func keySpan(t *text, k, v *yaml.Node) source.Span {
+	f, lines := t.f, t.lines
+	start := offset(f, lines, k.Line, k.Column)
+	e := end(f, lines, v)
+	if e < start {
+		e = end(f, lines, k)
+	}
+	return f.Span(start, e)
+}
+
+// end returns the offset just past node n.
+func end(f *source.File, lines []int, n *yaml.Node) int {
+	if n.Kind == yaml.AliasNode {
+		return offset(f, lines, n.Line, n.Column) + 1 + len(n.Value)
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode || n.Kind == yaml.DocumentNode) && len(n.Content) > 0 {
+		e := end(f, lines, n.Content[len(n.Content)-1])
+		if n.Style&yaml.FlowStyle != 0 {
+			// Past the closing bracket.
+			for e < len(f.Content) && f.Content[e] != ']' && f.Content[e] != '}' {
+				e++
+			}
+			if e < len(f.Content) {
+				e++
+			}
+		}
+		return e
+	}
+	start := offset(f, lines, n.Line, n.Column)
+	switch {
+	case n.Kind != yaml.ScalarNode:
+		// An empty flow collection: {} or [].
+		if start < len(f.Content) && (f.Content[start] == '{' || f.Content[start] == '[') {
+			if e := bytes.IndexAny(f.Content[start:], "]}"); e >= 0 {
+				return start + e + 1
+			}
+		}
+		return start
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		q := f.Content[start]
+		for i := start + 1; i < len(f.Content); i++ {
+			switch {
+			case f.Content[i] == '\\' && q == '"':
+				i++
+			case f.Content[i] == q && q == '\'' && i+1 < len(f.Content) && f.Content[i+1] == '\'':
+				i++
+			case f.Content[i] == q:
+				return i + 1
+			}
+		}
+		return len(f.Content)
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return start + 1 // the indicator; the block follows
+	}
+	// A plain scalar: its text, when it is on one line.
+	if e := start + len(n.Value); e <= len(f.Content) && string(f.Content[start:e]) == n.Value {
+		return e
+	}
+	if n.ShortTag() == "!!null" && n.Value == "" {
+		return start
+	}
+	i := start
+	for i < len(f.Content) && f.Content[i] != '\n' && f.Content[i] != ',' && f.Content[i] != ']' && f.Content[i] != '}' {
+		i++
+	}
+	return i
+}
+
+// pos is Object.Pos on node n.
+func pos(t *text, n *yaml.Node, path ...any) source.Span {
+	cur := n
+	best := span(t, n)
+	for _, p := range path {
+		cur = resolve(cur)
+		switch p := p.(type) {
+		case string:
+			k, v := entry(cur, p)
+			if k == nil {
+				return best
+			}
+			best, cur = keySpan(t, k, v), v
+		case int:
+			if cur == nil || cur.Kind != yaml.SequenceNode || p < 0 || p >= len(cur.Content) {
+				return best
+			}
+			cur = cur.Content[p]
+			best = span(t, cur)
+		default:
+			return best
+		}
+	}
+	return best
+}
+
+// Pos returns the span of the node at path, a sequence of mapping keys
+// (string) and sequence indexes (int), e.g. ("spec", "ingress", 0, "from",
+// 1, "ipBlock"): for a key, from the key to the end of its value; for an
+// index, the item. When the path does not exist, it returns the span of
+// its longest prefix that does (the object's span for none).
+func (o *Object) Pos(path ...any) source.Span { return pos(o.text, o.node, path...) }
+
+// Has reports whether the node at path exists (a key present with any
+// value, null included; an index in range).
+func (o *Object) Has(path ...any) bool {
+	cur := o.node
+	for _, p := range path {
+		cur = resolve(cur)
+		switch p := p.(type) {
+		case string:
+			k, v := entry(cur, p)
+			if k == nil {
+				return false
+			}
+			cur = v
+		case int:
+			if cur == nil || cur.Kind != yaml.SequenceNode || p < 0 || p >= len(cur.Content) {
+				return false
+			}
+			cur = cur.Content[p]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// IsNull reports whether the node at path is absent or null ("from:" and
+// "from: null" as well as no "from").
+func (o *Object) IsNull(path ...any) bool {
+	if !o.Has(path...) {
+		return true
+	}
+	cur := o.node
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			_, cur = entry(cur, p)
+		case int:
+			cur = resolve(cur).Content[p]
+		}
+	}
+	return isNull(cur)
+}
