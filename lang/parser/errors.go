@@ -87,6 +87,20 @@ func msgPortProtocol(s string) string {
 	return fmt.Sprintf("unexpected %q, expected a protocol (tcp, udp, sctp, any) after \"/\"", s)
 }
 
+// msgPortsNotTarget is the error at ports written where a target is
+// expected ("ledger:9000, 3868/sctp"); fix is the target with all its
+// ports, in brackets when there are several.
+func msgPortsNotTarget(ports string, n int, fix string) string {
+	what, how := "port", "write a target's port after its peer"
+	if n > 1 {
+		what = "ports"
+	}
+	if strings.HasSuffix(fix, "]") {
+		how = "write the ports of one target in brackets"
+	}
+	return fmt.Sprintf("unexpected %s %q, expected a target (peer:ports); %s: %s", what, ports, how, fix)
+}
+
 func msgPortTooLarge(s string) string {
 	return fmt.Sprintf("port number %s is too large", s)
 }

@@ -285,12 +285,63 @@ func (p *stmtParser) rule() *ast.Rule {
 		if !p.listComma(0) {
 			break
 		}
+		p.portsSlip(&r.Targets[len(r.Targets)-1])
 	}
 	if p.tok(0).kind == tokHTTPOpen {
 		r.HTTP = p.httpBlock()
 	}
 	r.StmtBase = p.base(first)
 	return r
+}
+
+// looksLikePort reports whether the tokens from k places ahead start a port
+// rather than a peer: a number ("9000", "3868/sctp", "8000-8080"), "*/",
+// "/proto", or "icmp/" ("icmpv6/").
+func (p *stmtParser) looksLikePort(k int) bool {
+	t, next := p.tok(k), p.tok(k+1)
+	switch {
+	case t.kind == tokNumber:
+		return true
+	case p.isPunct(t, '*'), t.kind == tokIdent && lexicon.IsKeyword(strings.ToLower(p.text(t)), lexicon.ICMP):
+		return p.isPunct(next, '/')
+	case p.isPunct(t, '/'):
+		return next.kind == tokIdent
+	}
+	return false
+}
+
+// portsSlip reports the common slip of a port list without brackets,
+// "ledger:9000, 3868/sctp": after the "," of a rule's targets, where a
+// target is expected, come ports. They are parsed as ports, and the error,
+// at them, says how to write them: prev's peer with its ports and these in
+// brackets.
+func (p *stmtParser) portsSlip(prev *ast.Target) {
+	if !p.looksLikePort(0) {
+		return
+	}
+	first := p.tok(0)
+	var items []string
+	for _, ps := range prev.Ports {
+		items = append(items, p.src[ps.Src.Start.Offset:ps.Src.End.Offset])
+	}
+	n := len(items)
+	for {
+		ps := p.port()
+		items = append(items, p.src[ps.Src.Start.Offset:ps.Src.End.Offset])
+		if !p.isPunct(p.tok(0), ',') || !p.looksLikePort(1) {
+			break
+		}
+		p.next()
+	}
+	last := p.toks[p.i-1]
+	fix := p.src[prev.Peer.Span().Start.Offset:prev.Peer.Span().End.Offset] + ":"
+	if len(items) == 1 {
+		fix += items[0]
+	} else {
+		fix += "[" + strings.Join(items, ", ") + "]"
+	}
+	p.err = &stmtError{start: first.off, end: last.end, msg: msgPortsNotTarget(strings.Join(items[n:], ", "), len(items)-n, fix)}
+	panic(bailout{})
 }
 
 // expectArrow takes "->" or fails; it returns the arrow's span.
