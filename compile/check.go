@@ -465,7 +465,23 @@ func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) *ir.
 	p, icmp, isICMP, all, ok := c.port(diags, ps)
 	switch {
 	case !ok:
-	case all || (!isICMP && (p.EndPort != 0 || (p.Port == 0 && p.Name == ""))):
+	case all:
+		// "*": every port of every protocol, ICMP included; the IR says
+		// so with every port (0) of protocol ANY (see eval).
+		x.Port = ir.Port{Span: ps.Span(), Protocol: ir.ProtoAny}
+		if e.Request != nil {
+			diags.Errorf(CodeBadExpectation, ps.Span(), msgExpectHTTPAll)
+		}
+	case ps.All && p.Protocol == ir.ProtoAny:
+		d := diags.Errorf(CodeBadExpectation, ps.Span(), msgExpectAllAny)
+		d.Suggestion = "*"
+	case ps.All:
+		// "*/udp": every port of one protocol.
+		x.Port = p
+		if e.Request != nil {
+			diags.Errorf(CodeBadExpectation, ps.Span(), msgExpectHTTPAll)
+		}
+	case !isICMP && (p.EndPort != 0 || (p.Port == 0 && p.Name == "")):
 		diags.Errorf(CodeBadExpectation, ps.Span(), msgExpectOnePort)
 	case !isICMP && p.Protocol == ir.ProtoAny:
 		diags.Errorf(CodeBadExpectation, ps.Span(), msgExpectProtocol, ps.Protocol.Name)

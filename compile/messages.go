@@ -115,7 +115,9 @@ const (
 	detailServiceSource = "A service selects the endpoints behind it for egress. Use the pods behind the service as the source."
 	msgNamedPortPeer    = "named port %s towards %s: nothing to resolve the name against"
 	detailNamedPortPeer = "A named port is looked up in the container ports of the destination pods. Only pods have them; write the port number."
-	msgExpectOnePort    = "an expectation needs exactly one port, a named port or an ICMP type"
+	msgExpectOnePort    = "an expectation needs exactly one port, a named port, an ICMP type, or * for every port"
+	msgExpectAllAny     = "an expectation over every port is written * (every protocol, ICMP included) or */tcp, */udp, */sctp"
+	msgExpectHTTPAll    = "an expectation with an http request needs one TCP port, not every port"
 	msgExpectProtocol   = "an expectation needs one protocol, not %s"
 	msgExpectOnePeer    = "an expectation needs one endpoint, and %s is a union of %d"
 

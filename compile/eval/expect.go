@@ -19,6 +19,13 @@ import (
 // resolved on each destination; destinations without it are skipped. A
 // protocol ANY expectation checks TCP, UDP and SCTP.
 //
+// An expectation over every port (Port 0 without a name: "expect a -> b:*",
+// or "*/udp") is judged per (source, destination) pair: "allowed" holds for
+// a pair when some port of the protocol is allowed (with ProtoAny, the
+// source's "*": some TCP, UDP or SCTP port, or some ICMP or ICMPv6 type),
+// "denied" when every one is denied; it must hold for every pair
+// (expectall.go).
+//
 // Diagnostics: "expectation-empty" when no endpoint matches a side (with an
 // explicit world: a group whose pods the world lacks) or no destination has
 // the named port; "expectation-failed" at the expectation, naming the first
@@ -50,6 +57,10 @@ func (e *Evaluator) checkExpectation(x *ir.Expectation, diags *diag.List) {
 		diags.Errorf(codeExpectationEmpty, spanOr(x.To.Span, x.Span), msgExpectNoTo, EndpointString(x.To))
 	}
 	if len(froms) == 0 || len(tos) == 0 {
+		return
+	}
+	if allPorts(x) {
+		e.checkAllPorts(x, froms, tos, diags)
 		return
 	}
 	protos := []ir.Protocol{flowProto(x.Port.Protocol)}

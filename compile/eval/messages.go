@@ -25,6 +25,10 @@ const (
 	msgExpectNoPort  = "no destination of %s has a port named %q"
 	detailFailedSome = "%d of %d flows of this expectation fail; the first is shown."
 
+	msgExpectAllDenied  = "expected %s to be allowed on some port, but it is denied on %s (%s, for one)"
+	msgExpectAllAllowed = "expected %s to be denied on %s, but %s is %s"
+	detailFailedPairs   = "%d of %d source and destination pairs of this expectation fail; the first is shown."
+
 	noteDeniedBy     = "denied by this rule (on the %s side of %s)"
 	noteAllowedBy    = "allowed by this rule (on the %s side of %s)"
 	noteIsolatedBy   = "no rule allows it; %s is isolated for %s by this policy"

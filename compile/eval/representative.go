@@ -384,7 +384,9 @@ func (b *reprBuilder) namedPorts() {
 	sort.Strings(names)
 	next := uint16(reprNamedPortBase)
 	for _, name := range names {
-		for used[next] {
+		for used[next] || next == 0 {
+			// Past 65535 (rules that use every port from the base up),
+			// numbers wrap around to 1: never port 0.
 			next++
 		}
 		u := uses[name]
