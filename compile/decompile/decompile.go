@@ -1,0 +1,393 @@
+// Package decompile turns an IR program back into netpolc source: the text
+// "netpolc import" prints for existing NetworkPolicy and
+// CiliumNetworkPolicy objects once an importer has read them into the IR,
+// and that compiles back to a program with the same meaning on every flow.
+//
+// The output is idiomatic and canonical: one block per namespace (then one
+// clusterwide block), a "dns server" statement when the program's DNS server
+// is not the default, groups for the pod selectors used more than once,
+// "default deny" for policies of every pod of a namespace, "allow dns" for
+// the rules that ir.DNSRule builds, one arrow "a -> b:ports" where the
+// client's egress rule and the server's ingress rule state the same traffic
+// and both ends are isolated, and the one-sided forms ("ingress", "egress",
+// "nonisolating", "deny", "isolate") for everything else. It is printed by
+// lang/format, so "netpolc fmt" leaves it unchanged.
+//
+// The output never approximates: what the language cannot say exactly (an
+// HTTP rule on a deny rule, DNS lookups towards a peer that is not the DNS
+// server, a DNS name as a source, an ICMP type name, ...) is an error at the
+// span of the IR node, and no source is returned.
+//
+// The output depends only on the meaning of the program as the compiler
+// represents it, not on the order of its policies or of the rules that the
+// decompiler merges, so that decompiling the compiled output gives the same
+// text again (a fixed point).
+package decompile
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/format"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// CodeNotExpressible is the code of the errors about IR constructs the
+// language cannot state exactly.
+const CodeNotExpressible diag.Code = "not-expressible"
+
+// Decompile returns the netpolc source of p, formatted by lang/format, and
+// the errors about what the language cannot express (then no source).
+func Decompile(p *ir.Program) ([]byte, diag.List) {
+	d := &decompiler{prog: p, groups: map[string]*group{}}
+	d.collect()
+	if d.diags.HasErrors() {
+		return nil, d.diags
+	}
+	d.serverEnds()
+	d.pair()
+	d.nameGroups()
+	if d.diags.HasErrors() {
+		return nil, d.diags
+	}
+	return format.File(d.file()), d.diags
+}
+
+// decompiler holds the program being decompiled and what was learnt of it.
+type decompiler struct {
+	prog  *ir.Program
+	diags diag.List
+	// blocks are the namespaces written, sorted, then "" for the clusterwide
+	// block when there are cluster-wide policies.
+	blocks   []string
+	governed map[string]bool
+	// pols are the policies by block, each block's in canonical order.
+	pols map[string][]*policy
+	// groups by the key of the peer they name (ir.PeerKey of the absolute
+	// pod peer), and their declarations in order.
+	groups map[string]*group
+}
+
+// policy is an IR policy with the statements that will write it.
+type policy struct {
+	*ir.Policy
+	key   string
+	stmts []*stmt
+	// autoIngress: the compiler writes "allow dns"'s server side on this
+	// policy, which isolates it for ingress.
+	autoIngress bool
+}
+
+// stmt is one statement of a policy: a direction, an action and a traffic
+// unit, with every peer the policy's rules of that kind name.
+type stmt struct {
+	pol    *policy
+	dir    ir.Direction
+	action ir.Action
+	dns    bool // an "allow dns" (unit.lookups)
+	peers  []ir.Peer
+	unit   unit
+	span   source.Span
+	// partner is the other end of an arrow; host is true on the end that
+	// prints it (the first in the output), and the other end prints nothing.
+	partner *stmt
+	host    bool
+}
+
+// unit is the traffic of a statement: all traffic, one port rule (ports and
+// HTTP rules, or DNS lookups) or ICMP types.
+type unit struct {
+	all     bool
+	ports   []ir.Port
+	http    []ir.HTTPRule
+	lookups []ir.FQDN
+	icmp    []ir.ICMPType
+	span    source.Span
+}
+
+func (u unit) key() string {
+	switch {
+	case u.all:
+		return "*"
+	case len(u.icmp) > 0:
+		var b strings.Builder
+		for _, t := range u.icmp {
+			b.WriteString(ir.FormatICMP(t) + ";")
+		}
+		return "icmp:" + b.String()
+	}
+	var b strings.Builder
+	b.WriteString(ir.FormatPorts(u.ports))
+	if len(u.http) > 0 {
+		b.WriteString(" http:" + ir.FormatHTTPRules(u.http))
+	}
+	for _, l := range u.lookups {
+		b.WriteString(" dns:" + ir.FormatFQDN(l))
+	}
+	return b.String()
+}
+
+func (s *stmt) key() string {
+	return s.dir.String() + "|" + s.action.String() + "|" + boolWord(s.dns) + "|" + s.unit.key()
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "dns"
+	}
+	return ""
+}
+
+func (d *decompiler) errorf(span source.Span, format string, args ...any) {
+	d.diags.Errorf(CodeNotExpressible, span, format, args...)
+}
+
+// collect checks every policy and groups its rules into statements.
+func (d *decompiler) collect() {
+	d.governed = map[string]bool{}
+	for _, ns := range d.prog.Governed {
+		d.governed[ns] = true
+	}
+	d.pols = map[string][]*policy{}
+	cluster := false
+	for _, pol := range d.prog.Policies {
+		if pol.Namespace == "" {
+			cluster = true
+		} else {
+			d.governed[pol.Namespace] = true
+		}
+		pp := &policy{Policy: pol, key: ir.FormatPolicySubject(pol)}
+		d.checkSubject(pol)
+		for _, r := range pol.Rules {
+			d.addRule(pp, r)
+		}
+		d.pols[pol.Namespace] = append(d.pols[pol.Namespace], pp)
+	}
+	for ns := range d.governed {
+		d.blocks = append(d.blocks, ns)
+	}
+	slices.Sort(d.blocks)
+	if cluster {
+		d.blocks = append(d.blocks, "")
+	}
+	for _, ps := range d.pols {
+		slices.SortStableFunc(ps, func(a, b *policy) int {
+			if a.isAllPods() != b.isAllPods() {
+				if a.isAllPods() {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Compare(a.key, b.key)
+		})
+	}
+}
+
+func (d *decompiler) checkSubject(pol *ir.Policy) {
+	s := pol.Subject
+	switch {
+	case pol.Namespace != "" && s.Nodes:
+		d.errorf(s.Span, "a node subject in namespace %s: host policies are cluster-wide (clusterwide block)", pol.Namespace)
+	case pol.Namespace != "" && s.Namespaces != nil:
+		d.errorf(s.Span, "a subject of namespace %s restricted by namespace labels", pol.Namespace)
+	case s.Nodes && s.Namespaces != nil:
+		d.errorf(s.Span, "a node subject restricted by namespace labels")
+	}
+	d.checkSelector(s.Span, s.Pods)
+	if s.Namespaces != nil {
+		d.checkSelector(s.Span, *s.Namespaces)
+	}
+}
+
+// addRule splits r into its traffic units and adds each to the policy's
+// statement of the same kind, checking what the language can say.
+func (d *decompiler) addRule(pp *policy, r *ir.Rule) {
+	if len(r.Peers) == 0 {
+		d.errorf(r.Span, "a rule without peers")
+		return
+	}
+	var units []unit
+	switch {
+	case r.AllTraffic:
+		units = append(units, unit{all: true, span: r.Span})
+	case len(r.ICMP) > 0:
+		units = append(units, unit{icmp: r.ICMP, span: r.Span})
+	}
+	for _, pr := range r.Ports {
+		units = append(units, unit{ports: pr.Ports, http: pr.HTTP, lookups: pr.DNS, span: pr.Span})
+	}
+	if len(units) == 0 {
+		d.errorf(r.Span, "a rule without traffic")
+		return
+	}
+	if r.DNS && !d.isDNSRule(pp.Policy, r) {
+		d.errorf(r.Span, "a DNS rule that is not the one \"allow dns\" writes for the program's DNS server")
+		return
+	}
+	for _, u := range units {
+		d.checkUnit(r, u)
+		s := &stmt{pol: pp, dir: r.Direction, action: r.Action, dns: r.DNS, unit: u, span: r.Span}
+		k := s.key()
+		i := slices.IndexFunc(pp.stmts, func(x *stmt) bool { return x.key() == k })
+		if i < 0 {
+			pp.stmts = append(pp.stmts, s)
+		} else {
+			s = pp.stmts[i]
+		}
+		for _, p := range r.Peers {
+			d.checkPeer(pp.Policy, r, p)
+			s.addPeer(p)
+		}
+	}
+}
+
+func (s *stmt) addPeer(p ir.Peer) {
+	k := ir.PeerKey(p)
+	if !slices.ContainsFunc(s.peers, func(q ir.Peer) bool { return ir.PeerKey(q) == k }) {
+		s.peers = append(s.peers, p)
+	}
+}
+
+// isDNSRule reports whether r is exactly the rule "allow dns" writes in
+// pol (ir.DNSRule), whatever its lookups.
+func (d *decompiler) isDNSRule(pol *ir.Policy, r *ir.Rule) bool {
+	if r.Direction != ir.Egress || r.Action != ir.Allow || r.AllTraffic || len(r.ICMP) > 0 ||
+		len(r.Peers) != 1 || len(r.Ports) != 1 || len(r.Ports[0].HTTP) > 0 {
+		return false
+	}
+	want := ir.DNSRule(d.prog.DNS, pol.Namespace, nil, source.Span{})
+	return ir.PeerKey(r.Peers[0]) == ir.PeerKey(want.Peers[0]) &&
+		ir.FormatPorts(r.Ports[0].Ports) == ir.FormatPorts(want.Ports[0].Ports)
+}
+
+func (d *decompiler) checkUnit(r *ir.Rule, u unit) {
+	if len(u.lookups) > 0 && !r.DNS {
+		d.errorf(u.span, "DNS lookup rules towards a peer that is not the cluster DNS server (only \"allow dns lookups\" restricts lookups)")
+	}
+	if len(u.http) > 0 {
+		if r.Action == ir.Deny {
+			d.errorf(u.span, "HTTP rules on a deny rule")
+		}
+		for _, p := range u.ports {
+			if p.Protocol != ir.TCP || p.Port == 0 && p.Name == "" {
+				d.errorf(p.Span, "HTTP rules on %s: HTTP needs TCP ports", ir.FormatPort(p))
+			}
+		}
+		for _, h := range u.http {
+			for _, hm := range h.Headers {
+				if hm.Name == "" {
+					d.errorf(h.Span, "an HTTP header rule without a name")
+				}
+			}
+		}
+	}
+	for _, p := range u.ports {
+		switch p.Protocol {
+		case ir.TCP, ir.UDP, ir.SCTP, ir.ProtoAny:
+		default:
+			d.errorf(p.Span, "the protocol %q", string(p.Protocol))
+		}
+		switch {
+		case p.Name != "" && (p.Port != 0 || p.EndPort != 0):
+			d.errorf(p.Span, "a named port with a number")
+		case p.Port == 0 && p.EndPort != 0:
+			d.errorf(p.Span, "a port range without a first port")
+		case p.EndPort != 0 && p.EndPort < p.Port:
+			d.errorf(p.Span, "the port range %d-%d", p.Port, p.EndPort)
+		}
+	}
+	for _, t := range u.icmp {
+		if t.Type != "" && strings.Trim(t.Type, "0123456789") != "" {
+			d.errorf(t.Span, "the ICMP type name %q (the language writes ICMP types as numbers)", t.Type)
+		}
+	}
+}
+
+// checkPeer reports the peers of r that the language cannot write where r
+// has them.
+func (d *decompiler) checkPeer(pol *ir.Policy, r *ir.Rule, p ir.Peer) {
+	switch p.Kind {
+	case ir.PeerFQDN:
+		switch {
+		case r.Direction == ir.Ingress:
+			d.errorf(p.Span, "a DNS name as a source")
+		case r.Action == ir.Deny:
+			d.errorf(p.Span, "a DNS name in a deny rule")
+		case p.FQDN.Exact && strings.Contains(p.FQDN.Pattern, "*"):
+			d.errorf(p.Span, "an exact DNS name with \"*\" (%s)", ir.FormatFQDN(p.FQDN))
+		}
+	case ir.PeerService:
+		switch {
+		case r.Direction == ir.Ingress:
+			d.errorf(p.Span, "a Service as a source")
+		case p.Service.Namespace == "" && pol.Namespace == "":
+			d.errorf(p.Span, "a Service without a namespace in a cluster-wide policy")
+		}
+		if p.Service.Selector != nil {
+			d.checkSelector(p.Span, *p.Service.Selector)
+		}
+	case ir.PeerPods:
+		d.checkSelector(p.Span, p.Pods)
+		if p.Namespace.Scope == ir.NamespaceLabels {
+			d.checkSelector(p.Span, p.Namespace.Labels)
+		}
+	case ir.PeerNodes:
+		d.checkSelector(p.Span, p.Pods)
+	case ir.PeerCIDR:
+		if !p.CIDR.IsValid() || p.CIDR != p.CIDR.Masked() {
+			d.errorf(p.Span, "the CIDR %s is not canonical", p.CIDR)
+		}
+	case ir.PeerEntity:
+		if !isEntity(string(p.Entity)) {
+			d.errorf(p.Span, "the entity %q", string(p.Entity))
+		}
+	case ir.PeerAny:
+	default:
+		d.errorf(p.Span, "a peer of unknown kind %d", p.Kind)
+	}
+	if r.Direction == ir.Egress {
+		for _, pr := range r.Ports {
+			for _, port := range pr.Ports {
+				if port.Name == "" {
+					continue
+				}
+				switch p.Kind {
+				case ir.PeerCIDR, ir.PeerFQDN, ir.PeerEntity, ir.PeerAny:
+					d.errorf(port.Span, "the named port %s towards %s, which has no container ports", port.Name, ir.FormatPeer(p))
+				}
+			}
+		}
+	}
+}
+
+// checkSelector reports selectors the language refuses: reserved or invalid
+// keys, and terms that no labels satisfy together.
+func (d *decompiler) checkSelector(span source.Span, s ir.Selector) {
+	for _, k := range s.Keys() {
+		if reservedKey(k) {
+			d.errorf(span, "the label key %s, which Cilium reserves", k)
+		}
+	}
+	for _, x := range s.MatchExpressions {
+		switch x.Operator {
+		case ir.OpIn, ir.OpNotIn:
+			if len(x.Values) == 0 {
+				d.errorf(span, "the requirement %s %s without values", x.Key, x.Operator)
+			}
+		case ir.OpExists, ir.OpDoesNotExist:
+		default:
+			d.errorf(span, "the selector operator %q", string(x.Operator))
+		}
+	}
+	if !s.MayIntersect(ir.Selector{}) {
+		d.errorf(span, "the selector %s, which selects nothing", s.String())
+	}
+}
+
+// reservedKey mirrors the label keys the compiler reserves for Cilium.
+func reservedKey(k string) bool {
+	return k == "io.kubernetes.pod.namespace" || strings.HasPrefix(k, "io.cilium.k8s")
+}
