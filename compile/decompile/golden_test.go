@@ -162,4 +162,3 @@ func equivalent(prog *ir.Program, out []byte, w *eval.World) string {
 	}
 	return ""
 }
-
