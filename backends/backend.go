@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -97,9 +98,13 @@ func Run(b Backend, p *ir.Program, opts Options) (*ir.Program, []Object, diag.Li
 }
 
 // Importer is implemented by backends that can read their objects back into
-// the IR (porting between targets, lint, analysis).
+// the IR (porting between targets, lint, analysis). Import gets the objects
+// yamlsrc.Read returned (with the kinds the backend reads, e.g.
+// k8s.ImportKinds) and returns the program they mean, in canonical form
+// (ir.Validate passes), with every node spanned at the YAML it came from;
+// diagnostics point at the fields they concern.
 type Importer interface {
-	Import(docs [][]byte) (*ir.Program, diag.List)
+	Import(objs []*yamlsrc.Object) (*ir.Program, diag.List)
 }
 
 // Feature is one thing a program may need from a target.

@@ -1,0 +1,342 @@
+package k8s
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/netpolc/netpolc/backends/yamlsrc"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// ImportKinds are the kinds Import reads, for yamlsrc.Read.
+var ImportKinds = []yamlsrc.Kind{{APIVersion: APIVersion, Kind: Kind}}
+
+// Import implements backends.Importer: it reads NetworkPolicies
+// (networking.k8s.io/v1; objects of other kinds are skipped with a note)
+// into the IR, with exactly the meaning the API server gives them, its
+// defaulting included:
+//
+//   - one ir.Policy per object: Namespace and Name from metadata, Origin
+//     "NetworkPolicy NS/NAME", Span the object; subject: spec.podSelector;
+//   - isolation: the directions of policyTypes; without policyTypes,
+//     Ingress always and Egress when the policy has egress rules. Rules of
+//     a direction policyTypes does not list are ignored, as upstream does
+//     (warning "ignored-rules"); a policy with only egress rules and no
+//     policyTypes isolates ingress too (warning "ingress-isolated");
+//   - one ir.Rule per ingress/egress rule, spanned at its list item, in
+//     source order. from/to missing, null or [] -> one PeerAny (every
+//     source or destination); ports missing, null or [] -> AllTraffic;
+//     otherwise one PortRule with every port;
+//   - a peer: podSelector alone -> pods of the policy's namespace;
+//     namespaceSelector (with a podSelector: AND, in one peer) -> pods of
+//     the namespaces it selects ({}: every namespace), or of the namespace
+//     named X when it is exactly matchLabels
+//     {kubernetes.io/metadata.name: X} (made relative when X is the
+//     policy's namespace); ipBlock -> a CIDR peer, excepts sorted and
+//     de-duplicated; peers of a rule de-duplicated (ir.PeersIn);
+//   - a port: protocol default TCP; a number, with endPort a range (endPort
+//     equal to port: the single port); a name: a named port; no port: every
+//     port of the protocol;
+//   - selectors normalized (matchLabels and matchExpressions, every
+//     operator).
+//
+// Errors, at the line and column of the field: what Decode refuses
+// (unknown fields, wrong types), what the API server's validation refuses
+// (Validate: selectors, ports, peers, an except outside its CIDR, ...) and
+// an object given twice. A non-canonical CIDR (host bits set) is read
+// masked, with a warning (the API server refuses it with
+// StrictIPCIDRValidation, and masks it without). The result has
+// DNS = ir.DefaultDNSServer() and Governed = the namespaces of the
+// policies; it passes ir.Validate, or the violation is an internal error.
+// Policies of objects with errors are left out; the program is nil only
+// when no object could be read.
+func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
+	im := &importer{seen: map[string]*yamlsrc.Object{}}
+	prog := &ir.Program{DNS: ir.DefaultDNSServer()}
+	governed := map[string]bool{}
+	read := 0
+	for _, o := range objs {
+		if o.APIVersion != APIVersion || o.Kind != Kind {
+			im.diags.Add(diag.Diagnostic{Severity: diag.Info, Code: yamlsrc.CodeSkipped, Span: o.Span,
+				Message: fmt.Sprintf("skipped %s: not a %s %s", o, APIVersion, Kind)})
+			continue
+		}
+		read++
+		if pol := im.object(o); pol != nil {
+			prog.Policies = append(prog.Policies, pol)
+			governed[pol.Namespace] = true
+		}
+	}
+	if read > 0 && len(prog.Policies) == 0 && im.diags.HasErrors() {
+		return nil, im.diags
+	}
+	sort.SliceStable(prog.Policies, func(i, j int) bool {
+		a, b := prog.Policies[i], prog.Policies[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return source.Less(a.Span, b.Span)
+	})
+	for ns := range governed {
+		prog.Governed = append(prog.Governed, ns)
+	}
+	sort.Strings(prog.Governed)
+	if err := ir.Validate(prog); err != nil {
+		im.diags.Errorf("internal", source.Span{}, "the NetworkPolicy importer built invalid IR: %v", err)
+		return nil, im.diags
+	}
+	return prog, im.diags
+}
+
+type importer struct {
+	diags diag.List
+	seen  map[string]*yamlsrc.Object // namespace/name -> first object
+}
+
+// object imports one NetworkPolicy; nil when it has errors.
+func (im *importer) object(o *yamlsrc.Object) *ir.Policy {
+	var np networkingv1.NetworkPolicy
+	if d := o.Decode(&np); d.HasErrors() {
+		im.diags.Append(d)
+		return nil
+	}
+	key := o.Namespace + "/" + o.Name
+	if first, dup := im.seen[key]; dup {
+		d := im.diags.Errorf("duplicate", o.Span, "%s is defined twice", o)
+		d.Notes = []diag.Note{{Span: first.Span, Message: "first defined here"}}
+		return nil
+	}
+	im.seen[key] = o
+	np.Namespace = o.Namespace // Options.Namespace when metadata has none
+
+	im.canonicalCIDRs(o, &np)
+	errs := false
+	for _, e := range Validate(&np) {
+		if e.Type == field.ErrorTypeDuplicate && strings.HasPrefix(e.Field, "spec.policyTypes") {
+			continue // Validate is stricter than the API server there
+		}
+		im.diags.Errorf("invalid", o.Pos(fieldPath(e.Field)...), "%s: %s", e.Field, e.ErrorBody()).Detail =
+			"The API server refuses this " + Kind + "."
+		errs = true
+	}
+	if errs {
+		return nil
+	}
+
+	spec := np.Spec
+	pol := &ir.Policy{
+		Span: o.Span, Name: o.Name, Origin: Kind + " " + o.Namespace + "/" + o.Name,
+		Namespace: o.Namespace,
+		Subject:   ir.Subject{Span: o.Pos("spec", "podSelector"), Pods: selector(spec.PodSelector)},
+	}
+	if len(spec.PolicyTypes) == 0 {
+		// The API server's defaulting.
+		pol.Isolation = ir.Isolation{Ingress: true, Egress: len(spec.Egress) > 0}
+		if len(spec.Egress) > 0 && len(spec.Ingress) == 0 {
+			im.diags.Warnf("ingress-isolated", o.Pos("spec", "egress"), "%s has only egress rules and no policyTypes: the API server makes it [Ingress, Egress], which denies all ingress to its pods", o).Detail =
+				"Write policyTypes: [Egress] if the policy is about egress only."
+		}
+	}
+	for _, t := range spec.PolicyTypes {
+		switch t {
+		case networkingv1.PolicyTypeIngress:
+			pol.Isolation.Ingress = true
+		case networkingv1.PolicyTypeEgress:
+			pol.Isolation.Egress = true
+		}
+	}
+	ignored := func(dir string, n int, typ networkingv1.PolicyType) {
+		im.diags.Warnf("ignored-rules", o.Pos("spec", dir), "%s: %d %s rule(s) ignored: policyTypes does not list %s", o, n, dir, typ).Detail =
+			"The API server keeps rules of a direction policyTypes does not list, and Kubernetes ignores them, while Cilium enforces them: the policy means different things on different clusters. netpolc reads it as Kubernetes does."
+	}
+	if pol.Isolation.Ingress {
+		for i, r := range spec.Ingress {
+			pol.Rules = append(pol.Rules, im.rule(o, ir.Ingress, i, r.From, r.Ports))
+		}
+	} else if len(spec.Ingress) > 0 {
+		ignored("ingress", len(spec.Ingress), networkingv1.PolicyTypeIngress)
+	}
+	if pol.Isolation.Egress {
+		for i, r := range spec.Egress {
+			pol.Rules = append(pol.Rules, im.rule(o, ir.Egress, i, r.To, r.Ports))
+		}
+	} else if len(spec.Egress) > 0 {
+		ignored("egress", len(spec.Egress), networkingv1.PolicyTypeEgress)
+	}
+	ir.SortRules(pol.Rules)
+	return pol
+}
+
+// canonicalCIDRs masks the CIDRs of np's ipBlocks that have host bits set,
+// with a warning each, so that Validate judges what the policy means.
+func (im *importer) canonicalCIDRs(o *yamlsrc.Object, np *networkingv1.NetworkPolicy) {
+	fix := func(s *string, path ...any) {
+		p, err := netip.ParsePrefix(*s)
+		if err != nil || p.Masked().String() == *s {
+			return // Validate reports what does not parse
+		}
+		if p.Addr().Zone() != "" || p.Addr().Is4In6() {
+			return
+		}
+		im.diags.Warnf("non-canonical-cidr", o.Pos(path...), "CIDR %s has host bits set; read as %s", *s, p.Masked()).Detail =
+			"The API server refuses such a CIDR when StrictIPCIDRValidation is on, and uses the masked prefix otherwise."
+		*s = p.Masked().String()
+	}
+	peers := func(dir, list string, i int, ps []networkingv1.NetworkPolicyPeer) {
+		for j := range ps {
+			if b := ps[j].IPBlock; b != nil {
+				fix(&b.CIDR, "spec", dir, i, list, j, "ipBlock", "cidr")
+				for k := range b.Except {
+					fix(&b.Except[k], "spec", dir, i, list, j, "ipBlock", "except", k)
+				}
+			}
+		}
+	}
+	for i, r := range np.Spec.Ingress {
+		peers("ingress", "from", i, r.From)
+	}
+	for i, r := range np.Spec.Egress {
+		peers("egress", "to", i, r.To)
+	}
+}
+
+// rule imports rule i of direction dir (its peers and ports).
+func (im *importer) rule(o *yamlsrc.Object, dir ir.Direction, i int, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) *ir.Rule {
+	dname, list := "ingress", "from"
+	if dir == ir.Egress {
+		dname, list = "egress", "to"
+	}
+	at := func(path ...any) source.Span {
+		return o.Pos(append([]any{"spec", dname, i}, path...)...)
+	}
+	r := &ir.Rule{Span: at(), Direction: dir, Action: ir.Allow}
+	if len(peers) == 0 {
+		// from/to missing or empty: every source or destination.
+		r.Peers = []ir.Peer{{Span: at(list), Kind: ir.PeerAny}}
+	} else {
+		ps := make([]ir.Peer, 0, len(peers))
+		for j, p := range peers {
+			ps = append(ps, peer(p, at(list, j)))
+		}
+		r.Peers = ir.PeersIn(ps, o.Namespace)
+	}
+	if len(ports) == 0 {
+		r.AllTraffic = true
+		return r
+	}
+	pr := ir.PortRule{Span: at("ports")}
+	for k, p := range ports {
+		pr.Ports = append(pr.Ports, port(p, at("ports", k)))
+	}
+	r.Ports = []ir.PortRule{pr}
+	return r
+}
+
+// peer imports one valid NetworkPolicyPeer.
+func peer(p networkingv1.NetworkPolicyPeer, sp source.Span) ir.Peer {
+	if b := p.IPBlock; b != nil {
+		out := ir.Peer{Span: sp, Kind: ir.PeerCIDR, CIDR: netip.MustParsePrefix(b.CIDR).Masked()}
+		for _, s := range b.Except {
+			out.Except = append(out.Except, netip.MustParsePrefix(s).Masked())
+		}
+		slices.SortFunc(out.Except, func(a, b netip.Prefix) int {
+			return cmp.Or(a.Addr().Compare(b.Addr()), a.Bits()-b.Bits())
+		})
+		out.Except = slices.Compact(out.Except)
+		return out
+	}
+	out := ir.Peer{Span: sp, Kind: ir.PeerPods}
+	if p.PodSelector != nil {
+		out.Pods = selector(*p.PodSelector)
+	}
+	if ns := p.NamespaceSelector; ns != nil {
+		if name, ok := ns.MatchLabels[NamespaceNameLabel]; ok && len(ns.MatchLabels) == 1 && len(ns.MatchExpressions) == 0 {
+			out.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: name}
+		} else {
+			out.Namespace = ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: selector(*ns)}
+		}
+	}
+	return out
+}
+
+// port imports one valid NetworkPolicyPort.
+func port(p networkingv1.NetworkPolicyPort, sp source.Span) ir.Port {
+	out := ir.Port{Span: sp, Protocol: ir.TCP}
+	if p.Protocol != nil {
+		out.Protocol = ir.Protocol(*p.Protocol)
+	}
+	switch {
+	case p.Port == nil:
+	case p.Port.Type == intstr.String:
+		out.Name = p.Port.StrVal
+	default:
+		out.Port = uint16(p.Port.IntVal)
+		if p.EndPort != nil && *p.EndPort != p.Port.IntVal {
+			out.EndPort = uint16(*p.EndPort)
+		}
+	}
+	return out
+}
+
+// selector converts a valid label selector, normalized.
+func selector(ls metav1.LabelSelector) ir.Selector {
+	var s ir.Selector
+	for k, v := range ls.MatchLabels {
+		s.MatchLabels = append(s.MatchLabels, ir.Label{Key: k, Value: v})
+	}
+	for _, e := range ls.MatchExpressions {
+		x := ir.Expression{Key: e.Key, Operator: ir.Operator(e.Operator)}
+		if len(e.Values) > 0 {
+			x.Values = slices.Clone(e.Values)
+		}
+		s.MatchExpressions = append(s.MatchExpressions, x)
+	}
+	// A matchLabels entry and an In requirement of one value on the same
+	// key are one condition; Normalize keeps both, which is what they say.
+	return s.Normalize()
+}
+
+// fieldPath turns a field path of the API machinery
+// ("spec.ingress[0].from[1].ipBlock.except[0]", "metadata.labels[app]")
+// into a yamlsrc path: keys and indexes.
+func fieldPath(s string) []any {
+	var out []any
+	for s != "" {
+		switch s[0] {
+		case '.':
+			s = s[1:]
+		case '[':
+			end := strings.IndexByte(s, ']')
+			if end < 0 {
+				return out
+			}
+			inner := s[1:end]
+			if n, err := strconv.Atoi(inner); err == nil {
+				out = append(out, n)
+			} else {
+				out = append(out, inner)
+			}
+			s = s[end+1:]
+		default:
+			end := strings.IndexAny(s, ".[")
+			if end < 0 {
+				end = len(s)
+			}
+			out = append(out, s[:end])
+			s = s[end:]
+		}
+	}
+	return out
+}

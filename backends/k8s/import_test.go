@@ -1,0 +1,459 @@
+package k8s
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/yamlsrc"
+	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+var _ backends.Importer = Backend{}
+
+// importFiles reads files and imports their NetworkPolicies; the
+// diagnostics are those of both steps.
+func importFiles(files []*source.File, namespace string) (*ir.Program, []*yamlsrc.Object, diag.List) {
+	objs, diags := yamlsrc.Read(files, yamlsrc.Options{Kinds: ImportKinds, Namespace: namespace})
+	prog, d := Backend{}.Import(objs)
+	diags.Append(d)
+	return prog, objs, diags
+}
+
+// originals decodes the NetworkPolicies read, with the namespace Read gave
+// them and the API server's defaults, as cyclonus expects them.
+func originals(t testing.TB, objs []*yamlsrc.Object) []*networkingv1.NetworkPolicy {
+	var out []*networkingv1.NetworkPolicy
+	for _, o := range objs {
+		var np networkingv1.NetworkPolicy
+		if d := o.Decode(&np); d.HasErrors() {
+			t.Fatalf("decode %s: %v", o, d)
+		}
+		np.Namespace = o.Namespace
+		out = append(out, testgen.DefaultNetPol(&np))
+	}
+	return out
+}
+
+// reemit emits prog with the k8s backend (every object validated) and
+// reads the YAML back.
+func reemit(prog *ir.Program) ([]*networkingv1.NetworkPolicy, []byte, error) {
+	objs, diags := emitcheck.Emit(testBackend(), prog, backends.Options{})
+	if diags.HasErrors() {
+		return nil, nil, fmt.Errorf("emit: %v", diags)
+	}
+	var buf bytes.Buffer
+	if err := backends.WriteYAML(&buf, objs); err != nil {
+		return nil, nil, err
+	}
+	nps, err := decodeAndValidate(buf.Bytes())
+	return nps, buf.Bytes(), err
+}
+
+// sameVerdicts compares cyclonus on the original objects with cyclonus on
+// the re-emitted ones, flow by flow; it returns the number of flows judged
+// and the first disagreement.
+func sameVerdicts(w *eval.World, orig, back []*networkingv1.NetworkPolicy, flows []eval.Flow) (int, string) {
+	a, b := nporacle.New(w, orig), nporacle.New(w, back)
+	n := 0
+	for _, f := range flows {
+		if !a.Supports(f) {
+			continue
+		}
+		n++
+		if x, y := a.Allowed(f), b.Allowed(f); x != y {
+			return n, fmt.Sprintf("flow %s: cyclonus on the original objects says allowed=%v, on the re-emitted ones allowed=%v", f, x, y)
+		}
+	}
+	return n, ""
+}
+
+// --- the differential test
+
+// marshalSet writes nps in one of the forms people have: a multi-document
+// YAML stream, a v1 List in YAML or JSON, or JSON documents.
+func marshalSet(nps []*networkingv1.NetworkPolicy, form int) []byte {
+	var buf bytes.Buffer
+	switch form % 4 {
+	case 0:
+		for _, np := range nps {
+			b, _ := yaml.Marshal(np)
+			buf.WriteString("---\n")
+			buf.Write(b)
+		}
+	case 1, 2:
+		list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": nps}
+		var b []byte
+		if form%4 == 1 {
+			b, _ = yaml.Marshal(list)
+		} else {
+			b, _ = json.MarshalIndent(list, "", "\t")
+		}
+		buf.Write(b)
+	default:
+		for i, np := range nps {
+			b, _ := json.Marshal(np)
+			if i > 0 {
+				buf.WriteString("\n---\n")
+			}
+			buf.Write(b)
+		}
+	}
+	return buf.Bytes()
+}
+
+// importResult is the outcome of one random set.
+type importResult struct {
+	err      string
+	flows    int
+	policies int
+	yaml     []byte // the emitted YAML
+}
+
+func checkImport(seed int64, nps []*networkingv1.NetworkPolicy, w *eval.World, flows []eval.Flow) (res importResult) {
+	defer func() {
+		if r := recover(); r != nil {
+			res.err = fmt.Sprintf("panic: %v", r)
+		}
+	}()
+	data := marshalSet(nps, int(seed))
+	file := source.NewFile("set.yaml", data)
+	prog, objs, diags := importFiles([]*source.File{file}, "")
+	if diags.HasErrors() || prog == nil {
+		return importResult{err: "import failed:\n" + backendtest.RenderDiags(source.NewSet(file), diags)}
+	}
+	if len(objs) != len(nps) {
+		return importResult{err: fmt.Sprintf("read %d objects of %d", len(objs), len(nps))}
+	}
+	orig := make([]*networkingv1.NetworkPolicy, len(nps))
+	for i, np := range nps {
+		orig[i] = testgen.DefaultNetPol(np)
+	}
+	back, out, err := reemit(prog)
+	res.yaml, res.policies = out, len(prog.Policies)
+	if err != nil {
+		res.err = err.Error()
+		return res
+	}
+	res.flows, res.err = sameVerdicts(w, orig, back, flows)
+	return res
+}
+
+// TestImportDifferential generates random NetworkPolicy sets
+// (testgen.NewNetPol), writes them as YAML or JSON, reads and imports them,
+// emits the IR with this backend, and requires cyclonus to give the same
+// verdict on the original objects and on the re-emitted ones for every
+// flow of the generated world. A mismatch is shrunk to a minimal set.
+func TestImportDifferential(t *testing.T) {
+	t.Parallel()
+	n := programCount()
+	start := time.Now()
+	var sets, policies, flows atomic.Int64
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := testgen.NewNetPol(seed)
+		fl := c.Flows()
+		res := checkImport(seed, c.Policies, c.World, fl)
+		if res.err != "" {
+			return importReproducer(c, fl, res)
+		}
+		sets.Add(1)
+		policies.Add(int64(res.policies))
+		flows.Add(int64(res.flows))
+		return ""
+	})
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("import differential: %d NetworkPolicy sets, %d policies, %d flows judged by cyclonus twice, %v",
+		sets.Load(), policies.Load(), flows.Load(), time.Since(start).Round(time.Millisecond))
+}
+
+// importReproducer shrinks a failing set (dropping policies, rules, peers
+// and ports while it still fails) and prints it.
+func importReproducer(c *testgen.NetPolCase, flows []eval.Flow, first importResult) string {
+	fails := func(nps []*networkingv1.NetworkPolicy) bool {
+		return len(nps) > 0 && checkImport(c.Seed, nps, c.World, flows).err != ""
+	}
+	cur := c.Policies
+	for changed := true; changed; {
+		changed = false
+		for _, cand := range smaller(cur) {
+			if fails(cand) {
+				cur, changed = cand, true
+				break
+			}
+		}
+	}
+	res := checkImport(c.Seed, cur, c.World, flows)
+	world, _ := eval.MarshalWorld(c.World)
+	var b strings.Builder
+	fmt.Fprintf(&b, "import mismatch, seed %d (replay: go test ./backends/k8s -run TestImportDifferential -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, c.Seed)
+	fmt.Fprintf(&b, "original failure: %s\nafter shrinking: %s\n", first.err, res.err)
+	fmt.Fprintf(&b, "--- input (minimal)\n%s--- world\n%s--- emitted\n%s", marshalSet(cur, 0), world, res.yaml)
+	return b.String()
+}
+
+// smaller returns the sets one step smaller than nps: a policy, a rule, a
+// peer or a port less.
+func smaller(nps []*networkingv1.NetworkPolicy) [][]*networkingv1.NetworkPolicy {
+	var out [][]*networkingv1.NetworkPolicy
+	with := func(i int, np *networkingv1.NetworkPolicy) {
+		cp := append([]*networkingv1.NetworkPolicy(nil), nps...)
+		cp[i] = np
+		out = append(out, cp)
+	}
+	for i := range nps {
+		out = append(out, append(append([]*networkingv1.NetworkPolicy(nil), nps[:i]...), nps[i+1:]...))
+	}
+	for i, np := range nps {
+		for j := range np.Spec.Ingress {
+			cp := np.DeepCopy()
+			cp.Spec.Ingress = append(cp.Spec.Ingress[:j], cp.Spec.Ingress[j+1:]...)
+			with(i, cp)
+			r := np.Spec.Ingress[j]
+			for k := range r.From {
+				cp := np.DeepCopy()
+				cp.Spec.Ingress[j].From = append(cp.Spec.Ingress[j].From[:k], cp.Spec.Ingress[j].From[k+1:]...)
+				with(i, cp)
+			}
+			for k := range r.Ports {
+				cp := np.DeepCopy()
+				cp.Spec.Ingress[j].Ports = append(cp.Spec.Ingress[j].Ports[:k], cp.Spec.Ingress[j].Ports[k+1:]...)
+				with(i, cp)
+			}
+		}
+		for j := range np.Spec.Egress {
+			cp := np.DeepCopy()
+			cp.Spec.Egress = append(cp.Spec.Egress[:j], cp.Spec.Egress[j+1:]...)
+			with(i, cp)
+			r := np.Spec.Egress[j]
+			for k := range r.To {
+				cp := np.DeepCopy()
+				cp.Spec.Egress[j].To = append(cp.Spec.Egress[j].To[:k], cp.Spec.Egress[j].To[k+1:]...)
+				with(i, cp)
+			}
+			for k := range r.Ports {
+				cp := np.DeepCopy()
+				cp.Spec.Egress[j].Ports = append(cp.Spec.Egress[j].Ports[:k], cp.Spec.Egress[j].Ports[k+1:]...)
+				with(i, cp)
+			}
+		}
+	}
+	return out
+}
+
+// --- the corpus
+
+const importDir = "testdata/import"
+
+// TestImportCorpus imports each hand-written file of testdata/import
+// (NAME.yaml or NAME.json) and compares the diagnostics and the IR with
+// NAME.golden (-update rewrites it). Files named err-*.* must fail and
+// their golden holds the positioned diagnostics; the others must import
+// without error, and cyclonus must judge every flow of a world made for
+// them alike on the original objects and on the re-emitted ones.
+func TestImportCorpus(t *testing.T) {
+	t.Parallel()
+	paths, _ := filepath.Glob(importDir + "/*.*")
+	var inputs []string
+	for _, p := range paths {
+		if ext := filepath.Ext(p); ext == ".yaml" || ext == ".json" {
+			inputs = append(inputs, p)
+		}
+	}
+	ok, bad := 0, 0
+	for _, p := range inputs {
+		if strings.HasPrefix(filepath.Base(p), "err-") {
+			bad++
+		} else {
+			ok++
+		}
+	}
+	if ok < 30 || bad < 5 {
+		t.Errorf("the corpus has %d files that import and %d error cases; want at least 30 and 5", ok, bad)
+	}
+	for _, path := range inputs {
+		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := source.NewFile(filepath.ToSlash(path), data)
+			namespace := ""
+			if strings.Contains(name, "default-namespace") {
+				namespace = "defaulted"
+			}
+			prog, objs, diags := importFiles([]*source.File{file}, namespace)
+			var got strings.Builder
+			got.WriteString(backendtest.RenderDiags(source.NewSet(file), diags.Normalize()))
+			wantErr := strings.HasPrefix(name, "err-")
+			if diags.HasErrors() != wantErr {
+				t.Errorf("errors: %v, want %v", diags.HasErrors(), wantErr)
+			}
+			if prog != nil && !diags.HasErrors() {
+				got.WriteString("--- ir\n")
+				got.WriteString(ir.Format(prog))
+				for _, pol := range prog.Policies {
+					fmt.Fprintf(&got, "origin %s\n", pol.Origin)
+				}
+			}
+			backendtest.Golden(t, filepath.Join(importDir, name+".golden"), []byte(got.String()), *update)
+			if wantErr || prog == nil {
+				return
+			}
+			orig := originals(t, objs)
+			back, out, err := reemit(prog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := corpusWorld(prog)
+			c := &testgen.Case{Seed: 1, World: w}
+			n, mismatch := sameVerdicts(w, orig, back, c.Flows())
+			if mismatch != "" {
+				t.Errorf("%s\nre-emitted:\n%s", mismatch, out)
+			}
+			if n == 0 {
+				t.Errorf("no flow judged")
+			}
+		})
+	}
+}
+
+// corpusWorld makes a world for prog: its namespaces and one more, a
+// namespace matching each namespace selector, in each namespace a pod
+// without labels and a pod matching each pod selector, every named port on
+// every pod, and external addresses inside and outside every CIDR.
+func corpusWorld(prog *ir.Program) *eval.World {
+	w := &eval.World{}
+	nsLabels := map[string]map[string]string{"other": {"env": "other"}}
+	var podSels []ir.Selector
+	named := map[string]ir.Protocol{}
+	var externals []netip.Addr
+	for _, a := range []string{"8.8.8.8", "169.254.169.254", "10.1.2.3", "2001:db8::1", "2606:4700::1"} {
+		externals = append(externals, netip.MustParseAddr(a))
+	}
+	satisfy := func(s ir.Selector) map[string]string {
+		l := map[string]string{}
+		for _, x := range s.MatchLabels {
+			l[x.Key] = x.Value
+		}
+		for _, x := range s.MatchExpressions {
+			switch x.Operator {
+			case ir.OpIn:
+				l[x.Key] = x.Values[0]
+			case ir.OpExists:
+				l[x.Key] = "yes"
+			}
+		}
+		return l
+	}
+	for _, ns := range prog.Governed {
+		nsLabels[ns] = map[string]string{}
+	}
+	for _, pol := range prog.Policies {
+		podSels = append(podSels, pol.Subject.Pods)
+		for _, r := range pol.Rules {
+			for _, p := range r.Peers {
+				switch p.Kind {
+				case ir.PeerPods:
+					podSels = append(podSels, p.Pods)
+					switch p.Namespace.Scope {
+					case ir.NamespaceNamed:
+						if nsLabels[p.Namespace.Name] == nil {
+							nsLabels[p.Namespace.Name] = map[string]string{}
+						}
+					case ir.NamespaceLabels:
+						nsLabels[fmt.Sprintf("labelled-%d", len(nsLabels))] = satisfy(p.Namespace.Labels)
+					}
+				case ir.PeerCIDR:
+					externals = append(externals, p.CIDR.Addr(), p.CIDR.Addr().Next())
+					for _, x := range p.Except {
+						externals = append(externals, x.Addr())
+					}
+				}
+			}
+			for _, pr := range r.Ports {
+				for _, pt := range pr.Ports {
+					if pt.Name != "" {
+						named[pt.Name] = pt.Protocol
+					}
+				}
+			}
+		}
+	}
+	var names []string
+	for n := range named {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var ports []eval.ContainerPort
+	for i, n := range names {
+		ports = append(ports, eval.ContainerPort{Name: n, Port: uint16(8000 + i), Protocol: named[n]})
+	}
+	var nss []string
+	for ns := range nsLabels {
+		nss = append(nss, ns)
+	}
+	sort.Strings(nss)
+	ip := 1
+	for _, ns := range nss {
+		w.Namespaces = append(w.Namespaces, eval.Namespace{Name: ns, Labels: nsLabels[ns]})
+		add := func(labels map[string]string) {
+			w.Pods = append(w.Pods, eval.Pod{Namespace: ns, Name: fmt.Sprintf("p%d", ip), Labels: labels,
+				IP: netip.AddrFrom4([4]byte{10, 244, byte(ip / 250), byte(ip % 250)}), Ports: ports})
+			ip++
+		}
+		add(map[string]string{})
+		seen := map[string]bool{"{}": true}
+		for _, s := range podSels {
+			l := satisfy(s)
+			k := fmt.Sprint(l)
+			if !seen[k] {
+				seen[k] = true
+				add(l)
+			}
+		}
+	}
+	seen := map[netip.Addr]bool{}
+	for _, a := range externals {
+		if !seen[a] {
+			seen[a] = true
+			w.Externals = append(w.Externals, eval.External{IP: a})
+		}
+	}
+	return w
+}
+
+func TestFieldPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"spec.ingress[0].from[1].ipBlock.except[0]": "[spec ingress 0 from 1 ipBlock except 0]",
+		"metadata.labels[app.kubernetes.io/name]":   "[metadata labels app.kubernetes.io/name]",
+		"metadata.name": "[metadata name]",
+		"":              "[]",
+	} {
+		if got := fmt.Sprint(fieldPath(in)); got != want {
+			t.Errorf("fieldPath(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
