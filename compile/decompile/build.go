@@ -35,8 +35,10 @@ func (d *decompiler) file() *ast.File {
 		for _, pp := range d.pols[blk] {
 			first := true
 			for _, s := range d.policyStmts(pp, blk) {
-				if first && pp.Origin != "" {
-					s.Comments().Leading = []ast.Comment{{Text: "# " + oneLine(pp.Origin)}}
+				if first {
+					for _, o := range pp.origins {
+						s.Comments().Leading = append(s.Comments().Leading, ast.Comment{Text: "# " + oneLine(o)})
+					}
 				}
 				add(s, first)
 				first = false

@@ -39,6 +39,11 @@ import (
 // language cannot state exactly.
 const CodeNotExpressible diag.Code = "not-expressible"
 
+// CodeSelectsNothing is the code of the warnings about subjects and peers
+// left out because their selectors select nothing (the language refuses
+// such selectors; leaving them out keeps the meaning).
+const CodeSelectsNothing diag.Code = "selects-nothing"
+
 // Decompile returns the netpolc source of p, formatted by lang/format, and
 // the errors about what the language cannot express (then no source).
 func Decompile(p *ir.Program) ([]byte, diag.List) {
@@ -76,6 +81,8 @@ type policy struct {
 	*ir.Policy
 	key   string
 	stmts []*stmt
+	// origins are the objects the policy came from (ir.Policy.Origin).
+	origins []string
 	// autoIngress: the compiler writes "allow dns"'s server side on this
 	// policy, which isolates it for ingress.
 	autoIngress bool
@@ -146,12 +153,16 @@ func (d *decompiler) errorf(span source.Span, format string, args ...any) {
 }
 
 // collect checks every policy and groups its rules into statements.
+// Policies of the same subject (several imported objects may select the
+// same pods) become one, as the compiler would make them: their isolation
+// and rules are a union.
 func (d *decompiler) collect() {
 	d.governed = map[string]bool{}
 	for _, ns := range d.prog.Governed {
 		d.governed[ns] = true
 	}
 	d.pols = map[string][]*policy{}
+	bySubject := map[string]*policy{}
 	cluster := false
 	for _, pol := range d.prog.Policies {
 		if pol.Namespace == "" {
@@ -159,12 +170,28 @@ func (d *decompiler) collect() {
 		} else {
 			d.governed[pol.Namespace] = true
 		}
-		pp := &policy{Policy: pol, key: ir.FormatPolicySubject(pol)}
 		d.checkSubject(pol)
+		if selectsNothing(pol.Subject.Pods) || pol.Subject.Namespaces != nil && selectsNothing(*pol.Subject.Namespaces) {
+			d.diags.Warnf(CodeSelectsNothing, pol.Subject.Span, "left out the policy of %s: its subject selects nothing", ir.FormatPolicySubject(pol))
+			continue
+		}
+		key := ir.FormatPolicySubject(pol)
+		pp := bySubject[key]
+		if pp == nil {
+			cp := *pol
+			cp.Rules = nil
+			pp = &policy{Policy: &cp, key: key}
+			bySubject[key] = pp
+			d.pols[pol.Namespace] = append(d.pols[pol.Namespace], pp)
+		}
+		pp.Isolation.Ingress = pp.Isolation.Ingress || pol.Isolation.Ingress
+		pp.Isolation.Egress = pp.Isolation.Egress || pol.Isolation.Egress
+		if pol.Origin != "" && !slices.Contains(pp.origins, pol.Origin) {
+			pp.origins = append(pp.origins, pol.Origin)
+		}
 		for _, r := range pol.Rules {
 			d.addRule(pp, r)
 		}
-		d.pols[pol.Namespace] = append(d.pols[pol.Namespace], pp)
 	}
 	for ns := range d.governed {
 		d.blocks = append(d.blocks, ns)
@@ -203,7 +230,9 @@ func (d *decompiler) checkSubject(pol *ir.Policy) {
 }
 
 // addRule splits r into its traffic units and adds each to the policy's
-// statement of the same kind, checking what the language can say.
+// statement of the same kind, checking what the language can say. Peers
+// that select nothing are left out (a rule left without peers allows
+// nothing; its policy's isolation stays).
 func (d *decompiler) addRule(pp *policy, r *ir.Rule) {
 	if len(r.Peers) == 0 {
 		d.errorf(r.Span, "a rule without peers")
@@ -227,21 +256,103 @@ func (d *decompiler) addRule(pp *policy, r *ir.Rule) {
 		d.errorf(r.Span, "a DNS rule that is not the one \"allow dns\" writes for the program's DNS server")
 		return
 	}
+	var peers []ir.Peer
+	for _, p := range r.Peers {
+		if peerSelectsNothing(p) {
+			d.diags.Warnf(CodeSelectsNothing, p.Span, "left out the peer %s: it selects nothing", ir.FormatPeer(p))
+			continue
+		}
+		d.checkPeer(pp.Policy, r, p)
+		peers = append(peers, p)
+	}
 	for _, u := range units {
 		d.checkUnit(r, u)
-		s := &stmt{pol: pp, dir: r.Direction, action: r.Action, dns: r.DNS, unit: u, span: r.Span}
-		k := s.key()
-		i := slices.IndexFunc(pp.stmts, func(x *stmt) bool { return x.key() == k })
-		if i < 0 {
-			pp.stmts = append(pp.stmts, s)
-		} else {
-			s = pp.stmts[i]
-		}
-		for _, p := range r.Peers {
-			d.checkPeer(pp.Policy, r, p)
-			s.addPeer(p)
+		for _, part := range splitNamedPorts(r, u, peers) {
+			s := &stmt{pol: pp, dir: r.Direction, action: r.Action, dns: r.DNS, unit: part.unit, span: r.Span}
+			k := s.key()
+			i := slices.IndexFunc(pp.stmts, func(x *stmt) bool { return x.key() == k })
+			if i < 0 {
+				pp.stmts = append(pp.stmts, s)
+			} else {
+				s = pp.stmts[i]
+			}
+			for _, p := range part.peers {
+				s.addPeer(p)
+			}
 		}
 	}
+}
+
+// part is a traffic unit with the peers it goes to.
+type part struct {
+	unit  unit
+	peers []ir.Peer
+}
+
+// splitNamedPorts returns the unit u of r towards peers in the parts the
+// language can write. An egress rule may not name a container port towards
+// peers without container ports (IP blocks, DNS names, entities, "*"),
+// where a named port matches only flows to pods: towards "*" and the
+// entities of every pod (all, cluster, cluster-mesh) it means the pods of
+// every namespace (ns{}), towards the others nothing.
+func splitNamedPorts(r *ir.Rule, u unit, peers []ir.Peer) []part {
+	if r.Direction != ir.Egress || len(peers) == 0 || !slices.ContainsFunc(u.ports, func(p ir.Port) bool { return p.Name != "" }) {
+		if len(peers) == 0 {
+			return nil
+		}
+		return []part{{u, peers}}
+	}
+	var pods, others []ir.Peer
+	everyPod := false
+	for _, p := range peers {
+		switch p.Kind {
+		case ir.PeerCIDR, ir.PeerFQDN, ir.PeerEntity, ir.PeerAny:
+			others = append(others, p)
+			switch p.Entity {
+			case ir.EntityAll, ir.EntityCluster, ir.EntityClusterMesh:
+				everyPod = true
+			}
+			if p.Kind == ir.PeerAny {
+				everyPod = true
+			}
+		default:
+			pods = append(pods, p)
+		}
+	}
+	if len(others) == 0 {
+		return []part{{u, peers}}
+	}
+	var out []part
+	if len(pods) > 0 {
+		out = append(out, part{u, pods})
+	}
+	numbered, named := u, u
+	numbered.ports = slices.DeleteFunc(slices.Clone(u.ports), func(p ir.Port) bool { return p.Name != "" })
+	named.ports = slices.DeleteFunc(slices.Clone(u.ports), func(p ir.Port) bool { return p.Name == "" })
+	if len(numbered.ports) > 0 {
+		out = append(out, part{numbered, others})
+	}
+	if everyPod {
+		out = append(out, part{named, []ir.Peer{{Span: u.span, Kind: ir.PeerPods, Namespace: ir.NamespaceRef{Scope: ir.NamespaceLabels}}}})
+	}
+	return out
+}
+
+// selectsNothing reports whether no label set satisfies s.
+func selectsNothing(s ir.Selector) bool { return !s.MayIntersect(ir.Selector{}) }
+
+// peerSelectsNothing reports whether p selects no endpoint: pods, nodes or
+// Services by a selector no labels satisfy.
+func peerSelectsNothing(p ir.Peer) bool {
+	switch p.Kind {
+	case ir.PeerPods:
+		return selectsNothing(p.Pods) || p.Namespace.Scope == ir.NamespaceLabels && selectsNothing(p.Namespace.Labels)
+	case ir.PeerNodes:
+		return selectsNothing(p.Pods)
+	case ir.PeerService:
+		return p.Service.Selector != nil && selectsNothing(*p.Service.Selector)
+	}
+	return false
 }
 
 func (s *stmt) addPeer(p ir.Peer) {
@@ -348,19 +459,6 @@ func (d *decompiler) checkPeer(pol *ir.Policy, r *ir.Rule, p ir.Peer) {
 	default:
 		d.errorf(p.Span, "a peer of unknown kind %d", p.Kind)
 	}
-	if r.Direction == ir.Egress {
-		for _, pr := range r.Ports {
-			for _, port := range pr.Ports {
-				if port.Name == "" {
-					continue
-				}
-				switch p.Kind {
-				case ir.PeerCIDR, ir.PeerFQDN, ir.PeerEntity, ir.PeerAny:
-					d.errorf(port.Span, "the named port %s towards %s, which has no container ports", port.Name, ir.FormatPeer(p))
-				}
-			}
-		}
-	}
 }
 
 // checkSelector reports selectors the language refuses: reserved or invalid
@@ -381,9 +479,6 @@ func (d *decompiler) checkSelector(span source.Span, s ir.Selector) {
 		default:
 			d.errorf(span, "the selector operator %q", string(x.Operator))
 		}
-	}
-	if !s.MayIntersect(ir.Selector{}) {
-		d.errorf(span, "the selector %s, which selects nothing", s.String())
 	}
 }
 
