@@ -149,7 +149,7 @@ func (r *reader) file(f *source.File) {
 			return
 		}
 		if err != nil {
-			r.syntaxError(f, err)
+			r.syntaxError(t, err)
 			return
 		}
 		root := &doc
@@ -180,7 +180,7 @@ var parserMessages = []string{"did not find expected", "found duplicate", "found
 
 // syntaxError reports a YAML error at the line it names: the first
 // non-blank column of that line.
-func (r *reader) syntaxError(f *source.File, err error) {
+func (r *reader) syntaxError(t *text, err error) {
 	msg := err.Error()
 	line := 1
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
@@ -195,13 +195,12 @@ func (r *reader) syntaxError(f *source.File, err error) {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	if line > f.LineCount() {
-		line = f.LineCount()
+	line = max(1, min(line, len(t.lines)))
+	off := t.lines[line-1]
+	for off < len(t.f.Content) && (t.f.Content[off] == ' ' || t.f.Content[off] == '\t') {
+		off++
 	}
-	text := f.Line(line)
-	col := len(text) - len(strings.TrimLeft(text, " \t")) + 1
-	off := lineStart(f, line) + col - 1
-	r.diags.Errorf(CodeYAML, f.Span(off, off), "invalid YAML: %s", msg)
+	r.diags.Errorf(CodeYAML, t.f.Span(off, off), "invalid YAML: %s", msg)
 }
 
 // document reads one document: an object, a list of objects, or nothing.
@@ -214,8 +213,8 @@ func (r *reader) document(t *text, n *yaml.Node) {
 		r.diags.Errorf(CodeNotObject, span(t, n), "a Kubernetes object is a mapping with apiVersion and kind, found %s", nodeKind(n))
 		return
 	}
-	apiVersion, _ := str(f, field(n, "apiVersion"))
-	kind, _ := str(f, field(n, "kind"))
+	apiVersion, _ := str(field(n, "apiVersion"))
+	kind, _ := str(field(n, "kind"))
 	if apiVersion == "" || kind == "" {
 		missing := "apiVersion and kind"
 		if apiVersion != "" {
@@ -233,8 +232,8 @@ func (r *reader) document(t *text, n *yaml.Node) {
 		}
 	}
 	meta := field(n, "metadata")
-	name, _ := str(f, field(meta, "name"))
-	ns, _ := str(f, field(meta, "namespace"))
+	name, _ := str(field(meta, "name"))
+	ns, _ := str(field(meta, "namespace"))
 	var want *Kind
 	other := ""
 	for i, k := range r.opts.Kinds {
@@ -248,7 +247,7 @@ func (r *reader) document(t *text, n *yaml.Node) {
 	}
 	if want == nil {
 		if other != "" {
-			r.diags.Warnf(CodeAPIVersion, span(t, n), "skipped %s %s: apiVersion %s is not read (only %s)", apiVersion, describe(kind, ns, name), apiVersion, other)
+			r.diags.Warnf(CodeAPIVersion, span(t, n), "skipped %s: apiVersion %s is not read (only %s)", describe(kind, ns, name), apiVersion, other)
 		} else {
 			r.diags.Add(diag.Diagnostic{Severity: diag.Info, Code: CodeSkipped, Span: span(t, n), Message: "skipped " + describe(kind, ns, name)})
 		}
@@ -261,7 +260,7 @@ func (r *reader) document(t *text, n *yaml.Node) {
 	}
 	for _, key := range []string{"name", "namespace"} {
 		if v := field(meta, key); v != nil {
-			if _, ok := str(f, v); !ok && !isNull(v) {
+			if _, ok := str(v); !ok && !isNull(v) {
 				r.diags.Errorf(CodeBadValue, span(t, v), "metadata.%s must be a string, found %s", key, nodeKind(v))
 				bad = true
 			}
@@ -332,6 +331,12 @@ func entry(m *yaml.Node, key string) (k, v *yaml.Node) {
 // and merge keys ("<<") expanded: a key of m wins over a merged one, and
 // earlier merged mappings over later ones.
 func pairs(m *yaml.Node) [][2]*yaml.Node {
+	return pairsOnce(m, map[*yaml.Node]bool{m: true})
+}
+
+// pairsOnce is pairs, expanding each merged mapping once (a mapping merged
+// again adds no key), so that merges of merges cost linear time.
+func pairsOnce(m *yaml.Node, done map[*yaml.Node]bool) [][2]*yaml.Node {
 	var out, merged [][2]*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], resolve(m.Content[i+1])
@@ -341,8 +346,9 @@ func pairs(m *yaml.Node) [][2]*yaml.Node {
 				srcs = v.Content
 			}
 			for _, s := range srcs {
-				if s = resolve(s); s != nil && s.Kind == yaml.MappingNode {
-					merged = append(merged, pairs(s)...)
+				if s = resolve(s); s != nil && s.Kind == yaml.MappingNode && !done[s] {
+					done[s] = true
+					merged = append(merged, pairsOnce(s, done)...)
 				}
 			}
 			continue
@@ -365,7 +371,7 @@ func pairs(m *yaml.Node) [][2]*yaml.Node {
 }
 
 // str returns the value of a string scalar.
-func str(_ *source.File, n *yaml.Node) (string, bool) {
+func str(n *yaml.Node) (string, bool) {
 	n = resolve(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
 		return "", false
@@ -400,49 +406,43 @@ func nodeKind(n *yaml.Node) string {
 	return fmt.Sprintf("%s %s", n.ShortTag(), n.Value)
 }
 
-// lineStart is the offset of the first byte of 1-based line n of f.
-func lineStart(f *source.File, line int) int {
-	if line <= 1 {
-		return f.Start()
-	}
-	// The offset of line n is one past the (n-1)th newline.
-	seen := 1
-	for i, b := range f.Content {
-		if b == '\n' {
-			seen++
-			if seen == line {
-				return i + 1
-			}
-		}
-	}
-	return len(f.Content)
-}
-
 // offset converts yaml.v3's 1-based line and column (which counts
 // characters, not bytes) to a byte offset of f.
 func offset(f *source.File, lines []int, line, col int) int {
 	if line < 1 {
 		return f.Start()
 	}
-	var off int
-	if line-1 < len(lines) {
-		off = lines[line-1]
-	} else {
-		off = lineStart(f, line)
+	if line > len(lines) {
+		return len(f.Content)
 	}
-	for c := 1; c < col && off < len(f.Content) && f.Content[off] != '\n'; c++ {
+	off := lines[line-1]
+	end := len(f.Content)
+	if line < len(lines) {
+		end = lines[line]
+	}
+	for c := 1; c < col && off < end; c++ {
 		_, size := utf8.DecodeRune(f.Content[off:])
 		off += size
 	}
-	return off
+	return min(off, len(f.Content))
 }
 
-// lineOffsets returns the offset of each line of f (index 0: line 1).
+// lineOffsets returns the offset of each line of f as YAML counts lines
+// (index 0: line 1): a line ends at "\n", "\r\n", a lone "\r", and at
+// U+0085, U+2028 and U+2029, which YAML parsers also treat as breaks.
 func lineOffsets(f *source.File) []int {
 	out := []int{f.Start()}
-	for i, b := range f.Content {
-		if b == '\n' {
+	c := f.Content
+	for i := f.Start(); i < len(c); i++ {
+		switch {
+		case c[i] == '\n':
 			out = append(out, i+1)
+		case c[i] == '\r' && (i+1 == len(c) || c[i+1] != '\n'):
+			out = append(out, i+1)
+		case c[i] == 0xC2 && i+1 < len(c) && c[i+1] == 0x85:
+			out = append(out, i+2)
+		case c[i] == 0xE2 && i+2 < len(c) && c[i+1] == 0x80 && (c[i+2] == 0xA8 || c[i+2] == 0xA9):
+			out = append(out, i+3)
 		}
 	}
 	return out
@@ -494,6 +494,8 @@ func end(f *source.File, lines []int, n *yaml.Node) int {
 				return start + e + 1
 			}
 		}
+		return start
+	case start >= len(f.Content):
 		return start
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
 		q := f.Content[start]

@@ -95,7 +95,7 @@ items:
 		{name: "no name", in: "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: x}\n",
 			want: "f:3:1 error[no-name] NetworkPolicy has no metadata.name\n"},
 		{name: "other API version", in: "apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: x}\n",
-			want: "f:1:1 warning[api-version] skipped extensions/v1beta1 NetworkPolicy x/a: apiVersion extensions/v1beta1 is not read (only networking.k8s.io/v1)\n"},
+			want: "f:1:1 warning[api-version] skipped NetworkPolicy x/a: apiVersion extensions/v1beta1 is not read (only networking.k8s.io/v1)\n"},
 		{name: "not an object", in: "- a\n- b\n", want: "f:1:1 error[not-an-object] a Kubernetes object is a mapping with apiVersion and kind, found a sequence\n"},
 		{name: "no kind", in: "apiVersion: v1\nmetadata: {}\n", want: "f:1:1 error[not-an-object] not a Kubernetes object: no kind\n"},
 		{name: "scalar", in: "hello\n", want: "f:1:1 error[not-an-object] a Kubernetes object is a mapping with apiVersion and kind, found the string \"hello\"\n"},
@@ -295,4 +295,48 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMergeKeys(t *testing.T) {
+	in := `base: &base {podSelector: {matchLabels: {app: web}}, policyTypes: [Egress]}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: a, namespace: x}
+spec:
+  <<: [*base, *base]
+  policyTypes: [Ingress]
+`
+	objs, diags := Read([]*source.File{source.NewFile("f", []byte(in))}, npKinds)
+	if len(objs) != 1 || len(diags) != 0 {
+		t.Fatalf("Read: %s", summary(objs, diags))
+	}
+	var np networkingv1.NetworkPolicy
+	d := objs[0].Decode(&np)
+	// "base" is not a field: merge keys are for use within the object.
+	if got, want := summary(nil, d), "f:1:1 error[unknown-field] unknown field \"base\"\n"; got != want {
+		t.Errorf("got:\n%swant:\n%s", got, want)
+	}
+	if got := objs[0].Pos("spec", "podSelector", "matchLabels", "app"); got.Start.Line != 1 {
+		t.Errorf("merged key at %s, want line 1", got)
+	}
+}
+
+// TestAliasBomb: a document whose aliases expand exponentially is refused
+// quickly, with an error.
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	// fieldsV1 reads its own JSON: Decode converts it without checking it.
+	b.WriteString("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: a\n  namespace: x\n  managedFields:\n  - fieldsV1:\n      x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "      x%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	objs, diags := Read([]*source.File{source.NewFile("f", []byte(b.String()))}, npKinds)
+	if len(objs) != 1 || len(diags) != 0 {
+		t.Fatalf("Read: %s", summary(objs, diags))
+	}
+	var np networkingv1.NetworkPolicy
+	d := objs[0].Decode(&np)
+	if !d.HasErrors() || !strings.Contains(d[0].Message, "too many values") {
+		t.Errorf("got %s, want the error of too many values", summary(nil, d))
+	}
 }
