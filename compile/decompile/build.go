@@ -1,6 +1,7 @@
 package decompile
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
@@ -11,7 +12,9 @@ import (
 
 // file builds the output: the DNS server and the groups of namespaces
 // without a block first, then one block per namespace and the clusterwide
-// block, each with its groups and then its policies' statements.
+// block, each with its groups and then its policies' statements. The
+// objects a policy was imported from are named in a comment above the
+// first statement that writes to it.
 func (d *decompiler) file() *ast.File {
 	f := &ast.File{}
 	add := func(s ast.Stmt, blank bool) {
@@ -25,6 +28,7 @@ func (d *decompiler) file() *ast.File {
 		}, false)
 	}
 	d.groupDecls("", func(s ast.Stmt, first bool) { add(s, first) })
+	said := map[string]bool{} // origins already named in a comment
 	for _, blk := range d.blocks {
 		if blk == "" {
 			add(&ast.ClusterDecl{}, true)
@@ -33,15 +37,14 @@ func (d *decompiler) file() *ast.File {
 			d.groupDecls(blk, func(s ast.Stmt, first bool) { add(s, false) })
 		}
 		for _, pp := range d.pols[blk] {
-			first := true
-			for _, s := range d.policyStmts(pp, blk) {
-				if first {
-					for _, o := range pp.origins {
-						s.Comments().Leading = append(s.Comments().Leading, ast.Comment{Text: "# " + oneLine(o)})
+			for i, s := range d.policyStmts(pp, blk) {
+				for _, o := range s.origins {
+					if !said[o] {
+						said[o] = true
+						s.ast.Comments().Leading = append(s.ast.Comments().Leading, ast.Comment{Text: "# " + oneLine(o)})
 					}
 				}
-				add(s, first)
-				first = false
+				add(s.ast, i == 0)
 			}
 		}
 	}
@@ -90,19 +93,30 @@ func sortGroups(gs []*group) {
 	}
 }
 
+// written is a statement of the output with the origins of the policies
+// it writes to.
+type written struct {
+	ast     ast.Stmt
+	origins []string
+}
+
 // policyStmts returns the statements of pp printed in its block blk.
-func (d *decompiler) policyStmts(pp *policy, blk string) []ast.Stmt {
-	var out []ast.Stmt
+func (d *decompiler) policyStmts(pp *policy, blk string) []written {
+	var out []written
 	if pp.isAllPods() && (pp.Isolation.Ingress || pp.Isolation.Egress) {
-		out = append(out, &ast.DefaultDeny{Dir: direction(pp.Isolation.Ingress, pp.Isolation.Egress)})
+		out = append(out, written{&ast.DefaultDeny{Dir: direction(pp.Isolation.Ingress, pp.Isolation.Egress)}, pp.origins})
 	} else if pp.needsIsolate() {
 		in := pp.Isolation.Ingress && !pp.isolatedBy(ir.Ingress)
 		eg := pp.Isolation.Egress && !pp.isolatedBy(ir.Egress)
-		out = append(out, &ast.Isolate{Subjects: []ast.Peer{d.subject(pp, blk)}, Dir: direction(in, eg)})
+		out = append(out, written{&ast.Isolate{Subjects: []ast.Peer{d.subject(pp, blk)}, Dir: direction(in, eg)}, pp.origins})
 	}
 	for _, s := range pp.stmts {
 		if s.printed() {
-			out = append(out, d.stmt(s, blk))
+			w := written{d.stmt(s, blk), pp.origins}
+			if s.partner != nil {
+				w.origins = append(slices.Clone(w.origins), s.partner.pol.origins...)
+			}
+			out = append(out, w)
 		}
 	}
 	return out

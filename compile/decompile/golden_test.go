@@ -133,6 +133,13 @@ func equivalent(prog *ir.Program, out []byte, w *eval.World) string {
 	if d3.HasErrors() || !bytes.Equal(out, out2) {
 		return fmt.Sprintf("not a fixed point: decompiling the output's IR gives\n%s%s", out2, render("out.netpol", string(out), d3))
 	}
+	return sameFlows(prog, prog2, w)
+}
+
+// sameFlows compares the verdicts of two programs on every flow between
+// two endpoints of w (one of them a pod), on every port of interest, over
+// TCP, UDP and SCTP; it returns the first difference.
+func sameFlows(prog, prog2 *ir.Program, w *eval.World) string {
 	ports := testgen.InterestingPorts(prog, w, 53, 443, 8080)
 	var eps []eval.Endpoint
 	for i := range w.Pods {
