@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,8 +38,34 @@ const StdinName = "-"
 // directories without a .netpol file are errors; Load reports every such
 // path, not only the first.
 func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
+	return netpolFiles.load(paths, stdin)
+}
+
+// ManifestExts are the extensions of the Kubernetes manifests that
+// LoadManifests reads from directories.
+var ManifestExts = []string{".yaml", ".yml", ".json"}
+
+// LoadManifests reads Kubernetes manifests (YAML or JSON) named by paths as
+// Load reads sources: files as given, the *.yaml, *.yml and *.json files of
+// a directory, of a tree with "DIR/...", and "-" for standard input.
+func LoadManifests(paths []string, stdin io.Reader) ([]*source.File, error) {
+	return manifestFiles.load(paths, stdin)
+}
+
+// fileKind is what a loader reads from directories.
+type fileKind struct {
+	exts []string // extensions read from directories
+	what string   // how messages name them, e.g. ".netpol files"
+}
+
+var (
+	netpolFiles   = fileKind{exts: []string{SourceExt}, what: SourceExt + " files"}
+	manifestFiles = fileKind{exts: ManifestExts, what: ".yaml, .yml or .json files"}
+)
+
+func (k fileKind) load(paths []string, stdin io.Reader) ([]*source.File, error) {
 	if len(paths) == 0 {
-		return nil, errors.New("no input: name .netpol files, directories, or - for standard input")
+		return nil, fmt.Errorf("no input: name %s, directories, or - for standard input", k.what)
 	}
 	var (
 		names    []string // files to read, cleaned
@@ -51,13 +78,13 @@ func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
 			continue
 		}
 		if root, ok := recursivePattern(p); ok {
-			dirs, err := sourceDirs(root)
+			dirs, err := k.sourceDirs(root)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			for _, d := range dirs {
-				found, _ := dirSources(d) // sourceDirs only lists directories with sources
+				found, _ := k.dirSources(d) // sourceDirs only lists directories with sources
 				names = append(names, found...)
 			}
 			continue
@@ -71,7 +98,7 @@ func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
 			names = append(names, filepath.Clean(p))
 			continue
 		}
-		found, err := dirSources(p)
+		found, err := k.dirSources(p)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -113,21 +140,21 @@ func Load(paths []string, stdin io.Reader) ([]*source.File, error) {
 	return files, nil
 }
 
-// dirSources lists the .netpol files directly inside dir, sorted.
-func dirSources(dir string) ([]string, error) {
+// dirSources lists the files of kind k directly inside dir, sorted.
+func (k fileKind) dirSources(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, pathError(dir, err)
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), SourceExt) {
+		if e.IsDir() || !slices.ContainsFunc(k.exts, func(ext string) bool { return strings.HasSuffix(e.Name(), ext) }) {
 			continue
 		}
 		out = append(out, filepath.Join(dir, e.Name()))
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: directory has no %s files", diag.FileName(dir), SourceExt)
+		return nil, fmt.Errorf("%s: directory has no %s", diag.FileName(dir), k.what)
 	}
 	return out, nil
 }
@@ -161,9 +188,9 @@ func recursivePattern(p string) (string, bool) {
 	return "", false
 }
 
-// sourceDirs lists root and the directories below it that hold .netpol
-// files, sorted; hidden directories (".git", ...) are skipped.
-func sourceDirs(root string) ([]string, error) {
+// sourceDirs lists root and the directories below it that hold files of
+// kind k, sorted; hidden directories (".git", ...) are skipped.
+func (k fileKind) sourceDirs(root string) ([]string, error) {
 	var dirs []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -175,7 +202,7 @@ func sourceDirs(root string) ([]string, error) {
 		if path != root && strings.HasPrefix(d.Name(), ".") {
 			return filepath.SkipDir
 		}
-		if _, err := dirSources(path); err == nil {
+		if _, err := k.dirSources(path); err == nil {
 			dirs = append(dirs, filepath.Clean(path))
 		}
 		return nil
@@ -184,7 +211,7 @@ func sourceDirs(root string) ([]string, error) {
 		return nil, err
 	}
 	if len(dirs) == 0 {
-		return nil, fmt.Errorf("%s: no %s files in %s or below", diag.FileName(root+"/..."), SourceExt, diag.FileName(root))
+		return nil, fmt.Errorf("%s: no %s in %s or below", diag.FileName(root+"/..."), k.what, diag.FileName(root))
 	}
 	return dirs, nil
 }
@@ -205,7 +232,7 @@ func LoadPrograms(paths []string, stdin io.Reader) ([][]*source.File, error) {
 			rest = append(rest, p)
 			continue
 		}
-		dirs, err := sourceDirs(root)
+		dirs, err := netpolFiles.sourceDirs(root)
 		if err != nil {
 			errs = append(errs, err)
 			continue

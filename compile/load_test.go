@@ -151,3 +151,30 @@ func TestLoadRecursive(t *testing.T) {
 		t.Errorf("LoadPrograms(empty/...) error = %v, want no .netpol files", err)
 	}
 }
+
+func TestLoadManifests(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.yaml", "b.yml", "c.json", "d.txt", "e.netpol"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := LoadManifests([]string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f.Name))
+	}
+	if got := strings.Join(names, " "); got != "a.yaml b.yml c.json" {
+		t.Errorf("LoadManifests(dir) = %s, want a.yaml b.yml c.json", got)
+	}
+	empty := t.TempDir()
+	if _, err := LoadManifests([]string{empty}, nil); err == nil || !strings.Contains(err.Error(), "directory has no .yaml, .yml or .json files") {
+		t.Errorf("LoadManifests(empty dir) error = %v", err)
+	}
+	if _, err := Load([]string{empty}, nil); err == nil || !strings.Contains(err.Error(), "directory has no .netpol files") {
+		t.Errorf("Load(empty dir) error = %v", err)
+	}
+}
