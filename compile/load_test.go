@@ -159,7 +159,7 @@ func TestLoadManifests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files, err := LoadManifests([]string{dir}, nil)
+	files, err := compile.LoadManifests([]string{dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +171,10 @@ func TestLoadManifests(t *testing.T) {
 		t.Errorf("LoadManifests(dir) = %s, want a.yaml b.yml c.json", got)
 	}
 	empty := t.TempDir()
-	if _, err := LoadManifests([]string{empty}, nil); err == nil || !strings.Contains(err.Error(), "directory has no .yaml, .yml or .json files") {
+	if _, err := compile.LoadManifests([]string{empty}, nil); err == nil || !strings.Contains(err.Error(), "directory has no .yaml, .yml or .json files") {
 		t.Errorf("LoadManifests(empty dir) error = %v", err)
 	}
-	if _, err := Load([]string{empty}, nil); err == nil || !strings.Contains(err.Error(), "directory has no .netpol files") {
+	if _, err := compile.Load([]string{empty}, nil); err == nil || !strings.Contains(err.Error(), "directory has no .netpol files") {
 		t.Errorf("Load(empty dir) error = %v", err)
 	}
 }
