@@ -89,18 +89,15 @@ func (c *compiler) check() diag.List {
 	var diags diag.List
 	c.dns = ir.DefaultDNSServer()
 
-	// Groups, each in its declaring block.
+	// Groups, each in its declaring block (a relative group in each of
+	// its namespaces).
 	for _, name := range c.groupOrder {
-		c.groupPeers(&diags, c.groups[name])
+		g := c.groups[name]
+		for _, blk := range g.block.each() {
+			c.groupPeers(&diags, g, blk)
+		}
 	}
 
-	uses := func(ps []ast.Peer, blk *block) []peerUse {
-		out := make([]peerUse, 0, len(ps))
-		for _, p := range ps {
-			out = append(out, peerUse{src: p, peers: c.resolvePeer(&diags, p, blk)})
-		}
-		return out
-	}
 	n := 0
 	for _, f := range c.order {
 		n += len(f.Stmts)
@@ -108,74 +105,143 @@ func (c *compiler) check() diag.List {
 	c.stmts = make([]checked, 0, n)
 	for _, f := range c.order {
 		for _, s := range f.Stmts {
-			blk := c.blockOf[s]
-			st := checked{span: s.Span(), blk: blk}
 			switch s := s.(type) {
 			case *ast.NamespaceDecl:
-				checkNamespaceName(&diags, s.Name)
+				for _, name := range s.Names() {
+					checkNamespaceName(&diags, name)
+				}
 				continue
 			case *ast.DNSServer:
-				c.checkDNSServer(&diags, s, blk)
-				continue
-			case *ast.DefaultDeny:
-				st.kind, st.dir = stmtDefaultDeny, s.Dir
-			case *ast.Isolate:
-				st.kind, st.dir = stmtIsolate, s.Dir
-				st.subjects = uses(s.Subjects, blk)
-			case *ast.AllowDNS:
-				st.kind = stmtAllowDNS
-				st.subjects = uses(s.For, blk)
-				for _, l := range s.Lookups {
-					f, _ := fqdn(&diags, l)
-					st.lookups = append(st.lookups, f)
-				}
-			case *ast.Rule:
-				st.kind, st.dir, st.deny, st.nonIsolating = stmtRule, s.Dir, s.Deny, s.NonIsolating
-				st.sources, st.targets = c.checkRule(&diags, s, blk)
-			case *ast.Expect:
-				st.kind = stmtExpect
-				st.expect = c.checkExpect(&diags, s, blk)
-			default:
+				c.checkDNSServer(&diags, s, c.blockOf[s])
 				continue
 			}
-			c.stmts = append(c.stmts, st)
+			// A statement of a block of several namespaces is checked once
+			// per namespace, as if the block were written once per
+			// namespace; an error that does not depend on the namespace is
+			// the same each time, and reported once (diag.List.Normalize).
+			for _, blk := range c.blockOf[s].each() {
+				c.checkStmt(&diags, s, blk)
+			}
 		}
 	}
 	return diags
 }
 
-// groupPeers returns the IR peers of a group, converting its leaves in
-// their declaring blocks, once. The result holds each peer once (by
-// ir.PeerKey): a group that names the same peers twice (g2 = g1, g1)
-// selects their union, and a group that only aliases another shares its
-// peers.
-func (c *compiler) groupPeers(diags *diag.List, g *group) []rpeer {
+// checkStmt checks a statement that writes policy or a test, applied in
+// blk, and records it for lower.
+func (c *compiler) checkStmt(diags *diag.List, s ast.Stmt, blk *block) {
+	uses := func(ps []ast.Peer) []peerUse {
+		out := make([]peerUse, 0, len(ps))
+		for _, p := range ps {
+			out = append(out, peerUse{src: p, peers: c.resolvePeer(diags, p, blk)})
+		}
+		return out
+	}
+	st := checked{span: s.Span(), blk: blk}
+	switch s := s.(type) {
+	case *ast.DefaultDeny:
+		st.kind, st.dir = stmtDefaultDeny, s.Dir
+	case *ast.Isolate:
+		st.kind, st.dir = stmtIsolate, s.Dir
+		st.subjects = uses(s.Subjects)
+	case *ast.AllowDNS:
+		st.kind = stmtAllowDNS
+		st.subjects = uses(s.For)
+		for _, l := range s.Lookups {
+			f, _ := fqdn(diags, l)
+			st.lookups = append(st.lookups, f)
+		}
+	case *ast.Rule:
+		st.kind, st.dir, st.deny, st.nonIsolating = stmtRule, s.Dir, s.Deny, s.NonIsolating
+		st.sources, st.targets = c.checkRule(diags, s, blk)
+	case *ast.Expect:
+		st.kind = stmtExpect
+		st.expect = c.checkExpect(diags, s, blk)
+	default:
+		return
+	}
+	c.stmts = append(c.stmts, st)
+}
+
+// groupPeers returns the IR peers of a group used in a statement of blk,
+// converting its leaves in their declaring blocks, once. The result holds
+// each peer once (by ir.PeerKey): a group that names the same peers twice
+// (g2 = g1, g1) selects their union, and a group that only aliases another
+// shares its peers.
+//
+// A leaf written without a namespace in a block of several namespaces is
+// converted in the namespace the group is applied in: for a relative group
+// that of blk (resolve checked that it is one of the group's), for any
+// other group its declaring block's. A relative group's peers are kept per
+// namespace.
+func (c *compiler) groupPeers(diags *diag.List, g *group, blk *block) []rpeer {
+	ctx := g.block
+	if g.relative {
+		if blk == nil || blk.cluster || blk.namespace == "" {
+			blk = g.block.instances[0] // an error already (resolve)
+		}
+		ctx = blk
+		if rps, ok := g.peersIn[ctx.namespace]; ok {
+			return rps
+		}
+		if g.peersIn == nil {
+			g.peersIn = map[string][]rpeer{}
+		}
+		g.peersIn[ctx.namespace] = nil // a cycle stops here
+		rps := c.convertGroup(diags, g, ctx)
+		g.peersIn[ctx.namespace] = rps
+		return rps
+	}
 	if g.peersReady {
 		return g.peers
 	}
 	g.peersReady = true
+	g.peers = c.convertGroup(diags, g, ctx)
+	return g.peers
+}
+
+// convertGroup converts g's leaves for groupPeers, applied in ctx.
+func (c *compiler) convertGroup(diags *diag.List, g *group, ctx *block) []rpeer {
+	var out []rpeer
 	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
 		if h, ok := c.groups[ref.Name.Name]; ok && len(h.leaves) > 0 {
-			hp := c.groupPeers(diags, h)
-			g.peers = make([]rpeer, len(hp))
+			hp := c.groupPeers(diags, h, ctx)
+			out = make([]rpeer, len(hp))
 			for i, rp := range hp {
 				rp.group = g.name
-				g.peers[i] = rp
+				out[i] = rp
 			}
 		}
-		return g.peers
+		return out
 	}
 	seen := map[string]bool{}
 	for _, lf := range g.leaves {
-		for _, rp := range c.resolvePeer(diags, lf.peer, lf.block) {
+		// A leaf of a block of several namespaces is converted in one of
+		// its instances (whose table caches it): for a pod selector
+		// without a namespace, the instance of the namespace the group is
+		// applied in; for another leaf, which does not depend on the
+		// namespace, the first.
+		blk := lf.block
+		if blk.multi() {
+			inst := blk.instances[0]
+			if nsLess(lf) && ctx != nil {
+				for _, in := range blk.instances {
+					if in.namespace == ctx.namespace && !ctx.cluster {
+						inst = in
+					}
+				}
+			}
+			blk = inst
+		}
+		for _, rp := range c.resolvePeer(diags, lf.peer, blk) {
 			if k := ir.PeerKey(rp.peer); !seen[k] {
 				seen[k] = true
 				rp.group = g.name
-				g.peers = append(g.peers, rp)
+				out = append(out, rp)
 			}
 		}
 	}
-	return g.peers
+	return out
 }
 
 // nsRef converts the namespace part of a pod peer; nil means the block's.
@@ -200,7 +266,16 @@ func (c *compiler) nsRef(diags *diag.List, ns ast.NamespaceRef, blk *block, at s
 
 // resolvePeer turns a peer as written into IR peers and records them.
 func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer {
-	if rps, ok := c.peers[p]; ok {
+	cache := c.peers
+	if blk != nil && blk.of != nil {
+		// An instance of a block of several namespaces: the same peer
+		// as written may stand for other pods in each.
+		if blk.peers == nil {
+			blk.peers = map[ast.Peer][]rpeer{}
+		}
+		cache = blk.peers
+	}
+	if rps, ok := cache[p]; ok {
 		return rps
 	}
 	span := p.Span()
@@ -212,7 +287,7 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 	switch p := p.(type) {
 	case *ast.GroupRef:
 		if g, ok := c.groups[p.Name.Name]; ok {
-			gps := c.groupPeers(diags, g)
+			gps := c.groupPeers(diags, g, blk)
 			out = make([]rpeer, 0, len(gps))
 			for _, rp := range gps {
 				rp.peer.Span, rp.group, rp.src = span, g.name, p
@@ -277,7 +352,10 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 	case *ast.AnyPeer:
 		add(ir.Peer{Kind: ir.PeerAny}, "")
 	}
-	c.peers[p] = out
+	cache[p] = out
+	if _, ok := c.peers[p]; !ok && cache != nil {
+		c.peers[p] = out // for quotePeer, whichever namespace
+	}
 	return out
 }
 
@@ -412,6 +490,21 @@ func (c *compiler) checkNamedPorts(diags *diag.List, t *ast.Target, tps []rpeer)
 func (c *compiler) checkDNSServer(diags *diag.List, s *ast.DNSServer, blk *block) {
 	if s.Server == nil {
 		return
+	}
+	if blk.multi() {
+		// One server for the program: in a block of several namespaces
+		// it must be the same pods in each.
+		var first []rpeer
+		for i, inst := range blk.instances {
+			rps := c.resolvePeer(diags, s.Server, inst)
+			if i == 0 {
+				first = rps
+			} else if len(rps) != len(first) || (len(rps) == 1 && rps[0].key != first[0].key) {
+				diags.Errorf(CodeBadDNSServer, s.Server.Span(), msgBadDNSServerMulti)
+				return
+			}
+		}
+		blk = blk.instances[0]
 	}
 	rps := c.resolvePeer(diags, s.Server, blk)
 	ok := len(rps) == 1 && rps[0].peer.Kind == ir.PeerPods && rps[0].peer.Namespace.Scope == ir.NamespaceNamed

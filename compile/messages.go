@@ -9,40 +9,42 @@ import "github.com/netpolc/netpolc/lang/diag"
 // Diagnostic codes reported by the compiler.
 const (
 	// resolve
-	CodeOutsideBlock     diag.Code = "outside-block"   // a rule or default before any namespace block
-	CodeNoNamespace      diag.Code = "no-namespace"    // pods without a namespace outside a block
-	CodeDuplicateGroup   diag.Code = "duplicate-group" // a group declared twice
-	CodeGroupCycle       diag.Code = "group-cycle"     // groups that reference each other
-	CodeReservedName     diag.Code = "reserved-name"   // a keyword or entity name used as a group name
-	CodeUnknownName      diag.Code = "unknown-name"    // a reference to an undeclared group
-	CodeUnknownEntity    diag.Code = "unknown-entity"  // entity(NAME) with an unknown name
-	CodeNotPodsOnly      diag.Code = "not-pods-only"   // NS/group with a group that is not pods only
-	CodeDuplicateDNS     diag.Code = "duplicate-dns-server"
-	CodeBadDNSServer     diag.Code = "bad-dns-server"     // dns server that is not pods in a named namespace
-	CodeMissingPorts     diag.Code = "missing-ports"      // a target without ports
-	CodeBadPort          diag.Code = "bad-port"           // port 0 or > 65535
-	CodeBadPortRange     diag.Code = "bad-port-range"     // range end before its start
-	CodeBadPortName      diag.Code = "bad-port-name"      // invalid named port
-	CodeUnknownProtocol  diag.Code = "unknown-protocol"   // protocol other than tcp, udp, sctp, any, icmp
-	CodeBadICMP          diag.Code = "bad-icmp"           // ICMP type out of range
-	CodeRedundantPort    diag.Code = "redundant-port"     // a port next to "*"
-	CodeBadCIDR          diag.Code = "bad-cidr"           // unparsable CIDR
-	CodeNonCanonicalCIDR diag.Code = "non-canonical-cidr" // host bits set
-	CodeExceptFamily     diag.Code = "except-family"      // IPv4 except in an IPv6 CIDR or vice versa
-	CodeExceptNotInside  diag.Code = "except-not-inside"  // except not strictly inside its CIDR
-	CodeBadLabelKey      diag.Code = "bad-label-key"
-	CodeBadLabelValue    diag.Code = "bad-label-value"
-	CodeBadSelector      diag.Code = "bad-selector" // contradictory terms
-	CodeBadNamespace     diag.Code = "bad-namespace"
-	CodeBadServiceName   diag.Code = "bad-service-name"
-	CodeBadFQDN          diag.Code = "bad-fqdn"
-	CodeBadRegex         diag.Code = "bad-regex"
-	CodeHTTPNeedsTCP     diag.Code = "http-needs-tcp-port" // HTTP rules on non-TCP, "*" or ICMP ports
-	CodeDenyL7           diag.Code = "deny-http"           // HTTP rules in a deny rule
-	CodeDenyFQDN         diag.Code = "deny-fqdn"           // DNS names in a deny rule
-	CodeDestinationOnly  diag.Code = "destination-only"    // FQDN or service as a source
-	CodeNamedPortPeer    diag.Code = "named-port-peer"     // named port towards CIDR/FQDN/entity/any
-	CodeBadExpectation   diag.Code = "bad-expectation"
+	CodeOutsideBlock       diag.Code = "outside-block"       // a rule or default before any namespace block
+	CodeNoNamespace        diag.Code = "no-namespace"        // pods without a namespace outside a block
+	CodeDuplicateGroup     diag.Code = "duplicate-group"     // a group declared twice
+	CodeGroupCycle         diag.Code = "group-cycle"         // groups that reference each other
+	CodeReservedName       diag.Code = "reserved-name"       // a keyword or entity name used as a group name
+	CodeUnknownName        diag.Code = "unknown-name"        // a reference to an undeclared group
+	CodeUnknownEntity      diag.Code = "unknown-entity"      // entity(NAME) with an unknown name
+	CodeNotPodsOnly        diag.Code = "not-pods-only"       // NS/group with a group that is not pods only
+	CodeDuplicateNamespace diag.Code = "duplicate-namespace" // a namespace listed twice in one block
+	CodeRelativeGroup      diag.Code = "group-namespace"     // a group of a block of several namespaces used outside them
+	CodeDuplicateDNS       diag.Code = "duplicate-dns-server"
+	CodeBadDNSServer       diag.Code = "bad-dns-server"     // dns server that is not pods in a named namespace
+	CodeMissingPorts       diag.Code = "missing-ports"      // a target without ports
+	CodeBadPort            diag.Code = "bad-port"           // port 0 or > 65535
+	CodeBadPortRange       diag.Code = "bad-port-range"     // range end before its start
+	CodeBadPortName        diag.Code = "bad-port-name"      // invalid named port
+	CodeUnknownProtocol    diag.Code = "unknown-protocol"   // protocol other than tcp, udp, sctp, any, icmp
+	CodeBadICMP            diag.Code = "bad-icmp"           // ICMP type out of range
+	CodeRedundantPort      diag.Code = "redundant-port"     // a port next to "*"
+	CodeBadCIDR            diag.Code = "bad-cidr"           // unparsable CIDR
+	CodeNonCanonicalCIDR   diag.Code = "non-canonical-cidr" // host bits set
+	CodeExceptFamily       diag.Code = "except-family"      // IPv4 except in an IPv6 CIDR or vice versa
+	CodeExceptNotInside    diag.Code = "except-not-inside"  // except not strictly inside its CIDR
+	CodeBadLabelKey        diag.Code = "bad-label-key"
+	CodeBadLabelValue      diag.Code = "bad-label-value"
+	CodeBadSelector        diag.Code = "bad-selector" // contradictory terms
+	CodeBadNamespace       diag.Code = "bad-namespace"
+	CodeBadServiceName     diag.Code = "bad-service-name"
+	CodeBadFQDN            diag.Code = "bad-fqdn"
+	CodeBadRegex           diag.Code = "bad-regex"
+	CodeHTTPNeedsTCP       diag.Code = "http-needs-tcp-port" // HTTP rules on non-TCP, "*" or ICMP ports
+	CodeDenyL7             diag.Code = "deny-http"           // HTTP rules in a deny rule
+	CodeDenyFQDN           diag.Code = "deny-fqdn"           // DNS names in a deny rule
+	CodeDestinationOnly    diag.Code = "destination-only"    // FQDN or service as a source
+	CodeNamedPortPeer      diag.Code = "named-port-peer"     // named port towards CIDR/FQDN/entity/any
+	CodeBadExpectation     diag.Code = "bad-expectation"
 	// lower
 	CodeNothingToWrite diag.Code = "nothing-to-write" // no governed end
 	CodeInternal       diag.Code = "internal"
@@ -60,6 +62,15 @@ const (
 
 	msgNoNamespace    = "pods without a namespace outside a namespace block"
 	detailNoNamespace = "A pod selector without a namespace means pods of the enclosing block's namespace, and there is no block here. Write NS/{...} or move the statement into a namespace block."
+
+	msgDuplicateNamespace = "namespace %s is listed twice"
+	noteFirstNamespace    = "first listed here"
+	msgRelativeGroup      = "group %s selects pods of the namespace its statement applies in, one of %s, and %s"
+	msgWhereOutside       = "this statement is outside a namespace block"
+	msgWhereClusterwide   = "this statement is in a clusterwide block"
+	msgWhereNamespaces    = "this statement applies in %s"
+	detailRelativeGroup   = "A group declared in a block of several namespaces (namespace a, b) selects with its pod selectors without a namespace the pods of the namespace each statement that uses it applies in, so it can be used only where every such namespace is one of its own. Write NS/%s for its pods in namespace NS."
+	msgBadDNSServerMulti  = "the dns server in a block of several namespaces must name its namespace"
 
 	msgDuplicateGroup  = "group %s is declared twice"
 	noteFirstGroup     = "first declared here"

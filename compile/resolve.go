@@ -12,10 +12,49 @@ import (
 )
 
 // block is a "namespace NAME" or "clusterwide" block.
+//
+// A block of several namespaces ("namespace a, b, c") applies each of its
+// statements once per namespace: check and lower see one instance block per
+// namespace (instances), each a block of that one namespace (of points back
+// to the block as written).
 type block struct {
 	stmt      ast.Stmt
-	namespace string // "" for clusterwide
+	namespace string // "" for clusterwide; the first namespace of a block of several
 	cluster   bool
+
+	// names are the namespaces of a block of several, in the order written
+	// (repeats dropped); nil for a block of one.
+	names []string
+	// instances has one block per name; nil for a block of one.
+	instances []*block
+	// of is the block of several namespaces an instance belongs to.
+	of *block
+	// peers caches, for an instance, the peers resolved in it (the
+	// compiler's peers table holds those of every other block).
+	peers map[ast.Peer][]rpeer
+}
+
+// multi reports whether b is a block of several namespaces as written.
+func (b *block) multi() bool { return b != nil && len(b.instances) > 0 }
+
+// each returns the blocks a statement of b is applied in: its instances,
+// or b itself (nil too: a statement outside any block).
+func (b *block) each() []*block {
+	if b.multi() {
+		return b.instances
+	}
+	return []*block{b}
+}
+
+// namespaces returns the namespaces a statement of b applies in.
+func (b *block) namespaces() []string {
+	switch {
+	case b == nil || b.cluster:
+		return nil
+	case b.multi():
+		return b.names
+	}
+	return []string{b.namespace}
 }
 
 // group is a declared group with what resolve learned about it.
@@ -32,9 +71,17 @@ type group struct {
 	// podsReason says why the group cannot be used as NS/g ("" if it can).
 	podsReason string
 
-	// The IR peers of the group (check fills them, once).
+	// relative marks a group declared in a block of several namespaces
+	// whose leaves include pod selectors without a namespace written in
+	// such a block: those select the pods of the namespace each statement
+	// using the group applies in, which must be one of block.names.
+	relative bool
+
+	// The IR peers of the group (check fills them, once; for a relative
+	// group, once per namespace in peersIn).
 	peers      []rpeer
 	peersReady bool
+	peersIn    map[string][]rpeer
 }
 
 // leaf is a peer as written in a group declaration, with the block of that
@@ -92,8 +139,7 @@ func (c *compiler) resolve() diag.List {
 		for _, s := range f.Stmts {
 			switch s := s.(type) {
 			case *ast.NamespaceDecl:
-				cur = &block{stmt: s, namespace: s.Name.Name}
-				c.governed[s.Name.Name] = true
+				cur = c.namespaceBlock(&diags, s)
 			case *ast.ClusterDecl:
 				cur = &block{stmt: s, cluster: true}
 			case *ast.GroupDecl:
@@ -144,11 +190,49 @@ func (c *compiler) resolve() diag.List {
 	for _, f := range c.order {
 		for _, s := range f.Stmts {
 			for _, p := range stmtPeers(s) {
-				c.resolveNames(&diags, p)
+				c.resolveNames(&diags, p, c.blockOf[s])
 			}
 		}
 	}
 	return diags
+}
+
+// namespaceBlock opens the block of a namespace statement and marks its
+// namespaces governed. A namespace listed twice is an error (the block
+// applies once in it).
+func (c *compiler) namespaceBlock(diags *diag.List, s *ast.NamespaceDecl) *block {
+	b := &block{stmt: s, namespace: s.Name.Name}
+	c.governed[s.Name.Name] = true
+	if len(s.More) == 0 {
+		return b
+	}
+	seen := map[string]ast.Ident{}
+	for _, n := range s.Names() {
+		if first, dup := seen[n.Name]; dup {
+			d := diags.Errorf(CodeDuplicateNamespace, n.Span(), msgDuplicateNamespace, n.Name)
+			d.Notes = append(d.Notes, diag.Note{Span: first.Span(), Message: noteFirstNamespace})
+			continue
+		}
+		seen[n.Name] = n
+		c.governed[n.Name] = true
+		b.names = append(b.names, n.Name)
+	}
+	if len(b.names) < 2 {
+		b.names = nil
+		return b
+	}
+	for _, n := range b.names {
+		b.instances = append(b.instances, &block{stmt: s, namespace: n, of: b})
+	}
+	return b
+}
+
+// nsLess reports whether a leaf is a pod selector without a namespace
+// written in a block of several namespaces: it selects pods of the
+// namespace its group is applied in.
+func nsLess(lf leaf) bool {
+	p, ok := lf.peer.(*ast.PodPeer)
+	return ok && p.Namespace == nil && lf.block.multi()
 }
 
 // expand sets g's leaves and podsReason from its peers and the leaves of
@@ -159,6 +243,7 @@ func (c *compiler) expand(g *group) {
 		if h, ok := c.groups[ref.Name.Name]; ok {
 			g.leaves, g.podsReason = h.leaves, h.podsReason
 		}
+		g.relative = g.block.multi() && slices.ContainsFunc(g.leaves, nsLess)
 		return
 	}
 	seen := map[ast.Peer]bool{}
@@ -178,6 +263,9 @@ func (c *compiler) expand(g *group) {
 			continue
 		}
 		add(leaf{peer: p, block: g.block})
+	}
+	if g.block.multi() {
+		g.relative = slices.ContainsFunc(g.leaves, nsLess)
 	}
 	for _, lf := range g.leaves {
 		switch p := lf.peer.(type) {
@@ -251,11 +339,13 @@ func (c *compiler) groupNames() []string {
 	return names
 }
 
-// resolveNames checks the names a peer uses.
-func (c *compiler) resolveNames(diags *diag.List, p ast.Peer) {
+// resolveNames checks the names a peer of a statement of blk uses.
+func (c *compiler) resolveNames(diags *diag.List, p ast.Peer, blk *block) {
 	switch p := p.(type) {
 	case *ast.GroupRef:
-		c.lookupGroup(diags, p.Name)
+		if g := c.lookupGroup(diags, p.Name); g != nil && g.relative {
+			c.checkRelativeUse(diags, g, p, blk)
+		}
 	case *ast.EntityPeer:
 		if !slices.Contains(ir.Entities, ir.Entity(p.Name)) {
 			var cands []string
@@ -282,6 +372,33 @@ func (c *compiler) resolveNames(diags *diag.List, p ast.Peer) {
 			d.Notes = append(d.Notes, diag.Note{Span: g.decl.Span(), Message: sprintf(noteGroupDeclaredHere, g.name)})
 		}
 	}
+}
+
+// checkRelativeUse checks a use of a relative group in a statement of blk:
+// the statement must apply only in namespaces the group is declared for.
+func (c *compiler) checkRelativeUse(diags *diag.List, g *group, p *ast.GroupRef, blk *block) {
+	declared := strings.Join(g.block.names, ", ")
+	var where string
+	switch {
+	case blk == nil:
+		where = msgWhereOutside
+	case blk.cluster:
+		where = msgWhereClusterwide
+	default:
+		var other []string
+		for _, ns := range blk.namespaces() {
+			if !slices.Contains(g.block.names, ns) {
+				other = append(other, ns)
+			}
+		}
+		if len(other) == 0 {
+			return
+		}
+		where = sprintf(msgWhereNamespaces, strings.Join(other, ", "))
+	}
+	d := diags.Errorf(CodeRelativeGroup, p.Span(), msgRelativeGroup, g.name, declared, where)
+	d.Detail = sprintf(detailRelativeGroup, g.name)
+	d.Notes = append(d.Notes, diag.Note{Span: g.decl.Span(), Message: sprintf(noteGroupDeclaredHere, g.name)})
 }
 
 func (c *compiler) quoteNamespace(ns ast.NamespaceRef) string {

@@ -104,11 +104,19 @@ func (d Direction) String() string {
 
 // ----- statements -----
 
-// NamespaceDecl is "namespace NAME": the following statements (until the
-// next NamespaceDecl or ClusterDecl) govern namespace NAME.
+// NamespaceDecl is "namespace NAME" or "namespace NAME, NAME, ...": the
+// following statements (until the next NamespaceDecl or ClusterDecl) govern
+// namespace NAME, or each of the namespaces listed, as if the block were
+// written once per namespace.
 type NamespaceDecl struct {
 	StmtBase
-	Name Ident
+	Name Ident   // the first namespace
+	More []Ident // the other namespaces of "namespace a, b, c" (b, c); nil for one
+}
+
+// Names returns every namespace of the block, in the order written.
+func (s *NamespaceDecl) Names() []Ident {
+	return append([]Ident{s.Name}, s.More...)
 }
 
 // ClusterDecl is "clusterwide": the following statements are cluster-wide

@@ -58,7 +58,9 @@ func (d *dumper) stmt(s Stmt) {
 	switch s := s.(type) {
 	case *NamespaceDecl:
 		d.open("namespace")
-		d.str(s.Name.Name)
+		for _, n := range s.Names() {
+			d.str(n.Name)
+		}
 	case *ClusterDecl:
 		d.open("clusterwide")
 	case *GroupDecl:

@@ -109,6 +109,9 @@ func (p *printer) stmt(s ast.Stmt, align int) {
 	switch s := s.(type) {
 	case *ast.NamespaceDecl:
 		p.WriteString("namespace " + s.Name.Name)
+		for _, n := range s.More {
+			p.WriteString(", " + n.Name)
+		}
 	case *ast.ClusterDecl:
 		p.WriteString("clusterwide")
 	case *ast.GroupDecl:

@@ -133,6 +133,7 @@ var formatTests = []struct{ name, src, want string }{
 	{"header forms", "a -> b:80 http {\n GET header A:b header C: d header E\n}",
 		"a -> b:80 http {\n  GET header A: b header C: d header E\n}\n"},
 	{"expect request", "expect a -> b:80 http {\nGET /x\n} allowed", "expect a -> b:80 http { GET /x } allowed\n"},
+	{"namespaces", "namespace a,b ,  c # x\nweb={app: web}", "namespace a, b, c # x\nweb = {app: web}\n"},
 	{"expect every port", "expect a->b:*  denied\nexpect a -> b:[*/udp] allowed", "expect a -> b:* denied\nexpect a -> b:*/udp allowed\n"},
 	{"trailing comments", "a = {}   # one   \nb -> c:80#two", "a = {} # one\nb -> c:80 #two\n"},
 	{"multi-line statement", "a = {\n  x: y, # why\n  z: w\n}", "a = {x: y, z: w} # why\n"},

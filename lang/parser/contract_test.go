@@ -136,6 +136,10 @@ var contractTests = []struct{ src, want string }{
 		"syntax 1:25-1:26 unexpected \"}\", expected an HTTP request line"},
 	{"expect a -> b:80 http { GET / POST } allowed",
 		"syntax 1:31-1:35 unexpected \"POST\", expected \"host\", \"header\" or \"}\""},
+	{"namespace a, 8",
+		"syntax 1:14-1:15 unexpected \"8\", expected a name"},
+	{"namespace a, b c",
+		"syntax 1:16-1:17 unexpected \"c\", expected end of line"},
 	{"namespace shop extra",
 		"syntax 1:16-1:21 unexpected \"extra\", expected end of line"},
 	// Where parsing of a file stops.

@@ -123,3 +123,22 @@ file tail: blank=true "# the end"`
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestSpansNamespaces(t *testing.T) {
+	f := source.NewFile("s.netpol", []byte("namespace a, b-2,c.3 # x\n"))
+	tree, diags := ParseFile(f)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	ns := tree.Stmts[0].(*ast.NamespaceDecl)
+	var names []string
+	for _, n := range ns.Names() {
+		names = append(names, describeSpan(f, n.Src))
+	}
+	if got, want := strings.Join(names, ", "), `1:11-1:12 "a", 1:14-1:17 "b-2", 1:18-1:21 "c.3"`; got != want {
+		t.Errorf("names: got %s, want %s", got, want)
+	}
+	if got, want := describeSpan(f, ns.Src), `1:1-1:21 "namespace a, b-2,c.3"`; got != want {
+		t.Errorf("statement: got %s, want %s", got, want)
+	}
+}

@@ -152,8 +152,12 @@ func (p *stmtParser) stmt() ast.Stmt {
 		switch p.text(first) {
 		case "namespace":
 			p.next()
-			name := p.ident()
-			return &ast.NamespaceDecl{Name: name, StmtBase: p.base(first)}
+			s := &ast.NamespaceDecl{Name: p.ident()}
+			for p.listComma(0) {
+				s.More = append(s.More, p.ident())
+			}
+			s.StmtBase = p.base(first)
+			return s
 		case "clusterwide":
 			p.next()
 			return &ast.ClusterDecl{StmtBase: p.base(first)}
