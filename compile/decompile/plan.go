@@ -202,7 +202,9 @@ type group struct {
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*$`)
 
 // nameGroups counts, for each pod selector of a named namespace, the
-// statements that mention it, and names those used more than once.
+// statements that mention it, and names those used more than once. A name
+// already taken is qualified by the namespace (shop-web), then numbered
+// (web-2).
 func (d *decompiler) nameGroups() {
 	count := func(seen map[string]bool, p ir.Peer) {
 		if p.Kind != ir.PeerPods || p.Namespace.Scope != ir.NamespaceNamed || p.Pods.IsEmpty() {
@@ -254,7 +256,17 @@ func (d *decompiler) nameGroups() {
 		}
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	// Groups of governed namespaces choose first, then by key.
+	slices.SortFunc(keys, func(a, b string) int {
+		ga, gb := d.governed[d.groups[a].peer.Namespace.Name], d.governed[d.groups[b].peer.Namespace.Name]
+		if ga != gb {
+			if ga {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
 	taken := map[string]bool{}
 	for _, k := range keys {
 		g := d.groups[k]
