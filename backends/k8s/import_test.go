@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -87,6 +88,36 @@ func sameVerdicts(w *eval.World, orig, back []*networkingv1.NetworkPolicy, flows
 	return n, ""
 }
 
+// checkSpans reports the first node of prog whose span is not a span of
+// file (every node is spanned at the YAML it came from).
+func checkSpans(prog *ir.Program, file *source.File) string {
+	bad := func(what string, sp source.Span) string {
+		if !sp.IsValid() || sp.File != file.Name || sp.Start.Offset > sp.End.Offset || sp.End.Offset > len(file.Content) {
+			return fmt.Sprintf("%s has span %+v, not one of %s", what, sp, file.Name)
+		}
+		return ""
+	}
+	for _, pol := range prog.Policies {
+		e := cmp.Or(bad("policy "+pol.Origin, pol.Span), bad("subject of "+pol.Origin, pol.Subject.Span))
+		for _, r := range pol.Rules {
+			e = cmp.Or(e, bad("rule of "+pol.Origin, r.Span))
+			for _, p := range r.Peers {
+				e = cmp.Or(e, bad("peer "+ir.FormatPeer(p), p.Span))
+			}
+			for _, pr := range r.Ports {
+				e = cmp.Or(e, bad("ports of "+pol.Origin, pr.Span))
+				for _, pt := range pr.Ports {
+					e = cmp.Or(e, bad("port "+ir.FormatPort(pt), pt.Span))
+				}
+			}
+		}
+		if e != "" {
+			return e
+		}
+	}
+	return ""
+}
+
 // --- the differential test
 
 // marshalSet writes nps in one of the forms people have: a multi-document
@@ -143,6 +174,9 @@ func checkImport(seed int64, nps []*networkingv1.NetworkPolicy, w *eval.World, f
 	}
 	if len(objs) != len(nps) {
 		return importResult{err: fmt.Sprintf("read %d objects of %d", len(objs), len(nps))}
+	}
+	if e := checkSpans(prog, file); e != "" {
+		return importResult{err: e}
 	}
 	orig := make([]*networkingv1.NetworkPolicy, len(nps))
 	for i, np := range nps {
@@ -321,6 +355,9 @@ func TestImportCorpus(t *testing.T) {
 			backendtest.Golden(t, filepath.Join(importDir, name+".golden"), []byte(got.String()), *update)
 			if wantErr || prog == nil {
 				return
+			}
+			if e := checkSpans(prog, file); e != "" {
+				t.Error(e)
 			}
 			orig := originals(t, objs)
 			back, out, err := reemit(prog)
