@@ -103,7 +103,7 @@ type written struct {
 // policyStmts returns the statements of pp printed in its block blk.
 func (d *decompiler) policyStmts(pp *policy, blk string) []written {
 	var out []written
-	if pp.isAllPods() && (pp.Isolation.Ingress || pp.Isolation.Egress) {
+	if pp.isAllPods() && pp.needsDefaultDeny() {
 		out = append(out, written{&ast.DefaultDeny{Dir: direction(pp.Isolation.Ingress, pp.Isolation.Egress)}, pp.origins})
 	} else if pp.needsIsolate() {
 		in := pp.Isolation.Ingress && !pp.isolatedBy(ir.Ingress)

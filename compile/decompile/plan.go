@@ -224,7 +224,7 @@ func (d *decompiler) nameGroups() {
 	}
 	for _, pp := range d.ordered() {
 		self, isPods := podPeer(pp.Policy)
-		if isPods && (pp.needsIsolate() || pp.isAllPods() && (pp.Isolation.Ingress || pp.Isolation.Egress)) {
+		if isPods && pp.needsIsolate() {
 			count(map[string]bool{}, self)
 		}
 		for _, s := range pp.stmts {
@@ -344,6 +344,14 @@ func (p *policy) isolatedBy(dir ir.Direction) bool {
 		}
 	}
 	return false
+}
+
+// needsDefaultDeny reports whether p, a policy of every pod, needs a
+// "default deny": when its statements do not isolate it in a direction it
+// is isolated in. It then isolates every direction p is isolated in, as
+// "default deny" is usually written (with "allow dns" after it).
+func (p *policy) needsDefaultDeny() bool {
+	return p.Isolation.Ingress && !p.isolatedBy(ir.Ingress) || p.Isolation.Egress && !p.isolatedBy(ir.Egress)
 }
 
 // needsIsolate reports whether p needs an "isolate" statement (policies of
