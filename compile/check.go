@@ -353,8 +353,10 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 		add(ir.Peer{Kind: ir.PeerAny}, "")
 	}
 	cache[p] = out
-	if _, ok := c.peers[p]; !ok && cache != nil {
-		c.peers[p] = out // for quotePeer, whichever namespace
+	if _, ok := c.peers[p]; !ok && blk != nil && blk.of != nil {
+		// For quotePeer only: no other block resolves a peer written in a
+		// block of several namespaces.
+		c.peers[p] = out
 	}
 	return out
 }

@@ -102,6 +102,16 @@ func TestCheckExpectations(t *testing.T) {
 				"  note 1: no rule allows it; production/web is isolated for egress by this policy\n" +
 				"  note 1: no rule allows it; production/database is isolated for ingress by this policy\n" +
 				"  detail: 2 of 3 flows of this expectation fail; the first is shown.\n"},
+		{"every port denied: the allowed port is named", exp(20, web(21), db(22), ir.Port{Protocol: ir.ProtoAny}, false),
+			"20: expectation-failed: expected production/web -> production/database to be denied on every port and protocol, but 5432/TCP is allowed\n" +
+				"  note 4: allowed by this rule (on the egress side of production/web)\n" +
+				"  note 8: allowed by this rule (on the ingress side of production/database)\n"},
+		{"every port allowed holds", exp(20, web(21), db(22), ir.Port{Protocol: ir.ProtoAny}, true), ""},
+		{"every UDP port allowed: none is", exp(20, web(21), db(22), ir.Port{Protocol: ir.UDP}, true),
+			"20: expectation-failed: expected production/web -> production/database to be allowed on some port, but it is denied on every UDP port (1/UDP, for one)\n" +
+				"  note 1: no rule allows it; production/web is isolated for egress by this policy\n" +
+				"  note 1: no rule allows it; production/database is isolated for ingress by this policy\n"},
+		{"every port denied towards the metadata IP holds", exp(20, web(21), grp("", cidrPeer("169.254.169.254/32"), 22), ir.Port{Protocol: ir.ProtoAny}, false), ""},
 		{"named port of an expectation exists in the representative world", exp(20, web(21), db(22), namedPortOf(ir.TCP, "metrics"), true),
 			"20: expectation-failed: expected production/web -> production/database:40000/TCP to be allowed, but it is denied\n" +
 				"  note 1: no rule allows it; production/web is isolated for egress by this policy\n" +
@@ -113,6 +123,21 @@ func TestCheckExpectations(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", got, c.want)
 			}
 		})
+	}
+}
+
+// TestCandidates checks the ports and ICMP types an expectation over every
+// port tries: 1, each range's first port and the port past its end (per
+// protocol, ANY for all three), and the ICMP types named plus one that is
+// not.
+func TestCandidates(t *testing.T) {
+	p := program(policy(1, "production", sel("app=web"), isoBoth,
+		allowOut(2, peers(anyPeer()), onPorts(ports(portRange(ir.TCP, 8000, 8080), port(ir.ProtoAny, 53), port(ir.UDP, 65535), ir.Port{Protocol: ir.SCTP}))),
+		allowOut(3, peers(anyPeer()), &traffic{icmp: []ir.ICMPType{{Family: ir.ICMPv4, Type: "0"}, {Family: ir.ICMPv4, Type: "EchoRequest"}, {Family: ir.ICMPv6, Type: "Weird"}}})))
+	c := New(p, testWorld()).candidates()
+	got := fmt.Sprint(c.ports[ir.TCP], c.ports[ir.UDP], c.ports[ir.SCTP], c.icmp[ir.ICMPv4], c.icmp[ir.ICMPv6])
+	if want := "[1 53 54 8000 8081] [1 53 54 65535] [1 53 54] [0 8 1] [0 Weird]"; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }
 
