@@ -96,11 +96,28 @@ func Build(files []*source.File, opts Options) (*Result, diag.List) {
 		diags.Errorf("internal", source.Span{}, "compile returned no program and no error")
 		return res, diags
 	}
+	emitted, td := Emit(res.Program, opts)
+	diags.Append(td)
+	res.Prepared, res.Objects = emitted.Prepared, emitted.Objects
+	return res, diags
+}
+
+// Emit runs the target stages of Build (capabilities, prepare, emit) on a
+// program that did not come from compiling sources: one Import returned,
+// say ("netpolc convert"). opts.Target is required; opts.Compile is not
+// used. When the diagnostics hold an error, Result.Objects is nil.
+func Emit(p *ir.Program, opts Options) (*Result, diag.List) {
+	res := &Result{Program: p}
+	var diags diag.List
+	if opts.Target == nil || p == nil {
+		diags.Errorf("internal", source.Span{}, "Emit needs a program and a target")
+		return res, diags
+	}
 	targets := opts.Targets
 	if targets == nil {
 		targets = DefaultTargets()
 	}
-	prepared, objs, td := backends.Run(opts.Target, res.Program, backends.Options{Degrade: opts.Degrade, Targets: targets})
+	prepared, objs, td := backends.Run(opts.Target, p, backends.Options{Degrade: opts.Degrade, Targets: targets})
 	diags.Append(td)
 	res.Prepared = prepared
 	if !diags.HasErrors() {

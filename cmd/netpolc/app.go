@@ -120,6 +120,8 @@ func newApp(e *env) *cli.App {
 			checkCommand(e),
 			fmtCommand(e),
 			compileCommand(e),
+			importCommand(e),
+			convertCommand(e),
 			targetsCommand(e),
 			versionCommand(e),
 		},

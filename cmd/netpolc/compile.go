@@ -12,6 +12,7 @@ import (
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
 )
 
 const compileHelp = `Compile checks the sources like check, then checks that the target can
@@ -54,91 +55,112 @@ func compileCommand(e *env) *cli.Command {
 		Usage:       "compile sources to a target's manifests",
 		ArgsUsage:   "FILES|DIR|-",
 		Description: compileHelp,
-		Flags: []cli.Flag{
+		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "the target to compile for: `NAME` as listed by netpolc targets (required)"},
-			&cli.StringFlag{Name: "o", Usage: "write one file per object into `DIR` instead of standard output", TakesFile: true},
-			&cli.BoolFlag{Name: "keep-stale", Usage: "with -o, keep the files an earlier run wrote into DIR that this one no longer produces"},
-			&cli.DurationFlag{Name: "lock-timeout", Value: time.Minute, Usage: "with -o, wait up to `DURATION` for another run writing into DIR (0: fail at once)"},
-			&cli.StringFlag{Name: "format", Value: backends.FormatYAML, Usage: "output format: yaml or json"},
-			&cli.StringSliceFlag{Name: "degrade", Usage: "approximate `FEATURE=MODE` on this target instead of failing (repeatable)"},
-			&cli.StringFlag{Name: "cilium-version", Value: "1.20", Usage: "the Cilium `VERSION` the output must work on"},
-			worldFlag(),
-		},
+		}, outputFlags()...), worldFlag()),
 		Action: func(c *cli.Context) error {
 			// The command line first: a usage mistake is reported before
 			// any input is read.
 			if _, err := sourceArgs(c); err != nil {
 				return err
 			}
-			name := c.String("target")
-			if name == "" {
-				return &usageError{msg: "missing --target (one of: " + e.targetList() + ")", command: "compile"}
-			}
-			target, ok := e.registry.Lookup(name)
-			if !ok {
-				return &usageError{msg: fmt.Sprintf("unknown target %q%s (one of: %s)", name, didYouMean(name, e.registry.Names()), e.targetList()), command: "compile"}
-			}
-			format := c.String("format")
-			if format != backends.FormatYAML && format != backends.FormatJSON {
-				return &usageError{msg: fmt.Sprintf("--format must be %s or %s, not %q", backends.FormatYAML, backends.FormatJSON, format), command: "compile"}
-			}
-			flags, err := targetOptions(c, target)
-			if err != nil {
-				return err
-			}
-			// The targets as the flags configure them; what a target
-			// cannot express names those that can ("use --target cilium").
-			registry, err := configuredRegistry(flags)
-			if err != nil {
-				return &usageError{msg: err.Error(), command: "compile"}
-			}
-			target, _ = registry.Lookup(name)
-			for _, f := range []string{"keep-stale", "lock-timeout"} {
-				if c.IsSet(f) && c.String("o") == "" {
-					return &usageError{msg: "--" + f + " applies only with -o DIR", command: "compile"}
+			return e.runTarget(c, "target", func(target backends.Backend, flags targetFlags, registry *backends.Registry) ([]*source.File, *netpolc.Result, diag.List, error) {
+				files, opts, err := e.loadSources(c)
+				if err != nil {
+					return nil, nil, nil, err
 				}
-			}
-			if c.Duration("lock-timeout") < 0 {
-				return &usageError{msg: fmt.Sprintf("--lock-timeout must not be negative, not %v", c.Duration("lock-timeout")), command: "compile"}
-			}
-			// With -o, signals stop the run cleanly (see writeOutputDir).
-			var sigs *signalCatcher
-			if c.String("o") != "" {
-				sigs = catchSignals()
-				defer sigs.stop()
-			}
-			files, opts, err := e.loadSources(c)
-			if err != nil {
-				return err
-			}
-
-			// The stages (netpolc.Build); each runs only when the ones
-			// before reported no error, and all diagnostics are printed
-			// together at the end.
-			res, diags := netpolc.Build(files, netpolc.Options{
-				Target: target, Degrade: flags.degrade, Targets: registry, Compile: opts,
+				res, diags := netpolc.Build(files, netpolc.Options{
+					Target: target, Degrade: flags.degrade, Targets: registry, Compile: opts,
+				})
+				return files, res, diags, nil
 			})
-			objs := res.Objects
-			var writeErr error
-			if dir := c.String("o"); dir != "" && !diags.HasErrors() {
-				var wd diag.List
-				wd, writeErr = e.writeOutputDir(c, sigs, dir, objs, format)
-				diags.Append(wd)
-			}
-			if err := e.printDiagnostics(files, diags); err != nil {
-				return err
-			}
-
-			if c.String("o") != "" {
-				return writeErr
-			}
-			var out bytes.Buffer
-			if err := netpolc.Write(&out, objs, format); err != nil {
-				return err
-			}
-			_, err = e.stdout.Write(out.Bytes())
-			return err
 		},
+	}
+}
+
+// runTarget is what compile and convert share: it checks the target flag
+// (named targetFlag) and the output flags, runs build with the target as
+// the flags configure it (build loads the input and runs the stages), and
+// writes the objects to standard output or -o DIR. Each stage runs only
+// when the ones before reported no error, and all diagnostics are printed
+// together at the end.
+func (e *env) runTarget(c *cli.Context, targetFlag string, build func(backends.Backend, targetFlags, *backends.Registry) ([]*source.File, *netpolc.Result, diag.List, error)) error {
+	cmd := c.Command.Name
+	name := c.String(targetFlag)
+	if name == "" {
+		return &usageError{msg: "missing --" + targetFlag + " (one of: " + e.targetList() + ")", command: cmd}
+	}
+	target, ok := e.registry.Lookup(name)
+	if !ok {
+		return &usageError{msg: fmt.Sprintf("unknown target %q%s (one of: %s)", name, didYouMean(name, e.registry.Names()), e.targetList()), command: cmd}
+	}
+	format := c.String("format")
+	if format != backends.FormatYAML && format != backends.FormatJSON {
+		return &usageError{msg: fmt.Sprintf("--format must be %s or %s, not %q", backends.FormatYAML, backends.FormatJSON, format), command: cmd}
+	}
+	flags, err := targetOptions(c, target)
+	if err != nil {
+		return err
+	}
+	// The targets as the flags configure them; what a target cannot
+	// express names those that can ("use --target cilium").
+	registry, err := configuredRegistry(flags)
+	if err != nil {
+		return &usageError{msg: err.Error(), command: cmd}
+	}
+	target, _ = registry.Lookup(name)
+	for _, f := range []string{"keep-stale", "lock-timeout"} {
+		if c.IsSet(f) && c.String("o") == "" {
+			return &usageError{msg: "--" + f + " applies only with -o DIR", command: cmd}
+		}
+	}
+	if c.Duration("lock-timeout") < 0 {
+		return &usageError{msg: fmt.Sprintf("--lock-timeout must not be negative, not %v", c.Duration("lock-timeout")), command: cmd}
+	}
+	// With -o, signals stop the run cleanly (see writeOutputDir).
+	var sigs *signalCatcher
+	if c.String("o") != "" {
+		sigs = catchSignals()
+		defer sigs.stop()
+	}
+	files, res, diags, err := build(target, flags, registry)
+	if err != nil {
+		return err
+	}
+	var objs []backends.Object
+	if res != nil {
+		objs = res.Objects
+	}
+	var writeErr error
+	if dir := c.String("o"); dir != "" && !diags.HasErrors() {
+		var wd diag.List
+		wd, writeErr = e.writeOutputDir(c, sigs, dir, objs, format)
+		diags.Append(wd)
+	}
+	if err := e.printDiagnostics(files, diags); err != nil {
+		return err
+	}
+	if c.String("o") != "" {
+		return writeErr
+	}
+	var out bytes.Buffer
+	if err := netpolc.Write(&out, objs, format); err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(out.Bytes())
+	return err
+}
+
+// outputFlags are the flags of compile and convert that choose how the
+// objects are written and for which Cilium release.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "o", Usage: "write one file per object into `DIR` instead of standard output", TakesFile: true},
+		&cli.BoolFlag{Name: "keep-stale", Usage: "with -o, keep the files an earlier run wrote into DIR that this one no longer produces"},
+		&cli.DurationFlag{Name: "lock-timeout", Value: time.Minute, Usage: "with -o, wait up to `DURATION` for another run writing into DIR (0: fail at once)"},
+		&cli.StringFlag{Name: "format", Value: backends.FormatYAML, Usage: "output format: yaml or json"},
+		&cli.StringSliceFlag{Name: "degrade", Usage: "approximate `FEATURE=MODE` on this target instead of failing (repeatable)"},
+		&cli.StringFlag{Name: "cilium-version", Value: "1.20", Usage: "the Cilium `VERSION` the output must work on"},
 	}
 }
 

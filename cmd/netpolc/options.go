@@ -22,7 +22,12 @@ type targetFlags struct {
 // usage error (exit 2) before any input is read; the library checks the
 // same options again (CheckCapabilities, cilium.New), for callers other
 // than the CLI.
-func targetOptions(c *cli.Context, target backends.Backend) (targetFlags, error) {
+func targetOptions(c *cli.Context, target backends.Backend) (flags targetFlags, err error) {
+	defer func() {
+		if ue, ok := err.(*usageError); ok {
+			ue.command = c.Command.Name // compile or convert
+		}
+	}()
 	degrade, err := parseDegrade(c.StringSlice("degrade"))
 	if err != nil {
 		return targetFlags{}, err

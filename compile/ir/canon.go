@@ -152,3 +152,41 @@ func RewritePeers(p *Program, f func(pol *Policy, peer Peer) ([]Peer, bool)) *Pr
 	}
 	return out
 }
+
+// Merge returns one program holding the policies of progs in canonical
+// order (by namespace, then span), the union of their governed namespaces,
+// and cluster-wide when one is. Programs imported from different objects
+// merge this way; the DNS server and the expectations are those of the
+// first program. The policies are shared, not copied.
+func Merge(progs ...*Program) *Program {
+	out := &Program{DNS: DefaultDNSServer()}
+	governed := map[string]bool{}
+	for i, p := range progs {
+		if p == nil {
+			continue
+		}
+		if i == 0 {
+			out.DNS = p.DNS
+			out.Expectations = p.Expectations
+		}
+		out.Policies = append(out.Policies, p.Policies...)
+		out.ClusterWide = out.ClusterWide || p.ClusterWide
+		for _, ns := range p.Governed {
+			governed[ns] = true
+		}
+	}
+	for ns := range governed {
+		out.Governed = append(out.Governed, ns)
+	}
+	slices.Sort(out.Governed)
+	slices.SortStableFunc(out.Policies, func(a, b *Policy) int {
+		switch {
+		case policyLess(a, b):
+			return -1
+		case policyLess(b, a):
+			return 1
+		}
+		return 0
+	})
+	return out
+}
