@@ -185,7 +185,7 @@ func (d *decoder) check(n *yaml.Node, typ reflect.Type, path string, top bool) {
 func (d *decoder) scalar(n *yaml.Node, path, want string, tags ...string) {
 	if n.Kind == yaml.ScalarNode {
 		for _, t := range tags {
-			if n.ShortTag() == t {
+			if tagOf(n) == t {
 				return
 			}
 		}
@@ -282,13 +282,13 @@ func (d *decoder) json(buf *bytes.Buffer, n *yaml.Node) {
 		}
 		buf.WriteByte(']')
 	case yaml.ScalarNode:
-		switch n.ShortTag() {
+		switch tagOf(n) {
 		case "!!null":
 			buf.WriteString("null")
 		case "!!bool":
 			var b bool
 			if err := n.Decode(&b); err != nil {
-				d.diags.Errorf(CodeBadValue, span(d.t, n), "%v", err)
+				b = yaml11True[n.Value] // a YAML 1.1 boolean (tagOf)
 			}
 			buf.WriteString(strconv.FormatBool(b))
 		case "!!int":

@@ -207,7 +207,7 @@ func (r *reader) syntaxError(t *text, err error) {
 func (r *reader) document(t *text, n *yaml.Node) {
 	f := t.f
 	switch {
-	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
+	case n.Kind == yaml.ScalarNode && tagOf(n) == "!!null":
 		return // an empty document
 	case n.Kind != yaml.MappingNode:
 		r.diags.Errorf(CodeNotObject, span(t, n), "a Kubernetes object is a mapping with apiVersion and kind, found %s", nodeKind(n))
@@ -253,30 +253,30 @@ func (r *reader) document(t *text, n *yaml.Node) {
 		}
 		return
 	}
-	bad := false
-	if name == "" {
-		r.diags.Errorf(CodeNoName, pos(t, n, "metadata", "name"), "%s has no metadata.name", kind)
-		bad = true
-	}
+	bad := map[string]bool{}
 	for _, key := range []string{"name", "namespace"} {
 		if v := field(meta, key); v != nil {
 			if _, ok := str(v); !ok && !isNull(v) {
 				r.diags.Errorf(CodeBadValue, span(t, v), "metadata.%s must be a string, found %s", key, nodeKind(v))
-				bad = true
+				bad[key] = true
 			}
 		}
 	}
+	if name == "" && !bad["name"] {
+		r.diags.Errorf(CodeNoName, pos(t, n, "metadata", "name"), "%s has no metadata.name", kind)
+		bad["name"] = true
+	}
 	if want.ClusterScoped {
 		ns = ""
-	} else if ns == "" {
+	} else if ns == "" && !bad["namespace"] {
 		ns = r.opts.Namespace
 		if ns == "" {
 			r.diags.Errorf(CodeNoNamespace, pos(t, n, "metadata", "namespace"), "%s has no metadata.namespace; pass --namespace", describe(kind, "", name)).Detail =
 				"A namespaced object without a namespace goes to the namespace kubectl is told to use; say which one."
-			bad = true
+			bad["namespace"] = true
 		}
 	}
-	if bad {
+	if len(bad) > 0 {
 		return
 	}
 	r.objs = append(r.objs, &Object{
@@ -373,15 +373,35 @@ func pairsOnce(m *yaml.Node, done map[*yaml.Node]bool) [][2]*yaml.Node {
 // str returns the value of a string scalar.
 func str(n *yaml.Node) (string, bool) {
 	n = resolve(n)
-	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+	if n == nil || n.Kind != yaml.ScalarNode || tagOf(n) != "!!str" {
 		return "", false
 	}
 	return n.Value, true
 }
 
+// yaml11True and yaml11False are the plain scalars YAML 1.1 reads as
+// booleans beyond true and false (in any of their spellings).
+var (
+	yaml11True  = map[string]bool{"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true}
+	yaml11False = map[string]bool{"n": true, "N": true, "no": true, "No": true, "NO": true, "off": true, "Off": true, "OFF": true}
+)
+
+// tagOf is the tag of a node as kubectl reads it. kubectl parses YAML 1.1
+// (sigs.k8s.io/yaml), where a plain yes, no, on, off, y or n is a boolean,
+// while yaml.v3 reads YAML 1.2, where it is a string; tagOf says boolean,
+// so that a label value "on" written without quotes is refused as kubectl
+// refuses it, not read as a string.
+func tagOf(n *yaml.Node) string {
+	t := n.ShortTag()
+	if t == "!!str" && n.Kind == yaml.ScalarNode && n.Style == 0 && (yaml11True[n.Value] || yaml11False[n.Value]) {
+		return "!!bool"
+	}
+	return t
+}
+
 func isNull(n *yaml.Node) bool {
 	n = resolve(n)
-	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+	return n == nil || (n.Kind == yaml.ScalarNode && tagOf(n) == "!!null")
 }
 
 // nodeKind describes a node for messages.
@@ -393,7 +413,7 @@ func nodeKind(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a sequence"
 	}
-	switch n.ShortTag() {
+	switch tagOf(n) {
 	case "!!null":
 		return "null"
 	case "!!str":
@@ -403,7 +423,7 @@ func nodeKind(n *yaml.Node) string {
 	case "!!bool":
 		return "the boolean " + n.Value
 	}
-	return fmt.Sprintf("%s %s", n.ShortTag(), n.Value)
+	return fmt.Sprintf("%s %s", tagOf(n), n.Value)
 }
 
 // offset converts yaml.v3's 1-based line and column (which counts

@@ -73,8 +73,12 @@ items:
 kind: NetworkPolicyList
 items:
 - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: a, namespace: x}}
-- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: b, namespace: y}}
-`, want: "f:4:3 networking.k8s.io/v1 NetworkPolicy x/a\nf:5:3 networking.k8s.io/v1 NetworkPolicy y/b\n"},
+- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: b, namespace: z}}
+`, want: "f:4:3 networking.k8s.io/v1 NetworkPolicy x/a\nf:5:3 networking.k8s.io/v1 NetworkPolicy z/b\n"},
+		{name: "YAML 1.1 boolean as kubectl reads it", in: "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: y}\n",
+			want: "f:3:32 error[bad-value] metadata.namespace must be a string, found the boolean y\n"},
+		{name: "quoted, it is a string", in: "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: \"y\"}\n",
+			want: "f:1:1 networking.k8s.io/v1 NetworkPolicy y/b\n"},
 		{name: "empty List", in: "apiVersion: v1\nkind: List\nitems: []\n", want: ""},
 		{name: "JSON with tabs", in: "{\n\t\"apiVersion\": \"networking.k8s.io/v1\",\n\t\"kind\": \"NetworkPolicy\",\n\t\"metadata\": {\"name\": \"a\", \"namespace\": \"shop\"}\n}\n",
 			want: "f:1:1 networking.k8s.io/v1 NetworkPolicy shop/a\n"},
@@ -225,6 +229,8 @@ func TestDecodeErrors(t *testing.T) {
 			"f:4:1 error[unknown-field] unknown field \"metadata2\"\n"},
 		{"duplicate", head + "spec:\n  podSelector: {}\n  podSelector: {}\n",
 			"f:6:3 error[duplicate-field] duplicate field \"spec.podSelector\"\n"},
+		{"YAML 1.1 boolean as label value", head + "spec:\n  podSelector:\n    matchLabels: {enabled: on}\n",
+			"f:6:28 error[bad-value] spec.podSelector.matchLabels[\"enabled\"] must be a string, found the boolean on (quote it)\n"},
 		{"number as label value", head + "spec:\n  podSelector:\n    matchLabels: {version: 1.0}\n",
 			"f:6:28 error[bad-value] spec.podSelector.matchLabels[\"version\"] must be a string, found the number 1.0 (quote it)\n"},
 		{"string as port number", head + "spec:\n  ingress:\n  - ports:\n    - {port: 80, endPort: high}\n",
