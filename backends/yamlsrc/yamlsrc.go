@@ -18,6 +18,24 @@
 // module is the maintained continuation of gopkg.in/yaml.v3 and already a
 // dependency of the Kubernetes modules netpolc uses.
 //
+// Scalars are read as kubectl reads them where YAML 1.1 and 1.2 differ: a
+// plain yes, no, on, off, y or n is a boolean (so "enabled: on" as a label
+// value is an error, as with kubectl, and "enabled: 'on'" a string). Lines
+// end where YAML says (LF, CRLF, CR, NEL, LS, PS); columns of spans are
+// bytes, as everywhere in netpolc.
+//
+// The API, for importers:
+//
+//	objs, diags := yamlsrc.Read(files, yamlsrc.Options{Kinds: kinds, Namespace: ns})
+//	for _, o := range objs {
+//		var np networkingv1.NetworkPolicy
+//		diags.Append(o.Decode(&np))            // strict, positioned
+//		span := o.Pos("spec", "ingress", 0, "from") // the field's span
+//	}
+//
+// Diagnostics use the codes below; errors stop nothing but the object (or,
+// for a YAML syntax error, the rest of its file).
+//
 // The package knows nothing of netpolc's targets: it imports only
 // lang/source and lang/diag, so that every importer (NetworkPolicy, Cilium)
 // builds on it.
