@@ -160,6 +160,10 @@ func (d *decompiler) collect() {
 	d.governed = map[string]bool{}
 	for _, ns := range d.prog.Governed {
 		d.governed[ns] = true
+		d.checkName(source.Span{}, "namespace", ns)
+	}
+	if d.prog.DNS.Namespace != ir.DefaultDNSServer().Namespace {
+		d.checkName(d.prog.DNS.Span, "namespace", d.prog.DNS.Namespace)
 	}
 	d.pols = map[string][]*policy{}
 	bySubject := map[string]*policy{}
@@ -213,7 +217,19 @@ func (d *decompiler) collect() {
 	}
 }
 
+// checkName reports a namespace or Service name the language cannot
+// write: the scanner reads names that start with a letter or "_" (a
+// namespace such as "1shop" is a valid Kubernetes name).
+func (d *decompiler) checkName(span source.Span, what, name string) {
+	if !identRE.MatchString(name) {
+		d.errorf(span, "the %s name %q, which does not start with a letter", what, name)
+	}
+}
+
 func (d *decompiler) checkSubject(pol *ir.Policy) {
+	if pol.Namespace != "" {
+		d.checkName(pol.Span, "namespace", pol.Namespace)
+	}
 	s := pol.Subject
 	switch {
 	case pol.Namespace != "" && s.Nodes:
@@ -437,10 +453,18 @@ func (d *decompiler) checkPeer(pol *ir.Policy, r *ir.Rule, p ir.Peer) {
 		case p.Service.Namespace == "" && pol.Namespace == "":
 			d.errorf(p.Span, "a Service without a namespace in a cluster-wide policy")
 		}
+		if p.Service.Namespace != "" {
+			d.checkName(p.Span, "namespace", p.Service.Namespace)
+		}
 		if p.Service.Selector != nil {
 			d.checkSelector(p.Span, *p.Service.Selector)
+		} else {
+			d.checkName(p.Span, "Service", p.Service.Name)
 		}
 	case ir.PeerPods:
+		if p.Namespace.Scope == ir.NamespaceNamed {
+			d.checkName(p.Span, "namespace", p.Namespace.Name)
+		}
 		d.checkSelector(p.Span, p.Pods)
 		if p.Namespace.Scope == ir.NamespaceLabels {
 			d.checkSelector(p.Span, p.Namespace.Labels)
