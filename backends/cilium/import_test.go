@@ -1,0 +1,141 @@
+package cilium
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/yamlsrc"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+var _ backends.Importer = Backend{}
+
+// ImportDir holds the hand-written corpus of the importer; the engine
+// module (backends/cilium/enginetest) replays it through Cilium's engine.
+const importDir = "testdata/import"
+
+// importFiles reads files and imports their Cilium policies; the
+// diagnostics are those of both steps.
+func importFiles(files []*source.File) (*ir.Program, diag.List) {
+	objs, diags := yamlsrc.Read(files, yamlsrc.Options{Kinds: ImportKinds})
+	prog, d := Backend{}.Import(objs)
+	diags.Append(d)
+	return prog, diags
+}
+
+// TestImportCorpus imports each hand-written file of testdata/import
+// (NAME.yaml or NAME.json) and compares the diagnostics and the IR with
+// NAME.golden (-update rewrites it). Files named err-*.* must fail, and
+// their golden holds the positioned diagnostics; the others must import
+// without error, and the imported program must go through the Cilium
+// target again (every object validated by the agent's Parse, netpolc's
+// conventions and the CRD rules) and import back to the same IR. The
+// engine module checks that Cilium's engine judges the originals and the
+// re-emitted objects alike.
+func TestImportCorpus(t *testing.T) {
+	t.Parallel()
+	paths, _ := filepath.Glob(importDir + "/*.*")
+	var inputs []string
+	ok, bad := 0, 0
+	for _, p := range paths {
+		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".json" {
+			continue
+		}
+		inputs = append(inputs, p)
+		if strings.HasPrefix(filepath.Base(p), "err-") {
+			bad++
+		} else {
+			ok++
+		}
+	}
+	if ok < 30 || bad < 7 {
+		t.Errorf("the corpus has %d files that import and %d error cases; want at least 30 and 7", ok, bad)
+	}
+	for _, path := range inputs {
+		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := source.NewFile(filepath.ToSlash(path), data)
+			prog, diags := importFiles([]*source.File{file})
+			var got strings.Builder
+			got.WriteString(backendtest.RenderDiags(source.NewSet(file), diags.Normalize()))
+			wantErr := strings.HasPrefix(name, "err-")
+			if diags.HasErrors() != wantErr {
+				t.Errorf("errors: %v, want %v", diags.HasErrors(), wantErr)
+			}
+			if prog != nil && !diags.HasErrors() {
+				got.WriteString("--- ir\n")
+				got.WriteString(ir.Format(prog))
+				for _, pol := range prog.Policies {
+					fmt.Fprintf(&got, "origin %s\n", pol.Origin)
+				}
+			}
+			backendtest.Golden(t, filepath.Join(importDir, name+".golden"), []byte(got.String()), *update)
+			if wantErr || prog == nil {
+				return
+			}
+			checkReimport(t, prog)
+		})
+	}
+}
+
+// checkReimport emits prog with the Cilium target (validating every
+// object), writes the YAML, imports it and requires the same IR, spans
+// and origins aside. The target may add DNS-proxy rules (a warning), so
+// the comparison is with the prepared program.
+func checkReimport(t *testing.T, prog *ir.Program) {
+	t.Helper()
+	prepared, objs, diags := backends.Run(testBackend(), prog, backends.Options{})
+	if diags.HasErrors() {
+		t.Logf("the Cilium target refuses the program (not an importer bug):\n%v", diags)
+		return
+	}
+	out := backendtest.YAML(t, objs)
+	checkAll(t, out)
+	back, d := importFiles([]*source.File{source.NewFile("emitted.yaml", out)})
+	if d.HasErrors() {
+		t.Fatalf("re-import: %v\n%s", d, out)
+	}
+	if a, b := stripped(prepared), stripped(back); a != b {
+		t.Errorf("re-imported IR differs:\n--- imported, prepared\n%s--- re-imported\n%s--- emitted\n%s", a, b, out)
+	}
+}
+
+// stripped formats p's policies without names, origins and spans, in an
+// order that does not depend on them.
+func stripped(p *ir.Program) string {
+	var lines []string
+	for _, pol := range p.Policies {
+		if len(pol.Rules) == 0 && !pol.Isolation.Ingress && !pol.Isolation.Egress {
+			continue // no object
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s isolation=%+v\n", pol.Namespace, ir.FormatSubject(pol.Subject), pol.Isolation)
+		var rules []string
+		for _, r := range pol.Rules {
+			// One line per peer: the target writes one rule per L3 kind.
+			for _, peer := range r.Peers {
+				one := *r
+				one.Peers = []ir.Peer{peer}
+				rules = append(rules, "  "+ir.FormatRule(&one)+"\n")
+			}
+		}
+		sort.Strings(rules)
+		b.WriteString(strings.Join(rules, ""))
+		lines = append(lines, b.String())
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "")
+}
