@@ -121,7 +121,7 @@ func (im *importer) object(o *yamlsrc.Object) *ir.Policy {
 	im.seen[key] = o
 	np.Namespace = o.Namespace // Options.Namespace when metadata has none
 
-	im.canonicalCIDRs(o, &np)
+	unparsed := im.canonicalCIDRs(o, &np)
 	errs := false
 	for _, e := range Validate(&np) {
 		if e.Type == field.ErrorTypeDuplicate && strings.HasPrefix(e.Field, "spec.policyTypes") {
@@ -129,6 +129,14 @@ func (im *importer) object(o *yamlsrc.Object) *ir.Policy {
 		}
 		im.diags.Errorf("invalid", o.Pos(fieldPath(e.Field)...), "%s: %s", e.Field, e.ErrorBody()).Detail =
 			"The API server refuses this " + Kind + "."
+		errs = true
+	}
+	if !errs && len(unparsed) > 0 {
+		// Validate let through what netip cannot read: refuse it rather
+		// than guess.
+		for _, u := range unparsed {
+			im.diags.Errorf("invalid", o.Pos(u.path...), "%q is not a CIDR netpolc reads (address/prefix-length)", u.cidr)
+		}
 		errs = true
 	}
 	if errs {
@@ -180,12 +188,17 @@ func (im *importer) object(o *yamlsrc.Object) *ir.Policy {
 }
 
 // canonicalCIDRs masks the CIDRs of np's ipBlocks that have host bits set,
-// with a warning each, so that Validate judges what the policy means.
-func (im *importer) canonicalCIDRs(o *yamlsrc.Object, np *networkingv1.NetworkPolicy) {
+// with a warning each, so that Validate judges what the policy means. It
+// returns the CIDRs that do not parse (Validate reports them).
+func (im *importer) canonicalCIDRs(o *yamlsrc.Object, np *networkingv1.NetworkPolicy) (unparsed []badCIDR) {
 	fix := func(s *string, path ...any) {
 		p, err := netip.ParsePrefix(*s)
-		if err != nil || p.Masked().String() == *s {
-			return // Validate reports what does not parse
+		if err != nil {
+			unparsed = append(unparsed, badCIDR{cidr: *s, path: path})
+			return
+		}
+		if p.Masked() == p {
+			return // canonical, or spelt differently ("2001:DB8::/32"): read as is
 		}
 		if p.Addr().Zone() != "" || p.Addr().Is4In6() {
 			return
@@ -210,6 +223,13 @@ func (im *importer) canonicalCIDRs(o *yamlsrc.Object, np *networkingv1.NetworkPo
 	for i, r := range np.Spec.Egress {
 		peers("egress", "to", i, r.To)
 	}
+	return unparsed
+}
+
+// badCIDR is a CIDR that does not parse, and its path in the object.
+type badCIDR struct {
+	cidr string
+	path []any
 }
 
 // rule imports rule i of direction dir (its peers and ports).

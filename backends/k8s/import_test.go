@@ -494,3 +494,22 @@ func TestFieldPath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzImport checks that reading and importing any text never panics and
+// never ends in an internal error (ir.Validate failing on the result).
+func FuzzImport(f *testing.F) {
+	paths, _ := filepath.Glob(importDir + "/*.yaml")
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(string(data))
+		}
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		_, _, diags := importFiles([]*source.File{source.NewFile("f.yaml", []byte(in))}, "fuzz")
+		for _, d := range diags {
+			if d.Code == "internal" {
+				t.Fatalf("internal error: %s\n%s", d.Message, in)
+			}
+		}
+	})
+}
