@@ -122,6 +122,7 @@ func newApp(e *env) *cli.App {
 			compileCommand(e),
 			importCommand(e),
 			convertCommand(e),
+			lintCommand(e),
 			targetsCommand(e),
 			versionCommand(e),
 		},

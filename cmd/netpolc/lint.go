@@ -1,0 +1,82 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+const lintHelp = `Lint reads existing policy manifests, as import does (NetworkPolicy,
+CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy objects in YAML or
+JSON files, directories, DIR/... or - for standard input), and reports the
+common mistakes it finds in them, each at the YAML line of the field, with a
+stable code and a one-line fix: two peers where one AND peer was meant, DNS
+egress over UDP only or to more than the DNS pods, egress isolation without
+DNS, namespaces selected by a hand-made label, ports entries without port,
+egress rules without policyTypes, rules for replies, egress to 0.0.0.0/0
+that reaches the cloud metadata address, duplicate and shadowed rules, and
+on Cilium toFQDNs without a DNS proxy rule, "*." patterns where "**." was
+meant and L4 rules that void HTTP rules. docs/design.md lists the codes.
+
+Every finding is a warning, and warnings count: lint exits 1 when it
+reports anything, 0 when the manifests are clean. Objects of other kinds
+are left out. With --world FILE (the format of compile --world), lint also
+reports policies that select no pod of that world, and finds the pods left
+without DNS exactly.
+
+Objects without metadata.namespace take --namespace, as with kubectl.
+
+Examples:
+   netpolc lint policies/
+   kubectl get networkpolicies -A -o yaml | netpolc lint -
+   netpolc lint --world cluster-world.yaml policies/
+   netpolc --diagnostics json lint policies/`
+
+func lintCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:        "lint",
+		Usage:       "report common mistakes in existing policy manifests",
+		ArgsUsage:   "FILES|DIR|-",
+		Description: lintHelp,
+		Flags: []cli.Flag{
+			namespaceFlag(),
+			&cli.StringFlag{
+				Name:      "world",
+				Usage:     "the namespaces and pods of the cluster, in `FILE` (as compile --world): report policies that select none of its pods",
+				TakesFile: true,
+			},
+		},
+		Action: func(c *cli.Context) error {
+			files, err := e.loadManifests(c)
+			if err != nil {
+				return err
+			}
+			opts := netpolc.LintOptions{Namespace: c.String("namespace")}
+			if path := c.String("world"); path != "" {
+				data, err := compile.ReadFile(path)
+				if err != nil {
+					return &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
+				}
+				if opts.World, err = eval.LoadWorld(data); err != nil {
+					var l diag.List
+					l.Errorf("bad-world", source.Span{File: path}, "%v", err)
+					return e.printDiagnostics(nil, l)
+				}
+			}
+			diags := netpolc.Lint(files, opts)
+			if err := e.printDiagnostics(files, diags); err != nil {
+				return err
+			}
+			for _, d := range diags {
+				if d.Severity != diag.Info {
+					return errInput // findings fail the run
+				}
+			}
+			return nil
+		},
+	}
+}
