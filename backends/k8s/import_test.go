@@ -120,9 +120,34 @@ func checkSpans(prog *ir.Program, file *source.File) string {
 
 // --- the differential test
 
+// asMap is np as generic JSON data, with the lists it has empty (not nil)
+// written empty, as "from: []" (testgen.EmptyLists).
+func asMap(np *networkingv1.NetworkPolicy) map[string]any {
+	b, _ := json.Marshal(np)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	for _, path := range testgen.EmptyLists(np) {
+		var cur any = m
+		for _, p := range path[:len(path)-1] {
+			switch p := p.(type) {
+			case string:
+				cur = cur.(map[string]any)[p]
+			case int:
+				cur = cur.([]any)[p]
+			}
+		}
+		cur.(map[string]any)[path[len(path)-1].(string)] = []any{}
+	}
+	return m
+}
+
 // marshalSet writes nps in one of the forms people have: a multi-document
 // YAML stream, a v1 List in YAML or JSON, or JSON documents.
-func marshalSet(nps []*networkingv1.NetworkPolicy, form int) []byte {
+func marshalSet(policies []*networkingv1.NetworkPolicy, form int) []byte {
+	nps := make([]map[string]any, len(policies))
+	for i, np := range policies {
+		nps[i] = asMap(np)
+	}
 	var buf bytes.Buffer
 	switch form % 4 {
 	case 0:

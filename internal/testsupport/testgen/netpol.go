@@ -29,7 +29,9 @@ type NetPolCase struct {
 // matchLabels and matchExpressions with In, NotIn, Exists and DoesNotExist
 // (on any key: NotIn on a missing key is a point where cyclonus deviates
 // from Kubernetes, so compare cyclonus with cyclonus only), ingress/egress
-// omitted, [] or [{}], from/to omitted or empty, podSelector,
+// omitted, [] or [{}], from/to omitted or empty (an empty, non-nil slice
+// stands for a list written empty: encoding/json omits it, so writers that
+// mean to keep it must, see EmptyLists), podSelector,
 // namespaceSelector ({}, labels, kubernetes.io/metadata.name, expressions)
 // alone or ANDed with a podSelector, ipBlock (IPv4 and IPv6, with except,
 // excepts repeated or unsorted), ports omitted or empty, [{}], a protocol
@@ -83,6 +85,9 @@ func (g *gen) netpol(ns, name string) *networkingv1.NetworkPolicy {
 	if n := rules(); n < 0 {
 		np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
 	} else {
+		if n == 0 && g.chance(0.5) {
+			np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{} // ingress: []
+		}
 		for i := 0; i < n; i++ {
 			np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: g.npPeers(), Ports: g.npPorts()})
 		}
@@ -91,6 +96,9 @@ func (g *gen) netpol(ns, name string) *networkingv1.NetworkPolicy {
 		if n := rules(); n < 0 {
 			np.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{{}}
 		} else {
+			if n == 0 && g.chance(0.5) {
+				np.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{} // egress: []
+			}
 			for i := 0; i < n; i++ {
 				np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: g.npPeers(), Ports: g.npPorts()})
 			}
@@ -275,4 +283,35 @@ func DefaultNetPol(np *networkingv1.NetworkPolicy) *networkingv1.NetworkPolicy {
 		}
 	}
 	return cp
+}
+
+// EmptyLists returns the paths of the lists of np that are empty but not
+// nil (spec.ingress, spec.egress, and each rule's from/to and ports), which
+// stand for lists written empty ("from: []"); encoding/json omits them
+// (omitempty), so a writer that means to keep them adds them back.
+func EmptyLists(np *networkingv1.NetworkPolicy) [][]any {
+	var out [][]any
+	if np.Spec.Ingress != nil && len(np.Spec.Ingress) == 0 {
+		out = append(out, []any{"spec", "ingress"})
+	}
+	if np.Spec.Egress != nil && len(np.Spec.Egress) == 0 {
+		out = append(out, []any{"spec", "egress"})
+	}
+	for i, r := range np.Spec.Ingress {
+		if r.From != nil && len(r.From) == 0 {
+			out = append(out, []any{"spec", "ingress", i, "from"})
+		}
+		if r.Ports != nil && len(r.Ports) == 0 {
+			out = append(out, []any{"spec", "ingress", i, "ports"})
+		}
+	}
+	for i, r := range np.Spec.Egress {
+		if r.To != nil && len(r.To) == 0 {
+			out = append(out, []any{"spec", "egress", i, "to"})
+		}
+		if r.Ports != nil && len(r.Ports) == 0 {
+			out = append(out, []any{"spec", "egress", i, "ports"})
+		}
+	}
+	return out
 }
