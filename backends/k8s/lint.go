@@ -442,12 +442,11 @@ func namespaceCovers(q, p ir.NamespaceRef) bool {
 	return q.Name == p.Name
 }
 
-// replyLike reports whether r's traffic looks like the ports replies come
-// back on: everything, every port of a protocol, or an ephemeral range.
+// replyLike reports whether r's ports look like the ports replies come
+// back on: every port of a protocol, or an ephemeral range. A rule without
+// ports (all traffic) is left out: allowing everything to a peer is common,
+// and meant.
 func replyLike(r *ir.Rule) bool {
-	if r.AllTraffic {
-		return true
-	}
 	for _, pr := range r.Ports {
 		for _, p := range pr.Ports {
 			every := p.Port == 0 && p.Name == ""
@@ -491,7 +490,8 @@ func (l *linter) replies(lo *lintObject) {
 }
 
 // forward finds a rule that allows connections from x to self (dir Egress)
-// or from self to x (dir Ingress), on other than reply-like ports: a rule
+// or from self to x (dir Ingress), naming x's pods (or self's), on other
+// than reply-like ports: a rule
 // of the opposite direction of a policy selecting self's pods, or of
 // direction dir of a policy selecting x's.
 func (l *linter) forward(pol *ir.Policy, dir ir.Direction, self, x ir.Peer) *ir.Rule {
@@ -516,7 +516,7 @@ func (l *linter) forward(pol *ir.Policy, dir ir.Direction, self, x ir.Peer) *ir.
 				continue
 			}
 			for _, p := range f.Peers {
-				if p.Kind == ir.PeerAny || p.Kind == ir.PeerPods && peersMayMeet(ir.Absolute(p, q.Namespace), far) {
+				if p.Kind == ir.PeerPods && peersMayMeet(ir.Absolute(p, q.Namespace), far) {
 					return f
 				}
 			}
@@ -540,9 +540,6 @@ func peersMayMeet(a, b ir.Peer) bool {
 
 // portsText describes r's traffic for a message.
 func portsText(r *ir.Rule) string {
-	if r.AllTraffic {
-		return "every port"
-	}
 	var out []string
 	for _, pr := range r.Ports {
 		for _, p := range pr.Ports {
