@@ -13,8 +13,8 @@ import (
 // TestREADME keeps README.md true. It runs, in-process and in order, every
 // command of the README's console blocks that starts with "$ go run
 // ./cmd/netpolc" or "$ netpolc", in a directory holding the README's
-// ```netpol files (a block whose preceding line names `FILE.netpol` and ends
-// with ":") and a link to examples/. It checks the exit status (0, or the number in a
+// ```netpol and ```yaml files (a block whose preceding line names
+// `FILE.netpol` or `FILE.yaml` and ends with ":") and a link to examples/. It checks the exit status (0, or the number in a
 // trailing "# exit status N") and, where the README shows output, that
 // output: standard error and standard output as a terminal shows them, with
 // a final "..." line meaning "and more".
@@ -36,8 +36,8 @@ func TestREADME(t *testing.T) {
 	commands := 0
 	for _, b := range markdownBlocks(string(readme)) {
 		switch b.lang {
-		case "netpol":
-			m := regexp.MustCompile("`([A-Za-z0-9_.-]+\\.netpol)`[^`]*:$").FindStringSubmatch(b.before)
+		case "netpol", "yaml":
+			m := regexp.MustCompile("`([A-Za-z0-9_.-]+\\.(?:netpol|yaml))`[^`]*:$").FindStringSubmatch(b.before)
 			if m == nil {
 				continue // an illustration, not a file the commands use
 			}
