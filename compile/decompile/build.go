@@ -47,6 +47,9 @@ func (d *decompiler) file() *ast.File {
 				add(s.ast, i == 0)
 			}
 		}
+		for i, s := range d.expectations(blk) {
+			add(s, i == 0)
+		}
 	}
 	return f
 }

@@ -49,6 +49,7 @@ const CodeSelectsNothing diag.Code = "selects-nothing"
 func Decompile(p *ir.Program) ([]byte, diag.List) {
 	d := &decompiler{prog: p, groups: map[string]*group{}}
 	d.collect()
+	d.checkExpectations()
 	if d.diags.HasErrors() {
 		return nil, d.diags
 	}

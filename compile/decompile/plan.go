@@ -248,6 +248,14 @@ func (d *decompiler) nameGroups() {
 			}
 		}
 	}
+	for _, blk := range d.blocks {
+		for _, ps := range d.expectPeers(blk) {
+			seen := map[string]bool{}
+			for _, p := range ps {
+				count(seen, ir.Absolute(p, blk))
+			}
+		}
+	}
 	var keys []string
 	for k, g := range d.groups {
 		if g.uses < 2 {
