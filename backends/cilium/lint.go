@@ -51,41 +51,30 @@ func Lint(objs []*yamlsrc.Object) diag.List {
 		if o.APIVersion != APIVersion || (o.Kind != KindCNP && o.Kind != KindCCNP) {
 			continue
 		}
+		var spec *api.Rule
 		var specs api.Rules
-		list := "spec"
+		var d diag.List
 		if o.Kind == KindCNP {
 			var cnp ciliumv2.CiliumNetworkPolicy
-			if d := o.Decode(&cnp); d.HasErrors() {
-				l.diags.Append(d)
-				continue
-			}
-			specs = cnp.Specs
-			if cnp.Spec != nil {
-				specs = api.Rules{cnp.Spec}
-			}
+			d = o.Decode(&cnp)
+			spec, specs = cnp.Spec, cnp.Specs
 		} else {
 			var ccnp ciliumv2.CiliumClusterwideNetworkPolicy
-			if d := o.Decode(&ccnp); d.HasErrors() {
-				l.diags.Append(d)
-				continue
-			}
-			specs = ccnp.Specs
-			if ccnp.Spec != nil {
-				specs = api.Rules{ccnp.Spec}
+			d = o.Decode(&ccnp)
+			spec, specs = ccnp.Spec, ccnp.Specs
+		}
+		if d.HasErrors() {
+			l.diags.Append(d)
+			continue
+		}
+		add := func(r *api.Rule, path ...any) {
+			if r != nil {
+				l.rules = append(l.rules, &lintRule{o: o, r: r, path: path, subject: lintSelector(r.EndpointSelector)})
 			}
 		}
-		if !o.Has("spec") {
-			list = "specs"
-		}
+		add(spec, "spec")
 		for i, r := range specs {
-			if r == nil {
-				continue
-			}
-			path := []any{list}
-			if list == "specs" {
-				path = append(path, i)
-			}
-			l.rules = append(l.rules, &lintRule{o: o, r: r, path: path, subject: lintSelector(r.EndpointSelector)})
+			add(r, "specs", i)
 		}
 	}
 	for _, lr := range l.rules {

@@ -118,6 +118,33 @@ specs:
     - matchPattern: "**.example.org"
     - matchPattern: "api.*.example.net"
 ` + dnsProxyRule},
+		{"fqdn-proxy-clusterwide", `  name: a
+spec:
+  endpointSelector:
+    matchLabels: {app: web}
+  egress:
+  - toFQDNs:
+    - matchName: api.example.com
+---
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata:
+  name: dns
+spec:
+  endpointSelector: {}
+  egress:
+` + dnsProxyRule},
+		{"spec-and-specs", `  name: a
+spec:
+  endpointSelector: {}
+  egress:
+` + dnsProxyRule + `specs:
+- endpointSelector:
+    matchLabels: {app: web}
+  egress:
+  - toFQDNs:
+    - matchPattern: "*.example.com" # want fqdn-one-label
+`},
 		{"l7-voided", `  name: a
 spec:
   endpointSelector:
