@@ -1,0 +1,450 @@
+package enginetest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	v2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	"sigs.k8s.io/yaml"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/yamlsrc"
+	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// importCount is the number of random sets TestImportEngine checks:
+// -netpolc.programs or $NETPOLC_PROGRAMS when set, else 1000 (100 under
+// -short).
+func importCount() int {
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 1000, 100)
+}
+
+// marshalCilium writes objs in one of the forms people have: a
+// multi-document YAML stream, a v1 List in YAML or JSON, or JSON documents.
+func marshalCilium(objs []any, form int) []byte {
+	var buf bytes.Buffer
+	switch form % 4 {
+	case 0:
+		for _, o := range objs {
+			b, _ := yaml.Marshal(o)
+			buf.WriteString("---\n")
+			buf.Write(b)
+		}
+	case 1, 2:
+		list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": objs}
+		var b []byte
+		if form%4 == 1 {
+			b, _ = yaml.Marshal(list)
+		} else {
+			b, _ = json.MarshalIndent(list, "", "\t")
+		}
+		buf.Write(b)
+	default:
+		for i, o := range objs {
+			b, _ := json.Marshal(o)
+			if i > 0 {
+				buf.WriteString("\n---\n")
+			}
+			buf.Write(b)
+		}
+	}
+	return buf.Bytes()
+}
+
+// importRoundTrip reads data (Cilium policies) with yamlsrc, imports them,
+// emits the program with the Cilium target (every object validated) and
+// returns the objects as read (decoded by yamlsrc into Cilium's types) and
+// the emitted YAML. rejected is set when the Cilium target refuses the
+// program for what it cannot write (an L4 rule voiding an L7 one, a
+// DNS-proxy rule it would add): a limit of the target, not of the
+// importer.
+func importRoundTrip(name string, data []byte) (orig Objects, prog *ir.Program, emitted []byte, rejected bool, failure string) {
+	file := source.NewFile(name, data)
+	objs, diags := yamlsrc.Read([]*source.File{file}, yamlsrc.Options{Kinds: cilium.ImportKinds})
+	prog, d := cilium.Backend{}.Import(objs)
+	diags.Append(d)
+	if diags.HasErrors() || prog == nil {
+		return orig, nil, nil, false, "import failed:\n" + backendtest.RenderDiags(source.NewSet(file), diags)
+	}
+	for _, o := range objs {
+		switch o.Kind {
+		case cilium.KindCNP:
+			var cnp v2.CiliumNetworkPolicy
+			if d := o.Decode(&cnp); d.HasErrors() {
+				return orig, nil, nil, false, d[0].Error()
+			}
+			cnp.Namespace = o.Namespace
+			orig.CNPs = append(orig.CNPs, &cnp)
+		case cilium.KindCCNP:
+			var ccnp v2.CiliumClusterwideNetworkPolicy
+			if d := o.Decode(&ccnp); d.HasErrors() {
+				return orig, nil, nil, false, d[0].Error()
+			}
+			orig.CCNPs = append(orig.CCNPs, &ccnp)
+		}
+	}
+	out, ed := targetcheck.Emit(cilium.Backend{}, prog, backends.Options{})
+	for _, x := range ed {
+		switch {
+		case x.Code == "dns-proxy-added":
+			return orig, prog, nil, true, ""
+		case x.Severity != diag.Error:
+		case x.Code == "l7-voided" || x.Code == "unsupported":
+			return orig, prog, nil, true, ""
+		default:
+			return orig, prog, nil, false, "cilium target: " + x.Error()
+		}
+	}
+	y, err := YAML(out)
+	if err != nil {
+		return orig, prog, nil, false, err.Error()
+	}
+	return orig, prog, y, false, ""
+}
+
+// sameEngineVerdicts loads the original objects and the emitted YAML into
+// Cilium's engine over w and compares the verdicts on every flow; it
+// returns the flows judged, those with an HTTP request or DNS lookup, and
+// the first disagreement.
+func sameEngineVerdicts(w *eval.World, orig Objects, emitted []byte, flows []eval.Flow) (n, requests int, mismatch string) {
+	a, err := New(w, deepCopy(orig))
+	if err != nil {
+		return 0, 0, "Cilium rejects the original objects: " + err.Error()
+	}
+	b, err := Load(w, emitted)
+	if err != nil {
+		return 0, 0, "Cilium rejects the re-emitted objects: " + err.Error()
+	}
+	for _, f := range flows {
+		x, err := a.Decide(f)
+		if err != nil {
+			return n, requests, fmt.Sprintf("flow %s: %v", f, err)
+		}
+		y, err := b.Decide(f)
+		if err != nil {
+			return n, requests, fmt.Sprintf("flow %s: %v", f, err)
+		}
+		n++
+		if f.HTTP != nil || f.DNSName != "" {
+			requests++
+		}
+		if x.Allowed != y.Allowed || x.L7Restricted != y.L7Restricted {
+			return n, requests, fmt.Sprintf("flow %s: Cilium on the original objects says allowed=%v l7restricted=%v (egress %+v, ingress %+v); on the re-emitted ones allowed=%v l7restricted=%v (egress %+v, ingress %+v)\n  source identity %s\n  destination identity %s",
+				f, x.Allowed, x.L7Restricted, x.Egress, x.Ingress, y.Allowed, y.L7Restricted, y.Egress, y.Ingress, a.Labels(f.From), a.Labels(f.To))
+		}
+	}
+	return n, requests, ""
+}
+
+// deepCopy copies objs: Cilium's Parse sanitizes the rules in place.
+func deepCopy(objs Objects) Objects {
+	var out Objects
+	for _, o := range objs.CNPs {
+		out.CNPs = append(out.CNPs, o.DeepCopy())
+	}
+	for _, o := range objs.CCNPs {
+		out.CCNPs = append(out.CCNPs, o.DeepCopy())
+	}
+	return out
+}
+
+// importResult is the outcome of one random set.
+type importResult struct {
+	rejected                  bool
+	err                       string
+	policies, flows, requests int
+	input, emitted            []byte
+}
+
+func checkImportSet(c *testgen.CiliumPolCase, flows []eval.Flow) (res importResult) {
+	defer func() {
+		if r := recover(); r != nil {
+			res.err = fmt.Sprintf("panic: %v", r)
+		}
+	}()
+	res.input = marshalCilium(c.Objects(), int(c.Seed))
+	orig, prog, emitted, rejected, failure := importRoundTrip("set.yaml", res.input)
+	res.emitted = emitted
+	if failure != "" {
+		res.err = failure
+		return res
+	}
+	if rejected {
+		res.rejected = true
+		return res
+	}
+	res.policies = len(prog.Policies)
+	res.flows, res.requests, res.err = sameEngineVerdicts(c.World, orig, emitted, flows)
+	return res
+}
+
+// TestImportEngine generates random CNP/CCNP sets (testgen.NewCiliumPol),
+// writes them as YAML or JSON, reads and imports them, emits the program
+// with the Cilium target, and requires Cilium's engine to give the same
+// verdict on the original objects and on the re-emitted ones for every
+// flow of the generated world, HTTP requests and DNS lookups included. A
+// mismatch is shrunk to a minimal set, printed as YAML.
+func TestImportEngine(t *testing.T) {
+	n := importCount()
+	start := time.Now()
+	var sets, rejected, policies, flows, requests atomic.Int64
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := testgen.NewCiliumPol(seed)
+		fl := c.CiliumFlows()
+		res := checkImportSet(c, fl)
+		if res.err != "" {
+			return importReproducer(c, fl, res)
+		}
+		if res.rejected {
+			rejected.Add(1)
+			return ""
+		}
+		sets.Add(1)
+		policies.Add(int64(res.policies))
+		flows.Add(int64(res.flows))
+		requests.Add(int64(res.requests))
+		return ""
+	})
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("import round trip through Cilium's engine: %d CNP/CCNP sets checked (%d refused by the Cilium target), %d policies, %d flows judged twice (%d with an HTTP request or DNS lookup), %v",
+		sets.Load(), rejected.Load(), policies.Load(), flows.Load(), requests.Load(), time.Since(start).Round(time.Millisecond))
+	if sets.Load() < int64(n)*7/10 && len(failures) == 0 {
+		t.Errorf("only %d of %d generated sets went through the Cilium target", sets.Load(), n)
+	}
+}
+
+// importReproducer shrinks a failing set (dropping objects and rules while
+// it still fails) and prints it.
+func importReproducer(c *testgen.CiliumPolCase, flows []eval.Flow, first importResult) string {
+	fails := func(k *testgen.CiliumPolCase) bool {
+		return len(k.Objects()) > 0 && checkImportSet(k, flows).err != ""
+	}
+	cur := c
+	for changed := true; changed; {
+		changed = false
+		for _, cand := range cur.Smaller() {
+			if fails(cand) {
+				cur, changed = cand, true
+				break
+			}
+		}
+	}
+	res := checkImportSet(cur, flows)
+	world, _ := eval.MarshalWorld(c.World)
+	var b strings.Builder
+	fmt.Fprintf(&b, "import mismatch, seed %d (replay: go test -run TestImportEngine -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, c.Seed)
+	fmt.Fprintf(&b, "original failure: %s\nafter shrinking: %s\n", first.err, res.err)
+	fmt.Fprintf(&b, "--- input (minimal)\n%s\n--- world\n%s--- emitted\n%s", marshalCilium(cur.Objects(), 0), world, res.emitted)
+	return b.String()
+}
+
+// --- the corpus
+
+const corpusDir = "../testdata/import"
+
+// TestImportCorpusEngine replays the importer's hand-written corpus
+// (backends/cilium/testdata/import, all but the err-* files) through
+// Cilium's engine: each file is imported and emitted again, and the
+// engine must judge every flow of a world made for it alike on the
+// original and on the re-emitted objects.
+func TestImportCorpusEngine(t *testing.T) {
+	paths, _ := filepath.Glob(corpusDir + "/*.*")
+	files, judged := 0, 0
+	for _, path := range paths {
+		ext, base := filepath.Ext(path), filepath.Base(path)
+		if (ext != ".yaml" && ext != ".json") || strings.HasPrefix(base, "err-") {
+			continue
+		}
+		files++
+		t.Run(strings.TrimSuffix(base, ext), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig, prog, emitted, rejected, failure := importRoundTrip(filepath.ToSlash(path), data)
+			if failure != "" {
+				t.Fatal(failure)
+			}
+			if rejected {
+				t.Skip("the Cilium target refuses the program")
+			}
+			w := corpusWorld(prog)
+			c := &testgen.Case{Seed: 1, World: w}
+			n, _, mismatch := sameEngineVerdicts(w, orig, emitted, c.CiliumFlows())
+			if mismatch != "" {
+				t.Errorf("%s\nre-emitted:\n%s", mismatch, emitted)
+			}
+			if n == 0 {
+				t.Errorf("no flow judged")
+			}
+			judged++
+		})
+	}
+	if files < 30 {
+		t.Errorf("the corpus has %d files that import; want at least 30", files)
+	}
+	t.Logf("corpus: %d files, %d judged by Cilium's engine", files, judged)
+}
+
+// corpusWorld makes a world for prog: its namespaces and one more, a
+// namespace matching each namespace selector, in each namespace a pod
+// without labels and a pod matching each selector, every named port on
+// every pod, the DNS pods, a remote node, and external addresses inside
+// and outside every CIDR, with names matching every DNS name.
+func corpusWorld(prog *ir.Program) *eval.World {
+	w := &eval.World{}
+	nsLabels := map[string]map[string]string{"other": {"env": "other"}, "kube-system": {}}
+	var podSels []ir.Selector
+	named := map[string]ir.Protocol{}
+	externals := map[string][]string{"8.8.8.8": {"dns.google"}, "169.254.169.254": nil, "2001:db8::1": nil, "192.0.2.10": nil}
+	satisfy := func(s ir.Selector) map[string]string {
+		l := map[string]string{}
+		for _, x := range s.MatchLabels {
+			l[x.Key] = x.Value
+		}
+		for _, x := range s.MatchExpressions {
+			switch x.Operator {
+			case ir.OpIn:
+				l[x.Key] = x.Values[0]
+			case ir.OpExists:
+				l[x.Key] = "yes"
+			}
+		}
+		return l
+	}
+	name := func(f ir.FQDN) string {
+		p := strings.ReplaceAll(strings.Replace(f.Pattern, "**.", "a.b.", 1), "*", "x")
+		if p == "x" {
+			p = "anything.example"
+		}
+		return p
+	}
+	// A namespace for a namespace selector: the one it names
+	// (kubernetes.io/metadata.name, which the world sets itself), or a
+	// new one.
+	nsFor := func(s ir.Selector) {
+		l := satisfy(s)
+		name, ok := l[eval.NamespaceNameLabel]
+		if !ok {
+			nsLabels[fmt.Sprintf("labelled-%d", len(nsLabels))] = l
+			return
+		}
+		delete(l, eval.NamespaceNameLabel)
+		if nsLabels[name] == nil {
+			nsLabels[name] = map[string]string{}
+		}
+		for k, v := range l {
+			nsLabels[name][k] = v
+		}
+	}
+	for _, ns := range prog.Governed {
+		nsLabels[ns] = map[string]string{}
+	}
+	ext := 1
+	for _, pol := range prog.Policies {
+		podSels = append(podSels, pol.Subject.Pods)
+		if pol.Subject.Namespaces != nil {
+			nsFor(*pol.Subject.Namespaces)
+		}
+		for _, r := range pol.Rules {
+			for _, p := range r.Peers {
+				switch p.Kind {
+				case ir.PeerPods:
+					podSels = append(podSels, p.Pods)
+					switch p.Namespace.Scope {
+					case ir.NamespaceNamed:
+						if nsLabels[p.Namespace.Name] == nil {
+							nsLabels[p.Namespace.Name] = map[string]string{}
+						}
+					case ir.NamespaceLabels:
+						nsFor(p.Namespace.Labels)
+					}
+				case ir.PeerCIDR:
+					externals[p.CIDR.Addr().String()] = nil
+					externals[p.CIDR.Addr().Next().String()] = nil
+					for _, x := range p.Except {
+						externals[x.Addr().String()] = nil
+					}
+				case ir.PeerFQDN:
+					addr := netip.AddrFrom4([4]byte{198, 18, 0, byte(ext)})
+					ext++
+					externals[addr.String()] = []string{name(p.FQDN)}
+				}
+			}
+			for _, pr := range r.Ports {
+				for _, pt := range pr.Ports {
+					if pt.Name != "" {
+						named[pt.Name] = pt.Protocol
+					}
+				}
+			}
+		}
+	}
+	var names []string
+	for n := range named {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var ports []eval.ContainerPort
+	for i, n := range names {
+		proto := named[n]
+		if proto == ir.ProtoAny {
+			proto = ir.TCP
+		}
+		ports = append(ports, eval.ContainerPort{Name: n, Port: uint16(8000 + i), Protocol: proto})
+	}
+	var nss []string
+	for ns := range nsLabels {
+		nss = append(nss, ns)
+	}
+	sort.Strings(nss)
+	ip := 1
+	for _, ns := range nss {
+		w.Namespaces = append(w.Namespaces, eval.Namespace{Name: ns, Labels: nsLabels[ns]})
+		add := func(labels map[string]string) {
+			w.Pods = append(w.Pods, eval.Pod{Namespace: ns, Name: fmt.Sprintf("p%d", ip), Labels: labels,
+				IP: netip.AddrFrom4([4]byte{10, 244, byte(ip / 250), byte(ip % 250)}), Ports: ports})
+			ip++
+		}
+		add(map[string]string{})
+		if ns == "kube-system" {
+			add(map[string]string{"k8s-app": "kube-dns"})
+		}
+		seen := map[string]bool{"map[]": true}
+		for _, s := range podSels {
+			l := satisfy(s)
+			if k := fmt.Sprint(l); !seen[k] {
+				seen[k] = true
+				add(l)
+			}
+		}
+	}
+	var addrs []string
+	for a := range externals {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs)
+	for _, a := range addrs {
+		w.Externals = append(w.Externals, eval.External{IP: netip.MustParseAddr(a), Names: externals[a]})
+	}
+	testgen.WithNodes(w)
+	return w
+}
