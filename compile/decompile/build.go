@@ -29,6 +29,11 @@ func (d *decompiler) file() *ast.File {
 	}
 	d.groupDecls("", func(s ast.Stmt, first bool) { add(s, first) })
 	said := map[string]bool{} // origins already named in a comment
+	if !slices.Contains(d.blocks, "") {
+		for i, s := range d.expectations("") {
+			add(s, i == 0)
+		}
+	}
 	for _, blk := range d.blocks {
 		if blk == "" {
 			add(&ast.ClusterDecl{}, true)

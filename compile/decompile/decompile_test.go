@@ -7,6 +7,7 @@ import (
 
 	"github.com/netpolc/netpolc/compile/decompile"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -183,5 +184,44 @@ ingress * -> web:8080
 	}
 	if len(diags) != 2 || diags[0].Code != decompile.CodeSelectsNothing || !strings.Contains(strings.Join(warnings, "\n"), "left out the policy of shop/{a, !a}") {
 		t.Errorf("warnings: %v", warnings)
+	}
+}
+
+// TestExpectations checks that expectations come back where they were
+// written: before every block, or at the end of their namespace's block.
+func TestExpectations(t *testing.T) {
+	src := `expect ns0/{app: a} -> 8.8.8.8:443 denied
+namespace ns0
+egress {app: a} -> 1.1.1.1:443
+expect {app: a} -> 1.1.1.1:443 allowed
+expect {app: a} -> 1.1.1.1:* allowed
+expect {app: a} -> "api.example.com":icmp/8 denied
+expect ext/{app: b} -> {app: a}:http http { GET /x header X-A: 1 } allowed
+`
+	prog, diags := backendtest.CompileText("in.netpol", src, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	out, diags := decompile.Decompile(prog)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	want := `expect a -> 8.8.8.8:443 denied
+
+namespace ns0
+a = {app: a}
+
+egress a -> 1.1.1.1:443
+
+expect a -> 1.1.1.1:443 allowed
+expect a -> 1.1.1.1:* allowed
+expect a -> "api.example.com":icmp/8 denied
+expect ext/{app: b} -> a:http http { GET /x header X-A: 1 } allowed
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if msg := equivalent(prog, out, world(prog)); msg != "" {
+		t.Error(msg)
 	}
 }

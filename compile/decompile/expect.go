@@ -11,17 +11,17 @@ import (
 // statements, at the end of the block they were written in.
 
 // expectBlock is the block an expectation is written in: its namespace's,
-// or for one of no namespace the clusterwide block ("").
+// or for one of no namespace (written before every block, or in a
+// clusterwide block) "".
 func expectBlock(x *ir.Expectation) string { return x.Namespace }
 
 // checkExpectations reports the expectations the language cannot write and
 // makes sure their blocks exist.
 func (d *decompiler) checkExpectations() {
 	for _, x := range d.prog.Expectations {
-		blk := expectBlock(x)
-		if blk == "" && !slices.Contains(d.blocks, "") {
-			d.blocks = append(d.blocks, "")
-		} else if blk != "" && !d.governed[blk] {
+		// One of no namespace stands before the first block, unless there is
+		// a clusterwide block.
+		if blk := expectBlock(x); blk != "" && !d.governed[blk] {
 			d.governed[blk] = true
 			d.blocks = append(d.blocks, blk)
 			slices.SortFunc(d.blocks, func(a, b string) int {

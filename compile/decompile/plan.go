@@ -248,7 +248,7 @@ func (d *decompiler) nameGroups() {
 			}
 		}
 	}
-	for _, blk := range d.blocks {
+	for _, blk := range append(slices.DeleteFunc(slices.Clone(d.blocks), func(b string) bool { return b == "" }), "") {
 		for _, ps := range d.expectPeers(blk) {
 			seen := map[string]bool{}
 			for _, p := range ps {
