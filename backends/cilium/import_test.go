@@ -86,6 +86,7 @@ func TestImportCorpus(t *testing.T) {
 			if wantErr || prog == nil {
 				return
 			}
+			checkSpans(t, prog, file.Name)
 			checkReimport(t, prog)
 		})
 	}
@@ -138,4 +139,72 @@ func stripped(p *ir.Program) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "")
+}
+
+// checkSpans requires every node of prog to be spanned in file.
+func checkSpans(t *testing.T, prog *ir.Program, file string) {
+	t.Helper()
+	check := func(what string, sp source.Span) {
+		if !sp.IsValid() || sp.File != file || sp.End.Offset < sp.Start.Offset {
+			t.Errorf("%s has no span in %s: %+v", what, file, sp)
+		}
+	}
+	for _, pol := range prog.Policies {
+		check("policy "+pol.Origin, pol.Span)
+		check("subject of "+pol.Origin, pol.Subject.Span)
+		for _, r := range pol.Rules {
+			what := ir.FormatRule(r)
+			check(what, r.Span)
+			for _, p := range r.Peers {
+				check("peer "+ir.FormatPeer(p)+" of "+what, p.Span)
+			}
+			for _, pr := range r.Ports {
+				check("port rule of "+what, pr.Span)
+				for _, pt := range pr.Ports {
+					check("port "+ir.FormatPort(pt)+" of "+what, pt.Span)
+				}
+				for _, h := range pr.HTTP {
+					check("HTTP rule of "+what, h.Span)
+				}
+			}
+			for _, x := range r.ICMP {
+				check("ICMP type of "+what, x.Span)
+			}
+		}
+	}
+}
+
+func TestNormalizePattern(t *testing.T) {
+	for in, want := range map[string]string{
+		"*":                   "*",
+		"**":                  "*",
+		"*.":                  "*",
+		"**.Example.COM.":     "**.example.com",
+		"***.example.com":     "**.example.com",
+		"*.example.com":       "*.example.com",
+		"api-**.example.com":  "api-*.example.com",
+		"s3*.amazonaws.com":   "s3*.amazonaws.com",
+		"a.**.b":              "a.*.b",
+		"**x.example.com":     "*x.example.com",
+		"sub.*.*.example.com": "sub.*.*.example.com",
+	} {
+		if got := normalizePattern(in); got != want {
+			t.Errorf("normalizePattern(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSplitSource(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"app":                             {"", "app"},
+		"k8s:app":                         {"k8s", "app"},
+		"any:io.kubernetes.pod.namespace": {"any", "io.kubernetes.pod.namespace"},
+		"$host":                           {"reserved", "host"},
+		"reserved:world":                  {"reserved", "world"},
+		"app.kubernetes.io/name":          {"", "app.kubernetes.io/name"},
+	} {
+		if src, key := splitSource(in); src != want[0] || key != want[1] {
+			t.Errorf("splitSource(%q) = %q, %q, want %q, %q", in, src, key, want[0], want[1])
+		}
+	}
 }
