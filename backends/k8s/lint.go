@@ -156,7 +156,7 @@ func (l *linter) rule(o *yamlsrc.Object, dir, list string, i int, peers []networ
 	if ns, pods, ok := orPeers(peers); ok {
 		merged := mergedPeer(peers[ns].NamespaceSelector, peers[pods].PodSelector)
 		d := l.diags.Warnf(CodeORPeers, at(list, pods), "namespaceSelector and podSelector are two peers of this rule (OR): it allows every pod of the namespaces the namespaceSelector selects, and the podSelector's pods of namespace %s", o.Namespace)
-		d.Detail = fmt.Sprintf("Each item of %s is a peer, and a rule allows the union of its peers. To allow these pods of those namespaces only, write one peer with both selectors (AND), without the dash before podSelector: %s", list, merged)
+		d.Detail = fmt.Sprintf("Each item of %s is a peer, and a rule allows the union of its peers. To allow only the podSelector's pods of those namespaces, write one peer with both selectors (AND), without the dash before podSelector: %s", list, merged)
 		d.Notes = []diag.Note{{Span: at(list, ns), Message: "the namespaceSelector peer"}}
 	}
 	for j, p := range peers {
