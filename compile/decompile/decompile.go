@@ -5,22 +5,24 @@
 //
 // The output is idiomatic and canonical: one block per namespace (then one
 // clusterwide block), a "dns server" statement when the program's DNS server
-// is not the default, groups for the pod selectors used more than once,
-// "default deny" for policies of every pod of a namespace, "allow dns" for
-// the rules that ir.DNSRule builds, one arrow "a -> b:ports" where the
-// client's egress rule and the server's ingress rule state the same traffic
-// and both ends are isolated, and the one-sided forms ("ingress", "egress",
-// "nonisolating", "deny", "isolate") for everything else. It is printed by
-// lang/format, so "netpolc fmt" leaves it unchanged.
+// is not the default, groups for the pod selectors used more than once, one
+// section per subject (policies of the same subject merged, the objects they
+// came from named in comments), "default deny" for policies of every pod of
+// a namespace, "allow dns" for the rules that ir.DNSRule builds, one arrow
+// "a -> b:ports" where the client's egress rule and the server's ingress
+// rule state the same traffic and both ends are isolated, the one-sided
+// forms ("ingress", "egress", "nonisolating", "deny", "isolate") for
+// everything else, and the expectations. It is printed by lang/format, so
+// "netpolc fmt" leaves it unchanged.
 //
 // The output never approximates: what the language cannot say exactly (an
 // HTTP rule on a deny rule, DNS lookups towards a peer that is not the DNS
 // server, a DNS name as a source, an ICMP type name, ...) is an error at the
 // span of the IR node, and no source is returned.
 //
-// The output depends only on the meaning of the program as the compiler
-// represents it, not on the order of its policies or of the rules that the
-// decompiler merges, so that decompiling the compiled output gives the same
+// The output depends only on the program as the compiler would represent
+// it, not on the order of its policies nor on how its rules are split
+// between peers, so that decompiling the compiled output gives the same
 // text again (a fixed point).
 package decompile
 
@@ -66,14 +68,15 @@ func Decompile(p *ir.Program) ([]byte, diag.List) {
 type decompiler struct {
 	prog  *ir.Program
 	diags diag.List
-	// blocks are the namespaces written, sorted, then "" for the clusterwide
-	// block when there are cluster-wide policies.
+	// blocks are the namespaces written (the governed ones and those of
+	// policies and expectations), sorted, then "" for the clusterwide block
+	// when there are cluster-wide policies.
 	blocks   []string
 	governed map[string]bool
 	// pols are the policies by block, each block's in canonical order.
 	pols map[string][]*policy
 	// groups by the key of the peer they name (ir.PeerKey of the absolute
-	// pod peer), and their declarations in order.
+	// pod peer).
 	groups map[string]*group
 }
 
@@ -100,7 +103,7 @@ type stmt struct {
 	unit   unit
 	span   source.Span
 	// partner is the other end of an arrow; host is true on the end that
-	// prints it (the first in the output), and the other end prints nothing.
+	// prints it (the client's, egress), and the other end prints nothing.
 	partner *stmt
 	host    bool
 }
@@ -170,9 +173,7 @@ func (d *decompiler) collect() {
 	bySubject := map[string]*policy{}
 	cluster := false
 	for _, pol := range d.prog.Policies {
-		if pol.Namespace == "" {
-			cluster = true
-		} else {
+		if pol.Namespace != "" {
 			d.governed[pol.Namespace] = true
 		}
 		d.checkSubject(pol)
@@ -180,6 +181,7 @@ func (d *decompiler) collect() {
 			d.diags.Warnf(CodeSelectsNothing, pol.Subject.Span, "left out the policy of %s: its subject selects nothing", ir.FormatPolicySubject(pol))
 			continue
 		}
+		cluster = cluster || pol.Namespace == ""
 		key := ir.FormatPolicySubject(pol)
 		pp := bySubject[key]
 		if pp == nil {
