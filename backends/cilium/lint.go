@@ -215,8 +215,9 @@ func (l *ciliumLinter) metadata(lr *lintRule) {
 	}
 }
 
-// lintPeers is what an L7 check compares of a rule's peers: endpoint selectors,
-// or every peer.
+// lintPeers is what an L7 check compares of a rule's peers: endpoint
+// selectors, CIDRs and entities as written, or every peer (a rule with
+// toPorts and no L3 field; one with neither allows nothing and is left out).
 type lintPeers struct {
 	all       bool
 	endpoints []ir.Selector
@@ -257,7 +258,11 @@ func lintViews(lr *lintRule, dir string) []lintView {
 	var out []lintView
 	if dir == "ingress" {
 		for i, r := range lr.r.Ingress {
-			p := lintPeers{all: len(r.FromEndpoints) == 0 && len(r.FromCIDR) == 0 && len(r.FromCIDRSet) == 0 && len(r.FromEntities) == 0}
+			noL3 := len(r.FromEndpoints) == 0 && len(r.FromCIDR) == 0 && len(r.FromCIDRSet) == 0 && len(r.FromEntities) == 0 && len(r.FromNodes) == 0 && len(r.FromGroups) == 0
+			if noL3 && len(r.ToPorts) == 0 {
+				continue // {}: allows nothing
+			}
+			p := lintPeers{all: noL3}
 			for _, es := range r.FromEndpoints {
 				p.endpoints = append(p.endpoints, lintSelector(es))
 			}
@@ -279,7 +284,11 @@ func lintViews(lr *lintRule, dir string) []lintView {
 		if len(r.ToFQDNs) > 0 || len(r.ToServices) > 0 {
 			continue
 		}
-		p := lintPeers{all: len(r.ToEndpoints) == 0 && len(r.ToCIDR) == 0 && len(r.ToCIDRSet) == 0 && len(r.ToEntities) == 0}
+		noL3 := len(r.ToEndpoints) == 0 && len(r.ToCIDR) == 0 && len(r.ToCIDRSet) == 0 && len(r.ToEntities) == 0 && len(r.ToNodes) == 0 && len(r.ToGroups) == 0
+		if noL3 && len(r.ToPorts) == 0 {
+			continue // {}: allows nothing
+		}
+		p := lintPeers{all: noL3}
 		for _, es := range r.ToEndpoints {
 			p.endpoints = append(p.endpoints, lintSelector(es))
 		}

@@ -182,6 +182,24 @@ spec:
     - ports:
       - {port: "8080", protocol: TCP}
 `},
+		{"l7-empty-rule", `  name: a
+spec:
+  endpointSelector:
+    matchLabels: {app: api}
+  ingress:
+  - {}
+  - fromEndpoints:
+    - matchLabels: {app: web}
+    toPorts:
+    - ports:
+      - {port: "8080", protocol: TCP}
+      rules:
+        http:
+        - {method: GET}
+  - toPorts:
+    - ports: # want l7-voided
+      - {port: "0", protocol: ANY}
+`},
 		{"l7-same-rules", `  name: a
 spec:
   endpointSelector:
