@@ -225,3 +225,60 @@ expect ext/{app: b} -> a:http http { GET /x header X-A: 1 } allowed
 		t.Error(msg)
 	}
 }
+
+// TestCiliumShapes decompiles IR as a Cilium importer would build it: a
+// cluster-wide subject restricted by namespace labels, a host policy,
+// "nonisolating" rules (enableDefaultDeny false), a deny rule, DNS names,
+// ICMP, DNS lookups, a Service of the policy's namespace, an HTTP path with
+// a space; the output must compile to the same meaning.
+func TestCiliumShapes(t *testing.T) {
+	team := sel("team", "a")
+	p := &ir.Program{DNS: ir.DefaultDNSServer(), Governed: []string{"shop"}, ClusterWide: true}
+	p.Policies = []*ir.Policy{
+		{Origin: "CiliumClusterwideNetworkPolicy x", Subject: ir.Subject{Pods: sel("app", "x"), Namespaces: &team}, Isolation: ir.Isolation{Ingress: true, Egress: true},
+			Rules: []*ir.Rule{
+				{Direction: ir.Ingress, Action: ir.Allow, Peers: []ir.Peer{{Kind: ir.PeerPods, Pods: sel("app", "y")}}, Ports: tcp(80)},
+				{Direction: ir.Ingress, Action: ir.Deny, Peers: []ir.Peer{{Kind: ir.PeerEntity, Entity: ir.EntityWorld}}, AllTraffic: true},
+				{Direction: ir.Egress, Action: ir.Allow, Peers: []ir.Peer{{Kind: ir.PeerFQDN, FQDN: ir.FQDN{Pattern: "api.example.com"}}}, Ports: tcp(443)},
+				{Direction: ir.Egress, Action: ir.Allow, Peers: []ir.Peer{{Kind: ir.PeerCIDR, CIDR: netip.MustParsePrefix("10.0.0.0/8")}}, ICMP: []ir.ICMPType{{Family: ir.ICMPv4, Type: "8"}}},
+				ir.DNSRule(ir.DefaultDNSServer(), "", []ir.FQDN{{Pattern: "*.example.com"}}, source.Span{}),
+			}},
+		{Subject: ir.Subject{Nodes: true, Pods: sel("role", "edge")}, Isolation: ir.Isolation{Ingress: true},
+			Rules: []*ir.Rule{{Direction: ir.Egress, Action: ir.Allow, Peers: []ir.Peer{{Kind: ir.PeerEntity, Entity: ir.EntityKubeAPIServer}}, Ports: tcp(6443)}}},
+		{Namespace: "shop", Subject: ir.Subject{Pods: sel("app", "web")}, Isolation: ir.Isolation{Ingress: true},
+			Rules: []*ir.Rule{
+				{Direction: ir.Egress, Action: ir.Allow, Peers: []ir.Peer{{Kind: ir.PeerService, Service: ir.Service{Name: "db"}}}, Ports: tcp(5432)},
+				{Direction: ir.Ingress, Action: ir.Allow, Peers: []ir.Peer{{Kind: ir.PeerNodes, Pods: sel("role", "edge")}}, Ports: []ir.PortRule{{Ports: []ir.Port{{Protocol: ir.TCP, Port: 80}}, HTTP: []ir.HTTPRule{{Method: "GET", Path: "/a b"}}}}},
+			}},
+	}
+	out, diags := decompile.Decompile(p)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	want := `namespace shop
+web = {app: web}
+
+egress nonisolating web -> service(shop/db):5432
+ingress node{role: edge} -> web:80 http {
+  GET "/a b"
+}
+
+clusterwide
+
+isolate node{role: edge} ingress
+egress nonisolating node{role: edge} -> kube-apiserver:6443
+
+# CiliumClusterwideNetworkPolicy x
+ingress {app: y} -> ns{team: a}/{app: x}:80
+deny ingress world -> ns{team: a}/{app: x}:*
+egress ns{team: a}/{app: x} -> "api.example.com":443
+egress ns{team: a}/{app: x} -> 10.0.0.0/8:icmp/8
+allow dns for ns{team: a}/{app: x} lookups "*.example.com"
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if msg := equivalent(p, withoutComments(out), world(p)); msg != "" {
+		t.Error(msg)
+	}
+}
