@@ -2,6 +2,7 @@ package netpolc
 
 import (
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -26,6 +27,7 @@ type importer struct {
 func importers() []importer {
 	return []importer{
 		{kinds: k8s.ImportKinds, imp: k8s.New().(backends.Importer)},
+		{kinds: cilium.ImportKinds, imp: cilium.Backend{}},
 	}
 }
 

@@ -57,6 +57,9 @@ type Options struct {
 	// express suggests instead ("use --target cilium"). Nil is
 	// DefaultTargets.
 	Targets *backends.Registry
+	// TargetFlag is how hints name the choice of a target ("use --target
+	// cilium"); "" is "--target".
+	TargetFlag string
 	// Compile are the compiler's options: the world that expectations are
 	// evaluated over, say.
 	Compile compile.Options
@@ -117,7 +120,7 @@ func Emit(p *ir.Program, opts Options) (*Result, diag.List) {
 	if targets == nil {
 		targets = DefaultTargets()
 	}
-	prepared, objs, td := backends.Run(opts.Target, p, backends.Options{Degrade: opts.Degrade, Targets: targets})
+	prepared, objs, td := backends.Run(opts.Target, p, backends.Options{Degrade: opts.Degrade, Targets: targets, TargetFlag: opts.TargetFlag})
 	diags.Append(td)
 	res.Prepared = prepared
 	if !diags.HasErrors() {

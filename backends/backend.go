@@ -48,6 +48,9 @@ type Options struct {
 	// target cannot express names those of them whose capabilities include
 	// it ("use --target cilium"); with none, it names no other target.
 	Targets *Registry
+	// TargetFlag is how such a hint names the choice of a target: "--to"
+	// for netpolc convert; "" is "--target".
+	TargetFlag string
 }
 
 // Backend is one target.

@@ -272,7 +272,11 @@ func CheckCapabilities(p *ir.Program, b Backend, opts Options) diag.List {
 		targets := targetsFor(alternatives, feats)
 		msg := fmt.Sprintf("target %s cannot express %s", b.Name(), strings.Join(whats, ", "))
 		if len(targets) > 0 {
-			msg += fmt.Sprintf(" (%s); use --target %s", strings.Join(names, ", "), strings.Join(targets, " or "))
+			flag := opts.TargetFlag
+			if flag == "" {
+				flag = "--target"
+			}
+			msg += fmt.Sprintf(" (%s); use %s %s", strings.Join(names, ", "), flag, strings.Join(targets, " or "))
 		} else {
 			msg += fmt.Sprintf(" (%s)", strings.Join(names, ", "))
 		}

@@ -11,8 +11,9 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-const importHelp = `Import reads the NetworkPolicy objects (networking.k8s.io/v1) of
-Kubernetes manifests, as people have them: YAML or JSON files, multi-document
+const importHelp = `Import reads the NetworkPolicy (networking.k8s.io/v1),
+CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2)
+objects of Kubernetes manifests, as people have them: YAML or JSON files, multi-document
 streams, List wrappers, kubectl get -A -o yaml output, directories of them
 (*.yaml, *.yml, *.json; DIR/... for a whole tree) or - for standard input.
 It prints netpolc source that means exactly what they mean: one namespace
@@ -26,7 +27,8 @@ Objects without metadata.namespace take --namespace, as with kubectl.
 
 Examples:
    netpolc import policies/ > policies.netpol
-   kubectl get networkpolicies -A -o yaml | netpolc import -`
+   kubectl get networkpolicies -A -o yaml | netpolc import -
+   kubectl get cnp,ccnp -A -o yaml | netpolc import -`
 
 const convertHelp = `Convert imports manifests as import does and compiles what they mean for
 another target: import + compile, with compile's checks, --degrade
@@ -35,6 +37,7 @@ what the target cannot express.
 
 Examples:
    netpolc convert --to cilium policies/ > cilium.yaml
+   netpolc convert --to k8s --degrade l7=l4 cilium-policies/
    kubectl get networkpolicies -A -o yaml | netpolc convert --to cilium -o out/ -`
 
 // namespaceFlag is the default namespace of objects that name none.
@@ -58,7 +61,7 @@ func (e *env) loadManifests(c *cli.Context) ([]*source.File, error) {
 func importCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:        "import",
-		Usage:       "print netpolc source for existing NetworkPolicy manifests",
+		Usage:       "print netpolc source for existing NetworkPolicy and Cilium manifests",
 		ArgsUsage:   "FILES|DIR|-",
 		Description: importHelp,
 		Flags:       []cli.Flag{namespaceFlag()},
@@ -106,7 +109,7 @@ func convertCommand(e *env) *cli.Command {
 				if prog == nil || diags.HasErrors() {
 					return files, nil, diags, nil
 				}
-				res, ed := netpolc.Emit(prog, netpolc.Options{Target: target, Degrade: flags.degrade, Targets: registry})
+				res, ed := netpolc.Emit(prog, netpolc.Options{Target: target, Degrade: flags.degrade, Targets: registry, TargetFlag: "--to"})
 				diags.Append(ed)
 				return files, res, diags, nil
 			})

@@ -83,3 +83,38 @@ func TestConvert(t *testing.T) {
 		t.Errorf("a bad --degrade is a usage error of convert\n%s", d)
 	}
 }
+
+// TestConvertHTTPToK8s: HTTP rules have no NetworkPolicy form: one error per
+// rule at its YAML line, or with --degrade l7=l4 NetworkPolicies at L4 and
+// one warning per rule.
+func TestConvertHTTPToK8s(t *testing.T) {
+	const l7 = "testdata/import/l7.yaml"
+	r := runApp(t, "", "convert", "--to", "k8s", l7)
+	if r.code != exitInput || r.stdout != "" {
+		t.Fatalf("convert of HTTP rules to k8s\n%s", r)
+	}
+	for _, at := range []string{l7 + ":15:", l7 + ":23:"} {
+		if !strings.Contains(r.stderr, at) {
+			t.Errorf("no error at %s\n%s", at, r.stderr)
+		}
+	}
+	if n := strings.Count(r.stderr, "error[unsupported]"); n != 2 || !strings.Contains(r.stderr, "use --to cilium") {
+		t.Errorf("%d unsupported errors, want 2 naming --to cilium\n%s", n, r.stderr)
+	}
+
+	d := runApp(t, "", "convert", "--to", "k8s", "--degrade", "l7=l4", l7)
+	if d.code != exitOK {
+		t.Fatalf("convert --degrade l7=l4\n%s", d)
+	}
+	if n := strings.Count(d.stderr, "warning[degraded]"); n != 2 {
+		t.Errorf("%d degraded warnings, want 2\n%s", n, d.stderr)
+	}
+	if got := strings.Join(objectsOf(t, d.stdout), ","); got != "NetworkPolicy shop/web-l7" {
+		t.Errorf("objects %s", got)
+	}
+	for _, want := range []string{"port: 8080", "port: 9090", "netpolc.io/not-enforced"} {
+		if !strings.Contains(d.stdout, want) {
+			t.Errorf("the NetworkPolicy lacks %q\n%s", want, d.stdout)
+		}
+	}
+}
