@@ -121,8 +121,15 @@ func (d *decompiler) policyStmts(pp *policy, blk string) []written {
 	for _, s := range pp.stmts {
 		if s.printed() {
 			w := written{d.stmt(s, blk), pp.origins}
-			if s.partner != nil {
-				w.origins = append(slices.Clone(w.origins), s.partner.pol.origins...)
+			if s.arrow != nil {
+				w.origins = nil
+				for _, q := range append(slices.Clone(s.arrow.sources), s.arrow.targets...) {
+					for _, o := range q.origins {
+						if !slices.Contains(w.origins, o) {
+							w.origins = append(w.origins, o)
+						}
+					}
+				}
 			}
 			out = append(out, w)
 		}
@@ -161,13 +168,16 @@ func (d *decompiler) stmt(s *stmt, blk string) ast.Stmt {
 	if len(s.unit.http) > 0 {
 		r.HTTP = httpBlock(s.unit.http)
 	}
-	if s.partner != nil {
-		src, dst := pp, s.partner.pol
-		if s.dir == ir.Ingress {
-			src, dst = dst, src
+	if a := s.arrow; a != nil {
+		for _, q := range a.sources {
+			r.Sources = append(r.Sources, d.subject(q, blk))
 		}
-		r.Sources = []ast.Peer{d.subject(src, blk)}
-		r.Targets = []ast.Target{{Peer: d.subject(dst, blk), Ports: ports}}
+		for i, q := range a.targets {
+			if i > 0 {
+				ports = portSpecs(s.unit)
+			}
+			r.Targets = append(r.Targets, ast.Target{Peer: d.subject(q, blk), Ports: ports})
+		}
 		return r
 	}
 	r.NonIsolating = s.action == ir.Allow && !s.isolating()

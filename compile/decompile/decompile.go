@@ -102,10 +102,20 @@ type stmt struct {
 	peers  []ir.Peer
 	unit   unit
 	span   source.Span
-	// partner is the other end of an arrow; host is true on the end that
-	// prints it (the client's, egress), and the other end prints nothing.
-	partner *stmt
-	host    bool
+	// arrow is the arrow s is an end of, if any; only its host prints it.
+	arrow *arrow
+}
+
+// arrow is "a1, a2 -> b1:T, b2:T": the egress statements of the sources,
+// each towards exactly the targets, and the ingress statements of the
+// targets, each from exactly the sources, with the same traffic T. Either
+// side has one policy (an arrow between two policies, or one that fans out
+// or in).
+type arrow struct {
+	sources, targets []*policy
+	// host is the statement that prints the arrow: the egress statement
+	// of the first source in the output.
+	host *stmt
 }
 
 // unit is the traffic of a statement: all traffic, one port rule (ports and

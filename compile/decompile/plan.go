@@ -152,45 +152,111 @@ func arrowEnd(s *stmt) (ir.Peer, bool) {
 	return p, true
 }
 
-// pair finds the arrows: an egress statement of policy A whose one peer is
-// B's subject, and an ingress statement of B whose one peer is A's subject,
-// with the same traffic. The client's end (the egress statement) prints
-// the arrow, where A's statements are.
+// pair finds the arrows: an egress statement of policy A whose peers are
+// the subjects B1..Bn, each of which has an ingress statement whose one
+// peer is A's subject, with the same traffic (A -> B1:T, ..., Bn:T); or an
+// ingress statement of B whose peers (two or more) are the subjects
+// A1..An, each of which has an egress statement whose one peer is B's
+// subject (A1, ..., An -> B:T). The statements of each policy are unique
+// by direction and traffic, so these shapes are found whatever the order.
+// The first source's egress statement prints the arrow, where that
+// policy's statements are.
 func (d *decompiler) pair() {
 	all := d.ordered()
-	for _, a := range all {
-		for _, s := range a.stmts {
-			if s.partner != nil {
+	bySubject := map[string]*policy{}
+	rank := map[*policy]int{}
+	for i, pp := range all {
+		rank[pp] = i
+		if self, ok := podPeer(pp.Policy); ok {
+			bySubject[ir.PeerKey(self)] = pp
+		}
+	}
+	// end returns the free arrowable statement of the policy whose subject
+	// peer p is, in direction dir, with traffic ukey and the one peer want.
+	end := func(p ir.Peer, dir ir.Direction, ukey, want string) *stmt {
+		pp := bySubject[ir.PeerKey(p)]
+		if pp == nil {
+			return nil
+		}
+		for _, t := range pp.stmts {
+			if t.arrow != nil || t.dir != dir || t.unit.key() != ukey {
 				continue
 			}
-			other, ok := arrowEnd(s)
-			if !ok {
+			if q, ok := arrowEnd(t); ok && len(t.peers) == 1 && ir.PeerKey(q) == want {
+				return t
+			}
+		}
+		return nil
+	}
+	for _, pp := range all {
+		self, ok := podPeer(pp.Policy)
+		if !ok {
+			continue
+		}
+		for _, s := range pp.stmts {
+			if s.arrow != nil || !arrowEnds(s) {
 				continue
 			}
-			self, _ := podPeer(a.Policy)
-			okey, skey, ukey := ir.PeerKey(other), ir.PeerKey(self), s.unit.key()
-		search:
-			for _, b := range all {
-				if bp, ok := podPeer(b.Policy); !ok || ir.PeerKey(bp) != okey {
-					continue
+			ukey := s.unit.key()
+			var others []*stmt
+			opposite := ir.Ingress
+			if s.dir == ir.Ingress {
+				if len(s.peers) < 2 {
+					continue // an arrow between two policies is found from its egress end
 				}
-				for _, t := range b.stmts {
-					if t == s || t.partner != nil || t.dir == s.dir || t.unit.key() != ukey {
-						continue
-					}
-					if tp, ok := arrowEnd(t); ok && ir.PeerKey(tp) == skey {
-						s.partner, t.partner = t, s
-						s.host, t.host = s.dir == ir.Egress, t.dir == ir.Egress
-						break search
+				opposite = ir.Egress
+			}
+			for _, p := range s.peers {
+				t := end(ir.Absolute(p, pp.Namespace), opposite, ukey, ir.PeerKey(self))
+				if t == nil || t == s || slices.Contains(others, t) {
+					others = nil
+					break
+				}
+				others = append(others, t)
+			}
+			if others == nil {
+				continue
+			}
+			a := &arrow{}
+			members := append([]*stmt{s}, others...)
+			if s.dir == ir.Egress {
+				a.sources, a.host = []*policy{pp}, s
+				for _, t := range others {
+					a.targets = append(a.targets, t.pol)
+				}
+			} else {
+				a.targets = []*policy{pp}
+				for _, t := range others {
+					a.sources = append(a.sources, t.pol)
+					if a.host == nil || rank[t.pol] < rank[a.host.pol] {
+						a.host = t
 					}
 				}
+			}
+			for _, m := range members {
+				m.arrow = a
 			}
 		}
 	}
 }
 
+// arrowEnds reports whether every peer of s can be an end of an arrow
+// with s (see arrowEnd, which checks the one peer of the other ends).
+func arrowEnds(s *stmt) bool {
+	if _, ok := podPeer(s.pol.Policy); !ok || s.dns || !s.isolating() || len(s.peers) == 0 {
+		return false
+	}
+	for _, p := range s.peers {
+		p = ir.Absolute(p, s.pol.Namespace)
+		if p.Kind != ir.PeerPods || p.Namespace.Scope != ir.NamespaceNamed {
+			return false
+		}
+	}
+	return true
+}
+
 // printed reports whether s is printed where its policy's statements are.
-func (s *stmt) printed() bool { return s.partner == nil || s.host }
+func (s *stmt) printed() bool { return s.arrow == nil || s.arrow.host == s }
 
 // group is a name given to the pods of a selector in a named namespace.
 type group struct {
@@ -238,9 +304,11 @@ func (d *decompiler) nameGroups() {
 			if s.dns {
 				continue // the DNS server is not written
 			}
-			if s.partner != nil {
-				other, _ := podPeer(s.partner.pol.Policy)
-				count(seen, other)
+			if s.arrow != nil {
+				for _, q := range append(slices.Clone(s.arrow.sources), s.arrow.targets...) {
+					p, _ := podPeer(q.Policy)
+					count(seen, p)
+				}
 				continue
 			}
 			for _, p := range s.peers {
