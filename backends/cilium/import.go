@@ -167,18 +167,10 @@ func (im *importer) object(o *yamlsrc.Object) ([]*ir.Policy, bool) {
 	sc.object(raw)
 	im.diags.Append(sc.diags)
 
-	var spec *api.Rule
-	var specs api.Rules
-	var d diag.List
-	if o.Kind == KindCCNP {
-		var ccnp ciliumv2.CiliumClusterwideNetworkPolicy
-		d = o.Decode(&ccnp)
-		spec, specs = ccnp.Spec, ccnp.Specs
-	} else {
-		var cnp ciliumv2.CiliumNetworkPolicy
-		d = o.Decode(&cnp)
-		spec, specs = cnp.Spec, cnp.Specs
+	if sc.noICMPType {
+		return nil, false
 	}
+	spec, specs, d := decodeTyped(o)
 	for _, x := range d {
 		if sc.covers(x.Span) {
 			continue // reported as unsupported by the scanner
@@ -353,9 +345,9 @@ func (rc *ruleImporter) rule(dir ir.Direction, act ir.Action, list string, i int
 	defer func() { rc.bad = rc.bad || was }()
 
 	type member struct {
-		name string
-		n    int
-		nil_ bool
+		name  string
+		n     int
+		isNil bool
 	}
 	members := []member{
 		{peers.field("fromEndpoints", "toEndpoints"), len(peers.endpoints), peers.endpoints == nil},
@@ -371,7 +363,7 @@ func (rc *ruleImporter) rule(dir ir.Direction, act ir.Action, list string, i int
 	for _, m := range members {
 		if m.n > 0 {
 			used = append(used, m.name)
-		} else if !m.nil_ && emptyList == "" {
+		} else if !m.isNil && emptyList == "" {
 			emptyList = m.name
 		}
 	}
@@ -912,10 +904,15 @@ const (
 )
 
 // addTerm adds t to s, as a label (In with one value) or an expression.
+// A key may come twice with different sources (app and k8s:app); a
+// second label on the key becomes an In requirement, so that the
+// selector keeps both conditions with its label keys unique.
 func addTerm(s *ir.Selector, key string, t term) {
 	if t.op == ir.OpIn && len(t.values) == 1 {
-		s.MatchLabels = append(s.MatchLabels, ir.Label{Key: key, Value: t.values[0]})
-		return
+		if !slices.ContainsFunc(s.MatchLabels, func(l ir.Label) bool { return l.Key == key }) {
+			s.MatchLabels = append(s.MatchLabels, ir.Label{Key: key, Value: t.values[0]})
+			return
+		}
 	}
 	x := ir.Expression{Key: key, Operator: t.op}
 	if len(t.values) > 0 {
@@ -1058,7 +1055,7 @@ func (rc *ruleImporter) podPeer(ls *slimv1.LabelSelector, sp source.Span, path .
 	case len(nsName) == 0 && !labelled:
 		// Cilium adds the policy's namespace (any namespace in a CCNP).
 		out.Namespace = ir.NamespaceRef{Scope: ir.NamespacePolicy}
-	case len(nsName) == 1 && !labelled && nsName[0].op == ir.OpIn && len(nsName[0].values) == 1:
+	case len(nsName) == 1 && !labelled && nsName[0].op == ir.OpIn && len(nsName[0].values) == 1 && nsName[0].values[0] != "":
 		out.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: nsName[0].values[0]}
 	default:
 		for _, t := range nsName {
@@ -1095,4 +1092,23 @@ func normalizePattern(p string) string {
 		b.WriteByte(p[i])
 	}
 	return b.String()
+}
+
+// decodeTyped decodes o strictly into Cilium's type for its kind. A panic
+// of a Cilium type's own JSON reader is an error at the object.
+func decodeTyped(o *yamlsrc.Object) (spec *api.Rule, specs api.Rules, d diag.List) {
+	defer func() {
+		if r := recover(); r != nil {
+			spec, specs = nil, nil
+			d.Errorf(yamlsrc.CodeBadValue, o.Span, msgUndecodable, o, r)
+		}
+	}()
+	if o.Kind == KindCCNP {
+		var ccnp ciliumv2.CiliumClusterwideNetworkPolicy
+		d = o.Decode(&ccnp)
+		return ccnp.Spec, ccnp.Specs, d
+	}
+	var cnp ciliumv2.CiliumNetworkPolicy
+	d = o.Decode(&cnp)
+	return cnp.Spec, cnp.Specs, d
 }

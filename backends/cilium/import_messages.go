@@ -16,6 +16,7 @@ const (
 	msgUnsupportedField    = "%s is not supported: %s"
 	detailUnsupportedField = "netpolc cannot represent this field: importing the policy without it would change what it allows, so the policy is not imported."
 
+	msgUndecodable     = "%s cannot be read into Cilium's types: %v"
 	msgNoSpec          = "%s has neither spec nor specs"
 	msgNullRule        = "%s has a null rule"
 	msgNoRules         = "the rule has none of ingress, ingressDeny, egress or egressDeny"

@@ -25,6 +25,9 @@ type scanner struct {
 	// Decode says about them (kafka and l7proto are unknown fields,
 	// fromRequires takes strings) is not repeated.
 	reported []source.Span
+	// noICMPType is set when an ICMP field has no type: Cilium's
+	// ICMPField cannot read it (its UnmarshalJSON dereferences the type).
+	noICMPType bool
 }
 
 // covers reports whether sp lies in a field reported as unsupported.
@@ -168,6 +171,7 @@ func (s *scanner) peerRule(r map[string]any, path []any) {
 	for a, ic := range asList(r["icmps"]) {
 		for b, f := range asList(asMap(ic)["fields"]) {
 			if m := asMap(f); m != nil && m["type"] == nil {
+				s.noICMPType = true
 				s.diags.Errorf(codeInvalid, s.o.Pos(with(path, "icmps", a, "fields", b)...), msgICMPNoType).Detail = detailAgentRefuses
 			}
 		}

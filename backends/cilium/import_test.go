@@ -208,3 +208,25 @@ func TestSplitSource(t *testing.T) {
 		}
 	}
 }
+
+// FuzzImport reads and imports arbitrary text: the importer must not
+// panic, and it must never report an internal error (IR that fails
+// ir.Validate). The corpus files are the seeds.
+func FuzzImport(f *testing.F) {
+	paths, _ := filepath.Glob(importDir + "/*.*")
+	for _, p := range paths {
+		if ext := filepath.Ext(p); ext == ".yaml" || ext == ".json" {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, diags := importFiles([]*source.File{source.NewFile("fuzz.yaml", data)})
+		for _, d := range diags {
+			if d.Code == codeInternal {
+				t.Fatalf("internal error: %v\n%s", d, data)
+			}
+		}
+	})
+}
