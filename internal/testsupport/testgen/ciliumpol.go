@@ -35,7 +35,7 @@ type CiliumPolCase struct {
 // by labels, by expressions on the namespace key, every namespace),
 // entities (world, world-ipv4, cluster, host, remote-node,
 // kube-apiserver, all), fromCIDR/toCIDR and CIDR sets with except,
-// fromNodes/toNodes, toFQDNs (matchName, matchPattern, "**."; each policy
+// fromNodes/toNodes, toServices (by name and by selector), toFQDNs (matchName, matchPattern, "**."; each policy
 // with toFQDNs also has the DNS-proxy rule, with every name or a list of
 // lookups), toPorts with or without peers (TCP, UDP, SCTP, ANY and
 // omitted protocols, ranges, named ports, port "0"), HTTP rules (method,
@@ -201,7 +201,7 @@ func (g *cpGen) cpRule(ns string) *api.Rule {
 			er.ToPorts = g.cpPortRules(false, true, false, false)
 		} else {
 			er.EgressCommonRule = g.cpEgressPeers(ns)
-			pods := er.ToEndpoints != nil || (er.ToEntities == nil && er.ToCIDRSet == nil && er.ToCIDR == nil && er.ToNodes == nil)
+			pods := er.ToEndpoints != nil || (er.ToEntities == nil && er.ToCIDRSet == nil && er.ToCIDR == nil && er.ToNodes == nil && er.ToServices == nil)
 			er.ToPorts, er.ICMPs = g.cpTraffic(true, host, pods)
 		}
 		r.Egress = append(r.Egress, er)
@@ -347,6 +347,14 @@ func (g *cpGen) cpEgressPeers(ns string) api.EgressCommonRule {
 		c.ToNodes = []api.EndpointSelector{cpSel(map[string]string{"kubernetes.io/hostname": g.pick("worker-2", "worker-3")})}
 	case 9:
 		c.ToEntities = api.EntitySlice{}
+	case 10:
+		ns := g.pick(append(append([]string{}, g.governed...), referencedNS)...)
+		if g.chance(0.5) {
+			c.ToServices = []api.Service{{K8sService: &api.K8sServiceNamespace{ServiceName: g.pick("web", "db"), Namespace: ns}}}
+		} else {
+			c.ToServices = []api.Service{{K8sServiceSelector: &api.K8sServiceSelectorNamespace{
+				Selector: api.ServiceSelector(cpSel(map[string]string{"app": g.pick("a", "b")})), Namespace: ns}}}
+		}
 	}
 	return c
 }
