@@ -8,9 +8,10 @@
 // is not the default, groups for the pod selectors used more than once, one
 // section per subject (policies of the same subject merged, the objects they
 // came from named in comments), "default deny" for policies of every pod of
-// a namespace, "allow dns" for the rules that ir.DNSRule builds, one arrow
-// "a -> b:ports" where the client's egress rule and the server's ingress
-// rule state the same traffic and both ends are isolated, the one-sided
+// a namespace, "allow dns" for the rules that ir.DNSRule builds, arrows
+// ("a -> b:ports", also "a -> b:ports, c:ports" and "a, b -> c:ports")
+// where the clients' egress rules and the servers' ingress rules state the
+// same traffic and every end is isolated, the one-sided
 // forms ("ingress", "egress", "nonisolating", "deny", "isolate") for
 // everything else, and the expectations. It is printed by lang/format, so
 // "netpolc fmt" leaves it unchanged.
