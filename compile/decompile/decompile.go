@@ -11,10 +11,10 @@
 // a namespace, "allow dns" for the rules that ir.DNSRule builds, arrows
 // ("a -> b:ports", also "a -> b:ports, c:ports" and "a, b -> c:ports")
 // where the clients' egress rules and the servers' ingress rules state the
-// same traffic and every end is isolated, the one-sided
-// forms ("ingress", "egress", "nonisolating", "deny", "isolate") for
-// everything else, and the expectations. It is printed by lang/format, so
-// "netpolc fmt" leaves it unchanged.
+// same traffic and every end is isolated, the one-sided forms ("ingress",
+// "egress", "nonisolating", "deny", "isolate") for everything else, and the
+// expectations. It is printed by lang/format, so "netpolc fmt" leaves it
+// unchanged.
 //
 // The output never approximates: what the language cannot say exactly (an
 // HTTP rule on a deny rule, DNS lookups towards a peer that is not the DNS
