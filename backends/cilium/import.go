@@ -384,9 +384,15 @@ func (rc *ruleImporter) rule(dir ir.Direction, act ir.Action, list string, i int
 	case len(ports) > 0:
 		r.Ports = rc.portRules(ports, dir, at)
 	case len(denyPorts) > 0:
+		// Deny port rules carry ports only: one PortRule holds them all.
 		for j, pr := range denyPorts {
-			if got := rc.portRule(pr.Ports, nil, dir, at, j); got != nil {
-				r.Ports = append(r.Ports, *got)
+			got := rc.portRule(pr.Ports, nil, dir, at, j)
+			switch {
+			case got == nil:
+			case len(r.Ports) == 0:
+				r.Ports = []ir.PortRule{*got}
+			default:
+				r.Ports[0].Ports = dedupePorts(append(r.Ports[0].Ports, got.Ports...))
 			}
 		}
 	default:
@@ -572,7 +578,27 @@ func (rc *ruleImporter) portRule(ports []api.PortProtocol, rules *api.L7Rules, d
 	if rc.bad || len(pr.Ports) == 0 {
 		return nil
 	}
+	pr.Ports = dedupePorts(pr.Ports)
 	return pr
+}
+
+// dedupePorts keeps the first of ports that are the same (spans aside).
+func dedupePorts(ports []ir.Port) []ir.Port {
+	type key struct {
+		proto     ir.Protocol
+		port, end uint16
+		name      string
+	}
+	seen := map[key]bool{}
+	out := ports[:0:0]
+	for _, p := range ports {
+		k := key{p.Protocol, p.Port, p.EndPort, p.Name}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // port imports one port as Cilium's PortProtocol.sanitize reads it.
@@ -696,7 +722,9 @@ func (rc *ruleImporter) icmps(rules api.ICMPRules, at func(...any) source.Span) 
 			} else {
 				t.Type = f.Type.StrVal
 			}
-			out = append(out, t)
+			if !slices.ContainsFunc(out, func(u ir.ICMPType) bool { return u.Family == t.Family && u.Type == t.Type }) {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
@@ -903,12 +931,12 @@ const (
 	namespaceNameKey = "kubernetes.io/metadata.name"
 )
 
-// addTerm adds t to s, as a label (In with one value) or an expression.
+// addTerm adds t to s, as a label (from matchLabels) or an expression.
 // A key may come twice with different sources (app and k8s:app); a
 // second label on the key becomes an In requirement, so that the
 // selector keeps both conditions with its label keys unique.
 func addTerm(s *ir.Selector, key string, t term) {
-	if t.op == ir.OpIn && len(t.values) == 1 {
+	if t.label {
 		if !slices.ContainsFunc(s.MatchLabels, func(l ir.Label) bool { return l.Key == key }) {
 			s.MatchLabels = append(s.MatchLabels, ir.Label{Key: key, Value: t.values[0]})
 			return

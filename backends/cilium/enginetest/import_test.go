@@ -99,7 +99,7 @@ func importRoundTrip(name string, data []byte) (orig Objects, prog *ir.Program, 
 			orig.CCNPs = append(orig.CCNPs, &ccnp)
 		}
 	}
-	out, ed := targetcheck.Emit(cilium.Backend{}, prog, backends.Options{})
+	prepared, out, ed := backends.Run(targetcheck.Checked(cilium.Backend{}), prog, backends.Options{})
 	for _, x := range ed {
 		switch {
 		case x.Code == "dns-proxy-added":
@@ -115,7 +115,48 @@ func importRoundTrip(name string, data []byte) (orig Objects, prog *ir.Program, 
 	if err != nil {
 		return orig, prog, nil, false, err.Error()
 	}
+	// The emitted objects import back to the program they were emitted
+	// from (host policies and ICMP included, which the engine does not
+	// judge).
+	back, bd := cilium.Backend{}.Import(mustRead(y))
+	if bd.HasErrors() || back == nil {
+		return orig, prog, y, false, fmt.Sprintf("re-import of the emitted objects: %v", bd)
+	}
+	if a, b := strippedIR(prepared), strippedIR(back); a != b {
+		return orig, prog, y, false, fmt.Sprintf("re-imported IR differs:\n--- prepared\n%s--- re-imported\n%s", a, b)
+	}
 	return orig, prog, y, false, ""
+}
+
+// mustRead reads the Cilium policies of netpolc's own output.
+func mustRead(data []byte) []*yamlsrc.Object {
+	objs, _ := yamlsrc.Read([]*source.File{source.NewFile("emitted.yaml", data)}, yamlsrc.Options{Kinds: cilium.ImportKinds})
+	return objs
+}
+
+// strippedIR formats p's policies without names, origins and spans, one
+// line per rule and peer (the target writes one rule per L3 kind), in an
+// order that does not depend on them; policies that write no object are
+// left out.
+func strippedIR(p *ir.Program) string {
+	var pols []string
+	for _, pol := range p.Policies {
+		if len(pol.Rules) == 0 && !pol.Isolation.Ingress && !pol.Isolation.Egress {
+			continue
+		}
+		var rules []string
+		for _, r := range pol.Rules {
+			for _, peer := range r.Peers {
+				one := *r
+				one.Peers = []ir.Peer{peer}
+				rules = append(rules, "  "+ir.FormatRule(&one)+"\n")
+			}
+		}
+		sort.Strings(rules)
+		pols = append(pols, fmt.Sprintf("%s %s isolation=%+v\n%s", pol.Namespace, ir.FormatSubject(pol.Subject), pol.Isolation, strings.Join(rules, "")))
+	}
+	sort.Strings(pols)
+	return strings.Join(pols, "")
 }
 
 // sameEngineVerdicts loads the original objects and the emitted YAML into
