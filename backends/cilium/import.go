@@ -71,7 +71,11 @@ var ImportKinds = []yamlsrc.Kind{
 //     headerMatches without value: presence; "Name: value" and
 //     headerMatches with an inline value: exact value; Envoy reads an
 //     empty value as presence), rules.dns -> DNS lookups; icmps -> ICMP
-//     types (family IPv4 when left out);
+//     types (family IPv4 when left out). Repeated ports and ICMP types
+//     are kept once, and the ports of a deny rule's toPorts entries (which
+//     carry no L7 rules) go into one PortRule;
+//   - selectors: matchLabels stay labels and matchExpressions
+//     expressions, keys without their k8s: or any: source;
 //   - a rule of the shape ir.DNSRule builds (egress to the cluster DNS
 //     server, UDP and TCP 53, with rules.dns) is marked Rule.DNS, so that
 //     it reads as "allow dns".
