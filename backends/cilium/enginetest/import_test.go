@@ -168,6 +168,12 @@ func sameEngineVerdicts(w *eval.World, orig Objects, emitted []byte, flows []eva
 	if err != nil {
 		return 0, 0, "Cilium rejects the original objects: " + err.Error()
 	}
+	return engineVerdicts(a, w, emitted, flows)
+}
+
+// engineVerdicts is sameEngineVerdicts with the engine of the original
+// objects already loaded.
+func engineVerdicts(a *Engine, w *eval.World, emitted []byte, flows []eval.Flow) (n, requests int, mismatch string) {
 	b, err := Load(w, emitted)
 	if err != nil {
 		return 0, 0, "Cilium rejects the re-emitted objects: " + err.Error()
@@ -205,8 +211,61 @@ func deepCopy(objs Objects) Objects {
 	return out
 }
 
+// evalModels reports whether compile/eval and the engine model every
+// policy of p alike, so that eval's verdicts on the imported program can
+// be compared with the engine's on the original objects. Left out: host
+// policies (the engine decides for pods only), node peers (the engine's
+// remote node has no labels), Services (the engine does not translate
+// toServices) and L7 rules in a direction the policy does not isolate
+// (Cilium 1.20 then adds an L7 wildcard when no other policy isolates the
+// endpoint, where eval keeps the L7 rules).
+func evalModels(p *ir.Program) bool {
+	for _, pol := range p.Policies {
+		if pol.Subject.Nodes {
+			return false
+		}
+		for _, r := range pol.Rules {
+			for _, peer := range r.Peers {
+				if peer.Kind == ir.PeerService || peer.Kind == ir.PeerNodes {
+					return false
+				}
+			}
+			isolated := pol.Isolation.Ingress
+			if r.Direction == ir.Egress {
+				isolated = pol.Isolation.Egress
+			}
+			for _, pr := range r.Ports {
+				if (len(pr.HTTP) > 0 || len(pr.DNS) > 0) && !isolated {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// evalAgrees compares compile/eval on the imported program with Cilium's
+// engine on the original objects, flow by flow: the IR means what the
+// objects mean.
+func evalAgrees(prog *ir.Program, w *eval.World, a *Engine, flows []eval.Flow) string {
+	ev := eval.New(prog, w)
+	for _, f := range flows {
+		want := ev.Decide(f)
+		got, err := a.Decide(f)
+		if err != nil {
+			return fmt.Sprintf("flow %s: %v", f, err)
+		}
+		if got.Allowed != want.Allowed || got.L7Restricted != want.L7Restricted {
+			return fmt.Sprintf("flow %s: compile/eval on the imported IR says allowed=%v l7restricted=%v (egress %s, ingress %s); Cilium's engine on the original objects says allowed=%v l7restricted=%v (egress %+v, ingress %+v)\n--- imported IR\n%s",
+				f, want.Allowed, want.L7Restricted, describeSide(want.Egress), describeSide(want.Ingress), got.Allowed, got.L7Restricted, got.Egress, got.Ingress, ir.Format(prog))
+		}
+	}
+	return ""
+}
+
 // importResult is the outcome of one random set.
 type importResult struct {
+	evalJudged                bool // compile/eval judged the imported program too
 	rejected                  bool
 	err                       string
 	policies, flows, requests int
@@ -231,7 +290,16 @@ func checkImportSet(c *testgen.CiliumPolCase, flows []eval.Flow) (res importResu
 		return res
 	}
 	res.policies = len(prog.Policies)
-	res.flows, res.requests, res.err = sameEngineVerdicts(c.World, orig, emitted, flows)
+	a, err := New(c.World, deepCopy(orig))
+	if err != nil {
+		res.err = "Cilium rejects the original objects: " + err.Error()
+		return res
+	}
+	res.flows, res.requests, res.err = engineVerdicts(a, c.World, emitted, flows)
+	if res.err == "" && evalModels(prog) {
+		res.evalJudged = true
+		res.err = evalAgrees(prog, c.World, a, flows)
+	}
 	return res
 }
 
@@ -239,12 +307,15 @@ func checkImportSet(c *testgen.CiliumPolCase, flows []eval.Flow) (res importResu
 // writes them as YAML or JSON, reads and imports them, emits the program
 // with the Cilium target, and requires Cilium's engine to give the same
 // verdict on the original objects and on the re-emitted ones for every
-// flow of the generated world, HTTP requests and DNS lookups included. A
-// mismatch is shrunk to a minimal set, printed as YAML.
+// flow of the generated world, HTTP requests and DNS lookups included.
+// The emitted objects must import back to the same IR, and where both
+// model the policies (evalModels), compile/eval on the imported IR must
+// agree with the engine on the originals. A mismatch is shrunk to a
+// minimal set, printed as YAML.
 func TestImportEngine(t *testing.T) {
 	n := importCount()
 	start := time.Now()
-	var sets, rejected, policies, flows, requests atomic.Int64
+	var sets, rejected, policies, flows, requests, evalSets atomic.Int64
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
 		c := testgen.NewCiliumPol(seed)
 		fl := c.CiliumFlows()
@@ -260,13 +331,16 @@ func TestImportEngine(t *testing.T) {
 		policies.Add(int64(res.policies))
 		flows.Add(int64(res.flows))
 		requests.Add(int64(res.requests))
+		if res.evalJudged {
+			evalSets.Add(1)
+		}
 		return ""
 	})
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("import round trip through Cilium's engine: %d CNP/CCNP sets checked (%d refused by the Cilium target), %d policies, %d flows judged twice (%d with an HTTP request or DNS lookup), %v",
-		sets.Load(), rejected.Load(), policies.Load(), flows.Load(), requests.Load(), time.Since(start).Round(time.Millisecond))
+	t.Logf("import round trip through Cilium's engine: %d CNP/CCNP sets checked (%d refused by the Cilium target), %d policies, %d flows judged twice (%d with an HTTP request or DNS lookup); %d sets also judged by compile/eval on the imported IR; %v",
+		sets.Load(), rejected.Load(), policies.Load(), flows.Load(), requests.Load(), evalSets.Load(), time.Since(start).Round(time.Millisecond))
 	if sets.Load() < int64(n)*7/10 && len(failures) == 0 {
 		t.Errorf("only %d of %d generated sets went through the Cilium target", sets.Load(), n)
 	}
@@ -305,10 +379,12 @@ const corpusDir = "../testdata/import"
 // (backends/cilium/testdata/import, all but the err-* files) through
 // Cilium's engine: each file is imported and emitted again, and the
 // engine must judge every flow of a world made for it alike on the
-// original and on the re-emitted objects.
+// original and on the re-emitted objects; where both model the policies
+// (evalModels), compile/eval on the imported IR must agree with the
+// engine on the originals.
 func TestImportCorpusEngine(t *testing.T) {
 	paths, _ := filepath.Glob(corpusDir + "/*.*")
-	files, judged := 0, 0
+	files, judged, evalJudged := 0, 0, 0
 	for _, path := range paths {
 		ext, base := filepath.Ext(path), filepath.Base(path)
 		if (ext != ".yaml" && ext != ".json") || strings.HasPrefix(base, "err-") {
@@ -337,12 +413,22 @@ func TestImportCorpusEngine(t *testing.T) {
 				t.Errorf("no flow judged")
 			}
 			judged++
+			if evalModels(prog) {
+				a, err := New(w, deepCopy(orig))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mismatch := evalAgrees(prog, w, a, c.CiliumFlows()); mismatch != "" {
+					t.Error(mismatch)
+				}
+				evalJudged++
+			}
 		})
 	}
 	if files < 30 {
 		t.Errorf("the corpus has %d files that import; want at least 30", files)
 	}
-	t.Logf("corpus: %d files, %d judged by Cilium's engine", files, judged)
+	t.Logf("corpus: %d files, %d judged by Cilium's engine, %d also by compile/eval on the imported IR", files, judged, evalJudged)
 }
 
 // corpusWorld makes a world for prog: its namespaces and one more, a
