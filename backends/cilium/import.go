@@ -98,7 +98,7 @@ var ImportKinds = []yamlsrc.Kind{
 // violation is an internal error. Policies of objects with errors are
 // left out; the program is nil only when no object could be read.
 func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
-	im := &importer{seen: map[string]*yamlsrc.Object{}}
+	im := &cnpImporter{seen: map[string]*yamlsrc.Object{}}
 	prog := &ir.Program{DNS: ir.DefaultDNSServer()}
 	governed := map[string]bool{}
 	read := 0
@@ -143,7 +143,7 @@ func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 	return prog, im.diags
 }
 
-type importer struct {
+type cnpImporter struct {
 	diags diag.List
 	seen  map[string]*yamlsrc.Object // kind namespace/name -> first object
 }
@@ -151,7 +151,7 @@ type importer struct {
 // object imports one CNP or CCNP: its policies, and false when it has
 // errors (then none of its policies is kept, as Cilium rejects the
 // object as a whole).
-func (im *importer) object(o *yamlsrc.Object) ([]*ir.Policy, bool) {
+func (im *cnpImporter) object(o *yamlsrc.Object) ([]*ir.Policy, bool) {
 	key := o.Kind + " " + o.Namespace + "/" + o.Name
 	if first, dup := im.seen[key]; dup {
 		d := im.diags.Errorf("duplicate", o.Span, "%s is defined twice", o)
@@ -167,7 +167,7 @@ func (im *importer) object(o *yamlsrc.Object) ([]*ir.Policy, bool) {
 		im.diags.Append(d)
 		return nil, false
 	}
-	sc := &scanner{o: o}
+	sc := &importScanner{o: o}
 	sc.object(raw)
 	im.diags.Append(sc.diags)
 
@@ -222,7 +222,7 @@ func (im *importer) object(o *yamlsrc.Object) ([]*ir.Policy, bool) {
 
 // ruleImporter imports one rule (spec or an entry of specs) of an object.
 type ruleImporter struct {
-	im   *importer
+	im   *cnpImporter
 	o    *yamlsrc.Object
 	path []any // of the rule: ("spec") or ("specs", i)
 	ns   string
@@ -309,8 +309,8 @@ func (rc *ruleImporter) add(pol *ir.Policy, r *ir.Rule) {
 	}
 }
 
-// l3 is the peers of one Cilium rule, by field (JSON name -> list).
-type l3 struct {
+// l3Peers is the peers of one Cilium rule, by field (JSON name -> list).
+type l3Peers struct {
 	endpoints, nodes []api.EndpointSelector
 	cidrs            api.CIDRSlice
 	cidrSets         api.CIDRRuleSlice
@@ -320,18 +320,18 @@ type l3 struct {
 	ingress          bool
 }
 
-func ingressL3(c api.IngressCommonRule) l3 {
-	return l3{endpoints: c.FromEndpoints, nodes: c.FromNodes, cidrs: c.FromCIDR, cidrSets: c.FromCIDRSet,
+func ingressL3(c api.IngressCommonRule) l3Peers {
+	return l3Peers{endpoints: c.FromEndpoints, nodes: c.FromNodes, cidrs: c.FromCIDR, cidrSets: c.FromCIDRSet,
 		entities: c.FromEntities, ingress: true}
 }
 
-func egressL3(c api.EgressCommonRule) l3 {
-	return l3{endpoints: c.ToEndpoints, nodes: c.ToNodes, cidrs: c.ToCIDR, cidrSets: c.ToCIDRSet,
+func egressL3(c api.EgressCommonRule) l3Peers {
+	return l3Peers{endpoints: c.ToEndpoints, nodes: c.ToNodes, cidrs: c.ToCIDR, cidrSets: c.ToCIDRSet,
 		entities: c.ToEntities, services: c.ToServices}
 }
 
 // field names the JSON field of a peer list in the rule's direction.
-func (p l3) field(in, out string) string {
+func (p l3Peers) field(in, out string) string {
 	if p.ingress {
 		return in
 	}
@@ -340,7 +340,7 @@ func (p l3) field(in, out string) string {
 
 // rule imports one Cilium rule (entry i of the list dir); nil when it
 // allows nothing or has errors.
-func (rc *ruleImporter) rule(dir ir.Direction, act ir.Action, list string, i int, peers l3, ports api.PortRules, denyPorts api.PortDenyRules, icmps api.ICMPRules) *ir.Rule {
+func (rc *ruleImporter) rule(dir ir.Direction, act ir.Action, list string, i int, peers l3Peers, ports api.PortRules, denyPorts api.PortDenyRules, icmps api.ICMPRules) *ir.Rule {
 	at := func(path ...any) source.Span { return rc.at(append([]any{list, i}, path...)...) }
 	r := &ir.Rule{Span: at(), Direction: dir, Action: act}
 	// Each rule is judged on its own errors, and every rule is judged.
@@ -849,9 +849,9 @@ func (rc *ruleImporter) fqdn(name, pattern string, sp source.Span) (ir.FQDN, boo
 
 // --- selectors
 
-// term is one requirement of a Cilium label selector, with its key split
+// selectorTerm is one requirement of a Cilium label selector, with its key split
 // into the label source and the key proper.
-type term struct {
+type selectorTerm struct {
 	src, key string
 	op       ir.Operator
 	values   []string
@@ -862,11 +862,11 @@ type term struct {
 // terms splits ls into terms, checking keys, operators and values as the
 // agent's label selector validation does. path is the selector's path
 // below the rule.
-func (rc *ruleImporter) terms(ls *slimv1.LabelSelector, path []any) []term {
+func (rc *ruleImporter) terms(ls *slimv1.LabelSelector, path []any) []selectorTerm {
 	if ls == nil {
 		return nil
 	}
-	var out []term
+	var out []selectorTerm
 	keys := make([]string, 0, len(ls.MatchLabels))
 	for k := range ls.MatchLabels {
 		keys = append(keys, k)
@@ -880,7 +880,7 @@ func (rc *ruleImporter) terms(ls *slimv1.LabelSelector, path []any) []term {
 		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
 			rc.errorf(codeInvalid, sp, msgBadLabelValue, v, k, strings.Join(errs, "; "))
 		}
-		out = append(out, term{src: src, key: key, op: ir.OpIn, values: []string{v}, label: true, span: sp})
+		out = append(out, selectorTerm{src: src, key: key, op: ir.OpIn, values: []string{v}, label: true, span: sp})
 	}
 	for n, x := range ls.MatchExpressions {
 		sp := rc.at(append(slices.Clone(path), "matchExpressions", n)...)
@@ -904,7 +904,7 @@ func (rc *ruleImporter) terms(ls *slimv1.LabelSelector, path []any) []term {
 				rc.errorf(codeInvalid, sp, msgBadLabelValue, v, x.Key, strings.Join(errs, "; "))
 			}
 		}
-		out = append(out, term{src: src, key: key, op: op, values: slices.Clone(x.Values), span: sp})
+		out = append(out, selectorTerm{src: src, key: key, op: op, values: slices.Clone(x.Values), span: sp})
 	}
 	return out
 }
@@ -939,7 +939,7 @@ const (
 // A key may come twice with different sources (app and k8s:app); a
 // second label on the key becomes an In requirement, so that the
 // selector keeps both conditions with its label keys unique.
-func addTerm(s *ir.Selector, key string, t term) {
+func addTerm(s *ir.Selector, key string, t selectorTerm) {
 	if t.label {
 		if !slices.ContainsFunc(s.MatchLabels, func(l ir.Label) bool { return l.Key == key }) {
 			s.MatchLabels = append(s.MatchLabels, ir.Label{Key: key, Value: t.values[0]})
@@ -955,7 +955,7 @@ func addTerm(s *ir.Selector, key string, t term) {
 
 // podTerm checks the key of a term on pod labels: the k8s and any sources
 // only, no key Cilium derives, none its identities leave out.
-func (rc *ruleImporter) podTerm(t term) bool {
+func (rc *ruleImporter) podTerm(t selectorTerm) bool {
 	switch {
 	case t.src != "" && t.src != "k8s" && t.src != "any":
 		rc.errorf(codeUnsupported, t.span, msgLabelSource, t.src+":"+t.key, t.src)
@@ -1021,7 +1021,7 @@ func (rc *ruleImporter) subject(ls *slimv1.LabelSelector) ir.Subject {
 
 // termHolds reports whether a term on the namespace key holds for the
 // namespace ns.
-func termHolds(t term, ns string) bool {
+func termHolds(t selectorTerm, ns string) bool {
 	return ir.Selector{MatchExpressions: []ir.Expression{{Key: "ns", Operator: t.op, Values: sortedCopy(t.values)}}}.
 		Matches(map[string]string{"ns": ns})
 }
@@ -1063,7 +1063,7 @@ func (rc *ruleImporter) plainSelector(ls *slimv1.LabelSelector, path []any) ir.S
 // namespace defaulting (docs/semantics.md, section 2.4).
 func (rc *ruleImporter) podPeer(ls *slimv1.LabelSelector, sp source.Span, path ...any) (ir.Peer, bool) {
 	out := ir.Peer{Span: sp, Kind: ir.PeerPods}
-	var nsName []term
+	var nsName []selectorTerm
 	var nsLabels ir.Selector
 	labelled := false
 	for _, t := range rc.terms(ls, path) {

@@ -11,14 +11,14 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-// scanner walks the generic (JSON) form of a CNP or CCNP before it is
+// importScanner walks the generic (JSON) form of a CNP or CCNP before it is
 // decoded into Cilium's types, and reports, at their fields: what the IR
 // cannot hold (kafka and other L7 protocols, TLS, SNI, listeners,
 // authentication, CIDR groups, requirements, groups, header match actions
 // and secrets), unknown fields inside label selectors (Cilium's
 // EndpointSelector reads its own JSON and would drop them), and ICMP
 // fields without a type (which Cilium's ICMPField cannot read).
-type scanner struct {
+type importScanner struct {
 	o     *yamlsrc.Object
 	diags diag.List
 	// reported are the fields reported as unsupported, so that what
@@ -31,7 +31,7 @@ type scanner struct {
 }
 
 // covers reports whether sp lies in a field reported as unsupported.
-func (s *scanner) covers(sp source.Span) bool {
+func (s *importScanner) covers(sp source.Span) bool {
 	for _, r := range s.reported {
 		if r.File == sp.File && r.Start.Offset <= sp.Start.Offset && sp.Start.Offset < max(r.End.Offset, r.Start.Offset+1) {
 			return true
@@ -42,14 +42,14 @@ func (s *scanner) covers(sp source.Span) bool {
 
 // unsupported reports the field at path: what it is and why the IR
 // cannot hold it.
-func (s *scanner) unsupported(what string, path []any) {
+func (s *importScanner) unsupported(what string, path []any) {
 	sp := s.o.Pos(path...)
 	s.reported = append(s.reported, sp)
-	s.diags.Errorf(codeUnsupported, sp, msgUnsupportedField, fieldName(path), what).Detail = detailUnsupportedField
+	s.diags.Errorf(codeUnsupported, sp, msgUnsupportedField, jsonFieldPath(path), what).Detail = detailUnsupportedField
 }
 
-// fieldName writes a path as a field path: spec.egress[0].toPorts[1].rules.
-func fieldName(path []any) string {
+// jsonFieldPath writes a path as a field path: spec.egress[0].toPorts[1].rules.
+func jsonFieldPath(path []any) string {
 	out := ""
 	for _, p := range path {
 		switch p := p.(type) {
@@ -65,14 +65,14 @@ func fieldName(path []any) string {
 	return out
 }
 
-func with(path []any, more ...any) []any { return append(slices.Clone(path), more...) }
+func pathWith(path []any, more ...any) []any { return append(slices.Clone(path), more...) }
 
-func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
+func jsonMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
 
-func asList(v any) []any { l, _ := v.([]any); return l }
+func jsonList(v any) []any { l, _ := v.([]any); return l }
 
-// sortedKeys returns the keys of m in order, for a stable report.
-func sortedKeys(m map[string]any) []string {
+// sortedJSONKeys returns the keys of m in order, for a stable report.
+func sortedJSONKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -81,13 +81,13 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-func (s *scanner) object(raw any) {
-	obj := asMap(raw)
-	if r := asMap(obj["spec"]); r != nil {
+func (s *importScanner) object(raw any) {
+	obj := jsonMap(raw)
+	if r := jsonMap(obj["spec"]); r != nil {
 		s.rule(r, []any{"spec"})
 	}
-	for i, r := range asList(obj["specs"]) {
-		if m := asMap(r); m != nil {
+	for i, r := range jsonList(obj["specs"]) {
+		if m := jsonMap(r); m != nil {
 			s.rule(m, []any{"specs", i})
 		}
 	}
@@ -121,83 +121,83 @@ var (
 )
 
 // rule scans one rule at path.
-func (s *scanner) rule(r map[string]any, path []any) {
+func (s *importScanner) rule(r map[string]any, path []any) {
 	for _, key := range []string{"endpointSelector", "nodeSelector"} {
 		if v, ok := r[key]; ok {
-			s.selector(v, with(path, key))
+			s.selector(v, pathWith(path, key))
 		}
 	}
 	for _, dir := range []string{"ingress", "ingressDeny", "egress", "egressDeny"} {
-		for i, item := range asList(r[dir]) {
-			s.peerRule(asMap(item), with(path, dir, i))
+		for i, item := range jsonList(r[dir]) {
+			s.peerRule(jsonMap(item), pathWith(path, dir, i))
 		}
 	}
 }
 
-func (s *scanner) peerRule(r map[string]any, path []any) {
+func (s *importScanner) peerRule(r map[string]any, path []any) {
 	if r == nil {
 		return
 	}
-	for _, k := range sortedKeys(r) {
+	for _, k := range sortedJSONKeys(r) {
 		if what, ok := unsupportedRuleFields[k]; ok {
-			s.unsupported(what, with(path, k))
+			s.unsupported(what, pathWith(path, k))
 		}
 	}
 	for _, list := range []string{"fromEndpoints", "toEndpoints", "fromNodes", "toNodes"} {
-		for j, sel := range asList(r[list]) {
-			s.selector(sel, with(path, list, j))
+		for j, sel := range jsonList(r[list]) {
+			s.selector(sel, pathWith(path, list, j))
 		}
 	}
 	for _, list := range []string{"fromCIDRSet", "toCIDRSet"} {
-		for j, c := range asList(r[list]) {
-			m := asMap(c)
-			for _, k := range sortedKeys(m) {
+		for j, c := range jsonList(r[list]) {
+			m := jsonMap(c)
+			for _, k := range sortedJSONKeys(m) {
 				if what, ok := unsupportedCIDRFields[k]; ok {
-					s.unsupported(what, with(path, list, j, k))
+					s.unsupported(what, pathWith(path, list, j, k))
 				}
 			}
 		}
 	}
-	for j, svc := range asList(r["toServices"]) {
-		if sel := asMap(asMap(svc)["k8sServiceSelector"]); sel != nil {
+	for j, svc := range jsonList(r["toServices"]) {
+		if sel := jsonMap(jsonMap(svc)["k8sServiceSelector"]); sel != nil {
 			if v, ok := sel["selector"]; ok {
-				s.selector(v, with(path, "toServices", j, "k8sServiceSelector", "selector"))
+				s.selector(v, pathWith(path, "toServices", j, "k8sServiceSelector", "selector"))
 			}
 		}
 	}
-	for j, pr := range asList(r["toPorts"]) {
-		s.portRule(asMap(pr), with(path, "toPorts", j))
+	for j, pr := range jsonList(r["toPorts"]) {
+		s.portRule(jsonMap(pr), pathWith(path, "toPorts", j))
 	}
-	for a, ic := range asList(r["icmps"]) {
-		for b, f := range asList(asMap(ic)["fields"]) {
-			if m := asMap(f); m != nil && m["type"] == nil {
+	for a, ic := range jsonList(r["icmps"]) {
+		for b, f := range jsonList(jsonMap(ic)["fields"]) {
+			if m := jsonMap(f); m != nil && m["type"] == nil {
 				s.noICMPType = true
-				s.diags.Errorf(codeInvalid, s.o.Pos(with(path, "icmps", a, "fields", b)...), msgICMPNoType).Detail = detailAgentRefuses
+				s.diags.Errorf(codeInvalid, s.o.Pos(pathWith(path, "icmps", a, "fields", b)...), msgICMPNoType).Detail = detailAgentRefuses
 			}
 		}
 	}
 }
 
-func (s *scanner) portRule(pr map[string]any, path []any) {
-	for _, k := range sortedKeys(pr) {
+func (s *importScanner) portRule(pr map[string]any, path []any) {
+	for _, k := range sortedJSONKeys(pr) {
 		if what, ok := unsupportedPortFields[k]; ok {
-			s.unsupported(what, with(path, k))
+			s.unsupported(what, pathWith(path, k))
 		}
 	}
-	rules := asMap(pr["rules"])
-	for _, k := range sortedKeys(rules) {
+	rules := jsonMap(pr["rules"])
+	for _, k := range sortedJSONKeys(rules) {
 		if what, ok := unsupportedL7Fields[k]; ok {
-			s.unsupported(what, with(path, "rules", k))
+			s.unsupported(what, pathWith(path, "rules", k))
 		}
 	}
-	for h, hr := range asList(rules["http"]) {
-		for m, hm := range asList(asMap(hr)["headerMatches"]) {
-			hmm := asMap(hm)
+	for h, hr := range jsonList(rules["http"]) {
+		for m, hm := range jsonList(jsonMap(hr)["headerMatches"]) {
+			hmm := jsonMap(hm)
 			if v, ok := hmm["mismatch"]; ok && v != nil && v != "" {
-				s.unsupported("an action on a header mismatch (the request is changed, not refused)", with(path, "rules", "http", h, "headerMatches", m, "mismatch"))
+				s.unsupported("an action on a header mismatch (the request is changed, not refused)", pathWith(path, "rules", "http", h, "headerMatches", m, "mismatch"))
 			}
 			if v, ok := hmm["secret"]; ok && v != nil {
-				s.unsupported("a header value from a Kubernetes Secret, which is not in the file", with(path, "rules", "http", h, "headerMatches", m, "secret"))
+				s.unsupported("a header value from a Kubernetes Secret, which is not in the file", pathWith(path, "rules", "http", h, "headerMatches", m, "secret"))
 			}
 		}
 	}
@@ -206,44 +206,45 @@ func (s *scanner) portRule(pr map[string]any, path []any) {
 // selector checks a label selector's fields strictly: Cilium's
 // EndpointSelector reads its own JSON and ignores unknown fields, so that
 // a misspelt matchLabels would select everything.
-func (s *scanner) selector(v any, path []any) {
+func (s *importScanner) selector(v any, path []any) {
 	if v == nil {
 		return
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		s.diags.Errorf(yamlsrc.CodeBadValue, s.o.Pos(path...), "%s must be a mapping", fieldName(path))
+		s.diags.Errorf(yamlsrc.CodeBadValue, s.o.Pos(path...), "%s must be a mapping", jsonFieldPath(path))
 		return
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range sortedJSONKeys(m) {
 		switch k {
 		case "matchLabels":
 			if _, ok := m[k].(map[string]any); !ok && m[k] != nil {
-				s.diags.Errorf(yamlsrc.CodeBadValue, s.o.Pos(with(path, k)...), "%s must be a mapping", fieldName(with(path, k)))
+				s.diags.Errorf(yamlsrc.CodeBadValue, s.o.Pos(pathWith(path, k)...), "%s must be a mapping", jsonFieldPath(pathWith(path, k)))
 				continue
 			}
-			for _, lk := range sortedKeys(asMap(m[k])) {
-				if _, ok := asMap(m[k])[lk].(string); !ok {
-					s.diags.Errorf(yamlsrc.CodeBadValue, s.o.Pos(with(path, k, lk)...), "%s[%q] must be a string (quote it)", fieldName(with(path, k)), lk)
+			for _, lk := range sortedJSONKeys(jsonMap(m[k])) {
+				if _, ok := jsonMap(m[k])[lk].(string); !ok {
+					s.diags.Errorf(yamlsrc.CodeBadValue, s.o.Pos(pathWith(path, k, lk)...), "%s[%q] must be a string (quote it)", jsonFieldPath(pathWith(path, k)), lk)
 				}
 			}
 		case "matchExpressions":
-			for i, x := range asList(m[k]) {
-				xm := asMap(x)
-				for _, xk := range sortedKeys(xm) {
+			for i, x := range jsonList(m[k]) {
+				xm := jsonMap(x)
+				for _, xk := range sortedJSONKeys(xm) {
 					if xk != "key" && xk != "operator" && xk != "values" {
-						s.diags.Errorf(yamlsrc.CodeUnknownField, s.o.Pos(with(path, k, i, xk)...), "unknown field %q", fieldName(with(path, k, i, xk)))
+						s.diags.Errorf(yamlsrc.CodeUnknownField, s.o.Pos(pathWith(path, k, i, xk)...), "unknown field %q", jsonFieldPath(pathWith(path, k, i, xk)))
 					}
 				}
 			}
 		default:
-			s.diags.Errorf(yamlsrc.CodeUnknownField, s.o.Pos(with(path, k)...), "unknown field %q", fieldName(with(path, k))).Detail =
+			s.diags.Errorf(yamlsrc.CodeUnknownField, s.o.Pos(pathWith(path, k)...), "unknown field %q", jsonFieldPath(pathWith(path, k))).Detail =
 				"A selector has matchLabels and matchExpressions only. Cilium would ignore this field, which could make the selector select more."
 		}
 	}
 }
 
-// DNS name characters Cilium accepts (pkg/policy/api, matchpattern).
+// DNS name characters Cilium accepts: in a matchName, and in a matchPattern
+// (which also has "*").
 var (
 	fqdnName    = regexp.MustCompile(`^[-a-zA-Z0-9_.]+$`)
 	fqdnPattern = regexp.MustCompile(`^[-a-zA-Z0-9_.*]+$`)
