@@ -118,7 +118,7 @@ func importRoundTrip(name string, data []byte) (orig Objects, prog *ir.Program, 
 	// The emitted objects import back to the program they were emitted
 	// from (host policies and ICMP included, which the engine does not
 	// judge).
-	back, bd := cilium.Backend{}.Import(mustRead(y))
+	back, bd := cilium.Backend{}.Import(readEmitted(y))
 	if bd.HasErrors() || back == nil {
 		return orig, prog, y, false, fmt.Sprintf("re-import of the emitted objects: %v", bd)
 	}
@@ -128,8 +128,8 @@ func importRoundTrip(name string, data []byte) (orig Objects, prog *ir.Program, 
 	return orig, prog, y, false, ""
 }
 
-// mustRead reads the Cilium policies of netpolc's own output.
-func mustRead(data []byte) []*yamlsrc.Object {
+// readEmitted reads the Cilium policies of netpolc's own output.
+func readEmitted(data []byte) []*yamlsrc.Object {
 	objs, _ := yamlsrc.Read([]*source.File{source.NewFile("emitted.yaml", data)}, yamlsrc.Options{Kinds: cilium.ImportKinds})
 	return objs
 }
@@ -164,7 +164,7 @@ func strippedIR(p *ir.Program) string {
 // returns the flows judged, those with an HTTP request or DNS lookup, and
 // the first disagreement.
 func sameEngineVerdicts(w *eval.World, orig Objects, emitted []byte, flows []eval.Flow) (n, requests int, mismatch string) {
-	a, err := New(w, deepCopy(orig))
+	a, err := New(w, copyObjects(orig))
 	if err != nil {
 		return 0, 0, "Cilium rejects the original objects: " + err.Error()
 	}
@@ -199,8 +199,8 @@ func engineVerdicts(a *Engine, w *eval.World, emitted []byte, flows []eval.Flow)
 	return n, requests, ""
 }
 
-// deepCopy copies objs: Cilium's Parse sanitizes the rules in place.
-func deepCopy(objs Objects) Objects {
+// copyObjects copies objs: Cilium's Parse sanitizes the rules in place.
+func copyObjects(objs Objects) Objects {
 	var out Objects
 	for _, o := range objs.CNPs {
 		out.CNPs = append(out.CNPs, o.DeepCopy())
@@ -290,7 +290,7 @@ func checkImportSet(c *testgen.CiliumPolCase, flows []eval.Flow) (res importResu
 		return res
 	}
 	res.policies = len(prog.Policies)
-	a, err := New(c.World, deepCopy(orig))
+	a, err := New(c.World, copyObjects(orig))
 	if err != nil {
 		res.err = "Cilium rejects the original objects: " + err.Error()
 		return res
@@ -373,7 +373,7 @@ func importReproducer(c *testgen.CiliumPolCase, flows []eval.Flow, first importR
 
 // --- the corpus
 
-const corpusDir = "../testdata/import"
+const importCorpusDir = "../testdata/import"
 
 // TestImportCorpusEngine replays the importer's hand-written corpus
 // (backends/cilium/testdata/import, all but the err-* files) through
@@ -383,7 +383,7 @@ const corpusDir = "../testdata/import"
 // (evalModels), compile/eval on the imported IR must agree with the
 // engine on the originals.
 func TestImportCorpusEngine(t *testing.T) {
-	paths, _ := filepath.Glob(corpusDir + "/*.*")
+	paths, _ := filepath.Glob(importCorpusDir + "/*.*")
 	files, judged, evalJudged := 0, 0, 0
 	for _, path := range paths {
 		ext, base := filepath.Ext(path), filepath.Base(path)
@@ -403,7 +403,7 @@ func TestImportCorpusEngine(t *testing.T) {
 			if rejected {
 				t.Skip("the Cilium target refuses the program")
 			}
-			w := corpusWorld(prog)
+			w := importCorpusWorld(prog)
 			c := &testgen.Case{Seed: 1, World: w}
 			n, _, mismatch := sameEngineVerdicts(w, orig, emitted, c.CiliumFlows())
 			if mismatch != "" {
@@ -414,7 +414,7 @@ func TestImportCorpusEngine(t *testing.T) {
 			}
 			judged++
 			if evalModels(prog) {
-				a, err := New(w, deepCopy(orig))
+				a, err := New(w, copyObjects(orig))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -431,12 +431,12 @@ func TestImportCorpusEngine(t *testing.T) {
 	t.Logf("corpus: %d files, %d judged by Cilium's engine, %d also by compile/eval on the imported IR", files, judged, evalJudged)
 }
 
-// corpusWorld makes a world for prog: its namespaces and one more, a
+// importCorpusWorld makes a world for prog: its namespaces and one more, a
 // namespace matching each namespace selector, in each namespace a pod
 // without labels and a pod matching each selector, every named port on
 // every pod, the DNS pods, a remote node, and external addresses inside
 // and outside every CIDR, with names matching every DNS name.
-func corpusWorld(prog *ir.Program) *eval.World {
+func importCorpusWorld(prog *ir.Program) *eval.World {
 	w := &eval.World{}
 	nsLabels := map[string]map[string]string{"other": {"env": "other"}, "kube-system": {}}
 	var podSels []ir.Selector

@@ -186,7 +186,7 @@ func (g *cpGen) cpRule(ns string) *api.Rule {
 		var dr api.IngressDenyRule
 		dr.IngressCommonRule = g.cpIngressPeers(ns)
 		ports, icmps := g.cpTraffic(false, host, false)
-		dr.ToPorts, dr.ICMPs = denyPorts(ports), icmps
+		dr.ToPorts, dr.ICMPs = cpDenyPorts(ports), icmps
 		r.IngressDeny = append(r.IngressDeny, dr)
 	}
 	for i, n := 0, g.r.Intn(3); i < n; i++ {
@@ -213,7 +213,7 @@ func (g *cpGen) cpRule(ns string) *api.Rule {
 		var dr api.EgressDenyRule
 		dr.EgressCommonRule = g.cpEgressPeers(ns)
 		ports, icmps := g.cpTraffic(false, host, false)
-		dr.ToPorts, dr.ICMPs = denyPorts(ports), icmps
+		dr.ToPorts, dr.ICMPs = cpDenyPorts(ports), icmps
 		r.EgressDeny = append(r.EgressDeny, dr)
 	}
 	if len(r.Ingress)+len(r.IngressDeny)+len(r.Egress)+len(r.EgressDeny) == 0 {
@@ -461,8 +461,8 @@ func (g *cpGen) cpHTTP() api.PortRulesHTTP {
 	return out
 }
 
-// denyPorts turns port rules into deny port rules (no L7).
-func denyPorts(prs api.PortRules) api.PortDenyRules {
+// cpDenyPorts turns port rules into deny port rules (no L7).
+func cpDenyPorts(prs api.PortRules) api.PortDenyRules {
 	var out api.PortDenyRules
 	for _, pr := range prs {
 		out = append(out, api.PortDenyRule{Ports: pr.Ports})
@@ -536,16 +536,16 @@ func (c *CiliumPolCase) Smaller() []*CiliumPolCase {
 		}
 		for k := 0; k < total; k++ {
 			cp := clone()
-			dropRule(ref.get(cp), k)
+			cpDropRule(ref.get(cp), k)
 			out = append(out, cp)
 		}
 	}
 	return out
 }
 
-// dropRule removes the k-th rule of r, counting ingress, ingressDeny,
+// cpDropRule removes the k-th rule of r, counting ingress, ingressDeny,
 // egress and egressDeny in that order.
-func dropRule(r *api.Rule, k int) {
+func cpDropRule(r *api.Rule, k int) {
 	switch {
 	case k < len(r.Ingress):
 		r.Ingress = append(r.Ingress[:k], r.Ingress[k+1:]...)
