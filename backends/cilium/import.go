@@ -724,7 +724,9 @@ func (rc *ruleImporter) icmps(rules api.ICMPRules, at func(...any) source.Span) 
 				}
 				t.Type = strconv.Itoa(int(f.Type.IntVal))
 			} else {
-				t.Type = f.Type.StrVal
+				// A type name becomes its number, as Cilium's own table
+				// translates it (the language writes numbers).
+				t.Type = f.PortProtocol().Port
 			}
 			if !slices.ContainsFunc(out, func(u ir.ICMPType) bool { return u.Family == t.Family && u.Type == t.Type }) {
 				out = append(out, t)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/decompile"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -111,4 +112,22 @@ func Golden(t testing.TB, path string, got []byte, update bool) {
 	if !bytes.Equal(want, got) {
 		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
+}
+
+// ThroughSource decompiles p (compile/decompile, what netpolc import
+// prints) and compiles the source again, with expectations over world w
+// (nil: a representative world): the program a user gets by importing and
+// compiling. It returns the source and the program; the program is nil
+// when the source could not be written or did not compile.
+func ThroughSource(p *ir.Program, w *eval.World) ([]byte, *ir.Program, diag.List) {
+	src, diags := decompile.Decompile(p)
+	if diags.HasErrors() {
+		return src, nil, diags
+	}
+	prog, cd := CompileText("imported.netpol", string(src), w)
+	diags.Append(cd)
+	if cd.HasErrors() {
+		return src, nil, diags
+	}
+	return src, prog, diags
 }
