@@ -52,8 +52,8 @@ func withoutComments(b []byte) []byte {
 // NetworkPolicies emitted for the output the same verdict on every flow it
 // judges.
 func TestImportRoundTrip(t *testing.T) {
-	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 500, 100)
-	var checked atomic.Int64
+	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 2000, 100)
+	var checked, flows atomic.Int64
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
 		c := testgen.NewNetPol(seed)
 		var buf bytes.Buffer
@@ -71,6 +71,7 @@ func TestImportRoundTrip(t *testing.T) {
 			return fmt.Sprintf("seed %d (replay: go test ./compile/decompile -run TestImportRoundTrip -netpolc.seed=%d -netpolc.programs=1): %s\n--- objects\n%s", seed, seed, msg, buf.Bytes())
 		}
 		checked.Add(1)
+		flows.Add(int64(len(c.Flows())))
 		return ""
 	})
 	for _, f := range failures {
@@ -79,7 +80,7 @@ func TestImportRoundTrip(t *testing.T) {
 	if checked.Load() < int64(n)*8/10 && len(failures) == 0 {
 		t.Errorf("only %d of %d sets imported", checked.Load(), n)
 	}
-	t.Logf("import round trip: %d sets of NetworkPolicies", checked.Load())
+	t.Logf("import round trip: %d sets of NetworkPolicies through netpolc source, %d flows judged by eval and by cyclonus before and after", checked.Load(), flows.Load())
 }
 
 func importRoundTrip(c *testgen.NetPolCase, prog *ir.Program, file *source.File) string {

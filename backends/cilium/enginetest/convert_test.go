@@ -71,7 +71,7 @@ func checkThroughSource(c *testgen.CiliumPolCase, flows []eval.Flow) (res throug
 				// Grouped by the kind of construct (the message up to its
 				// first quote or colon).
 				what := d.Message
-				if i := strings.IndexAny(what, "\":("); i > 0 {
+				if i := strings.IndexAny(what, "\"("); i > 0 {
 					what = what[:i]
 				}
 				res.skipped = "not expressible: " + strings.TrimSpace(what)
@@ -106,7 +106,10 @@ func checkThroughSource(c *testgen.CiliumPolCase, flows []eval.Flow) (res throug
 // cilium, judged by Cilium's engine against the original objects on every
 // flow of the generated world.
 func TestImportThroughSource(t *testing.T) {
-	n := importCount() / 2
+	// A tenth of the random sets say what the language cannot (an "allow
+	// dns" rule in a direction left open, say): generate more, so that
+	// about as many are judged as TestImportEngine judges.
+	n := importCount() * 6 / 5
 	start := time.Now()
 	var judged, flowsN, requests, skipped atomic.Int64
 	var mu sync.Mutex
@@ -135,7 +138,7 @@ func TestImportThroughSource(t *testing.T) {
 	}
 	t.Logf("Cilium policies through netpolc source: %d sets judged by Cilium's engine (%d skipped: %v), %d flows (%d with an HTTP request or DNS lookup), %v",
 		judged.Load(), skipped.Load(), reasons, flowsN.Load(), requests.Load(), time.Since(start).Round(time.Millisecond))
-	if judged.Load() < int64(n)/3 && len(failures) == 0 {
+	if judged.Load() < int64(n)*3/4 && len(failures) == 0 {
 		t.Errorf("only %d of %d sets were judged", judged.Load(), n)
 	}
 }
