@@ -99,8 +99,7 @@ var ImportKinds = []yamlsrc.Kind{
 // left out; the program is nil only when no object could be read.
 func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 	im := &cnpImporter{seen: map[string]*yamlsrc.Object{}}
-	prog := &ir.Program{DNS: ir.DefaultDNSServer()}
-	governed := map[string]bool{}
+	var pols []*ir.Policy
 	read := 0
 	for _, o := range objs {
 		if o.APIVersion != APIVersion || (o.Kind != KindCNP && o.Kind != KindCCNP) {
@@ -109,33 +108,16 @@ func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 			continue
 		}
 		read++
-		pols, ok := im.object(o)
+		objPols, ok := im.object(o)
 		if !ok {
 			continue
 		}
-		for _, pol := range pols {
-			prog.Policies = append(prog.Policies, pol)
-			if pol.Namespace == "" {
-				prog.ClusterWide = true
-			} else {
-				governed[pol.Namespace] = true
-			}
-		}
+		pols = append(pols, objPols...)
 	}
-	if read > 0 && len(prog.Policies) == 0 && im.diags.HasErrors() {
+	if read > 0 && len(pols) == 0 && im.diags.HasErrors() {
 		return nil, im.diags
 	}
-	sort.SliceStable(prog.Policies, func(i, j int) bool {
-		a, b := prog.Policies[i], prog.Policies[j]
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return source.Less(a.Span, b.Span)
-	})
-	for ns := range governed {
-		prog.Governed = append(prog.Governed, ns)
-	}
-	sort.Strings(prog.Governed)
+	prog := ir.ProgramOf(pols)
 	if err := ir.Validate(prog); err != nil {
 		im.diags.Errorf(codeInternal, source.Span{}, "the Cilium importer built invalid IR: %v", err)
 		return nil, im.diags

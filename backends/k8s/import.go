@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -64,8 +63,7 @@ var ImportKinds = []yamlsrc.Kind{{APIVersion: APIVersion, Kind: Kind}}
 // when no object could be read.
 func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 	im := &importer{seen: map[string]*yamlsrc.Object{}}
-	prog := &ir.Program{DNS: ir.DefaultDNSServer()}
-	governed := map[string]bool{}
+	var pols []*ir.Policy
 	read := 0
 	for _, o := range objs {
 		if o.APIVersion != APIVersion || o.Kind != Kind {
@@ -75,24 +73,13 @@ func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 		}
 		read++
 		if pol := im.object(o); pol != nil {
-			prog.Policies = append(prog.Policies, pol)
-			governed[pol.Namespace] = true
+			pols = append(pols, pol)
 		}
 	}
-	if read > 0 && len(prog.Policies) == 0 && im.diags.HasErrors() {
+	if read > 0 && len(pols) == 0 && im.diags.HasErrors() {
 		return nil, im.diags
 	}
-	sort.SliceStable(prog.Policies, func(i, j int) bool {
-		a, b := prog.Policies[i], prog.Policies[j]
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return source.Less(a.Span, b.Span)
-	})
-	for ns := range governed {
-		prog.Governed = append(prog.Governed, ns)
-	}
-	sort.Strings(prog.Governed)
+	prog := ir.ProgramOf(pols)
 	if err := ir.Validate(prog); err != nil {
 		im.diags.Errorf("internal", source.Span{}, "the NetworkPolicy importer built invalid IR: %v", err)
 		return nil, im.diags

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/yamlsrc"
@@ -141,40 +140,14 @@ func asMap(np *networkingv1.NetworkPolicy) map[string]any {
 	return m
 }
 
-// marshalSet writes nps in one of the forms people have: a multi-document
-// YAML stream, a v1 List in YAML or JSON, or JSON documents.
+// marshalSet writes nps in one of the forms people have
+// (testgen.MarshalForm).
 func marshalSet(policies []*networkingv1.NetworkPolicy, form int) []byte {
-	nps := make([]map[string]any, len(policies))
+	nps := make([]any, len(policies))
 	for i, np := range policies {
 		nps[i] = asMap(np)
 	}
-	var buf bytes.Buffer
-	switch form % 4 {
-	case 0:
-		for _, np := range nps {
-			b, _ := yaml.Marshal(np)
-			buf.WriteString("---\n")
-			buf.Write(b)
-		}
-	case 1, 2:
-		list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": nps}
-		var b []byte
-		if form%4 == 1 {
-			b, _ = yaml.Marshal(list)
-		} else {
-			b, _ = json.MarshalIndent(list, "", "\t")
-		}
-		buf.Write(b)
-	default:
-		for i, np := range nps {
-			b, _ := json.Marshal(np)
-			if i > 0 {
-				buf.WriteString("\n---\n")
-			}
-			buf.Write(b)
-		}
-	}
-	return buf.Bytes()
+	return testgen.MarshalForm(nps, form)
 }
 
 // importResult is the outcome of one random set.

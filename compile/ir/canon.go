@@ -153,6 +153,28 @@ func RewritePeers(p *Program, f func(pol *Policy, peer Peer) ([]Peer, bool)) *Pr
 	return out
 }
 
+// ProgramOf returns the program of the imported policies pols: in
+// canonical order, governing the namespaces of its namespaced policies,
+// cluster-wide when one is, with the default DNS server. Importers build
+// their program with it.
+func ProgramOf(pols []*Policy) *Program {
+	p := &Program{DNS: DefaultDNSServer(), Policies: pols}
+	governed := map[string]bool{}
+	for _, pol := range pols {
+		if pol.Namespace == "" {
+			p.ClusterWide = true
+		} else {
+			governed[pol.Namespace] = true
+		}
+	}
+	for ns := range governed {
+		p.Governed = append(p.Governed, ns)
+	}
+	slices.Sort(p.Governed)
+	sortPolicies(p.Policies)
+	return p
+}
+
 // Merge returns one program holding the policies of progs in canonical
 // order (by namespace, then span), the union of their governed namespaces,
 // and cluster-wide when one is. Programs imported from different objects
@@ -179,7 +201,13 @@ func Merge(progs ...*Program) *Program {
 		out.Governed = append(out.Governed, ns)
 	}
 	slices.Sort(out.Governed)
-	slices.SortStableFunc(out.Policies, func(a, b *Policy) int {
+	sortPolicies(out.Policies)
+	return out
+}
+
+// sortPolicies puts policies in canonical order (policyLess, stable).
+func sortPolicies(pols []*Policy) {
+	slices.SortStableFunc(pols, func(a, b *Policy) int {
 		switch {
 		case policyLess(a, b):
 			return -1
@@ -188,5 +216,4 @@ func Merge(progs ...*Program) *Program {
 		}
 		return 0
 	})
-	return out
 }

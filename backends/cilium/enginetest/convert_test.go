@@ -25,7 +25,7 @@ import (
 // importedSet reads and imports one random set, and returns the original
 // objects (for Cilium's engine) and the imported program.
 func importedSet(c *testgen.CiliumPolCase) (orig Objects, prog *ir.Program, input []byte, failure string) {
-	input = marshalCilium(c.Objects(), int(c.Seed))
+	input = testgen.MarshalForm(c.Objects(), int(c.Seed))
 	objs, diags := readSet(input)
 	prog, d := cilium.Backend{}.Import(objs)
 	diags.Append(d)

@@ -1,8 +1,6 @@
 package enginetest
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	v2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
-	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
@@ -33,38 +30,6 @@ import (
 // -short).
 func importCount() int {
 	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 1000, 100)
-}
-
-// marshalCilium writes objs in one of the forms people have: a
-// multi-document YAML stream, a v1 List in YAML or JSON, or JSON documents.
-func marshalCilium(objs []any, form int) []byte {
-	var buf bytes.Buffer
-	switch form % 4 {
-	case 0:
-		for _, o := range objs {
-			b, _ := yaml.Marshal(o)
-			buf.WriteString("---\n")
-			buf.Write(b)
-		}
-	case 1, 2:
-		list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""}, "items": objs}
-		var b []byte
-		if form%4 == 1 {
-			b, _ = yaml.Marshal(list)
-		} else {
-			b, _ = json.MarshalIndent(list, "", "\t")
-		}
-		buf.Write(b)
-	default:
-		for i, o := range objs {
-			b, _ := json.Marshal(o)
-			if i > 0 {
-				buf.WriteString("\n---\n")
-			}
-			buf.Write(b)
-		}
-	}
-	return buf.Bytes()
 }
 
 // importRoundTrip reads data (Cilium policies) with yamlsrc, imports them,
@@ -278,7 +243,7 @@ func checkImportSet(c *testgen.CiliumPolCase, flows []eval.Flow) (res importResu
 			res.err = fmt.Sprintf("panic: %v", r)
 		}
 	}()
-	res.input = marshalCilium(c.Objects(), int(c.Seed))
+	res.input = testgen.MarshalForm(c.Objects(), int(c.Seed))
 	orig, prog, emitted, rejected, failure := importRoundTrip("set.yaml", res.input)
 	res.emitted = emitted
 	if failure != "" {
@@ -367,7 +332,7 @@ func importReproducer(c *testgen.CiliumPolCase, flows []eval.Flow, first importR
 	var b strings.Builder
 	fmt.Fprintf(&b, "import mismatch, seed %d (replay: go test -run TestImportEngine -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, c.Seed)
 	fmt.Fprintf(&b, "original failure: %s\nafter shrinking: %s\n", first.err, res.err)
-	fmt.Fprintf(&b, "--- input (minimal)\n%s\n--- world\n%s--- emitted\n%s", marshalCilium(cur.Objects(), 0), world, res.emitted)
+	fmt.Fprintf(&b, "--- input (minimal)\n%s\n--- world\n%s--- emitted\n%s", testgen.MarshalForm(cur.Objects(), 0), world, res.emitted)
 	return b.String()
 }
 
