@@ -80,10 +80,30 @@ func Lint(objs []*yamlsrc.Object) diag.List {
 	for _, lr := range l.rules {
 		l.fqdns(lr)
 		l.metadata(lr)
-		l.l7(lr, "ingress")
-		l.l7(lr, "egress")
 	}
+	l.l7Voided(objs)
 	return l.diags
+}
+
+// l7Voided reports, as warnings, what the Cilium target's own check
+// (checkL7Voided, the one Prepare runs) finds in what the objects mean: an
+// L4-only allowance that voids HTTP or DNS-lookup rules. Objects the
+// importer cannot read are left out (their decoding errors are reported).
+func (l *ciliumLinter) l7Voided(objs []*yamlsrc.Object) {
+	var mine []*yamlsrc.Object
+	for _, o := range objs {
+		if o.APIVersion == APIVersion && (o.Kind == KindCNP || o.Kind == KindCCNP) {
+			mine = append(mine, o)
+		}
+	}
+	prog, _ := Backend{}.Import(mine)
+	if prog == nil {
+		return
+	}
+	for _, d := range checkL7Voided(prog) {
+		d.Severity, d.Code = diag.Warning, CodeL7Voided
+		l.diags.Add(d)
+	}
 }
 
 // lintRule is one rule (spec, or an item of specs) of an object.
@@ -213,179 +233,4 @@ func (l *ciliumLinter) metadata(lr *lintRule) {
 			}
 		}
 	}
-}
-
-// lintPeers is what an L7 check compares of a rule's peers: endpoint
-// selectors, CIDRs and entities as written, or every peer (a rule with
-// toPorts and no L3 field; one with neither allows nothing and is left out).
-type lintPeers struct {
-	all       bool
-	endpoints []ir.Selector
-	other     []string // CIDRs and entities, compared as written
-}
-
-func (p lintPeers) mayMeet(q lintPeers) bool {
-	if p.all || q.all {
-		return true
-	}
-	for _, a := range p.endpoints {
-		for _, b := range q.endpoints {
-			if a.MayIntersect(b) {
-				return true
-			}
-		}
-	}
-	for _, a := range p.other {
-		for _, b := range q.other {
-			if a == b {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// lintView is one ingress or egress rule of a lintRule, for the L7 check.
-type lintView struct {
-	lr    *lintRule
-	dir   string
-	i     int
-	peers lintPeers
-	ports api.PortRules
-}
-
-func lintViews(lr *lintRule, dir string) []lintView {
-	var out []lintView
-	if dir == "ingress" {
-		for i, r := range lr.r.Ingress {
-			noL3 := len(r.FromEndpoints) == 0 && len(r.FromCIDR) == 0 && len(r.FromCIDRSet) == 0 && len(r.FromEntities) == 0 && len(r.FromNodes) == 0 && len(r.FromGroups) == 0
-			if noL3 && len(r.ToPorts) == 0 {
-				continue // {}: allows nothing
-			}
-			p := lintPeers{all: noL3}
-			for _, es := range r.FromEndpoints {
-				p.endpoints = append(p.endpoints, lintSelector(es))
-			}
-			for _, c := range r.FromCIDR {
-				p.other = append(p.other, string(c))
-			}
-			for _, c := range r.FromCIDRSet {
-				p.other = append(p.other, string(c.Cidr))
-			}
-			for _, e := range r.FromEntities {
-				p.all = p.all || e == api.EntityAll
-				p.other = append(p.other, string(e))
-			}
-			out = append(out, lintView{lr: lr, dir: dir, i: i, peers: p, ports: r.ToPorts})
-		}
-		return out
-	}
-	for i, r := range lr.r.Egress {
-		if len(r.ToFQDNs) > 0 || len(r.ToServices) > 0 {
-			continue
-		}
-		noL3 := len(r.ToEndpoints) == 0 && len(r.ToCIDR) == 0 && len(r.ToCIDRSet) == 0 && len(r.ToEntities) == 0 && len(r.ToNodes) == 0 && len(r.ToGroups) == 0
-		if noL3 && len(r.ToPorts) == 0 {
-			continue // {}: allows nothing
-		}
-		p := lintPeers{all: noL3}
-		for _, es := range r.ToEndpoints {
-			p.endpoints = append(p.endpoints, lintSelector(es))
-		}
-		for _, c := range r.ToCIDR {
-			p.other = append(p.other, string(c))
-		}
-		for _, c := range r.ToCIDRSet {
-			p.other = append(p.other, string(c.Cidr))
-		}
-		for _, e := range r.ToEntities {
-			p.all = p.all || e == api.EntityAll
-			p.other = append(p.other, string(e))
-		}
-		out = append(out, lintView{lr: lr, dir: dir, i: i, peers: p, ports: r.ToPorts})
-	}
-	return out
-}
-
-// lintPortMeets reports whether two ports entries may share a port: protocol
-// "ANY" or empty matches every protocol, port "0" or empty every port.
-func lintPortMeets(a, b api.PortProtocol) bool {
-	pa, pb := strings.ToUpper(string(a.Protocol)), strings.ToUpper(string(b.Protocol))
-	if pa != "" && pa != "ANY" && pb != "" && pb != "ANY" && pa != pb {
-		return false
-	}
-	if a.Port == "" || a.Port == "0" || b.Port == "" || b.Port == "0" {
-		return true
-	}
-	return a.Port == b.Port
-}
-
-// l7 warns at the rules of direction dir that allow, without L7 rules, a
-// port that a rule with HTTP rules restricts, for endpoints of lr and peers
-// that may meet: the L4-only rule voids the HTTP rules.
-func (l *ciliumLinter) l7(lr *lintRule, dir string) {
-	for _, h := range lintViews(lr, dir) {
-		for k, pr := range h.ports {
-			if pr.Rules == nil || len(pr.Rules.HTTP) == 0 {
-				continue
-			}
-			for _, other := range l.rules {
-				if !other.subject.MayIntersect(lr.subject) || (other.o.Kind == KindCNP && lr.o.Kind == KindCNP && other.o.Namespace != lr.o.Namespace) {
-					continue
-				}
-				for _, v := range lintViews(other, dir) {
-					if !v.peers.mayMeet(h.peers) {
-						continue
-					}
-					l.voids(v, h, k, pr)
-				}
-			}
-		}
-	}
-}
-
-// voids warns at v's L4-only ports entries (or v itself, without toPorts)
-// that overlap the ports of h's toPorts[k], which carries HTTP rules.
-func (l *ciliumLinter) voids(v, h lintView, k int, http api.PortRule) {
-	warn := func(sp source.Span, what string) {
-		d := l.diags.Warnf(CodeL7Voided, sp, "%s voids the HTTP rules of %s port(s) %s for the same endpoints", what, v.dir, lintPortsOf(http))
-		d.Detail = "Cilium merges the rules selecting an endpoint: a rule that allows a port without L7 rules allows every request on it, and the HTTP rules no longer restrict anything. Add the same rules.http to this rule, or narrow its peers or ports."
-		d.Notes = []diag.Note{{Span: h.lr.pos(h.dir, h.i, "toPorts", k), Message: "the HTTP rules"}}
-	}
-	if len(v.ports) == 0 {
-		warn(v.lr.pos(v.dir, v.i), "a rule without toPorts (every port)")
-		return
-	}
-	for m, pr := range v.ports {
-		if pr.Rules != nil && !pr.Rules.IsEmpty() {
-			continue
-		}
-		for _, a := range pr.Ports {
-			if lintHasMeet(a, http.Ports) {
-				warn(v.lr.pos(v.dir, v.i, "toPorts", m), "an L4-only toPorts entry")
-				break
-			}
-		}
-	}
-}
-
-func lintHasMeet(a api.PortProtocol, ps []api.PortProtocol) bool {
-	for _, b := range ps {
-		if lintPortMeets(a, b) {
-			return true
-		}
-	}
-	return false
-}
-
-func lintPortsOf(pr api.PortRule) string {
-	var out []string
-	for _, p := range pr.Ports {
-		s := p.Port
-		if p.Protocol != "" {
-			s += "/" + string(p.Protocol)
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, ", ")
 }

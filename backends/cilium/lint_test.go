@@ -158,10 +158,10 @@ spec:
       rules:
         http:
         - {method: GET, path: "/public/.*"}
-  - fromEndpoints:
+  - fromEndpoints: # want l7-voided
     - {}
     toPorts:
-    - ports: # want l7-voided
+    - ports:
       - {port: "8080", protocol: TCP}
   - fromEndpoints:
     - matchLabels: {app: web}
@@ -196,8 +196,8 @@ spec:
       rules:
         http:
         - {method: GET}
-  - toPorts:
-    - ports: # want l7-voided
+  - toPorts: # want l7-voided
+    - ports:
       - {port: "0", protocol: ANY}
 `},
 		{"l7-same-rules", `  name: a
