@@ -50,7 +50,7 @@ const CodeSelectsNothing diag.Code = "selects-nothing"
 // Decompile returns the netpolc source of p, formatted by lang/format, and
 // the errors about what the language cannot express (then no source).
 func Decompile(p *ir.Program) ([]byte, diag.List) {
-	d := &decompiler{prog: p, groups: map[string]*group{}}
+	d := &decompiler{prog: withDNSRules(p), groups: map[string]*group{}}
 	d.collect()
 	d.checkExpectations()
 	if d.diags.HasErrors() {
@@ -63,6 +63,58 @@ func Decompile(p *ir.Program) ([]byte, diag.List) {
 		return nil, d.diags
 	}
 	return format.File(d.file()), d.diags
+}
+
+// withDNSRules returns p with every allow rule that is exactly what "allow
+// dns" writes (ir.DNSRule without lookups: UDP and TCP to the cluster DNS
+// server) marked as such, so that it is written "allow dns", as people
+// mean it: an imported NetworkPolicy does not say "DNS". Marking changes
+// the meaning on no target as long as no rule names a DNS name: Cilium
+// then adds its DNS proxy (every name allowed), which only matters to
+// toFQDNs rules. Otherwise, and for rules of any other shape, p is
+// returned as is. p is not modified.
+func withDNSRules(p *ir.Program) *ir.Program {
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			for _, peer := range r.Peers {
+				if peer.Kind == ir.PeerFQDN {
+					return p
+				}
+			}
+		}
+	}
+	var out *ir.Program
+	for i, pol := range p.Policies {
+		var cp *ir.Policy
+		for j, r := range pol.Rules {
+			if r.DNS || r.Action != ir.Allow || r.Direction != ir.Egress || !pol.Isolation.Egress {
+				continue
+			}
+			want := ir.DNSRule(p.DNS, pol.Namespace, nil, r.Span)
+			want.DNS = false
+			if ir.FormatRule(r) != ir.FormatRule(want) {
+				continue
+			}
+			if out == nil {
+				c := *p
+				c.Policies = slices.Clone(p.Policies)
+				out = &c
+			}
+			if cp == nil {
+				c := *pol
+				c.Rules = slices.Clone(pol.Rules)
+				cp = &c
+				out.Policies[i] = cp
+			}
+			nr := *r
+			nr.DNS = true
+			cp.Rules[j] = &nr
+		}
+	}
+	if out == nil {
+		return p
+	}
+	return out
 }
 
 // decompiler holds the program being decompiled and what was learnt of it.
