@@ -65,14 +65,16 @@ func Decompile(p *ir.Program) ([]byte, diag.List) {
 	return format.File(d.file()), d.diags
 }
 
-// withDNSRules returns p with every allow rule that is exactly what "allow
-// dns" writes (ir.DNSRule without lookups: UDP and TCP to the cluster DNS
-// server) marked as such, so that it is written "allow dns", as people
-// mean it: an imported NetworkPolicy does not say "DNS". Marking changes
-// the meaning on no target as long as no rule names a DNS name: Cilium
-// then adds its DNS proxy (every name allowed), which only matters to
-// toFQDNs rules. Otherwise, and for rules of any other shape, p is
-// returned as is. p is not modified.
+// withDNSRules returns p with every allow rule of a policy imported from a
+// NetworkPolicy that is exactly what "allow dns" writes (ir.DNSRule
+// without lookups: UDP and TCP to the cluster DNS server) marked as such,
+// so that it is written "allow dns", as people mean it: a NetworkPolicy
+// cannot say "DNS". Marking changes no verdict on any target as long as
+// no rule names a DNS name: compiled for Cilium, "allow dns" sends the
+// lookups through Cilium's DNS proxy, which allows every name and matters
+// only to toFQDNs rules. A Cilium policy says whether it wants the proxy
+// (rules.dns; the importer marks those rules), so its rules are left as
+// they are, as is p when it names DNS names. p is not modified.
 func withDNSRules(p *ir.Program) *ir.Program {
 	for _, pol := range p.Policies {
 		for _, r := range pol.Rules {
@@ -87,7 +89,8 @@ func withDNSRules(p *ir.Program) *ir.Program {
 	for i, pol := range p.Policies {
 		var cp *ir.Policy
 		for j, r := range pol.Rules {
-			if r.DNS || r.Action != ir.Allow || r.Direction != ir.Egress || !pol.Isolation.Egress {
+			if r.DNS || r.Action != ir.Allow || r.Direction != ir.Egress || !pol.Isolation.Egress ||
+				!strings.HasPrefix(pol.Origin, "NetworkPolicy ") {
 				continue
 			}
 			want := ir.DNSRule(p.DNS, pol.Namespace, nil, r.Span)

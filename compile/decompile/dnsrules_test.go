@@ -17,7 +17,7 @@ func TestWithDNSRules(t *testing.T) {
 		web := ir.Selector{MatchLabels: []ir.Label{{Key: "app", Value: "web"}}}
 		dns := ir.DNSRule(ir.DefaultDNSServer(), "shop", nil, source.Span{})
 		dns.DNS = false // as imported from a NetworkPolicy
-		pol := &ir.Policy{Name: "web", Namespace: "shop", Subject: ir.Subject{Pods: web},
+		pol := &ir.Policy{Name: "web", Namespace: "shop", Origin: "NetworkPolicy shop/web", Subject: ir.Subject{Pods: web},
 			Isolation: ir.Isolation{Egress: true}, Rules: []*ir.Rule{dns}}
 		if len(extra) > 0 {
 			pol.Rules = append(pol.Rules, &ir.Rule{Direction: ir.Egress, Peers: extra,
@@ -37,5 +37,11 @@ func TestWithDNSRules(t *testing.T) {
 	src, diags = Decompile(withFQDN)
 	if diags.HasErrors() || strings.Contains(string(src), "allow dns") {
 		t.Errorf("with a DNS name in the program, the rule must stay explicit:\n%s%v", src, diags)
+	}
+	fromCilium := prog()
+	fromCilium.Policies[0].Origin = "CiliumNetworkPolicy shop/web"
+	src, diags = Decompile(fromCilium)
+	if diags.HasErrors() || strings.Contains(string(src), "allow dns") {
+		t.Errorf("a Cilium policy's L4 DNS rule (no DNS proxy asked for) must stay explicit:\n%s%v", src, diags)
 	}
 }
