@@ -5,10 +5,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -362,7 +360,7 @@ func TestImportCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := corpusWorld(prog)
+			w := testgen.CorpusWorld(prog)
 			c := &testgen.Case{Seed: 1, World: w}
 			n, mismatch := sameVerdicts(w, orig, back, c.Flows())
 			if mismatch != "" {
@@ -373,111 +371,6 @@ func TestImportCorpus(t *testing.T) {
 			}
 		})
 	}
-}
-
-// corpusWorld makes a world for prog: its namespaces and one more, a
-// namespace matching each namespace selector, in each namespace a pod
-// without labels and a pod matching each pod selector, every named port on
-// every pod, and external addresses inside and outside every CIDR.
-func corpusWorld(prog *ir.Program) *eval.World {
-	w := &eval.World{}
-	nsLabels := map[string]map[string]string{"other": {"env": "other"}}
-	var podSels []ir.Selector
-	named := map[string]ir.Protocol{}
-	var externals []netip.Addr
-	for _, a := range []string{"8.8.8.8", "169.254.169.254", "10.1.2.3", "2001:db8::1", "2606:4700::1"} {
-		externals = append(externals, netip.MustParseAddr(a))
-	}
-	satisfy := func(s ir.Selector) map[string]string {
-		l := map[string]string{}
-		for _, x := range s.MatchLabels {
-			l[x.Key] = x.Value
-		}
-		for _, x := range s.MatchExpressions {
-			switch x.Operator {
-			case ir.OpIn:
-				l[x.Key] = x.Values[0]
-			case ir.OpExists:
-				l[x.Key] = "yes"
-			}
-		}
-		return l
-	}
-	for _, ns := range prog.Governed {
-		nsLabels[ns] = map[string]string{}
-	}
-	for _, pol := range prog.Policies {
-		podSels = append(podSels, pol.Subject.Pods)
-		for _, r := range pol.Rules {
-			for _, p := range r.Peers {
-				switch p.Kind {
-				case ir.PeerPods:
-					podSels = append(podSels, p.Pods)
-					switch p.Namespace.Scope {
-					case ir.NamespaceNamed:
-						if nsLabels[p.Namespace.Name] == nil {
-							nsLabels[p.Namespace.Name] = map[string]string{}
-						}
-					case ir.NamespaceLabels:
-						nsLabels[fmt.Sprintf("labelled-%d", len(nsLabels))] = satisfy(p.Namespace.Labels)
-					}
-				case ir.PeerCIDR:
-					externals = append(externals, p.CIDR.Addr(), p.CIDR.Addr().Next())
-					for _, x := range p.Except {
-						externals = append(externals, x.Addr())
-					}
-				}
-			}
-			for _, pr := range r.Ports {
-				for _, pt := range pr.Ports {
-					if pt.Name != "" {
-						named[pt.Name] = pt.Protocol
-					}
-				}
-			}
-		}
-	}
-	var names []string
-	for n := range named {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var ports []eval.ContainerPort
-	for i, n := range names {
-		ports = append(ports, eval.ContainerPort{Name: n, Port: uint16(8000 + i), Protocol: named[n]})
-	}
-	var nss []string
-	for ns := range nsLabels {
-		nss = append(nss, ns)
-	}
-	sort.Strings(nss)
-	ip := 1
-	for _, ns := range nss {
-		w.Namespaces = append(w.Namespaces, eval.Namespace{Name: ns, Labels: nsLabels[ns]})
-		add := func(labels map[string]string) {
-			w.Pods = append(w.Pods, eval.Pod{Namespace: ns, Name: fmt.Sprintf("p%d", ip), Labels: labels,
-				IP: netip.AddrFrom4([4]byte{10, 244, byte(ip / 250), byte(ip % 250)}), Ports: ports})
-			ip++
-		}
-		add(map[string]string{})
-		seen := map[string]bool{"{}": true}
-		for _, s := range podSels {
-			l := satisfy(s)
-			k := fmt.Sprint(l)
-			if !seen[k] {
-				seen[k] = true
-				add(l)
-			}
-		}
-	}
-	seen := map[netip.Addr]bool{}
-	for _, a := range externals {
-		if !seen[a] {
-			seen[a] = true
-			w.Externals = append(w.Externals, eval.External{IP: a})
-		}
-	}
-	return w
 }
 
 func TestFieldPath(t *testing.T) {
