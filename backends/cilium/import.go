@@ -133,6 +133,25 @@ type cnpImporter struct {
 // object imports one CNP or CCNP: its policies, and false when it has
 // errors (then none of its policies is kept, as Cilium rejects the
 // object as a whole).
+// validMeta reports whether the object's name (and namespace) are what
+// the API server accepts: a DNS subdomain (and a DNS label). It reports
+// them at their YAML lines otherwise: names end up in messages, in the
+// comments netpolc import writes and in the objects convert writes.
+func (im *cnpImporter) validMeta(o *yamlsrc.Object) bool {
+	ok := true
+	if errs := validation.IsDNS1123Subdomain(o.Name); len(errs) > 0 {
+		im.diags.Errorf(codeInvalid, o.Pos("metadata", "name"), "metadata.name %q: %s", o.Name, strings.Join(errs, "; ")).Detail = detailAPIRefuses
+		ok = false
+	}
+	if o.Kind == KindCNP {
+		if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+			im.diags.Errorf(codeInvalid, o.Pos("metadata", "namespace"), "metadata.namespace %q: %s", o.Namespace, strings.Join(errs, "; ")).Detail = detailAPIRefuses
+			ok = false
+		}
+	}
+	return ok
+}
+
 func (im *cnpImporter) object(o *yamlsrc.Object) ([]*ir.Policy, bool) {
 	key := o.Kind + " " + o.Namespace + "/" + o.Name
 	if first, dup := im.seen[key]; dup {
@@ -141,6 +160,9 @@ func (im *cnpImporter) object(o *yamlsrc.Object) ([]*ir.Policy, bool) {
 		return nil, false
 	}
 	im.seen[key] = o
+	if !im.validMeta(o) {
+		return nil, false
+	}
 
 	// The fields the IR cannot hold and the selectors (whose Cilium type
 	// reads its own JSON, unchecked) are judged on the generic form first.

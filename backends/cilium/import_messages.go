@@ -11,6 +11,7 @@ const (
 // Messages of the importer (lower case, no final period) and details
 // (sentences).
 const (
+	detailAPIRefuses   = "The API server refuses such an object, so no cluster can hold it; netpolc refuses it too, as names end up in messages and in what it writes."
 	detailAgentRefuses = "Cilium's agent refuses the rule when it reads the policy, and then enforces nothing of the object: the restriction does not exist, with nothing but a status condition to show it."
 
 	msgUnsupportedField    = "%s is not supported: %s"
