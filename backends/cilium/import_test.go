@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -42,25 +41,8 @@ func importFiles(files []*source.File) (*ir.Program, diag.List) {
 // re-emitted objects alike.
 func TestImportCorpus(t *testing.T) {
 	t.Parallel()
-	paths, _ := filepath.Glob(importDir + "/*.*")
-	var inputs []string
-	ok, bad := 0, 0
-	for _, p := range paths {
-		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".json" {
-			continue
-		}
-		inputs = append(inputs, p)
-		if strings.HasPrefix(filepath.Base(p), "err-") {
-			bad++
-		} else {
-			ok++
-		}
-	}
-	if ok < 30 || bad < 7 {
-		t.Errorf("the corpus has %d files that import and %d error cases; want at least 30 and 7", ok, bad)
-	}
-	for _, path := range inputs {
-		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	for _, cf := range backendtest.Corpus(t, importDir, 30, 7) {
+		path, name := cf.Path, cf.Name
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			data, err := os.ReadFile(path)
@@ -71,7 +53,7 @@ func TestImportCorpus(t *testing.T) {
 			prog, diags := importFiles([]*source.File{file})
 			var got strings.Builder
 			got.WriteString(backendtest.RenderDiags(source.NewSet(file), diags.Normalize()))
-			wantErr := strings.HasPrefix(name, "err-")
+			wantErr := cf.Err
 			if diags.HasErrors() != wantErr {
 				t.Errorf("errors: %v, want %v", diags.HasErrors(), wantErr)
 			}
@@ -109,36 +91,9 @@ func checkReimport(t *testing.T, prog *ir.Program) {
 	if d.HasErrors() {
 		t.Fatalf("re-import: %v\n%s", d, out)
 	}
-	if a, b := stripped(prepared), stripped(back); a != b {
+	if a, b := backendtest.StrippedIR(prepared), backendtest.StrippedIR(back); a != b {
 		t.Errorf("re-imported IR differs:\n--- imported, prepared\n%s--- re-imported\n%s--- emitted\n%s", a, b, out)
 	}
-}
-
-// stripped formats p's policies without names, origins and spans, in an
-// order that does not depend on them.
-func stripped(p *ir.Program) string {
-	var lines []string
-	for _, pol := range p.Policies {
-		if len(pol.Rules) == 0 && !pol.Isolation.Ingress && !pol.Isolation.Egress {
-			continue // no object
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s isolation=%+v\n", pol.Namespace, ir.FormatSubject(pol.Subject), pol.Isolation)
-		var rules []string
-		for _, r := range pol.Rules {
-			// One line per peer: the target writes one rule per L3 kind.
-			for _, peer := range r.Peers {
-				one := *r
-				one.Peers = []ir.Peer{peer}
-				rules = append(rules, "  "+ir.FormatRule(&one)+"\n")
-			}
-		}
-		sort.Strings(rules)
-		b.WriteString(strings.Join(rules, ""))
-		lines = append(lines, b.String())
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "")
 }
 
 // checkSpans requires every node of prog to be spanned in file.

@@ -303,26 +303,8 @@ const importDir = "testdata/import"
 // them alike on the original objects and on the re-emitted ones.
 func TestImportCorpus(t *testing.T) {
 	t.Parallel()
-	paths, _ := filepath.Glob(importDir + "/*.*")
-	var inputs []string
-	for _, p := range paths {
-		if ext := filepath.Ext(p); ext == ".yaml" || ext == ".json" {
-			inputs = append(inputs, p)
-		}
-	}
-	ok, bad := 0, 0
-	for _, p := range inputs {
-		if strings.HasPrefix(filepath.Base(p), "err-") {
-			bad++
-		} else {
-			ok++
-		}
-	}
-	if ok < 30 || bad < 5 {
-		t.Errorf("the corpus has %d files that import and %d error cases; want at least 30 and 5", ok, bad)
-	}
-	for _, path := range inputs {
-		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	for _, cf := range backendtest.Corpus(t, importDir, 30, 5) {
+		path, name := cf.Path, cf.Name
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			data, err := os.ReadFile(path)
@@ -337,7 +319,7 @@ func TestImportCorpus(t *testing.T) {
 			prog, objs, diags := importFiles([]*source.File{file}, namespace)
 			var got strings.Builder
 			got.WriteString(backendtest.RenderDiags(source.NewSet(file), diags.Normalize()))
-			wantErr := strings.HasPrefix(name, "err-")
+			wantErr := cf.Err
 			if diags.HasErrors() != wantErr {
 				t.Errorf("errors: %v, want %v", diags.HasErrors(), wantErr)
 			}

@@ -85,39 +85,20 @@ func withDNSRules(p *ir.Program) *ir.Program {
 			}
 		}
 	}
-	var out *ir.Program
-	for i, pol := range p.Policies {
-		var cp *ir.Policy
-		for j, r := range pol.Rules {
-			if r.DNS || r.Action != ir.Allow || r.Direction != ir.Egress || !pol.Isolation.Egress ||
-				!strings.HasPrefix(pol.Origin, "NetworkPolicy ") {
-				continue
-			}
-			want := ir.DNSRule(p.DNS, pol.Namespace, nil, r.Span)
-			want.DNS = false
-			if ir.FormatRule(r) != ir.FormatRule(want) {
-				continue
-			}
-			if out == nil {
-				c := *p
-				c.Policies = slices.Clone(p.Policies)
-				out = &c
-			}
-			if cp == nil {
-				c := *pol
-				c.Rules = slices.Clone(pol.Rules)
-				cp = &c
-				out.Policies[i] = cp
-			}
-			nr := *r
-			nr.DNS = true
-			cp.Rules[j] = &nr
+	return ir.RewriteRules(p, func(pol *ir.Policy, r *ir.Rule) (*ir.Rule, bool) {
+		if r.DNS || r.Action != ir.Allow || r.Direction != ir.Egress || !pol.Isolation.Egress ||
+			!strings.HasPrefix(pol.Origin, "NetworkPolicy ") {
+			return nil, false
 		}
-	}
-	if out == nil {
-		return p
-	}
-	return out
+		want := ir.DNSRule(p.DNS, pol.Namespace, nil, r.Span)
+		want.DNS = false
+		if ir.FormatRule(r) != ir.FormatRule(want) {
+			return nil, false
+		}
+		nr := *r
+		nr.DNS = true
+		return &nr, true
+	})
 }
 
 // decompiler holds the program being decompiled and what was learnt of it.

@@ -2,7 +2,6 @@ package decompile_test
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -18,8 +17,8 @@ import (
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
-	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/format"
@@ -159,7 +158,7 @@ func roundTrip(c *testgen.Case, flowsOf func(*testgen.Case) []eval.Flow) (res re
 // networkPolicies emits p for the NetworkPolicy target, every object
 // validated; false when the target does not accept p.
 func networkPolicies(p *ir.Program) ([]*networkingv1.NetworkPolicy, bool) {
-	objs, diags := emitcheck.Emit(emitcheck.Checked(k8s.New(), validNetworkPolicy), p, backends.Options{})
+	objs, diags := targetcheck.Emit(k8s.New(), p, backends.Options{})
 	if diags.HasErrors() {
 		return nil, false
 	}
@@ -168,23 +167,6 @@ func networkPolicies(p *ir.Program) ([]*networkingv1.NetworkPolicy, bool) {
 		out = append(out, o.Value.(*networkingv1.NetworkPolicy))
 	}
 	return out, true
-}
-
-// validNetworkPolicy checks an emitted NetworkPolicy as the API server
-// would (k8s.Validate) and against netpolc's conventions.
-func validNetworkPolicy(o backends.Object) error {
-	np, ok := o.Value.(*networkingv1.NetworkPolicy)
-	if !ok {
-		return fmt.Errorf("%T is not a NetworkPolicy", o.Value)
-	}
-	var errs []error
-	for _, err := range k8s.Validate(np) {
-		errs = append(errs, err)
-	}
-	for _, err := range k8s.CheckConventions(np) {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
 }
 
 // render prints diagnostics on the source they point into.

@@ -102,39 +102,23 @@ func DNSServerPeer(dns DNSServer, ns string) Peer {
 		Namespace: NamespaceRef{Scope: NamespaceNamed, Name: dns.Namespace}}, ns)
 }
 
-// RewritePeers returns p with every rule's peers replaced as f says: f
-// returns the peers that stand for peer in a rule of pol, and false when
-// peer stays as it is. Rewritten peer lists are made canonical again
-// (PeersIn), so that peers that f maps to the same one are kept once. p
-// is not modified: policies and rules that change are copied, the others
-// shared. Backends use it to express a peer in the form their target
-// writes (e.g. an entity as the CIDRs it stands for), before emitting.
-func RewritePeers(p *Program, f func(pol *Policy, peer Peer) ([]Peer, bool)) *Program {
+// RewriteRules returns p with rules replaced as f says: f returns the rule
+// that stands for r in pol, and false when r stays as it is (f must not
+// modify r). p is not modified: the policies whose rules change are
+// copied, the others shared, and p itself is returned when nothing changes.
+func RewriteRules(p *Program, f func(pol *Policy, r *Rule) (*Rule, bool)) *Program {
 	var out *Program
 	for i, pol := range p.Policies {
 		var cp *Policy
 		for j, r := range pol.Rules {
-			var peers []Peer
-			for k, peer := range r.Peers {
-				repl, ok := f(pol, peer)
-				if !ok {
-					if peers != nil {
-						peers = append(peers, peer)
-					}
-					continue
-				}
-				if peers == nil {
-					peers = append(make([]Peer, 0, len(r.Peers)+len(repl)), r.Peers[:k]...)
-				}
-				peers = append(peers, repl...)
-			}
-			if peers == nil {
+			nr, ok := f(pol, r)
+			if !ok {
 				continue
 			}
 			if out == nil {
-				cpProg := *p
-				cpProg.Policies = slices.Clone(p.Policies)
-				out = &cpProg
+				c := *p
+				c.Policies = slices.Clone(p.Policies)
+				out = &c
 			}
 			if cp == nil {
 				c := *pol
@@ -142,15 +126,45 @@ func RewritePeers(p *Program, f func(pol *Policy, peer Peer) ([]Peer, bool)) *Pr
 				cp = &c
 				out.Policies[i] = cp
 			}
-			nr := *r
-			nr.Peers = PeersIn(peers, pol.Namespace)
-			cp.Rules[j] = &nr
+			cp.Rules[j] = nr
 		}
 	}
 	if out == nil {
 		return p
 	}
 	return out
+}
+
+// RewritePeers returns p with every rule's peers replaced as f says: f
+// returns the peers that stand for peer in a rule of pol, and false when
+// peer stays as it is. Rewritten peer lists are made canonical again
+// (PeersIn), so that peers that f maps to the same one are kept once. p
+// is not modified (RewriteRules). Backends use it to express a peer in the
+// form their target writes (e.g. an entity as the CIDRs it stands for),
+// before emitting.
+func RewritePeers(p *Program, f func(pol *Policy, peer Peer) ([]Peer, bool)) *Program {
+	return RewriteRules(p, func(pol *Policy, r *Rule) (*Rule, bool) {
+		var peers []Peer
+		for k, peer := range r.Peers {
+			repl, ok := f(pol, peer)
+			if !ok {
+				if peers != nil {
+					peers = append(peers, peer)
+				}
+				continue
+			}
+			if peers == nil {
+				peers = append(make([]Peer, 0, len(r.Peers)+len(repl)), r.Peers[:k]...)
+			}
+			peers = append(peers, repl...)
+		}
+		if peers == nil {
+			return nil, false
+		}
+		nr := *r
+		nr.Peers = PeersIn(peers, pol.Namespace)
+		return &nr, true
+	})
 }
 
 // ProgramOf returns the program of the imported policies pols: in

@@ -206,8 +206,8 @@ func TestConvertCiliumToK8s(t *testing.T) {
 	}
 	t.Logf("convert cilium -> k8s: %d sets judged (random sets with what NetworkPolicy cannot express dropped; %d with nothing left), %d L3/L4 flows where cyclonus on the converted objects agrees with Cilium's engine on the originals, %v",
 		judged.Load(), refused.Load(), flowsN.Load(), time.Since(start).Round(time.Millisecond))
-	if judged.Load() == 0 && len(failures) == 0 {
-		t.Errorf("no set could be converted to NetworkPolicy")
+	if judged.Load() < int64(n)/2 && len(failures) == 0 {
+		t.Errorf("only %d of %d sets could be converted to NetworkPolicy", judged.Load(), n)
 	}
 }
 

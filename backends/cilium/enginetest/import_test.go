@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -86,7 +85,7 @@ func importRoundTrip(name string, data []byte) (orig Objects, prog *ir.Program, 
 	if bd.HasErrors() || back == nil {
 		return orig, prog, y, false, fmt.Sprintf("re-import of the emitted objects: %v", bd)
 	}
-	if a, b := strippedIR(prepared), strippedIR(back); a != b {
+	if a, b := backendtest.StrippedIR(prepared), backendtest.StrippedIR(back); a != b {
 		return orig, prog, y, false, fmt.Sprintf("re-imported IR differs:\n--- prepared\n%s--- re-imported\n%s", a, b)
 	}
 	return orig, prog, y, false, ""
@@ -96,31 +95,6 @@ func importRoundTrip(name string, data []byte) (orig Objects, prog *ir.Program, 
 func readEmitted(data []byte) []*yamlsrc.Object {
 	objs, _ := yamlsrc.Read([]*source.File{source.NewFile("emitted.yaml", data)}, yamlsrc.Options{Kinds: cilium.ImportKinds})
 	return objs
-}
-
-// strippedIR formats p's policies without names, origins and spans, one
-// line per rule and peer (the target writes one rule per L3 kind), in an
-// order that does not depend on them; policies that write no object are
-// left out.
-func strippedIR(p *ir.Program) string {
-	var pols []string
-	for _, pol := range p.Policies {
-		if len(pol.Rules) == 0 && !pol.Isolation.Ingress && !pol.Isolation.Egress {
-			continue
-		}
-		var rules []string
-		for _, r := range pol.Rules {
-			for _, peer := range r.Peers {
-				one := *r
-				one.Peers = []ir.Peer{peer}
-				rules = append(rules, "  "+ir.FormatRule(&one)+"\n")
-			}
-		}
-		sort.Strings(rules)
-		pols = append(pols, fmt.Sprintf("%s %s isolation=%+v\n%s", pol.Namespace, ir.FormatSubject(pol.Subject), pol.Isolation, strings.Join(rules, "")))
-	}
-	sort.Strings(pols)
-	return strings.Join(pols, "")
 }
 
 // sameEngineVerdicts loads the original objects and the emitted YAML into
@@ -347,15 +321,14 @@ const importCorpusDir = "../testdata/import"
 // (evalModels), compile/eval on the imported IR must agree with the
 // engine on the originals.
 func TestImportCorpusEngine(t *testing.T) {
-	paths, _ := filepath.Glob(importCorpusDir + "/*.*")
 	files, judged, evalJudged := 0, 0, 0
-	for _, path := range paths {
-		ext, base := filepath.Ext(path), filepath.Base(path)
-		if (ext != ".yaml" && ext != ".json") || strings.HasPrefix(base, "err-") {
+	for _, cf := range backendtest.Corpus(t, importCorpusDir, 30, 7) {
+		if cf.Err {
 			continue
 		}
+		path := cf.Path
 		files++
-		t.Run(strings.TrimSuffix(base, ext), func(t *testing.T) {
+		t.Run(cf.Name, func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
