@@ -1,7 +1,6 @@
 package cilium
 
 import (
-	"encoding/json"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -10,11 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
-	slimv1 "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/meta/v1"
-	"github.com/cilium/cilium/pkg/policy/api"
-
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/cilium/api"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -25,53 +21,6 @@ const (
 	maxPorts      = 40
 	maxICMPFields = 40
 )
-
-// CNP is an emitted CiliumNetworkPolicy (the Value of its
-// backends.Object). It marshals as the object without its status, which
-// the API server ignores and which would only add noise to the output.
-type CNP struct{ *ciliumv2.CiliumNetworkPolicy }
-
-// MarshalJSON implements json.Marshaler.
-func (c CNP) MarshalJSON() ([]byte, error) { return withoutStatus(c.CiliumNetworkPolicy) }
-
-// CCNP is an emitted CiliumClusterwideNetworkPolicy; see CNP.
-type CCNP struct {
-	*ciliumv2.CiliumClusterwideNetworkPolicy
-}
-
-// MarshalJSON implements json.Marshaler.
-func (c CCNP) MarshalJSON() ([]byte, error) {
-	return withoutStatus(c.CiliumClusterwideNetworkPolicy)
-}
-
-func withoutStatus(obj any) ([]byte, error) {
-	b, err := json.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	delete(m, "status")
-	return json.Marshal(m)
-}
-
-// Spec returns the rule of an emitted object (CNP, CCNP or a pointer to
-// either Cilium type), or nil.
-func Spec(v any) *api.Rule {
-	switch o := v.(type) {
-	case CNP:
-		return o.Spec
-	case CCNP:
-		return o.Spec
-	case *ciliumv2.CiliumNetworkPolicy:
-		return o.Spec
-	case *ciliumv2.CiliumClusterwideNetworkPolicy:
-		return o.Spec
-	}
-	return nil
-}
 
 // emitted is one object and the span of the policy behind it.
 type emitted struct {
@@ -108,16 +57,16 @@ func (e *emitter) emit(p *ir.Program) []emitted {
 		o := backends.Object{APIVersion: APIVersion, Namespace: pol.Namespace, Name: names[pol]}
 		if pol.Namespace == "" {
 			o.Kind = KindCCNP
-			o.Value = CCNP{&ciliumv2.CiliumClusterwideNetworkPolicy{
+			o.Value = CCNP{
 				TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: KindCCNP},
 				ObjectMeta: meta, Spec: rule,
-			}}
+			}
 		} else {
 			o.Kind = KindCNP
-			o.Value = CNP{&ciliumv2.CiliumNetworkPolicy{
+			o.Value = CNP{
 				TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: KindCNP},
 				ObjectMeta: meta, Spec: rule,
-			}}
+			}
 		}
 		out = append(out, emitted{obj: o, span: pol.Span})
 	}
@@ -541,7 +490,7 @@ func mayClash(peer ir.Peer) bool {
 // selector builds a Cilium endpoint selector from IR selectors.
 type selector struct {
 	labels map[string]string
-	exprs  []slimv1.LabelSelectorRequirement
+	exprs  []api.LabelSelectorRequirement
 	clash  string // a key set twice with different meanings
 }
 
@@ -565,7 +514,7 @@ func (b *selector) label(k, v string) {
 }
 
 func (b *selector) expr(k string, op ir.Operator, values []string) {
-	req := slimv1.LabelSelectorRequirement{Key: k, Operator: slimv1.LabelSelectorOperator(op)}
+	req := api.LabelSelectorRequirement{Key: k, Operator: api.LabelSelectorOperator(op)}
 	if len(values) > 0 {
 		req.Values = append([]string(nil), values...)
 	}
@@ -575,12 +524,12 @@ func (b *selector) expr(k string, op ir.Operator, values []string) {
 // build returns the selector; an empty one is {} (never nil: a nil
 // selector is "absent" in Cilium).
 func (b *selector) build() api.EndpointSelector {
-	ls := &slimv1.LabelSelector{}
+	ls := &api.LabelSelector{}
 	if len(b.labels) > 0 {
 		ls.MatchLabels = b.labels
 	}
 	if len(b.exprs) > 0 {
-		exprs := append([]slimv1.LabelSelectorRequirement(nil), b.exprs...)
+		exprs := append([]api.LabelSelectorRequirement(nil), b.exprs...)
 		sort.SliceStable(exprs, func(i, j int) bool {
 			if exprs[i].Key != exprs[j].Key {
 				return exprs[i].Key < exprs[j].Key

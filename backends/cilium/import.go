@@ -13,10 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/cilium/cilium/pkg/iana"
-	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
-	slimv1 "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/meta/v1"
-	"github.com/cilium/cilium/pkg/policy/api"
 
+	"github.com/netpolc/netpolc/backends/cilium/api"
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -730,7 +728,7 @@ func (rc *ruleImporter) icmps(rules api.ICMPRules, at func(...any) source.Span) 
 			} else {
 				// A type name becomes its number, as Cilium's own table
 				// translates it (the language writes numbers).
-				t.Type = f.PortProtocol().Port
+				t.Type = f.Number()
 			}
 			if !slices.ContainsFunc(out, func(u ir.ICMPType) bool { return u.Family == t.Family && u.Type == t.Type }) {
 				out = append(out, t)
@@ -868,7 +866,7 @@ type selectorTerm struct {
 // terms splits ls into terms, checking keys, operators and values as the
 // agent's label selector validation does. path is the selector's path
 // below the rule.
-func (rc *ruleImporter) terms(ls *slimv1.LabelSelector, path []any) []selectorTerm {
+func (rc *ruleImporter) terms(ls *api.LabelSelector, path []any) []selectorTerm {
 	if ls == nil {
 		return nil
 	}
@@ -976,7 +974,7 @@ func (rc *ruleImporter) podTerm(t selectorTerm) bool {
 }
 
 // subject imports the endpointSelector of the rule.
-func (rc *ruleImporter) subject(ls *slimv1.LabelSelector) ir.Subject {
+func (rc *ruleImporter) subject(ls *api.LabelSelector) ir.Subject {
 	out := ir.Subject{Span: rc.at("endpointSelector")}
 	var namespaces ir.Selector
 	nsTerms := false
@@ -1040,7 +1038,7 @@ func sortedCopy(v []string) []string {
 
 // nodeSelector imports a node selector (nodeSelector, fromNodes, toNodes):
 // node labels, of the k8s or any source.
-func (rc *ruleImporter) nodeSelector(ls *slimv1.LabelSelector, path ...any) ir.Selector {
+func (rc *ruleImporter) nodeSelector(ls *api.LabelSelector, path ...any) ir.Selector {
 	var out ir.Selector
 	for _, t := range rc.terms(ls, path) {
 		if t.src != "" && t.src != "k8s" && t.src != "any" {
@@ -1053,7 +1051,7 @@ func (rc *ruleImporter) nodeSelector(ls *slimv1.LabelSelector, path ...any) ir.S
 }
 
 // plainSelector imports a selector over plain labels (a Service's).
-func (rc *ruleImporter) plainSelector(ls *slimv1.LabelSelector, path []any) ir.Selector {
+func (rc *ruleImporter) plainSelector(ls *api.LabelSelector, path []any) ir.Selector {
 	var out ir.Selector
 	for _, t := range rc.terms(ls, path) {
 		if t.src != "" && t.src != "k8s" && t.src != "any" {
@@ -1067,7 +1065,7 @@ func (rc *ruleImporter) plainSelector(ls *slimv1.LabelSelector, path []any) ir.S
 
 // podPeer imports one fromEndpoints/toEndpoints selector with Cilium's
 // namespace defaulting (docs/semantics.md, section 2.4).
-func (rc *ruleImporter) podPeer(ls *slimv1.LabelSelector, sp source.Span, path ...any) (ir.Peer, bool) {
+func (rc *ruleImporter) podPeer(ls *api.LabelSelector, sp source.Span, path ...any) (ir.Peer, bool) {
 	out := ir.Peer{Span: sp, Kind: ir.PeerPods}
 	var nsName []selectorTerm
 	var nsLabels ir.Selector
@@ -1132,7 +1130,7 @@ func normalizePattern(p string) string {
 	return b.String()
 }
 
-// decodeTyped decodes o strictly into Cilium's type for its kind. A panic
+// decodeTyped decodes o strictly, its rules into Cilium's rule type. A panic
 // of a Cilium type's own JSON reader is an error at the object.
 func decodeTyped(o *yamlsrc.Object) (spec *api.Rule, specs api.Rules, d diag.List) {
 	defer func() {
@@ -1141,12 +1139,7 @@ func decodeTyped(o *yamlsrc.Object) (spec *api.Rule, specs api.Rules, d diag.Lis
 			d.Errorf(yamlsrc.CodeBadValue, o.Span, msgUndecodable, o, r)
 		}
 	}()
-	if o.Kind == KindCCNP {
-		var ccnp ciliumv2.CiliumClusterwideNetworkPolicy
-		d = o.Decode(&ccnp)
-		return ccnp.Spec, ccnp.Specs, d
-	}
-	var cnp ciliumv2.CiliumNetworkPolicy
-	d = o.Decode(&cnp)
-	return cnp.Spec, cnp.Specs, d
+	var doc document
+	d = o.Decode(&doc)
+	return doc.Spec, doc.Specs, d
 }

@@ -5,9 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
-	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
-	"github.com/cilium/cilium/pkg/policy/api"
-
+	"github.com/netpolc/netpolc/backends/cilium/api"
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -51,18 +49,9 @@ func Lint(objs []*yamlsrc.Object) diag.List {
 		if o.APIVersion != APIVersion || (o.Kind != KindCNP && o.Kind != KindCCNP) {
 			continue
 		}
-		var spec *api.Rule
-		var specs api.Rules
-		var d diag.List
-		if o.Kind == KindCNP {
-			var cnp ciliumv2.CiliumNetworkPolicy
-			d = o.Decode(&cnp)
-			spec, specs = cnp.Spec, cnp.Specs
-		} else {
-			var ccnp ciliumv2.CiliumClusterwideNetworkPolicy
-			d = o.Decode(&ccnp)
-			spec, specs = ccnp.Spec, ccnp.Specs
-		}
+		var doc document
+		d := o.Decode(&doc)
+		spec, specs := doc.Spec, doc.Specs
 		if d.HasErrors() {
 			l.diags.Append(d)
 			continue

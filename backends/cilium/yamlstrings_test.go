@@ -82,7 +82,7 @@ func TestYAMLKeepsHTTPStrings(t *testing.T) {
 // readHTTP returns the HTTP rules of every allow rule of a decoded object.
 func readHTTP(obj any) []api.PortRuleHTTP {
 	var out []api.PortRuleHTTP
-	rule := Spec(obj)
+	rule := ciliumcheck.Spec(obj)
 	add := func(ports api.PortRules) {
 		for _, pr := range ports {
 			if pr.Rules != nil {

@@ -51,3 +51,41 @@ func TestNoCiliumAgentStateInProduction(t *testing.T) {
 		}
 	}
 }
+
+// startupBanned are packages whose initialisation costs more start-up time
+// than netpolc has (docs/design.md, "Start-up"): the command and the
+// library use netpolc's copy of Cilium's policy types (backends/cilium/api),
+// and Cilium's own packages only in tests. Cilium's pkg/iana, a few
+// functions on port names, is allowed.
+var startupBanned = []string{
+	"github.com/cilium/cilium/pkg/policy/",
+	"github.com/cilium/cilium/pkg/k8s/",
+	"github.com/cilium/cilium/pkg/option",
+	"github.com/cilium/cilium/pkg/labels",
+	"github.com/cilium/hive",
+	"k8s.io/client-go/",
+	"github.com/prometheus/",
+	"github.com/spf13/viper",
+}
+
+// TestStartupDependencies: the command and the library link none of the
+// packages of startupBanned (checked on `go list -deps`, so a new import
+// anywhere in production code that pulls one in fails here).
+func TestStartupDependencies(t *testing.T) {
+	deps, err := exec.Command("go", "list", "-deps", module+"/cmd/netpolc", module).Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	n := 0
+	for _, d := range strings.Fields(string(deps)) {
+		n++
+		for _, b := range startupBanned {
+			if strings.HasPrefix(d, b) || d == strings.TrimSuffix(b, "/") {
+				t.Errorf("the command or the library links %s (banned: %s)", d, b)
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("go list -deps listed %d packages", n)
+	}
+}

@@ -13,13 +13,14 @@
 package ciliumcheck
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
@@ -64,14 +65,18 @@ func Checked(b backends.Backend) backends.Backend {
 const ClusterName = "default"
 
 // Validate checks one emitted object (cilium.CNP, cilium.CCNP, or a
-// pointer to either Cilium type) as typed, without marshalling it:
+// pointer to either Cilium type) as built, read as Cilium's types (Cilium):
 // Sanitize (every check of the agent's Parse) and CheckConventions.
 // ValidateWritten checks what the bytes written say.
 func Validate(v any) error {
-	if err := Sanitize(v); err != nil {
+	obj, err := Cilium(v)
+	if err != nil {
 		return err
 	}
-	return CheckConventions(v)
+	if err := Sanitize(obj); err != nil {
+		return err
+	}
+	return CheckConventions(obj)
 }
 
 // Sanitize returns the error the agent's Parse would return for v (a CNP,
@@ -92,7 +97,11 @@ func Sanitize(v any) error {
 		specs      api.Rules
 		nspc       bool
 	)
-	switch o := unwrap(v).(type) {
+	obj, err := Cilium(v)
+	if err != nil {
+		return err
+	}
+	switch o := obj.(type) {
 	case *ciliumv2.CiliumNetworkPolicy:
 		kind, name, spec, specs = KindCNP, o.Name, o.Spec, o.Specs
 		// Parse reads a CNP without a namespace as a CCNP.
@@ -225,7 +234,11 @@ func DecodeStrict(doc []byte) (any, error) {
 func Parse(v any) (api.Rules, error) {
 	enableNodeLabels.Do(func() { option.Config.EnableNodeSelectorLabels = true })
 	logger := slog.New(slog.DiscardHandler)
-	switch o := unwrap(v).(type) {
+	obj, err := Cilium(v)
+	if err != nil {
+		return nil, err
+	}
+	switch o := obj.(type) {
 	case *ciliumv2.CiliumNetworkPolicy:
 		return o.DeepCopy().Parse(logger, ClusterName)
 	case *ciliumv2.CiliumClusterwideNetworkPolicy:
@@ -236,18 +249,44 @@ func Parse(v any) (api.Rules, error) {
 
 var enableNodeLabels sync.Once
 
-// unwrap returns the Cilium object of v: v itself, or the pointer that
-// the backend's wrappers (cilium.CNP, cilium.CCNP) embed.
-func unwrap(v any) any {
+// Cilium returns the Cilium object of v: v itself if it is a pointer to
+// one of Cilium's types, or, for the backend's own objects (cilium.CNP and
+// cilium.CCNP, which carry netpolc's copy of Cilium's rule types), the
+// object of Cilium's type their JSON decodes to, strictly. The copy must
+// lose nothing: Cilium's object must marshal to the same JSON as v.
+func Cilium(v any) (any, error) {
 	switch v.(type) {
 	case *ciliumv2.CiliumNetworkPolicy, *ciliumv2.CiliumClusterwideNetworkPolicy:
-		return v
+		return v, nil
+	case nil:
+		return nil, errors.New("no object")
 	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Struct && rv.NumField() == 1 && rv.Type().Field(0).Anonymous {
-		return rv.Field(0).Interface()
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %T: %w", v, err)
 	}
-	return v
+	var meta metav1.TypeMeta
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return nil, fmt.Errorf("%T: %w", v, err)
+	}
+	var obj any
+	switch meta.Kind {
+	case KindCNP:
+		obj = &ciliumv2.CiliumNetworkPolicy{}
+	case KindCCNP:
+		obj = &ciliumv2.CiliumClusterwideNetworkPolicy{}
+	default:
+		return nil, fmt.Errorf("%T of kind %q is not a Cilium policy", v, meta.Kind)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(obj); err != nil {
+		return nil, fmt.Errorf("%T does not decode into Cilium's type: %w", v, err)
+	}
+	if err := SameAsBuilt(obj, v); err != nil {
+		return nil, fmt.Errorf("%T reads differently as Cilium's type: %w", v, err)
+	}
+	return obj, nil
 }
 
 // CheckConventions checks what netpolc promises beyond validity: the
@@ -262,7 +301,11 @@ func CheckConventions(v any) error {
 		spec *api.Rule
 		nspc bool
 	)
-	switch o := unwrap(v).(type) {
+	obj, err := Cilium(v)
+	if err != nil {
+		return err
+	}
+	switch o := obj.(type) {
 	case *ciliumv2.CiliumNetworkPolicy:
 		meta = backends.Object{Name: o.Name, Namespace: o.Namespace}
 		spec, nspc = o.Spec, true
@@ -378,4 +421,17 @@ func egressL3(c api.EgressCommonRule) []l3List {
 		{"toServices", len(c.ToServices), c.ToServices != nil},
 		{"toGroups", len(c.ToGroups), c.ToGroups != nil},
 	}
+}
+
+// Spec returns the rule of a Cilium object (the backend's CNP or CCNP, or a
+// pointer to either Cilium type), or nil.
+func Spec(v any) *api.Rule {
+	obj, _ := Cilium(v)
+	switch o := obj.(type) {
+	case *ciliumv2.CiliumNetworkPolicy:
+		return o.Spec
+	case *ciliumv2.CiliumClusterwideNetworkPolicy:
+		return o.Spec
+	}
+	return nil
 }
