@@ -49,7 +49,7 @@ func jsonFields(t reflect.Type) map[string]field {
 // raw are the fields kept as raw JSON (the backend never reads them; the
 // importer refuses them), by JSON path from a rule (spec or specs).
 var raw = map[string]bool{
-	"spec.labels":                        true,
+	"spec.labels":                         true,
 	"spec.ingress.toPorts.terminatingTLS": true,
 	"spec.ingress.toPorts.originatingTLS": true,
 	"spec.ingress.toPorts.serverNames":    true,
