@@ -298,10 +298,17 @@ func (b *builder) podsOnly(pol *ir.Policy, p *ir.Peer, t *eval.Pod) (ref, bool) 
 				break
 			}
 		}
+		labels := copyLabels(b.opts.NamespaceLabels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		b.namespace(ns, labels)
 		if selects(ns) {
+			// The peer selects the new namespace too: take it back.
+			b.w.Namespaces = b.w.Namespaces[:len(b.w.Namespaces)-1]
+			delete(b.nsIdx, ns)
 			return ref{}, false
 		}
-		b.namespace(ns, map[string]string{})
 	}
 	i := b.addPod(ns, t.Name, copyLabels(t.Labels), append([]eval.ContainerPort(nil), t.Ports...))
 	return ref{eval.EndpointPod, i}, true

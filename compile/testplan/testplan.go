@@ -80,7 +80,16 @@ var Reasons = []string{
 const AnyPort = 80
 
 // Options tunes New. The zero value is the default.
-type Options struct{}
+type Options struct {
+	// StrangerLabels are the labels of the pods the plan adds as pods in no
+	// rule (default: none). A world whose pods all carry some key (so that
+	// an evaluator reading NotIn on a missing key differently agrees) can
+	// give them that key here.
+	StrangerLabels map[string]string
+	// NamespaceLabels are the labels of the namespaces the plan adds
+	// (default: none).
+	NamespaceLabels map[string]string
+}
 
 // Plan is the probes of a program over a world.
 type Plan struct {
@@ -144,7 +153,7 @@ func New(prog *ir.Program, w *eval.World, opts Options) (*Plan, error) {
 	} else {
 		base = copyWorld(w)
 	}
-	b := newBuilder(prog, base)
+	b := newBuilder(prog, base, opts)
 	if err := b.checkWorld(); err != nil {
 		return nil, err
 	}
@@ -181,6 +190,7 @@ func (c *cand) key() string {
 
 type builder struct {
 	prog *ir.Program
+	opts Options
 	w    *eval.World
 	base *eval.Evaluator // over the world as given, before additions
 
@@ -199,9 +209,10 @@ type builder struct {
 	skipKey map[string]bool
 }
 
-func newBuilder(prog *ir.Program, w *eval.World) *builder {
+func newBuilder(prog *ir.Program, w *eval.World, opts Options) *builder {
 	b := &builder{
 		prog:      prog,
+		opts:      opts,
 		w:         w,
 		base:      eval.New(prog, w),
 		podRef:    map[*eval.Pod]int{},
@@ -278,7 +289,7 @@ func (b *builder) skip(span source.Span, format string, args ...any) {
 }
 
 func (b *builder) add(c cand) {
-	if c.from == c.to && c.from.kind != eval.EndpointPod {
+	if c.from == c.to { // a pod talking to itself never leaves it
 		return
 	}
 	if c.proto == "" {
@@ -347,7 +358,11 @@ func (b *builder) stranger(ns string) ref {
 	if i, ok := b.strangers[ns]; ok {
 		return ref{eval.EndpointPod, i}
 	}
-	i := b.addPod(ns, "stranger", map[string]string{}, nil)
+	labels := copyLabels(b.opts.StrangerLabels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	i := b.addPod(ns, "stranger", labels, nil)
 	b.strangers[ns] = i
 	return ref{eval.EndpointPod, i}
 }
