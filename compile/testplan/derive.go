@@ -72,7 +72,7 @@ func (b *builder) subjects(pol *ir.Policy) []int {
 	var out []int
 	for i := range b.w.Pods {
 		p := &b.w.Pods[i]
-		if b.added[i] {
+		if b.added[i] != "" {
 			continue
 		}
 		switch {
@@ -218,7 +218,7 @@ func (b *builder) pick(eps []eval.Endpoint, subj ref) (ref, bool) {
 		// A pod probing itself never leaves it: pick a stranger-free
 		// twin instead (same labels and ports, same namespace).
 		p := b.pod(*self)
-		i := b.addPod(p.Namespace, p.Name+"-peer", copyLabels(p.Labels), append([]eval.ContainerPort(nil), p.Ports...))
+		i := b.addPod(AddedPeer, p.Namespace, p.Name+"-peer", copyLabels(p.Labels), append([]eval.ContainerPort(nil), p.Ports...))
 		return ref{eval.EndpointPod, i}, true
 	}
 	if ext != nil {
@@ -310,7 +310,7 @@ func (b *builder) podsOnly(pol *ir.Policy, p *ir.Peer, t *eval.Pod) (ref, bool) 
 			return ref{}, false
 		}
 	}
-	i := b.addPod(ns, t.Name, copyLabels(t.Labels), append([]eval.ContainerPort(nil), t.Ports...))
+	i := b.addPod(AddedPodsOnly, ns, t.Name, copyLabels(t.Labels), append([]eval.ContainerPort(nil), t.Ports...))
 	return ref{eval.EndpointPod, i}, true
 }
 

@@ -99,9 +99,25 @@ type Plan struct {
 	// Probes in a deterministic order: expectations in program order, then
 	// rules in program order; no two probes have the same flow.
 	Probes []Probe
+	// Added says, per pod of World, why the plan added it (AddedStranger,
+	// AddedPodsOnly, AddedPeer); "" for a pod of the world given.
+	Added []string
 	// Skipped says what the plan does not probe, in program order.
 	Skipped []Skip
 }
+
+// Why a plan adds a pod to the world.
+const (
+	// AddedStranger: the pod of a namespace in no rule (no labels, or
+	// Options.StrangerLabels).
+	AddedStranger = "stranger"
+	// AddedPodsOnly: a copy of a pod peer's pod in a namespace the peer does
+	// not select.
+	AddedPodsOnly = "pods-only"
+	// AddedPeer: a copy of a subject pod that is also the only pod of a
+	// rule's peer (a pod does not probe itself).
+	AddedPeer = "peer"
+)
 
 // Probe is one flow to try and the verdict expected.
 type Probe struct {
@@ -201,7 +217,7 @@ type builder struct {
 	nsIdx  map[string]int         // namespace -> index in w.Namespaces
 
 	strangers map[string]int // namespace -> index of its stranger pod
-	added     map[int]bool   // pods the plan added
+	added     map[int]string // pods the plan added -> why
 
 	cands   []cand
 	seen    map[string]bool
@@ -221,7 +237,7 @@ func newBuilder(prog *ir.Program, w *eval.World, opts Options) *builder {
 		pods:      map[string]int{},
 		nsIdx:     map[string]int{},
 		strangers: map[string]int{},
-		added:     map[int]bool{},
+		added:     map[int]string{},
 		seen:      map[string]bool{},
 		skipKey:   map[string]bool{},
 	}
@@ -337,7 +353,7 @@ func (b *builder) external(ip netip.Addr) ref {
 
 // addPod adds a pod to the world (unique name in its namespace) and returns
 // its index.
-func (b *builder) addPod(ns, name string, labels map[string]string, ports []eval.ContainerPort) int {
+func (b *builder) addPod(why, ns, name string, labels map[string]string, ports []eval.ContainerPort) int {
 	b.namespace(ns, nil)
 	base := name
 	for i := 2; ; i++ {
@@ -349,7 +365,7 @@ func (b *builder) addPod(ns, name string, labels map[string]string, ports []eval
 	i := len(b.w.Pods)
 	b.w.Pods = append(b.w.Pods, eval.Pod{Namespace: ns, Name: name, Labels: labels, Ports: ports})
 	b.pods[ns+"/"+name] = i
-	b.added[i] = true
+	b.added[i] = why
 	return i
 }
 
@@ -362,13 +378,16 @@ func (b *builder) stranger(ns string) ref {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	i := b.addPod(ns, "stranger", labels, nil)
+	i := b.addPod(AddedStranger, ns, "stranger", labels, nil)
 	b.strangers[ns] = i
 	return ref{eval.EndpointPod, i}
 }
 
 func (b *builder) finish() *Plan {
-	plan := &Plan{World: b.w, Skipped: b.skipped}
+	plan := &Plan{World: b.w, Skipped: b.skipped, Added: make([]string, len(b.w.Pods))}
+	for i, why := range b.added {
+		plan.Added[i] = why
+	}
 	e := eval.New(b.prog, b.w)
 	for _, c := range b.cands {
 		f := eval.Flow{From: b.endpoint(c.from), To: b.endpoint(c.to), Protocol: c.proto, Port: c.port}
