@@ -122,7 +122,10 @@ func testplanCommand(e *env) *cli.Command {
 				diags.Errorf("testplan", span, "%v", err)
 				return e.printDiagnostics(files, diags)
 			}
-			// Warnings of the compile go out first; then the output.
+			for _, w := range plan.Warnings {
+				diags.Warnf("testplan", source.Span{}, "%s", w)
+			}
+			// Warnings go out first; then the output.
 			if err := e.printDiagnostics(files, diags); err != nil {
 				return err
 			}

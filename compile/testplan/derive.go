@@ -3,6 +3,7 @@ package testplan
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/netpolc/netpolc/compile/eval"
@@ -556,16 +557,59 @@ func (b *builder) assignIPs(synthetic bool) error {
 			used[n.IP] = true
 		}
 	}
-	next := podRange.Addr().Next()
+	ranges := b.opts.PodRanges
+	if len(ranges) == 0 {
+		ranges = DefaultPodRanges
+	}
+	// A range one CIDR peer matches whole is not scanned address by address.
+	covered := func(rng netip.Prefix) bool {
+		for _, c := range cidrs {
+			if c.CIDR.Bits() <= rng.Bits() && c.CIDR.Contains(rng.Addr()) && !slices.ContainsFunc(c.Except, rng.Overlaps) {
+				return true
+			}
+		}
+		return false
+	}
+	// free returns the first address from next on, in the ranges from r
+	// on, that no endpoint uses (and, with strict, no CIDR peer matches).
+	free := func(r int, next netip.Addr, strict bool) (int, netip.Addr, bool) {
+		for ; r < len(ranges); r++ {
+			rng := ranges[r]
+			if !rng.Contains(next) {
+				next = rng.Masked().Addr().Next()
+			}
+			if strict && covered(rng) {
+				continue
+			}
+			for ; next.IsValid() && rng.Contains(next) && next != lastAddr(rng); next = next.Next() {
+				if !used[next] && !(strict && matched(next)) {
+					return r, next, true
+				}
+			}
+		}
+		return r, netip.Addr{}, false
+	}
+	r, next, strict := 0, ranges[0].Masked().Addr().Next(), true
 	for _, i := range need {
-		for next.IsValid() && podRange.Contains(next) && (used[next] || matched(next) || next == lastAddr(podRange)) {
-			next = next.Next()
+		var ok bool
+		var a netip.Addr
+		if strict {
+			if r, a, ok = free(r, next, true); !ok {
+				// Every free address is in a CIDR peer: use them anyway,
+				// and say what that means.
+				strict = false
+				r, next = 0, ranges[0].Masked().Addr().Next()
+				b.warnings = append(b.warnings, fmt.Sprintf("pod addresses are inside the CIDR peers of the program (no address of %v is outside them): netpolc never matches a CIDR peer against a pod, but NetworkPolicy implementations may, and then allow more between pods than the plan expects", ranges))
+			}
 		}
-		if !next.IsValid() || !podRange.Contains(next) {
-			return fmt.Errorf("testplan: no free pod address left in %s for %s/%s", podRange, b.w.Pods[i].Namespace, b.w.Pods[i].Name)
+		if !strict {
+			if r, a, ok = free(r, next, false); !ok {
+				return fmt.Errorf("testplan: no free pod address left in %v for %s/%s", ranges, b.w.Pods[i].Namespace, b.w.Pods[i].Name)
+			}
 		}
-		b.w.Pods[i].IP = next
-		used[next] = true
+		b.w.Pods[i].IP = a
+		used[a] = true
+		next = a.Next()
 	}
 	return nil
 }

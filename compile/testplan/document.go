@@ -34,6 +34,7 @@ type Document struct {
 	Externals  []DocExternal  `json:"externals,omitempty"`
 	Probes     []DocProbe     `json:"probes"`
 	Skipped    []Skip         `json:"skipped,omitempty"`
+	Warnings   []string       `json:"warnings,omitempty"`
 }
 
 // Summary counts the probes of a plan.
@@ -90,7 +91,7 @@ type DocProbe struct {
 
 // Document returns the plan as a document.
 func (p *Plan) Document() *Document {
-	d := &Document{APIVersion: APIVersion, Kind: Kind, Namespaces: []DocNamespace{}, Pods: []DocPod{}, Probes: []DocProbe{}, Skipped: p.Skipped}
+	d := &Document{APIVersion: APIVersion, Kind: Kind, Namespaces: []DocNamespace{}, Pods: []DocPod{}, Probes: []DocProbe{}, Skipped: p.Skipped, Warnings: p.Warnings}
 	for _, ns := range p.World.Namespaces {
 		d.Namespaces = append(d.Namespaces, DocNamespace{Name: ns.Name, Labels: ns.Labels})
 	}

@@ -273,6 +273,13 @@ func (rp *runPlan) header(b *strings.Builder, plan *Plan) {
 	fmt.Fprintf(b, "#        for p in $(kubectl get pods --all-namespaces -l %s -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{\" \"}{end}'); do kubectl logs -n \"${p%%/*}\" \"${p#*/}\" -c probe; done\n", sel)
 	fmt.Fprintf(b, "#   5. kubectl delete pods,configmaps --all-namespaces -l %s\n", sel)
 	rp.writeLeftOut(b)
+	writeWarnings(b, plan)
+}
+
+func writeWarnings(b *strings.Builder, plan *Plan) {
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(b, "#\n# Warning: %s\n", clean(w))
+	}
 }
 
 func (rp *runPlan) writeNamespaces(b *strings.Builder, prefix string) {

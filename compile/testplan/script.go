@@ -64,6 +64,7 @@ func Script(prog *ir.Program, plan *Plan, opts RunOptions) ([]byte, error) {
 # Exit status: 0 every probe as expected, 1 a mismatch, 2 the probes could not run.
 `)
 	rp.writeLeftOut(&b)
+	writeWarnings(&b, plan)
 	b.WriteString("\nset -u\nKUBECTL=${KUBECTL:-kubectl}\n")
 	fmt.Fprintf(&b, "TIMEOUT=${TIMEOUT:-%d}\nKEEP=${KEEP:-0}\nDNSPORT=%d\nPLAN=%s\n", rp.timeout, rp.dnsPort, rp.id)
 	b.WriteString(`tmp=$(mktemp -d) || exit 2

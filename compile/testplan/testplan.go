@@ -15,8 +15,8 @@
 // The plan's world is the world given (or the program's representative
 // world) extended with the pods and external addresses the probes need. Pods
 // the plan adds, and pods without an address, get addresses from
-// 10.244.0.0/16 that no CIDR peer of the program matches and that no other
-// endpoint uses.
+// 10.244.0.0/16 (then 100.64.0.0/10; see Options.PodRanges) that no CIDR
+// peer of the program matches and that no other endpoint uses.
 package testplan
 
 import (
@@ -89,7 +89,14 @@ type Options struct {
 	// NamespaceLabels are the labels of the namespaces the plan adds
 	// (default: none).
 	NamespaceLabels map[string]string
+	// PodRanges are where pods without an address get one, in order
+	// (default DefaultPodRanges).
+	PodRanges []netip.Prefix
 }
+
+// DefaultPodRanges are the default Options.PodRanges: 10.244.0.0/16, then
+// (for programs whose CIDR peers match all of it) 100.64.0.0/10.
+var DefaultPodRanges = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("100.64.0.0/10")}
 
 // Plan is the probes of a program over a world.
 type Plan struct {
@@ -104,6 +111,8 @@ type Plan struct {
 	Added []string
 	// Skipped says what the plan does not probe, in program order.
 	Skipped []Skip
+	// Warnings say where the plan's verdicts may differ from a cluster's.
+	Warnings []string
 }
 
 // Why a plan adds a pod to the world.
@@ -219,10 +228,11 @@ type builder struct {
 	strangers map[string]int // namespace -> index of its stranger pod
 	added     map[int]string // pods the plan added -> why
 
-	cands   []cand
-	seen    map[string]bool
-	skipped []Skip
-	skipKey map[string]bool
+	cands    []cand
+	warnings []string
+	seen     map[string]bool
+	skipped  []Skip
+	skipKey  map[string]bool
 }
 
 func newBuilder(prog *ir.Program, w *eval.World, opts Options) *builder {
@@ -384,7 +394,7 @@ func (b *builder) stranger(ns string) ref {
 }
 
 func (b *builder) finish() *Plan {
-	plan := &Plan{World: b.w, Skipped: b.skipped, Added: make([]string, len(b.w.Pods))}
+	plan := &Plan{World: b.w, Skipped: b.skipped, Warnings: b.warnings, Added: make([]string, len(b.w.Pods))}
 	for i, why := range b.added {
 		plan.Added[i] = why
 	}
