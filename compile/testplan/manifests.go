@@ -47,7 +47,7 @@ type mContainer struct {
 
 type mEnv struct {
 	Name  string `json:"name"`
-	Value string `json:"value"`
+	Value string `json:"value,omitempty"` // the API server drops an empty value
 }
 
 type mPort struct {
@@ -126,8 +126,9 @@ while :; do sleep 3600; done
 `
 
 // objects returns the probe pods (and with selfProbe the targets
-// ConfigMaps): with selfProbe each pod runs its own probes (Manifests),
-// without it the pods only serve and wait for kubectl exec (Script).
+// ConfigMaps): with selfProbe each pod that sends probes runs them
+// (Manifests); the others, and every pod without selfProbe, only serve
+// (their probe container waits, for kubectl exec in Script).
 func (rp *runPlan) objects(selfProbe bool) []mObject {
 	var out []mObject
 	if selfProbe {
@@ -147,7 +148,7 @@ func (rp *runPlan) objects(selfProbe bool) []mObject {
 		labels[PlanLabel] = rp.id
 		probe := mContainer{Name: "probe", Image: rp.image, Args: []string{"pause"}}
 		spec := &mPodSpec{TerminationGracePeriodSeconds: 1}
-		if selfProbe {
+		if selfProbe && len(q.probes) > 0 {
 			probe.Args = nil
 			probe.Command = []string{"/bin/sh", "-c", proberScript}
 			probe.Env = []mEnv{
