@@ -267,7 +267,7 @@ func (rp *runPlan) header(b *strings.Builder, plan *Plan) {
 	b.WriteString("#      updates the mounted ConfigMap within about a minute):\n")
 	fmt.Fprintf(b, "#        kubectl get pods --all-namespaces -l %s -o jsonpath='{range .items[*]}{.metadata.annotations.%s}{\" \"}{.status.podIP}{\"\\n\"}{end}' > targets\n", sel, strings.ReplaceAll(PodAnnotation, ".", `\.`))
 	for _, key := range rp.dnsKeys() {
-		fmt.Fprintf(b, "#        echo \"%s $(kubectl -n %s get pods -l '%s' -o jsonpath='{.items[0].status.podIP}')\" >> targets\n", key, rp.dnsNS, rp.dnsSel)
+		fmt.Fprintf(b, "#        echo %s $(kubectl -n %s get pods -l '%s' -o jsonpath='{.items[*].status.podIP}' | awk '{ print $1 }') >> targets\n", key, rp.dnsNS, rp.dnsSel)
 	}
 	fmt.Fprintf(b, "#        for ns in %s; do kubectl -n \"$ns\" create configmap %s --from-file=targets --dry-run=client -o yaml | kubectl label --local -f - -o yaml %s | kubectl apply -f -; done\n", strings.Join(rp.nsNames, " "), TargetsConfigMap, sel)
 	b.WriteString("#   4. Read the results (one line per probe, ok or MISMATCH, then a PASS or FAIL summary):\n")
