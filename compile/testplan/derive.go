@@ -146,8 +146,12 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 		}
 	default:
 		var ok bool
-		if main, ok = b.pick(b.base.Select(*p, pol.Namespace), subj); !ok {
+		eps := b.base.Select(*p, pol.Namespace)
+		if main, ok = b.pick(eps, subj); !ok {
 			switch {
+			case len(eps) > 0:
+				b.skip(p.Span, "%s matches only nodes, the local host or the kube-apiserver, which are not probed", ir.FormatPeer(*p))
+				return
 			case p.Kind == ir.PeerEntity && p.Entity == ir.EntityWorldIPv6:
 				main = b.external(worldIPv6)
 			case p.Kind == ir.PeerEntity && (p.Entity == ir.EntityWorld || p.Entity == ir.EntityWorldIPv4) || p.Kind == ir.PeerAny:

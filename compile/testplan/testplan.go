@@ -158,8 +158,8 @@ func (p *Probe) PodToPod() bool {
 
 // Skip is something of the program the plan does not probe.
 type Skip struct {
-	Source string // "file:line"
-	What   string // what is not probed and why
+	Source string `json:"source"` // "file:line"
+	What   string `json:"what"`   // what is not probed and why
 }
 
 // New builds the probes for prog over w. w may be nil: the plan's world is
