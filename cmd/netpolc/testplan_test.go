@@ -126,7 +126,7 @@ func TestTestplanZeroTrust(t *testing.T) {
 	for _, p := range d.Probes {
 		reasons[p.Reason]++
 	}
-	for _, reason := range testplan.Reasons {
+	for _, reason := range testplan.Reasons() {
 		// Every allowed port of zero-trust has an expect statement, which
 		// the plan keeps instead of a "port" probe of the same flow.
 		if reasons[reason] == 0 && reason != testplan.ReasonPortAllowed {

@@ -563,7 +563,7 @@ func (b *builder) assignIPs(synthetic bool) error {
 	}
 	ranges := b.opts.PodRanges
 	if len(ranges) == 0 {
-		ranges = DefaultPodRanges
+		ranges = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("100.64.0.0/10")}
 	}
 	// A range one CIDR peer matches whole is not scanned address by address.
 	covered := func(rng netip.Prefix) bool {

@@ -42,7 +42,7 @@ var genOptions = testplan.Options{
 func TestPlanProperties(t *testing.T) {
 	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 300, 60)
 	var checked, probes, podProbes, allowed atomic.Int64
-	reasons := make([]atomic.Int64, len(testplan.Reasons))
+	reasons := make([]atomic.Int64, len(testplan.Reasons()))
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
 		c := testgen.New(seed)
 		prog, _ := backendtest.CompileGenerated(c)
@@ -79,7 +79,7 @@ func TestPlanProperties(t *testing.T) {
 			if p.Allowed {
 				allowed.Add(1)
 			}
-			for i, r := range testplan.Reasons {
+			for i, r := range testplan.Reasons() {
 				if r == p.Reason {
 					reasons[i].Add(1)
 				}
@@ -99,7 +99,7 @@ func TestPlanProperties(t *testing.T) {
 		t.Error(f)
 	}
 	t.Logf("%d programs, %d probes (%d pod to pod, %d allowed)", checked.Load(), probes.Load(), podProbes.Load(), allowed.Load())
-	for i, r := range testplan.Reasons {
+	for i, r := range testplan.Reasons() {
 		t.Logf("  %-15s %d", r, reasons[i].Load())
 		// Over a few dozen programs every reason shows up; a reason that
 		// never does means its derivation broke.
