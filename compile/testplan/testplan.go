@@ -277,7 +277,7 @@ func (b *builder) checkWorld() error {
 	for _, p := range b.w.Pods {
 		k := p.Namespace + "/" + p.Name
 		if seen[k] {
-			return fmt.Errorf("testplan: world: duplicate pod %s", k)
+			return worldErrorf("duplicate pod %s", k)
 		}
 		seen[k] = true
 	}
