@@ -463,7 +463,7 @@ func TestTestplanErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	world := filepath.Join(dir, "w.yaml")
-	if err := os.WriteFile(world, []byte("pods:\n  - {namespace: shop, name: web, labels: {app: web, \"testplan.netpolc.io/plan\": x}}\n"), 0o644); err != nil {
+	if err := os.WriteFile(world, []byte("pods:\n  - {namespace: shop, name: web, labels: {app: web, \"testplan.netpolc.io/plan\": x}}\n  - {namespace: shop, name: db, labels: {app: db}}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
