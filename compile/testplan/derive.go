@@ -139,6 +139,15 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 		b.skip(p.Span, "node peer: nodes are not probed")
 		return
 	case ir.PeerCIDR:
+		// The ports first: a rule without a port to probe adds no
+		// external address to the world.
+		var dst *eval.Pod
+		if r.Direction == ir.Ingress {
+			dst = b.pod(subj)
+		}
+		if len(b.rulePorts(r, dst)) == 0 {
+			return
+		}
 		var ok bool
 		if main, extra, ok = b.cidrTargets(p, pol.Namespace); !ok {
 			b.skip(p.Span, "CIDR %s: no address of the block is free of the world's pods", p.CIDR)
@@ -161,9 +170,6 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 				return
 			}
 		}
-		if main.kind == eval.EndpointPod {
-			extra = b.podAux(pol, p, main)
-		}
 	}
 	from, to := subj, main
 	if r.Direction == ir.Ingress {
@@ -172,6 +178,9 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 	ports := b.rulePorts(r, b.pod(to))
 	if len(ports) == 0 {
 		return
+	}
+	if p.Kind != ir.PeerCIDR && main.kind == eval.EndpointPod {
+		extra = b.podAux(pol, p, main)
 	}
 	for _, pp := range ports {
 		b.add(cand{from: from, to: to, proto: pp.proto, port: pp.port, reason: pp.reason, origin: r.Span})
@@ -220,10 +229,14 @@ func (b *builder) pick(eps []eval.Endpoint, subj ref) (ref, bool) {
 		}
 	}
 	if self != nil {
-		// A pod probing itself never leaves it: pick a stranger-free
-		// twin instead (same labels and ports, same namespace).
+		// A pod probing itself never leaves it: a twin of the subject
+		// (same namespace, labels and ports) stands for the peer.
+		if i, ok := b.twins[self.i]; ok {
+			return ref{eval.EndpointPod, i}, true
+		}
 		p := b.pod(*self)
 		i := b.addPod(AddedPeer, p.Namespace, p.Name+"-peer", copyLabels(p.Labels), append([]eval.ContainerPort(nil), p.Ports...))
+		b.twins[self.i] = i
 		return ref{eval.EndpointPod, i}, true
 	}
 	if ext != nil {

@@ -225,6 +225,7 @@ type builder struct {
 	nsIdx  map[string]int         // namespace -> index in w.Namespaces
 
 	strangers map[string]int // namespace -> index of its stranger pod
+	twins     map[int]int    // subject pod -> index of its twin (AddedPeer)
 	added     map[int]string // pods the plan added -> why
 
 	cands    []cand
@@ -246,6 +247,7 @@ func newBuilder(prog *ir.Program, w *eval.World, opts Options) *builder {
 		pods:      map[string]int{},
 		nsIdx:     map[string]int{},
 		strangers: map[string]int{},
+		twins:     map[int]int{},
 		added:     map[int]string{},
 		seen:      map[string]bool{},
 		skipKey:   map[string]bool{},

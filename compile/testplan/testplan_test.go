@@ -246,11 +246,21 @@ default deny
 web = {app: web}
 web -> web:80/tcp
 web -> web:icmp
+web -> web:443/tcp
 `, nil), nil)
 	// A pod does not probe itself: a twin of web stands for the peer.
 	check(t, plan, []want{
 		{"shop/web -> shop/web-peer:80/TCP", testplan.ReasonPortAllowed, true, "p.netpol:4", "p.netpol:4"},
 	})
+	twins := 0
+	for _, p := range plan.World.Pods {
+		if strings.HasPrefix(p.Name, "web-peer") {
+			twins++
+		}
+	}
+	if twins != 1 {
+		t.Errorf("%d twins of web, want 1", twins)
+	}
 	for _, p := range plan.Probes {
 		if p.Flow.From == p.Flow.To {
 			t.Errorf("probe from a pod to itself: %s", p.Flow)
