@@ -253,9 +253,12 @@ web -> web:443/tcp
 		{"shop/web -> shop/web-peer:80/TCP", testplan.ReasonPortAllowed, true, "p.netpol:4", "p.netpol:4"},
 	})
 	twins := 0
-	for _, p := range plan.World.Pods {
-		if strings.HasPrefix(p.Name, "web-peer") {
+	for i, p := range plan.World.Pods {
+		if plan.Added[i] == testplan.AddedPeer {
 			twins++
+			if p.Namespace != "shop" || p.Name != "web-peer" || p.Labels["app"] != "web" {
+				t.Errorf("twin %s/%s %v", p.Namespace, p.Name, p.Labels)
+			}
 		}
 	}
 	if twins != 1 {
