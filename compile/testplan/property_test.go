@@ -175,3 +175,37 @@ func checkPlan(prog *ir.Program, plan *testplan.Plan) string {
 	}
 	return ""
 }
+
+// TestPlanPropertiesCilium checks the invariants of checkPlan on the
+// programs of the Cilium differential tests (testgen.NewCilium: deny rules,
+// FQDN peers, entities, nodes, ICMP, L7 rules), whose plans skip what they
+// cannot probe.
+func TestPlanPropertiesCilium(t *testing.T) {
+	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 300, 60)
+	var checked, probes, skipped atomic.Int64
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := testgen.NewCilium(seed)
+		prog, _ := backendtest.CompileGenerated(c)
+		if prog == nil {
+			return ""
+		}
+		plan, err := testplan.New(prog, c.World, testplan.Options{})
+		if err != nil {
+			return fmt.Sprintf("seed %d: %v\n%s", seed, err, c.Program.Source())
+		}
+		if msg := checkPlan(prog, plan); msg != "" {
+			return fmt.Sprintf("seed %d: %s\n%s", seed, msg, c.Program.Source())
+		}
+		checked.Add(1)
+		probes.Add(int64(len(plan.Probes)))
+		skipped.Add(int64(len(plan.Skipped)))
+		return ""
+	})
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("%d programs, %d probes, %d things skipped", checked.Load(), probes.Load(), skipped.Load())
+	if checked.Load() < int64(n)*8/10 {
+		t.Errorf("only %d of %d programs checked", checked.Load(), n)
+	}
+}
