@@ -33,6 +33,10 @@ func (b *builder) expectation(x *ir.Expectation) {
 	}
 	froms := b.refs(b.base.Select(x.From.Peer, x.Namespace), x, "source")
 	tos := b.refs(b.base.Select(x.To.Peer, x.Namespace), x, "destination")
+	if len(froms) == 0 || len(tos) == 0 {
+		b.skip(x.Span, "no pod or external address of the world matches the expectation's %s", map[bool]string{true: "source", false: "destination"}[len(froms) == 0])
+		return
+	}
 	protos := []ir.Protocol{x.Port.Protocol}
 	if x.Port.Protocol == ir.ProtoAny {
 		protos = []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
