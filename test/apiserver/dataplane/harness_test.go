@@ -37,7 +37,7 @@ type harness struct {
 }
 
 var (
-	setupOnce sync.Once
+	setupOnce  sync.Once
 	theHarness *harness
 	setupErr   error
 	skipReason string
