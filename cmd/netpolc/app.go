@@ -123,6 +123,7 @@ func newApp(e *env) *cli.App {
 			importCommand(e),
 			convertCommand(e),
 			lintCommand(e),
+			testplanCommand(e),
 			targetsCommand(e),
 			versionCommand(e),
 		},
