@@ -111,7 +111,7 @@ type agent struct {
 // startAgent starts the agent in n's namespace, talking to the API server
 // of cfg through a TCP proxy whose listener is in n's namespace (the server
 // listens on the host's loopback, which n does not see).
-func startAgent(n *node, cfg *rest.Config, binary, iptables string, mode queueMode) (*agent, error) {
+func startAgent(n *node, cfg *rest.Config, binary, iptables string, mode queueMode, verbosity int) (*agent, error) {
 	a := &agent{mode: mode, log: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
 	u, err := url.Parse(cfg.Host)
 	if err != nil {
@@ -143,6 +143,7 @@ func startAgent(n *node, cfg *rest.Config, binary, iptables string, mode queueMo
 		"--hostname-override=" + nodeName,
 		"--nfqueue-id=" + strconv.Itoa(queueID),
 		"--metrics-bind-address=127.0.0.1:0",
+		"-v=" + strconv.Itoa(verbosity),
 	}
 	a.cmd = exec.Command("nsenter", args...)
 	a.cmd.ExtraFiles = []*os.File{n.ns}

@@ -15,6 +15,7 @@ import (
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/compile/testplan"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
@@ -81,7 +82,7 @@ func TestExamples(t *testing.T) {
 			for _, d := range dropped {
 				t.Logf("left out of the NetworkPolicies (the k8s target cannot express it): %s", d)
 			}
-			p, err := newProgram("examples/"+ex.dir, intent.Program, w, objs, sources)
+			p, err := newProgram("examples/"+ex.dir, intent.Program, w, testplan.Options{}, objs, sources)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +166,7 @@ func TestRandomPrograms(t *testing.T) {
 			continue
 		}
 		src := tc.Program.Source()
-		p, err := newProgram(fmt.Sprintf("testgen seed %d", seed), prog, tc.World, objs,
+		p, err := newProgram(fmt.Sprintf("testgen seed %d", seed), prog, tc.World, generatedPlanOptions, objs,
 			map[string][]string{backendtest.GenFile: strings.Split(src, "\n")})
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)

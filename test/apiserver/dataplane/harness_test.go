@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,7 +134,7 @@ func (h *harness) startAgent(cfg *rest.Config, binary string) (string, error) {
 		}
 	}
 	start := time.Now()
-	a, err := startAgent(h.node, cfg, binary, iptables, mode)
+	a, err := startAgent(h.node, cfg, binary, iptables, mode, *agentVerbosity)
 	if err != nil {
 		return "", err
 	}
@@ -154,3 +155,7 @@ func (h *harness) close() {
 func apiContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 60*time.Second)
 }
+
+// agentVerbosity is the agent's log level (-v); at 2 it logs every packet's
+// evaluation, which a failure report then shows.
+var agentVerbosity = flag.Int("netpolc.agent-v", 0, "log level (-v) of kube-network-policies; 2 logs each packet's evaluation")

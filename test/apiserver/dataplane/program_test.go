@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand"
-	"net/netip"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -273,13 +271,6 @@ func (h *harness) run(p *program, st *stats) []string {
 		c.cyclonus = oracle.Allowed(c.flow)
 		c.cyclonusPodIPBlocks = oracle.AllowedIPBlocksMatchingPods(c.flow)
 		c.podIPBlock = c.cyclonusPodIPBlocks != c.cyclonus
-		if c.planned != nil && c.planned.allowed != c.eval.Allowed {
-			fail(p.report(c, "the test plan's verdict differs from the evaluator's"))
-		}
-		if c.eval.Allowed != c.cyclonus {
-			st.oracleDisagreement.Add(1)
-			fail(p.report(c, "netpolc's evaluator and cyclonus disagree (the differential tests should have caught this)"))
-		}
 	}
 
 	// Wait until the agent enforces the program: a flow that must be
@@ -335,12 +326,27 @@ func (h *harness) run(p *program, st *stats) []string {
 		if c.podIPBlock {
 			st.podIPBlocks.Add(1)
 		}
-		if c.observed != c.want() {
+		switch {
+		case c.planned != nil && c.planned.allowed != c.eval.Allowed:
+			fail(p.report(c, "the test plan's verdict differs from the evaluator's"))
+		case c.eval.Allowed != c.cyclonus:
+			st.oracleDisagreement.Add(1)
+			fail(p.report(c, "netpolc's evaluator and cyclonus disagree (the differential tests should have caught this)"))
+		case c.observed != c.want():
 			fail(p.report(c, "the dataplane's verdict differs"))
 		}
 	}
 	st.programs.Add(1)
+	if len(failures) > 0 {
+		failures = append(failures, fmt.Sprintf("%s: the agent's last output:\n%s", p.name, lastLines(h.agent.log.String(), 60)))
+	}
 	return failures
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // waitEnforced probes one flow that must be denied and one that must be
@@ -491,29 +497,4 @@ func (p *program) lineText(loc string) string {
 		return ""
 	}
 	return ": " + strings.TrimSpace(lines[n-1])
-}
-
-// withAddresses returns a copy of w in which every pod has an IPv4 address:
-// pods without one get the next free address of 10.244.0.0/16.
-func withAddresses(w *eval.World) *eval.World {
-	out := *w
-	out.Pods = slices.Clone(w.Pods)
-	used := map[netip.Addr]bool{}
-	for _, p := range out.Pods {
-		if p.IP.IsValid() {
-			used[p.IP] = true
-		}
-	}
-	next := netip.MustParseAddr("10.244.100.1")
-	for i := range out.Pods {
-		if out.Pods[i].IP.IsValid() {
-			continue
-		}
-		for used[next] {
-			next = next.Next()
-		}
-		out.Pods[i].IP = next
-		used[next] = true
-	}
-	return &out
 }
