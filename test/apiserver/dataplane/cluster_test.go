@@ -26,6 +26,32 @@ import (
 // controller manager, a deleted namespace would stay Terminating for ever);
 // pods and policies are deleted after each program.
 
+// testLabel marks every NetworkPolicy the tests create, so that a run can
+// remove what a killed run left in a long-lived server (realk8s.sh start;
+// realk8s.sh run starts a fresh server each time). Their Pods are those on
+// the agent's node (the pods keep exactly the world's labels).
+const testLabel, testLabelValue = "netpolc.io/test", "dataplane"
+
+// removeLeftovers deletes the Pods and NetworkPolicies of earlier runs.
+func removeLeftovers(ctx context.Context, cs kubernetes.Interface) error {
+	nps, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{LabelSelector: testLabel + "=" + testLabelValue})
+	if err != nil {
+		return err
+	}
+	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + nodeName})
+	if err != nil {
+		return err
+	}
+	a := &applied{}
+	for i := range nps.Items {
+		a.policies = append(a.policies, &nps.Items[i])
+	}
+	for i := range pods.Items {
+		a.pods = append(a.pods, &pods.Items[i])
+	}
+	return a.remove(ctx, cs)
+}
+
 type applied struct {
 	pods     []*corev1.Pod
 	policies []*networkingv1.NetworkPolicy // as the server stored them
@@ -132,7 +158,12 @@ func createPod(ctx context.Context, cs kubernetes.Interface, p *eval.Pod) (*core
 // (what the agent enforces).
 func applyPolicies(ctx context.Context, cs kubernetes.Interface, nps []*networkingv1.NetworkPolicy, a *applied) error {
 	for _, np := range nps {
-		got, err := cs.NetworkingV1().NetworkPolicies(np.Namespace).Create(ctx, np.DeepCopy(), metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict})
+		np = np.DeepCopy()
+		if np.Labels == nil {
+			np.Labels = map[string]string{}
+		}
+		np.Labels[testLabel] = testLabelValue
+		got, err := cs.NetworkingV1().NetworkPolicies(np.Namespace).Create(ctx, np, metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict})
 		if err != nil {
 			return fmt.Errorf("creating NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
 		}

@@ -100,6 +100,11 @@ func newHarness() (*harness, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	ctx, cancel := apiContext()
+	defer cancel()
+	if err := removeLeftovers(ctx, cs); err != nil {
+		return nil, "", fmt.Errorf("removing the objects of an earlier run: %w", err)
+	}
 	n, err := newNode()
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
