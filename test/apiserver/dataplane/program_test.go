@@ -91,21 +91,21 @@ func (c *flowCheck) want() bool {
 
 // stats counts what a run checked.
 type stats struct {
-	programs           atomic.Int64
-	verdicts           atomic.Int64 // packet verdicts checked
-	allowed, denied    atomic.Int64
-	tcp, udp           atomic.Int64
-	planned            atomic.Int64 // of the verdicts, probes of a test plan
-	podIPBlocks        atomic.Int64 // of the verdicts, judged with ipBlocks matching pods
-	skippedSCTP        atomic.Int64 // flows not probed: no SCTP in this kernel/harness
-	skippedNonPod      atomic.Int64 // flows not probed: externals, nodes, ICMP, L7
+	programs        atomic.Int64
+	verdicts        atomic.Int64 // packet verdicts checked
+	allowed, denied atomic.Int64
+	tcp, udp        atomic.Int64
+	planned         atomic.Int64 // of the verdicts, probes of a test plan
+	podIPBlocks     atomic.Int64 // of the verdicts, judged with ipBlocks matching pods
+	skippedSCTP     atomic.Int64 // flows not probed: no SCTP in this kernel/harness
+	skippedNonPod   atomic.Int64 // flows not probed: externals, nodes, ICMP, L7
 	// First probes contradicted and corrected on confirmation: a
 	// connection that timed out (a slow agent on a busy machine), or one
 	// that passed although it must be dropped (the agent not caught up).
 	slowAllows, lateDrops atomic.Int64
-	emptyPrograms      atomic.Int64
-	rejectedPrograms   atomic.Int64
-	oracleDisagreement atomic.Int64
+	emptyPrograms         atomic.Int64
+	rejectedPrograms      atomic.Int64
+	oracleDisagreement    atomic.Int64
 }
 
 func (s *stats) String() string {
