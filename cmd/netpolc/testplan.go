@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -115,11 +116,17 @@ func testplanCommand(e *env) *cli.Command {
 			}
 			if err != nil {
 				var keyErr *testplan.LabelKeyError
-				span := source.Span{}
-				if errors.As(err, &keyErr) {
+				var worldErr *testplan.WorldError
+				span, msg := source.Span{}, strings.TrimPrefix(err.Error(), "testplan: ")
+				switch {
+				case errors.As(err, &keyErr):
 					span = keyErr.Span
+				case errors.As(err, &worldErr):
+					// The representative world is always valid: the
+					// error is in --world FILE.
+					span, msg = source.Span{File: c.String("world")}, worldErr.Msg
 				}
-				diags.Errorf("testplan", span, "%v", err)
+				diags.Errorf("testplan", span, "%s", msg)
 				return e.printDiagnostics(files, diags)
 			}
 			for _, w := range plan.Warnings {

@@ -126,7 +126,7 @@ func TestTestplanZeroTrust(t *testing.T) {
 	for _, p := range d.Probes {
 		reasons[p.Reason]++
 	}
-	for _, reason := range testplan.Reasons {
+	for _, reason := range testplan.Reasons() {
 		// Every allowed port of zero-trust has an expect statement, which
 		// the plan keeps instead of a "port" probe of the same flow.
 		if reasons[reason] == 0 && reason != testplan.ReasonPortAllowed {
@@ -458,11 +458,20 @@ func TestTestplanErrors(t *testing.T) {
 	if err := os.WriteFile(src, []byte("namespace shop\nweb = {app: web}\nweb -> {\"testplan.netpolc.io/plan\": x}:80/tcp\nallow dns\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	clean := filepath.Join(dir, "clean.netpol")
+	if err := os.WriteFile(clean, []byte("namespace shop\nweb = {app: web}\nweb -> {app: db}:80/tcp\nallow dns\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	world := filepath.Join(dir, "w.yaml")
+	if err := os.WriteFile(world, []byte("pods:\n  - {namespace: shop, name: web, labels: {app: web, \"testplan.netpolc.io/plan\": x}}\n  - {namespace: shop, name: db, labels: {app: db}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args   []string
 		code   int
 		stderr string
 	}{
+		{[]string{"testplan", "--format", "script", "--world", world, clean}, exitInput, `w.yaml: error\[testplan\]: pod shop/web carries the label testplan.netpolc.io/plan`},
 		{[]string{"testplan", "--format", "xml", src}, exitUsage, `--format must be yaml, json, manifests or script, not "xml"`},
 		{[]string{"testplan", "--image", "x", src}, exitUsage, `--image applies only with --format manifests or script`},
 		{[]string{"testplan", "--format", "script", "--image", "a b", src}, exitUsage, `--image: image "a b"`},

@@ -33,6 +33,10 @@ func (b *builder) expectation(x *ir.Expectation) {
 	}
 	froms := b.refs(b.base.Select(x.From.Peer, x.Namespace), x, "source")
 	tos := b.refs(b.base.Select(x.To.Peer, x.Namespace), x, "destination")
+	if len(froms) == 0 || len(tos) == 0 {
+		b.skip(x.Span, "no pod or external address of the world matches the expectation's %s", map[bool]string{true: "source", false: "destination"}[len(froms) == 0])
+		return
+	}
 	protos := []ir.Protocol{x.Port.Protocol}
 	if x.Port.Protocol == ir.ProtoAny {
 		protos = []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
@@ -139,6 +143,15 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 		b.skip(p.Span, "node peer: nodes are not probed")
 		return
 	case ir.PeerCIDR:
+		// The ports first: a rule without a port to probe adds no
+		// external address to the world.
+		var dst *eval.Pod
+		if r.Direction == ir.Ingress {
+			dst = b.pod(subj)
+		}
+		if len(b.rulePorts(r, dst)) == 0 {
+			return
+		}
 		var ok bool
 		if main, extra, ok = b.cidrTargets(p, pol.Namespace); !ok {
 			b.skip(p.Span, "CIDR %s: no address of the block is free of the world's pods", p.CIDR)
@@ -146,8 +159,12 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 		}
 	default:
 		var ok bool
-		if main, ok = b.pick(b.base.Select(*p, pol.Namespace), subj); !ok {
+		eps := b.base.Select(*p, pol.Namespace)
+		if main, ok = b.pick(eps, subj); !ok {
 			switch {
+			case len(eps) > 0:
+				b.skip(p.Span, "%s matches only nodes, the local host or the kube-apiserver, which are not probed", ir.FormatPeer(*p))
+				return
 			case p.Kind == ir.PeerEntity && p.Entity == ir.EntityWorldIPv6:
 				main = b.external(worldIPv6)
 			case p.Kind == ir.PeerEntity && (p.Entity == ir.EntityWorld || p.Entity == ir.EntityWorldIPv4) || p.Kind == ir.PeerAny:
@@ -157,9 +174,6 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 				return
 			}
 		}
-		if main.kind == eval.EndpointPod {
-			extra = b.podAux(pol, p, main)
-		}
 	}
 	from, to := subj, main
 	if r.Direction == ir.Ingress {
@@ -168,6 +182,9 @@ func (b *builder) rulePeer(pol *ir.Policy, r *ir.Rule, p *ir.Peer, subj ref) {
 	ports := b.rulePorts(r, b.pod(to))
 	if len(ports) == 0 {
 		return
+	}
+	if p.Kind != ir.PeerCIDR && main.kind == eval.EndpointPod {
+		extra = b.podAux(pol, p, main)
 	}
 	for _, pp := range ports {
 		b.add(cand{from: from, to: to, proto: pp.proto, port: pp.port, reason: pp.reason, origin: r.Span})
@@ -216,10 +233,14 @@ func (b *builder) pick(eps []eval.Endpoint, subj ref) (ref, bool) {
 		}
 	}
 	if self != nil {
-		// A pod probing itself never leaves it: pick a stranger-free
-		// twin instead (same labels and ports, same namespace).
+		// A pod probing itself never leaves it: a twin of the subject
+		// (same namespace, labels and ports) stands for the peer.
+		if i, ok := b.twins[self.i]; ok {
+			return ref{eval.EndpointPod, i}, true
+		}
 		p := b.pod(*self)
 		i := b.addPod(AddedPeer, p.Namespace, p.Name+"-peer", copyLabels(p.Labels), append([]eval.ContainerPort(nil), p.Ports...))
+		b.twins[self.i] = i
 		return ref{eval.EndpointPod, i}, true
 	}
 	if ext != nil {
@@ -559,7 +580,7 @@ func (b *builder) assignIPs(synthetic bool) error {
 	}
 	ranges := b.opts.PodRanges
 	if len(ranges) == 0 {
-		ranges = DefaultPodRanges
+		ranges = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("100.64.0.0/10")}
 	}
 	// A range one CIDR peer matches whole is not scanned address by address.
 	covered := func(rng netip.Prefix) bool {

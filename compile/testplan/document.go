@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+	k8syaml "sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/compile/eval"
 )
@@ -183,7 +184,7 @@ func (p *Plan) YAML() ([]byte, error) {
 	if err := yaml.Unmarshal(js, &n); err != nil {
 		return nil, err
 	}
-	blockStyle(&n)
+	blockStyle(&n, map[string]bool{})
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -197,10 +198,34 @@ func (p *Plan) YAML() ([]byte, error) {
 }
 
 // blockStyle clears the styles JSON gave n and its children, so that the
-// encoder writes block collections and quotes only strings that need it.
-func blockStyle(n *yaml.Node) {
+// encoder writes block collections, and quotes the strings that need it in
+// YAML 1.2 or that a YAML 1.1 reader (the Kubernetes tools') would take for
+// something else: y, on, 010, ~.
+// plain memoizes plainIsString.
+func blockStyle(n *yaml.Node, plain map[string]bool) {
 	n.Style = 0
-	for _, c := range n.Content {
-		blockStyle(c)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		ok, seen := plain[n.Value]
+		if !seen {
+			ok = plainIsString(n.Value)
+			plain[n.Value] = ok
+		}
+		if !ok {
+			n.Style = yaml.DoubleQuotedStyle
+		}
 	}
+	for _, c := range n.Content {
+		blockStyle(c, plain)
+	}
+}
+
+// plainIsString reports whether s, written plain, reads back as the string
+// s in YAML 1.1.
+func plainIsString(s string) bool {
+	var v any
+	if err := k8syaml.Unmarshal([]byte(s), &v); err != nil {
+		return false
+	}
+	got, ok := v.(string)
+	return ok && got == s
 }

@@ -47,7 +47,7 @@ type mContainer struct {
 
 type mEnv struct {
 	Name  string `json:"name"`
-	Value string `json:"value"`
+	Value string `json:"value,omitempty"` // the API server drops an empty value
 }
 
 type mPort struct {
@@ -126,8 +126,9 @@ while :; do sleep 3600; done
 `
 
 // objects returns the probe pods (and with selfProbe the targets
-// ConfigMaps): with selfProbe each pod runs its own probes (Manifests),
-// without it the pods only serve and wait for kubectl exec (Script).
+// ConfigMaps): with selfProbe each pod that sends probes runs them
+// (Manifests); the others, and every pod without selfProbe, only serve
+// (their probe container waits, for kubectl exec in Script).
 func (rp *runPlan) objects(selfProbe bool) []mObject {
 	var out []mObject
 	if selfProbe {
@@ -147,7 +148,7 @@ func (rp *runPlan) objects(selfProbe bool) []mObject {
 		labels[PlanLabel] = rp.id
 		probe := mContainer{Name: "probe", Image: rp.image, Args: []string{"pause"}}
 		spec := &mPodSpec{TerminationGracePeriodSeconds: 1}
-		if selfProbe {
+		if selfProbe && len(q.probes) > 0 {
 			probe.Args = nil
 			probe.Command = []string{"/bin/sh", "-c", proberScript}
 			probe.Env = []mEnv{
@@ -266,7 +267,7 @@ func (rp *runPlan) header(b *strings.Builder, plan *Plan) {
 	b.WriteString("#      updates the mounted ConfigMap within about a minute):\n")
 	fmt.Fprintf(b, "#        kubectl get pods --all-namespaces -l %s -o jsonpath='{range .items[*]}{.metadata.annotations.%s}{\" \"}{.status.podIP}{\"\\n\"}{end}' > targets\n", sel, strings.ReplaceAll(PodAnnotation, ".", `\.`))
 	for _, key := range rp.dnsKeys() {
-		fmt.Fprintf(b, "#        echo \"%s $(kubectl -n %s get pods -l '%s' -o jsonpath='{.items[0].status.podIP}')\" >> targets\n", key, rp.dnsNS, rp.dnsSel)
+		fmt.Fprintf(b, "#        echo %s $(kubectl -n %s get pods -l '%s' -o jsonpath='{.items[*].status.podIP}' | awk '{ print $1 }') >> targets\n", key, rp.dnsNS, rp.dnsSel)
 	}
 	fmt.Fprintf(b, "#        for ns in %s; do kubectl -n \"$ns\" create configmap %s --from-file=targets --dry-run=client -o yaml | kubectl label --local -f - -o yaml %s | kubectl apply -f -; done\n", strings.Join(rp.nsNames, " "), TargetsConfigMap, sel)
 	b.WriteString("#   4. Read the results (one line per probe, ok or MISMATCH, then a PASS or FAIL summary):\n")

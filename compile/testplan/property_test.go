@@ -42,7 +42,7 @@ var genOptions = testplan.Options{
 func TestPlanProperties(t *testing.T) {
 	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 300, 60)
 	var checked, probes, podProbes, allowed atomic.Int64
-	reasons := make([]atomic.Int64, len(testplan.Reasons))
+	reasons := make([]atomic.Int64, len(testplan.Reasons()))
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
 		c := testgen.New(seed)
 		prog, _ := backendtest.CompileGenerated(c)
@@ -79,7 +79,7 @@ func TestPlanProperties(t *testing.T) {
 			if p.Allowed {
 				allowed.Add(1)
 			}
-			for i, r := range testplan.Reasons {
+			for i, r := range testplan.Reasons() {
 				if r == p.Reason {
 					reasons[i].Add(1)
 				}
@@ -99,7 +99,7 @@ func TestPlanProperties(t *testing.T) {
 		t.Error(f)
 	}
 	t.Logf("%d programs, %d probes (%d pod to pod, %d allowed)", checked.Load(), probes.Load(), podProbes.Load(), allowed.Load())
-	for i, r := range testplan.Reasons {
+	for i, r := range testplan.Reasons() {
 		t.Logf("  %-15s %d", r, reasons[i].Load())
 		// Over a few dozen programs every reason shows up; a reason that
 		// never does means its derivation broke.
@@ -174,4 +174,38 @@ func checkPlan(prog *ir.Program, plan *testplan.Plan) string {
 		}
 	}
 	return ""
+}
+
+// TestPlanPropertiesCilium checks the invariants of checkPlan on the
+// programs of the Cilium differential tests (testgen.NewCilium: deny rules,
+// FQDN peers, entities, nodes, ICMP, L7 rules), whose plans skip what they
+// cannot probe.
+func TestPlanPropertiesCilium(t *testing.T) {
+	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 300, 60)
+	var checked, probes, skipped atomic.Int64
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := testgen.NewCilium(seed)
+		prog, _ := backendtest.CompileGenerated(c)
+		if prog == nil {
+			return ""
+		}
+		plan, err := testplan.New(prog, c.World, testplan.Options{})
+		if err != nil {
+			return fmt.Sprintf("seed %d: %v\n%s", seed, err, c.Program.Source())
+		}
+		if msg := checkPlan(prog, plan); msg != "" {
+			return fmt.Sprintf("seed %d: %s\n%s", seed, msg, c.Program.Source())
+		}
+		checked.Add(1)
+		probes.Add(int64(len(plan.Probes)))
+		skipped.Add(int64(len(plan.Skipped)))
+		return ""
+	})
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("%d programs, %d probes, %d things skipped", checked.Load(), probes.Load(), skipped.Load())
+	if checked.Load() < int64(n)*8/10 {
+		t.Errorf("only %d of %d programs checked", checked.Load(), n)
+	}
 }

@@ -64,6 +64,17 @@ type RunOptions struct {
 	Externals bool
 }
 
+// WorldError is a problem of the world a plan was asked for (a name or a
+// label Kubernetes would not accept, a duplicate pod): the world file is
+// where to fix it.
+type WorldError struct{ Msg string }
+
+func (e *WorldError) Error() string { return "testplan: world: " + e.Msg }
+
+func worldErrorf(format string, args ...any) error {
+	return &WorldError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // LabelKeyError says that a selector of the program mentions PlanLabel: the
 // probe pods carry it, so they could be selected differently from the pods
 // of the plan's world.
@@ -199,7 +210,7 @@ func newRunPlan(prog *ir.Program, p *Plan, opts RunOptions) (*runPlan, error) {
 		rp.nsLabel[ns.Name] = ns.Labels
 		for k, v := range ns.Labels {
 			if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
-				return nil, fmt.Errorf("testplan: namespace %s: label %q=%q: %s", ns.Name, k, v, strings.Join(errs, "; "))
+				return nil, worldErrorf("namespace %s: label %q=%q: %s", ns.Name, k, v, strings.Join(errs, "; "))
 			}
 		}
 	}
@@ -297,7 +308,7 @@ func newRunPlan(prog *ir.Program, p *Plan, opts RunOptions) (*runPlan, error) {
 	sort.Strings(rp.nsNames)
 	for _, ns := range rp.nsNames {
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return nil, fmt.Errorf("testplan: namespace %q: %s", ns, strings.Join(errs, "; "))
+			return nil, worldErrorf("namespace %q: %s", ns, strings.Join(errs, "; "))
 		}
 	}
 	sum := sha256.New()
@@ -320,22 +331,22 @@ func (q *runPod) serveOn(proto ir.Protocol, port uint16) {
 func validPod(p *eval.Pod) error {
 	who := p.Namespace + "/" + p.Name
 	if errs := validation.IsDNS1123Subdomain(PodPrefix + p.Name); len(errs) > 0 {
-		return fmt.Errorf("testplan: pod %s: the probe pod's name %s%s is invalid: %s", who, PodPrefix, p.Name, strings.Join(errs, "; "))
+		return worldErrorf("pod %s: the probe pod's name %s%s is invalid: %s", who, PodPrefix, p.Name, strings.Join(errs, "; "))
 	}
 	for k, v := range p.Labels {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return fmt.Errorf("testplan: pod %s: label key %q: %s", who, k, strings.Join(errs, "; "))
+			return worldErrorf("pod %s: label key %q: %s", who, k, strings.Join(errs, "; "))
 		}
 		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
-			return fmt.Errorf("testplan: pod %s: label %s value %q: %s", who, k, v, strings.Join(errs, "; "))
+			return worldErrorf("pod %s: label %s value %q: %s", who, k, v, strings.Join(errs, "; "))
 		}
 		if k == PlanLabel {
-			return fmt.Errorf("testplan: pod %s carries the label %s, which the probe pods use for bookkeeping", who, PlanLabel)
+			return worldErrorf("pod %s carries the label %s, which the probe pods use for bookkeeping", who, PlanLabel)
 		}
 	}
 	for _, cp := range p.Ports {
 		if errs := validation.IsValidPortName(cp.Name); len(errs) > 0 {
-			return fmt.Errorf("testplan: pod %s: port name %q: %s", who, cp.Name, strings.Join(errs, "; "))
+			return worldErrorf("pod %s: port name %q: %s", who, cp.Name, strings.Join(errs, "; "))
 		}
 	}
 	return nil

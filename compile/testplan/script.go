@@ -108,8 +108,11 @@ need_namespace() {
 		fmt.Fprintf(&b, "echo %s \"$($KUBECTL get pod -n %s %s -o jsonpath='{.status.podIP}')\" >>\"$tmp/targets\"\n", shq(q.world), shq(q.ns), shq(q.name))
 	}
 	for _, key := range rp.dnsKeys() {
-		fmt.Fprintf(&b, "echo %s \"$($KUBECTL get pods -n %s -l %s -o jsonpath='{.items[0].status.podIP}')\" >>\"$tmp/targets\"\n", shq(key), shq(rp.dnsNS), shq(rp.dnsSel))
+		fmt.Fprintf(&b, "echo %s $($KUBECTL get pods -n %s -l %s -o jsonpath='{.items[*].status.podIP}' | awk '{ print $1 }') >>\"$tmp/targets\"\n", shq(key), shq(rp.dnsNS), shq(rp.dnsSel))
 	}
+	b.WriteString(`missing=$(awk 'NF < 2 { printf " %s", $1 }' "$tmp/targets")
+[ -z "$missing" ] || fail "no address for:$missing (the DNS server's pods are found by their labels in their namespace)"
+`)
 	b.WriteString(scriptProbe)
 	b.WriteString(`n=0
 bad=0

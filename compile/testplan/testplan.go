@@ -68,11 +68,13 @@ const (
 	ReasonDNS = "dns"
 )
 
-// Reasons lists every reason, in the order documented.
-var Reasons = []string{
-	ReasonExpect, ReasonPortAllowed, ReasonPortNeighbour, ReasonOtherProtocol,
-	ReasonStranger, ReasonPodsOnly, ReasonNamespaceOnly, ReasonCIDREdge,
-	ReasonCIDROutside, ReasonExceptEdge, ReasonDNS,
+// Reasons returns every reason, in the order documented.
+func Reasons() []string {
+	return []string{
+		ReasonExpect, ReasonPortAllowed, ReasonPortNeighbour, ReasonOtherProtocol,
+		ReasonStranger, ReasonPodsOnly, ReasonNamespaceOnly, ReasonCIDREdge,
+		ReasonCIDROutside, ReasonExceptEdge, ReasonDNS,
+	}
 }
 
 // AnyPort is the port probed for a rule allowing every port of a protocol
@@ -90,13 +92,10 @@ type Options struct {
 	// (default: none).
 	NamespaceLabels map[string]string
 	// PodRanges are where pods without an address get one, in order
-	// (default DefaultPodRanges).
+	// (default: 10.244.0.0/16, then, for programs whose CIDR peers match
+	// all of it, 100.64.0.0/10).
 	PodRanges []netip.Prefix
 }
-
-// DefaultPodRanges are the default Options.PodRanges: 10.244.0.0/16, then
-// (for programs whose CIDR peers match all of it) 100.64.0.0/10.
-var DefaultPodRanges = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("100.64.0.0/10")}
 
 // Plan is the probes of a program over a world.
 type Plan struct {
@@ -136,7 +135,7 @@ type Probe struct {
 	Flow eval.Flow
 	// Allowed is eval.New(prog, plan.World).Decide(Flow).Allowed.
 	Allowed bool
-	// Reason is why the probe is in the plan (one of Reasons).
+	// Reason is why the probe is in the plan (one of Reasons()).
 	Reason string
 	// Source lists, as "file:line" separated by ", ", what decides the
 	// verdict: for an allowed flow the allow rules of both sides, for a
@@ -158,8 +157,8 @@ func (p *Probe) PodToPod() bool {
 
 // Skip is something of the program the plan does not probe.
 type Skip struct {
-	Source string // "file:line"
-	What   string // what is not probed and why
+	Source string `json:"source"` // "file:line"
+	What   string `json:"what"`   // what is not probed and why
 }
 
 // New builds the probes for prog over w. w may be nil: the plan's world is
@@ -226,6 +225,7 @@ type builder struct {
 	nsIdx  map[string]int         // namespace -> index in w.Namespaces
 
 	strangers map[string]int // namespace -> index of its stranger pod
+	twins     map[int]int    // subject pod -> index of its twin (AddedPeer)
 	added     map[int]string // pods the plan added -> why
 
 	cands    []cand
@@ -247,6 +247,7 @@ func newBuilder(prog *ir.Program, w *eval.World, opts Options) *builder {
 		pods:      map[string]int{},
 		nsIdx:     map[string]int{},
 		strangers: map[string]int{},
+		twins:     map[int]int{},
 		added:     map[int]string{},
 		seen:      map[string]bool{},
 		skipKey:   map[string]bool{},
@@ -278,7 +279,7 @@ func (b *builder) checkWorld() error {
 	for _, p := range b.w.Pods {
 		k := p.Namespace + "/" + p.Name
 		if seen[k] {
-			return fmt.Errorf("testplan: world: duplicate pod %s", k)
+			return worldErrorf("duplicate pod %s", k)
 		}
 		seen[k] = true
 	}

@@ -2,12 +2,16 @@ package testplan_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -242,11 +246,24 @@ default deny
 web = {app: web}
 web -> web:80/tcp
 web -> web:icmp
+web -> web:443/tcp
 `, nil), nil)
 	// A pod does not probe itself: a twin of web stands for the peer.
 	check(t, plan, []want{
 		{"shop/web -> shop/web-peer:80/TCP", testplan.ReasonPortAllowed, true, "p.netpol:4", "p.netpol:4"},
 	})
+	twins := 0
+	for i, p := range plan.World.Pods {
+		if plan.Added[i] == testplan.AddedPeer {
+			twins++
+			if p.Namespace != "shop" || p.Name != "web-peer" || p.Labels["app"] != "web" {
+				t.Errorf("twin %s/%s %v", p.Namespace, p.Name, p.Labels)
+			}
+		}
+	}
+	if twins != 1 {
+		t.Errorf("%d twins of web, want 1", twins)
+	}
 	for _, p := range plan.Probes {
 		if p.Flow.From == p.Flow.To {
 			t.Errorf("probe from a pod to itself: %s", p.Flow)
@@ -302,5 +319,47 @@ web -> {"testplan.netpolc.io/plan": x}:80/tcp
 	// The plan itself does not need the label.
 	if _, err := plan.YAML(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestYAMLReadsLikeJSON: the YAML plan reads back, with the YAML 1.1
+// reader of the Kubernetes tools, as the JSON plan, also for label values
+// YAML 1.1 takes for booleans, numbers or null.
+func TestYAMLReadsLikeJSON(t *testing.T) {
+	w, err := eval.LoadWorld([]byte(`
+namespaces: {shop: {"on": "yes"}}
+pods:
+  - {namespace: shop, name: web, labels: {app: "y", v: "1.2", n: "null", o: "010", e: "1e3", t: "~"}}
+  - {namespace: shop, name: db, labels: {app: "off"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := compileProgram(t, `namespace shop
+default deny
+{app: "y"} -> {app: "off"}:5432/tcp
+`, w)
+	plan := newPlan(t, prog, w)
+	y, err := plan.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := plan.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromYAML, err := yaml.YAMLToJSON(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(fromYAML, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(j, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("the YAML plan reads as\n%s\nthe JSON plan is\n%s", fromYAML, j)
 	}
 }

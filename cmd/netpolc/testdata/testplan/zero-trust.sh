@@ -836,7 +836,9 @@ $KUBECTL wait --for=condition=Ready --timeout=300s -n 'ci' pod/'netpolc-web' >/d
 echo 'ci/web' "$($KUBECTL get pod -n 'ci' 'netpolc-web' -o jsonpath='{.status.podIP}')" >>"$tmp/targets"
 $KUBECTL wait --for=condition=Ready --timeout=300s -n 'ns-dev' pod/'netpolc-stranger' >/dev/null || fail "pod ns-dev/netpolc-stranger is not ready"
 echo 'ns-dev/stranger' "$($KUBECTL get pod -n 'ns-dev' 'netpolc-stranger' -o jsonpath='{.status.podIP}')" >>"$tmp/targets"
-echo 'kube-system/kubedns' "$($KUBECTL get pods -n 'kube-system' -l 'k8s-app=kube-dns' -o jsonpath='{.items[0].status.podIP}')" >>"$tmp/targets"
+echo 'kube-system/kubedns' $($KUBECTL get pods -n 'kube-system' -l 'k8s-app=kube-dns' -o jsonpath='{.items[*].status.podIP}' | awk '{ print $1 }') >>"$tmp/targets"
+missing=$(awk 'NF < 2 { printf " %s", $1 }' "$tmp/targets")
+[ -z "$missing" ] || fail "no address for:$missing (the DNS server's pods are found by their labels in their namespace)"
 lookup() { awk -v k="$1" '$1 == k { print $2; exit }' "$tmp/targets"; }
 # probe NAMESPACE POD TARGET PROTOCOL PORT MODE: prints allowed or denied.
 probe() {
