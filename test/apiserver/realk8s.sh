@@ -9,7 +9,7 @@
 #   realk8s.sh run [GO TEST ARGS...]
 #                      build, vet the tests, start, install the Cilium CRDs, run
 #                      the integration tests (go test in test/apiserver/integration)
-#                      and then the dataplane tests (test/apiserver/dataplane:
+#                      and beside them the dataplane tests (test/apiserver/dataplane:
 #                      the agent enforcing netpolc's NetworkPolicies on real
 #                      packets between network namespaces; they skip without
 #                      root) against the server, each with GO TEST ARGS, then
@@ -214,13 +214,16 @@ cmd_build() {
 	log "built in $((SECONDS - start))s"
 }
 
+agent_cached() {
+	[[ -f $knp_dir/stamp && "$(cat "$knp_dir/stamp")" == "$1" && -x $knp_bin ]]
+}
+
 # build_agent builds kube-network-policies into $knp_dir unless it is there
 # for this Go version, under a lock like cmd_build's.
 build_agent() {
 	local want out start
 	want="$(go env GOVERSION) $knp_module@$knp_version"
-	agent_cached() { [[ -f $knp_dir/stamp && "$(cat "$knp_dir/stamp")" == "$want" && -x $knp_bin ]]; }
-	if agent_cached; then
+	if agent_cached "$want"; then
 		return 0
 	fi
 	mkdir -p "$knp_dir"
@@ -228,7 +231,7 @@ build_agent() {
 	if command -v flock >/dev/null; then
 		flock "$lockfd"
 	fi
-	if agent_cached; then
+	if agent_cached "$want"; then
 		exec {lockfd}>&-
 		return 0
 	fi
@@ -442,19 +445,33 @@ cmd_run() {
 		return 1
 	fi
 	start_server
-	log "go test in test/apiserver/integration against the real API server"
-	local status=0
+	log "go test in test/apiserver/integration and, at the same time, in test/apiserver/dataplane"
+	log "(kube-network-policies $knp_version enforcing on real packets) against the real API server"
+	# Both packages use the same server without touching each other's
+	# objects (the integration tests' namespaces are prefixed and fresh,
+	# the dataplane tests' pods sit on a node of their own). The dataplane
+	# tests mostly wait for probes, so running them beside the
+	# integration tests costs little; their output is shown once they end.
+	local status=0 dstatus=0 ipid dpid
 	# No package argument: go test's local directory mode, which shows what
 	# the tests print (their summaries) and never caches the result.
-	run_job env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" KUBECONFIG="$dir/kubeconfig" \
-		go -C "$here/integration" test "$@" || status=$?
+	spawn env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" KUBECONFIG="$dir/kubeconfig" \
+		go -C "$here/integration" test "$@"
+	ipid=$!
+	jobs_running+=("$ipid")
+	spawn env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" NETPOLC_DATAPLANE_AGENT="$knp_bin" \
+		go -C "$here/dataplane" test "$@" >"$dir/dataplane.out" 2>&1
+	dpid=$!
+	jobs_running+=("$dpid")
+	wait "$ipid" || status=$?
+	forget_job "$ipid"
 	if ((status != 0)); then
 		log "integration tests failed (exit $status)"
 	fi
-	log "go test in test/apiserver/dataplane: kube-network-policies $knp_version enforcing on real packets"
-	local dstatus=0
-	run_job env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" NETPOLC_DATAPLANE_AGENT="$knp_bin" \
-		go -C "$here/dataplane" test "$@" || dstatus=$?
+	wait "$dpid" || dstatus=$?
+	forget_job "$dpid"
+	log "dataplane tests (test/apiserver/dataplane):"
+	cat "$dir/dataplane.out"
 	if ((dstatus != 0)); then
 		log "dataplane tests failed (exit $dstatus)"
 		status=$dstatus
