@@ -298,7 +298,7 @@ func (h *harness) run(p *program, st *stats) []string {
 		}
 		h.probeAll(sub, confirmTimeout)
 		for j, i := range wrong {
-			checks[i].observed = sub[j].observed
+			checks[i].observed, checks[i].err = sub[j].observed, sub[j].err
 			if sub[j].observed == sub[j].want() {
 				if sub[j].observed {
 					st.slowAllows.Add(1)
