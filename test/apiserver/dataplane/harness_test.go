@@ -80,10 +80,10 @@ func newHarness() (*harness, string, error) {
 	switch {
 	case kubeconfig == "":
 		return nil, "$" + KubeconfigEnv + " is not set", nil
-	case binary == "":
-		return nil, "$" + AgentEnv + " (the kube-network-policies binary) is not set", nil
 	case os.Geteuid() != 0:
 		return nil, "not running as root (network namespaces, veths and NFQUEUE need it)", nil
+	case binary == "":
+		return nil, "$" + AgentEnv + " (the kube-network-policies binary) is not set", nil
 	}
 	for _, tool := range []string{"nsenter", "unshare"} {
 		if _, err := exec.LookPath(tool); err != nil {
