@@ -103,17 +103,21 @@ type stats struct {
 	// connection that timed out (a slow agent on a busy machine), or one
 	// that passed although it must be dropped (the agent not caught up).
 	slowAllows, lateDrops atomic.Int64
-	emptyPrograms         atomic.Int64
-	rejectedPrograms      atomic.Int64
-	oracleDisagreement    atomic.Int64
+	// enforcedAtOnce counts the programs the agent enforced by the time
+	// their objects were created (the first probes after showed it).
+	enforcedAtOnce     atomic.Int64
+	emptyPrograms      atomic.Int64
+	rejectedPrograms   atomic.Int64
+	oracleDisagreement atomic.Int64
 }
 
 func (s *stats) String() string {
 	return fmt.Sprintf("%d packet verdicts checked on %d programs (%d allowed, %d dropped; %d TCP, %d UDP; %d from test plans, %d judged with ipBlocks matching pods); "+
 		"not probed: %d SCTP flows (no SCTP here), %d flows with an external, node, ICMP or L7 end; "+
-		"re-probed before agreeing: %d allowed flows whose first probe timed out, %d denied flows whose first probe passed",
+		"re-probed before agreeing: %d allowed flows whose first probe timed out, %d denied flows whose first probe passed; "+
+		"%d programs enforced as soon as their objects were created",
 		s.verdicts.Load(), s.programs.Load(), s.allowed.Load(), s.denied.Load(), s.tcp.Load(), s.udp.Load(),
-		s.planned.Load(), s.podIPBlocks.Load(), s.skippedSCTP.Load(), s.skippedNonPod.Load(), s.slowAllows.Load(), s.lateDrops.Load())
+		s.planned.Load(), s.podIPBlocks.Load(), s.skippedSCTP.Load(), s.skippedNonPod.Load(), s.slowAllows.Load(), s.lateDrops.Load(), s.enforcedAtOnce.Load())
 }
 
 // probeable reports whether the harness can send f: TCP or UDP between two
@@ -279,8 +283,10 @@ func (h *harness) run(p *program, st *stats) []string {
 
 	// Wait until the agent enforces the program: a flow that must be
 	// dropped and one that must pass show their verdicts.
-	if err := h.waitEnforced(p, checks); err != nil {
+	if atOnce, err := h.waitEnforced(p, checks); err != nil {
 		fail(err.Error())
+	} else if atOnce {
+		st.enforcedAtOnce.Add(1)
 	}
 
 	h.probeAll(checks, dropTimeout)
@@ -371,8 +377,9 @@ func agentLines(s string, nftErrors bool, n int) string {
 }
 
 // waitEnforced probes one flow that must be denied and one that must be
-// allowed until both show their verdicts.
-func (h *harness) waitEnforced(p *program, checks []flowCheck) error {
+// allowed until both show their verdicts. It reports whether they did at
+// the first try.
+func (h *harness) waitEnforced(p *program, checks []flowCheck) (bool, error) {
 	var sentinels []flowCheck
 	for _, want := range []bool{false, true} {
 		for _, c := range checks {
@@ -383,24 +390,24 @@ func (h *harness) waitEnforced(p *program, checks []flowCheck) error {
 		}
 	}
 	deadline := time.Now().Add(syncTimeout)
-	for {
+	for first := true; ; first = false {
 		h.probeAll(sentinels, dropTimeout)
 		ok := true
 		for _, c := range sentinels {
 			if c.err != nil {
-				return fmt.Errorf("%s: probing %s: %v", p.name, c.flow, c.err)
+				return false, fmt.Errorf("%s: probing %s: %v", p.name, c.flow, c.err)
 			}
 			ok = ok && c.observed == c.want()
 		}
 		if ok {
-			return nil
+			return first, nil
 		}
 		if time.Now().After(deadline) {
 			var b strings.Builder
 			for _, c := range sentinels {
 				fmt.Fprintf(&b, "\n  %s: want %s, observed %s", c.flow, verdictWord(c.want()), verdictWord(c.observed))
 			}
-			return fmt.Errorf("%s: the agent did not enforce the program within %v:%s", p.name, syncTimeout, b.String())
+			return false, fmt.Errorf("%s: the agent did not enforce the program within %v:%s", p.name, syncTimeout, b.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
