@@ -27,8 +27,9 @@
 #
 # The tests find the server through NETPOLC_APISERVER_KUBECONFIG (set by run,
 # printed by start), and the dataplane tests the agent through
-# NETPOLC_DATAPLANE_AGENT (set by run). They ignore a plain KUBECONFIG on purpose: they create and
-# delete objects, and must never do so in a developer's real cluster.
+# NETPOLC_DATAPLANE_AGENT (set by run). They ignore a plain KUBECONFIG on
+# purpose: they create and delete objects, and must never do so in a
+# developer's real cluster.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -214,6 +215,8 @@ cmd_build() {
 	log "built in $((SECONDS - start))s"
 }
 
+# agent_cached WANT: the agent's binary is in the cache, built for WANT (Go
+# version and module version).
 agent_cached() {
 	[[ -f $knp_dir/stamp && "$(cat "$knp_dir/stamp")" == "$1" && -x $knp_bin ]]
 }
