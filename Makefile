@@ -12,8 +12,8 @@
 #                    then FUZZTIME (default 10m) of EACH fuzz target, one after the other
 #   make bench       the Go benchmarks
 #   make tidy-check  go.mod and go.sum are tidy
-#   make apiserver-test  the real kube-apiserver tests (test/apiserver/realk8s.sh run);
-#                    part of make test
+#   make apiserver-test  the real kube-apiserver tests and the dataplane tests
+#                    (test/apiserver/realk8s.sh run); part of make test
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -121,9 +121,13 @@ clean:
 # --- A real kube-apiserver (test/apiserver) ----------------------------------
 # Every object netpolc emits for the examples and for 300 random programs, both
 # targets, must be accepted by a real kube-apiserver (with etcd and the Cilium
-# CRDs) and read back unchanged. realk8s.sh builds the servers from Go modules
-# into a cache outside the repository (4-7 min once, on 2 cores), starts them
-# on loopback, runs test/apiserver's tests and always stops them.
+# CRDs) and read back unchanged; beside those tests, kube-network-policies
+# enforces the NetworkPolicies of the examples and 30 random programs on real
+# packets between network-namespace pods (as root; docs/dataplane.md).
+# realk8s.sh builds the servers and the agent from Go modules into a cache
+# outside the repository (4-7 min once, and 2-7 min for the agent, on 2
+# cores), starts them on loopback, runs test/apiserver's tests and always
+# stops them.
 .PHONY: apiserver-test
 test: apiserver-test
 

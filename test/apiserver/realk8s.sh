@@ -3,12 +3,17 @@
 # integration tests. Needs only Go; nothing is installed and no container runs.
 #
 #   realk8s.sh build   build etcd, kube-apiserver and kubectl at the versions of
-#                      test/apiserver/go.mod into the binary cache, unless there
+#                      test/apiserver/go.mod, and the NetworkPolicy agent
+#                      kube-network-policies at $knp_version, into the binary
+#                      cache, unless there
 #   realk8s.sh run [GO TEST ARGS...]
 #                      build, vet the tests, start, install the Cilium CRDs, run
 #                      the integration tests (go test in test/apiserver/integration)
-#                      against the server, then stop everything,
-#                      whatever happens (exit, failure, ^C, TERM)
+#                      and beside them the dataplane tests (test/apiserver/dataplane:
+#                      the agent enforcing netpolc's NetworkPolicies on real
+#                      packets between network namespaces; they skip without
+#                      root) against the server, each with GO TEST ARGS, then
+#                      stop everything, whatever happens (exit, failure, ^C, TERM)
 #   realk8s.sh start   build and start a server in the background for manual use;
 #                      prints the export lines for its kubeconfig and state dir
 #   realk8s.sh stop [DIR]
@@ -21,8 +26,10 @@
 #   CI             when set, the tests fail (rather than skip) if no server is configured
 #
 # The tests find the server through NETPOLC_APISERVER_KUBECONFIG (set by run,
-# printed by start). They ignore a plain KUBECONFIG on purpose: they create and
-# delete objects, and must never do so in a developer's real cluster.
+# printed by start), and the dataplane tests the agent through
+# NETPOLC_DATAPLANE_AGENT (set by run). They ignore a plain KUBECONFIG on
+# purpose: they create and delete objects, and must never do so in a
+# developer's real cluster.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,6 +45,15 @@ k8s_minor="${k8s_minor%%.*}"
 cache_root="${REALK8S_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/netpolc/realk8s}"
 bindir="$cache_root/$k8s_version"
 binaries=(etcd kube-apiserver kubectl realk8s-helper)
+
+# The NetworkPolicy agent of the dataplane tests: SIG Network's reference
+# implementation, built by "go install" from the module proxy, so that its own
+# go.mod decides its dependencies (they are not this module's). Its cache
+# directory is named after the version: changing the version here rebuilds it.
+knp_module=sigs.k8s.io/kube-network-policies
+knp_version=v0.8.0
+knp_dir="$cache_root/kube-network-policies-$knp_version"
+knp_bin="$knp_dir/kube-network-policies"
 
 log() { printf 'realk8s: %s\n' "$*" >&2; }
 
@@ -197,6 +213,51 @@ cmd_build() {
 	printf '%s\n' "$want" >"$bindir/stamp"
 	exec {lockfd}>&-
 	log "built in $((SECONDS - start))s"
+}
+
+# agent_cached WANT: the agent's binary is in the cache, built for WANT (Go
+# version and module version).
+agent_cached() {
+	[[ -f $knp_dir/stamp && "$(cat "$knp_dir/stamp")" == "$1" && -x $knp_bin ]]
+}
+
+# build_agent builds kube-network-policies into $knp_dir unless it is there
+# for this Go version, under a lock like cmd_build's.
+build_agent() {
+	local want out start
+	want="$(go env GOVERSION) $knp_module@$knp_version"
+	if agent_cached "$want"; then
+		return 0
+	fi
+	mkdir -p "$knp_dir"
+	exec {lockfd}>"$knp_dir/.lock"
+	if command -v flock >/dev/null; then
+		flock "$lockfd"
+	fi
+	if agent_cached "$want"; then
+		exec {lockfd}>&-
+		return 0
+	fi
+	log "building $knp_module $knp_version into $knp_dir"
+	start=$SECONDS
+	out="$(mktemp -d "$knp_dir/.build.XXXXXX")"
+	build_tmp=$out
+	# go install PACKAGE@VERSION builds outside any module, with the
+	# dependencies of the agent's own go.mod; the main package is cmd.
+	if ! run_job env GOBIN="$out" GOFLAGS= GOWORK=off \
+		go -C "$out" install -trimpath -ldflags "-s -w" "$knp_module/cmd@$knp_version"; then
+		rm -rf "$out"
+		exec {lockfd}>&-
+		log "agent build failed"
+		return 1
+	fi
+	rm -f "$knp_dir/stamp"
+	mv -f "$out/cmd" "$knp_bin"
+	rm -rf "$out"
+	build_tmp=""
+	printf '%s\n' "$want" >"$knp_dir/stamp"
+	exec {lockfd}>&-
+	log "agent built in $((SECONDS - start))s"
 }
 
 # --- start and stop --------------------------------------------------------
@@ -381,19 +442,48 @@ install_crds() {
 cmd_run() {
 	install_traps
 	cmd_build
-	if ! run_job go -C "$here" vet ./integration/... ./cmd/realk8s-helper; then
+	# The dataplane tests need root (they skip without it): only then is
+	# the agent worth building.
+	if ((EUID == 0)); then
+		build_agent
+	else
+		log "not root: the dataplane tests will skip, kube-network-policies is not built"
+	fi
+	if ! run_job go -C "$here" vet ./integration/... ./dataplane/... ./cmd/realk8s-helper; then
 		tidy_hint
 		return 1
 	fi
 	start_server
-	log "go test in test/apiserver/integration against the real API server"
-	local status=0
+	log "go test in test/apiserver/integration and, at the same time, in test/apiserver/dataplane"
+	log "(kube-network-policies $knp_version enforcing on real packets) against the real API server"
+	# Both packages use the same server without touching each other's
+	# objects (the integration tests' namespaces are prefixed and fresh,
+	# the dataplane tests' pods sit on a node of their own). The dataplane
+	# tests mostly wait for probes, so running them beside the
+	# integration tests costs little; their output is shown once they end.
+	local status=0 dstatus=0 ipid dpid
 	# No package argument: go test's local directory mode, which shows what
 	# the tests print (their summaries) and never caches the result.
-	run_job env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" KUBECONFIG="$dir/kubeconfig" \
-		go -C "$here/integration" test "$@" || status=$?
+	spawn env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" KUBECONFIG="$dir/kubeconfig" \
+		go -C "$here/integration" test "$@"
+	ipid=$!
+	jobs_running+=("$ipid")
+	spawn env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" NETPOLC_DATAPLANE_AGENT="$knp_bin" \
+		go -C "$here/dataplane" test "$@" >"$dir/dataplane.out" 2>&1
+	dpid=$!
+	jobs_running+=("$dpid")
+	wait "$ipid" || status=$?
+	forget_job "$ipid"
 	if ((status != 0)); then
 		log "integration tests failed (exit $status)"
+	fi
+	wait "$dpid" || dstatus=$?
+	forget_job "$dpid"
+	log "dataplane tests (test/apiserver/dataplane):"
+	cat "$dir/dataplane.out"
+	if ((dstatus != 0)); then
+		log "dataplane tests failed (exit $dstatus)"
+		status=$dstatus
 	fi
 	return "$status"
 }
@@ -429,6 +519,7 @@ case "${1:-}" in
 build)
 	install_traps
 	cmd_build
+	build_agent
 	;;
 run) shift && cmd_run "$@" ;;
 start) cmd_start ;;

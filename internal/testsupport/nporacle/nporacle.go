@@ -77,6 +77,15 @@ func (o *Oracle) Result(f eval.Flow) *matcher.AllowedResult {
 // Allowed is cyclonus's verdict on f.
 func (o *Oracle) Allowed(f eval.Flow) bool { return o.Result(f).IsAllowed() }
 
+// AllowedIPBlocksMatchingPods is cyclonus's verdict on f when ipBlocks
+// match pod addresses too, as some network plugins implement them (the
+// reference agent kube-network-policies does): the verdict such a plugin
+// must give. It differs from Allowed only for a flow between pods whose
+// address an ipBlock of the policies covers.
+func (o *Oracle) AllowedIPBlocksMatchingPods(f eval.Flow) bool {
+	return o.full.IsTrafficAllowed(o.traffic(f)).IsAllowed()
+}
+
 // Matched reports whether a rule of the policies matches f on its egress
 // side (the source's policies) and on its ingress side (the destination's).
 func (o *Oracle) Matched(f eval.Flow) (egress, ingress bool) {
