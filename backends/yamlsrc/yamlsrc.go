@@ -100,6 +100,10 @@ type Options struct {
 	// Kubernetes objects; Decode and Pos work on them. Without Untyped,
 	// such a document is an error.
 	Untyped bool
+	// Skip, when set, is called for each object of a kind Kinds does not
+	// list (in any API version) instead of reporting it with an info
+	// diagnostic: its kind, its description ("ConfigMap shop/x") and span.
+	Skip func(kind, object string, span source.Span)
 }
 
 // Object is one Kubernetes object of a file, with the YAML it was read from.
@@ -286,6 +290,8 @@ func (r *reader) document(t *text, n *yaml.Node, top bool) {
 	if want == nil {
 		if other != "" {
 			r.diags.Warnf(CodeAPIVersion, span(t, n), "skipped %s: apiVersion %s is not read (only %s)", describe(kind, ns, name), apiVersion, other)
+		} else if r.opts.Skip != nil {
+			r.opts.Skip(kind, describe(kind, ns, name), span(t, n))
 		} else {
 			r.diags.Add(diag.Diagnostic{Severity: diag.Info, Code: CodeSkipped, Span: span(t, n), Message: "skipped " + describe(kind, ns, name)})
 		}

@@ -449,3 +449,17 @@ func TestFieldPath(t *testing.T) {
 		}
 	}
 }
+
+func TestSkipHook(t *testing.T) {
+	in := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+	opts := npKinds
+	var got []string
+	opts.Skip = func(kind, object string, sp source.Span) { got = append(got, fmt.Sprintf("%s|%s|%s", kind, object, sp)) }
+	objs, diags := Read([]*source.File{source.NewFile("f", []byte(in))}, opts)
+	if len(objs) != 0 || len(diags) != 0 {
+		t.Errorf("objects %v, diagnostics %v", objs, diags)
+	}
+	if fmt.Sprint(got) != "[ConfigMap|ConfigMap shop/c|f:1:1 Namespace|Namespace x|f:5:1]" {
+		t.Errorf("Skip saw %v", got)
+	}
+}
