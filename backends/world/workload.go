@@ -53,7 +53,7 @@ func (r *reader) workload(o *yamlsrc.Object, meta metav1.ObjectMeta, tmpl corev1
 	}
 	key := workloadKey(o.Kind, o.Namespace, o.Name)
 	if first := r.workloads[key]; first != nil {
-		d := r.diags.Errorf(CodeDuplicate, o.Pos(), "%s is given twice", o)
+		d := r.diags.Errorf(CodeDuplicate, o.Pos("metadata", "name"), "%s is given twice", o)
 		d.Notes = []diag.Note{{Span: first.span, Message: "first given here"}}
 		return
 	}
@@ -62,7 +62,7 @@ func (r *reader) workload(o *yamlsrc.Object, meta metav1.ObjectMeta, tmpl corev1
 	}
 	w := &workload{
 		kind: o.Kind, namespace: o.Namespace, name: o.Name, uid: meta.UID, owners: meta.OwnerReferences,
-		span: o.Pos(), desc: o.String(), idle: idle,
+		span: o.Pos("metadata", "name"), desc: o.String(), idle: idle,
 		pod: eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: tmpl.Labels, Ports: ports},
 	}
 	r.workloads[key] = w

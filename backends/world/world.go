@@ -250,7 +250,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		ok := r.name(o, apimachineryvalidation.ValidateNamespaceName)
 		ok = r.labels(o, ns.Labels, "metadata", "labels") && ok
 		if ok {
-			r.addNamespace(ns.Name, ns.Labels, &origin{o.Pos(), o.String()})
+			r.addNamespace(ns.Name, ns.Labels, &origin{o.Pos("metadata", "name"), o.String()})
 		}
 	case "Pod":
 		var pod corev1.Pod
@@ -267,7 +267,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		if pod.Spec.HostNetwork || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 			return // no endpoint of its own, or none any more
 		}
-		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, &origin{o.Pos(), o.String()})
+		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, &origin{o.Pos("metadata", "name"), o.String()})
 		if len(pod.OwnerReferences) > 0 {
 			r.owned = append(r.owned, ownedPod{namespace: o.Namespace, labels: pod.Labels, owners: pod.OwnerReferences})
 		}
@@ -318,7 +318,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 			if len(sel) == 0 {
 				sel = nil // selects nothing, as the API server stores {}
 			}
-			r.addService(eval.Service{Namespace: o.Namespace, Name: o.Name, Labels: s.Labels, Selector: sel}, &origin{o.Pos(), o.String()})
+			r.addService(eval.Service{Namespace: o.Namespace, Name: o.Name, Labels: s.Labels, Selector: sel}, &origin{o.Pos("metadata", "name"), o.String()})
 		}
 	case "Node":
 		var n corev1.Node
@@ -342,7 +342,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 			break
 		}
 		if ok {
-			r.addNode(node, &origin{o.Pos(), o.String()})
+			r.addNode(node, &origin{o.Pos("metadata", "name"), o.String()})
 		}
 	}
 }

@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/compile"
-	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -27,16 +27,12 @@ Examples:
    netpolc check examples/...
    netpolc check production.netpol staging.netpol
    netpolc check --world cluster-world.yaml policies/
+   kubectl get ns,pods,deploy,sts,ds,rs,jobs,cronjobs,svc,nodes -A -o yaml | netpolc check --world - policies/
    cat production.netpol | netpolc check -
    netpolc --diagnostics json check policies/`
 
-func worldFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:      "world",
-		Usage:     "evaluate expectations over the namespaces and pods described in `FILE` instead of one representative pod per group",
-		TakesFile: true,
-	}
-}
+// checkWorldUsage is the usage of --world of check and compile.
+const checkWorldUsage = "evaluate expectations over the pods of a cluster instead of one representative pod per group"
 
 func checkCommand(e *env) *cli.Command {
 	return &cli.Command{
@@ -44,7 +40,7 @@ func checkCommand(e *env) *cli.Command {
 		Usage:       "check sources and print diagnostics",
 		ArgsUsage:   "FILES|DIR|-",
 		Description: checkHelp,
-		Flags:       []cli.Flag{worldFlag()},
+		Flags:       []cli.Flag{worldFlag(checkWorldUsage)},
 		Action: func(c *cli.Context) error {
 			progs, opts, err := e.loadPrograms(c)
 			if err != nil {
@@ -65,7 +61,7 @@ func checkCommand(e *env) *cli.Command {
 }
 
 // loadSources reads the source arguments of c as one program, and the
-// --world file.
+// world of --world.
 func (e *env) loadSources(c *cli.Context) ([]*source.File, compile.Options, error) {
 	progs, opts, err := e.loadPrograms(c)
 	if err != nil {
@@ -85,7 +81,7 @@ func (e *env) loadSources(c *cli.Context) ([]*source.File, compile.Options, erro
 
 // loadPrograms reads the source arguments of c, one program per directory
 // matched by a DIR/... pattern plus one for the other arguments, and the
-// --world file.
+// world of --world (printing its warnings).
 func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, error) {
 	var opts compile.Options
 	paths, err := sourceArgs(c)
@@ -96,16 +92,8 @@ func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, e
 	if err != nil {
 		return nil, opts, &usageError{msg: err.Error(), command: c.Command.Name}
 	}
-	if path := c.String("world"); path != "" {
-		data, err := compile.ReadFile(path)
-		if err != nil {
-			return nil, opts, &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
-		}
-		if opts.World, err = eval.LoadWorld(data); err != nil {
-			var l diag.List
-			l.Errorf("bad-world", source.Span{File: path}, "%v", err)
-			return nil, opts, e.printDiagnostics(nil, l)
-		}
+	if opts.World, err = e.loadWorld(c, "", slices.Contains(paths, compile.StdinName)); err != nil {
+		return nil, opts, err
 	}
 	return files, opts, nil
 }

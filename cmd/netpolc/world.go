@@ -1,0 +1,54 @@
+package main
+
+import (
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netpolc/netpolc/backends/world"
+	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/compile/eval"
+)
+
+// worldFlag is --world, with usage saying what the command does with the
+// world.
+func worldFlag(usage string) cli.Flag {
+	return &cli.StringSliceFlag{
+		Name: "world",
+		Usage: usage + ". `FILES|DIR|-`: Kubernetes objects as kubectl get -A -o yaml or -o json prints them " +
+			"(Namespaces, Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Services, Nodes), " +
+			"manifests, or netpolc's world format (docs/world.md); a directory's .yaml, .yml and .json files, DIR/... for a tree, " +
+			"- for standard input; repeatable",
+		TakesFile: true,
+	}
+}
+
+// loadWorld reads the world named by --world (nil when the flag is not
+// given), printing its diagnostics: warnings (skipped kinds, unknown
+// fields) do not stop the run, errors do (errInput). namespace is the
+// namespace of objects without one ("" makes them errors). sourcesOnStdin
+// says whether the command's other arguments already read standard input.
+func (e *env) loadWorld(c *cli.Context, namespace string, sourcesOnStdin bool) (*eval.World, error) {
+	paths := c.StringSlice("world")
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	if sourcesOnStdin && slices.Contains(paths, compile.StdinName) {
+		return nil, &usageError{msg: "--world -: standard input is read once; it already holds the sources", command: c.Command.Name}
+	}
+	files, err := compile.LoadManifests(paths, e.stdin)
+	if err != nil {
+		return nil, &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
+	}
+	opts := world.Options{Namespace: namespace}
+	if namespace == "" {
+		opts.NamespaceHint = "write the namespace the object runs in"
+	}
+	w, diags := world.Read(files, opts)
+	if len(diags) > 0 {
+		if err := e.printDiagnostics(files, diags); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
