@@ -454,7 +454,9 @@ func TestSkipHook(t *testing.T) {
 	in := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
 	opts := npKinds
 	var got []string
-	opts.Skip = func(kind, object string, sp source.Span) { got = append(got, fmt.Sprintf("%s|%s|%s", kind, object, sp)) }
+	opts.Skip = func(kind, object string, sp source.Span) {
+		got = append(got, fmt.Sprintf("%s|%s|%s", kind, object, sp))
+	}
 	objs, diags := Read([]*source.File{source.NewFile("f", []byte(in))}, opts)
 	if len(objs) != 0 || len(diags) != 0 {
 		t.Errorf("objects %v, diagnostics %v", objs, diags)
