@@ -22,11 +22,18 @@ of subdirectories) or - for standard input; DIR/... checks every directory
 below DIR that holds .netpol files, each as a program of its own. Flags come
 before the files. netpolc reads at most 16 MiB from one source.
 
+Expectations are evaluated over one representative pod per group, or with
+--world over the pods of a cluster, where each must pass: Kubernetes
+objects (Namespaces, Pods, workloads, Services, Nodes) as kubectl get -A
+-o yaml or -o json prints them, manifests, or netpolc's world format, from
+files, directories (DIR/... for a tree) or - (docs/world.md). A workload
+whose pods are not given stands for its replicas as one pod named after it.
+
 Examples:
    netpolc check policies/
    netpolc check examples/...
    netpolc check production.netpol staging.netpol
-   netpolc check --world cluster-world.yaml policies/
+   netpolc check --world cluster.yaml policies/
    kubectl get ns,pods,deploy,sts,ds,rs,jobs,cronjobs,svc,nodes -A -o yaml | netpolc check --world - policies/
    cat production.netpol | netpolc check -
    netpolc --diagnostics json check policies/`
