@@ -45,7 +45,7 @@ func lintCommand(e *env) *cli.Command {
 		Description: lintHelp,
 		Flags: []cli.Flag{
 			namespaceFlag(),
-			worldFlag("the cluster: report policies that select none of its pods, and find the pods left without DNS exactly"),
+			worldFlag("report the policies that select no pod of a cluster, and find exactly the pods left without DNS"),
 		},
 		Action: func(c *cli.Context) error {
 			files, err := e.loadManifests(c)

@@ -15,10 +15,8 @@ import (
 func worldFlag(usage string) cli.Flag {
 	return &cli.StringSliceFlag{
 		Name: "world",
-		Usage: usage + ". `FILES|DIR|-`: Kubernetes objects as kubectl get -A -o yaml or -o json prints them " +
-			"(Namespaces, Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Services, Nodes), " +
-			"manifests, or netpolc's world format (docs/world.md); a directory's .yaml, .yml and .json files, DIR/... for a tree, " +
-			"- for standard input; repeatable",
+		Usage: usage + ", from `FILES|DIR|-` (DIR/... for a tree; repeatable): Kubernetes objects as kubectl get -A -o yaml " +
+			"or -o json prints them, manifests, or netpolc's world format (docs/world.md)",
 		TakesFile: true,
 	}
 }
