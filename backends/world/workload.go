@@ -141,13 +141,23 @@ func (r *reader) represent() {
 			w = w.owner
 		}
 	}
+	var represented []*workload
+	names := map[string]int{} // namespace/name -> represented workloads of that name
 	for _, w := range r.order {
-		if w.owner != nil || w.hasPods || w.idle != "" {
-			continue
+		if w.owner == nil && !w.hasPods && w.idle == "" {
+			represented = append(represented, w)
+			names[w.namespace+"/"+w.name]++
 		}
-		key := w.namespace + "/" + w.name
+	}
+	for _, w := range represented {
+		if names[w.namespace+"/"+w.name] > 1 {
+			// Workloads of several kinds share the name: "web-deployment"
+			// and "web-statefulset".
+			w.pod.Name = w.name + "-" + strings.ToLower(w.kind)
+		}
+		key := w.namespace + "/" + w.pod.Name
 		if first := r.pods[key]; first != nil {
-			d := r.diags.Errorf(CodeDuplicate, w.span, "%s is represented by a pod named %s, and the input has a pod of that name", w.desc, key)
+			d := r.diags.Errorf(CodeDuplicate, w.span, "%s is represented by a pod named %s, and the input has a pod of that name", w.desc, w.pod.Name)
 			d.Notes = []diag.Note{{Span: first.span, Message: "the pod " + key + ", " + first.what}}
 			d.Detail = "A workload whose pods are not in the input is represented by one pod named after it. Rename the pod, or give the workload's pods (with their ownerReferences)."
 			continue

@@ -29,7 +29,8 @@
 //     ReplicaSet or Job it owns), no workload of the input owns it, and it
 //     runs pods at all: not scaled to zero (spec.replicas: 0), not a
 //     suspended Job or CronJob, not a Job that has finished, not a
-//     host-network template.
+//     host-network template. Workloads of several kinds sharing a name are
+//     represented as NAME-KIND ("web-deployment").
 //   - Service (v1): its labels and pod selector (none, or an empty one:
 //     the Service selects nothing).
 //   - Node (v1): its labels and first InternalIP address.

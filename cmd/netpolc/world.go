@@ -39,8 +39,8 @@ func (e *env) loadWorld(c *cli.Context, namespace string, sourcesOnStdin bool) (
 		return nil, &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
 	}
 	opts := world.Options{Namespace: namespace}
-	if namespace == "" {
-		opts.NamespaceHint = "write the namespace the object runs in"
+	if c.Command.Names()[0] == "lint" {
+		opts.NamespaceHint = "write it, or pass --namespace"
 	}
 	w, diags := world.Read(files, opts)
 	if len(diags) > 0 {
