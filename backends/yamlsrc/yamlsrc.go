@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -128,6 +129,9 @@ type Object struct {
 type text struct {
 	f     *source.File
 	lines []int // offset of each line (index 0: line 1)
+	// fields caches jsonFields for Decode, for the objects of this file
+	// (not safe for concurrent Decodes of one file's objects).
+	fields map[reflect.Type]map[string]reflect.Type
 }
 
 func newText(f *source.File) *text { return &text{f: f, lines: lineOffsets(f)} }
