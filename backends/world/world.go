@@ -606,7 +606,11 @@ func (r *reader) addService(s eval.Service, o *origin) {
 // referenced.
 func (r *reader) world() *eval.World {
 	w := r.w
-	for _, ref := range [][]string{podNamespaces(w.Pods), serviceNamespaces(w.Services)} {
+	var workloadNamespaces []string
+	for _, wl := range r.order {
+		workloadNamespaces = append(workloadNamespaces, wl.namespace)
+	}
+	for _, ref := range [][]string{podNamespaces(w.Pods), workloadNamespaces, serviceNamespaces(w.Services)} {
 		for _, ns := range ref {
 			if r.namespaces[ns] == nil {
 				r.namespaces[ns] = &origin{}
