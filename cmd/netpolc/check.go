@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/backends/world"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -99,7 +100,7 @@ func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, e
 	if err != nil {
 		return nil, opts, &usageError{msg: err.Error(), command: c.Command.Name}
 	}
-	if opts.World, err = e.loadWorld(c, "", slices.Contains(paths, compile.StdinName)); err != nil {
+	if opts.World, err = e.loadWorld(c, world.Options{}, slices.Contains(paths, compile.StdinName)); err != nil {
 		return nil, opts, err
 	}
 	return files, opts, nil

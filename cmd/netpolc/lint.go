@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/backends/world"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/lang/diag"
 )
@@ -54,7 +55,8 @@ func lintCommand(e *env) *cli.Command {
 			}
 			opts := netpolc.LintOptions{Namespace: c.String("namespace")}
 			// The world's warnings are printed, and are no findings.
-			if opts.World, err = e.loadWorld(c, opts.Namespace, slices.Contains(c.Args().Slice(), compile.StdinName)); err != nil {
+			if opts.World, err = e.loadWorld(c, world.Options{Namespace: opts.Namespace, NamespaceHint: "write it, or pass --namespace"},
+				slices.Contains(c.Args().Slice(), compile.StdinName)); err != nil {
 				return err
 			}
 			diags := netpolc.Lint(files, opts)

@@ -67,6 +67,10 @@ func TestLint(t *testing.T) {
 			w.stderr != "-:5:1: warning[skipped]: skipped ConfigMap c: ConfigMap plays no part in a world\n 5 | apiVersion: v1\n   | ^^^^^^^^^^^^^^\n  = A world is read from Namespaces, Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Services and Nodes, and from netpolc's world format (docs/world.md).\n" {
 			t.Errorf("a world with a skipped object, from standard input\n%s", w)
 		}
+		if w := runApp(t, world, "lint", "--world", "-", lintClean); w.code != exitInput ||
+			!strings.HasPrefix(w.stderr, "-:3:1: error[no-namespace]: Pod web-0 has no metadata.namespace; write it, or pass --namespace\n") {
+			t.Errorf("a world object without a namespace, and no --namespace\n%s", w)
+		}
 	})
 	t.Run("json", func(t *testing.T) {
 		r := runApp(t, "", "--diagnostics", "json", "lint", "-n", "shop", lintFindings)

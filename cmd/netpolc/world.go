@@ -23,10 +23,10 @@ func worldFlag(usage string) cli.Flag {
 
 // loadWorld reads the world named by --world (nil when the flag is not
 // given), printing its diagnostics: warnings (skipped kinds, unknown
-// fields) do not stop the run, errors do (errInput). namespace is the
-// namespace of objects without one ("" makes them errors). sourcesOnStdin
-// says whether the command's other arguments already read standard input.
-func (e *env) loadWorld(c *cli.Context, namespace string, sourcesOnStdin bool) (*eval.World, error) {
+// fields) do not stop the run, errors do (errInput). opts carry the
+// namespace of objects without one. sourcesOnStdin says whether the
+// command's other arguments already read standard input.
+func (e *env) loadWorld(c *cli.Context, opts world.Options, sourcesOnStdin bool) (*eval.World, error) {
 	paths := c.StringSlice("world")
 	if len(paths) == 0 {
 		return nil, nil
@@ -37,10 +37,6 @@ func (e *env) loadWorld(c *cli.Context, namespace string, sourcesOnStdin bool) (
 	files, err := compile.LoadManifests(paths, e.stdin)
 	if err != nil {
 		return nil, &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
-	}
-	opts := world.Options{Namespace: namespace}
-	if c.Command.Names()[0] == "lint" {
-		opts.NamespaceHint = "write it, or pass --namespace"
 	}
 	w, diags := world.Read(files, opts)
 	if len(diags) > 0 {
