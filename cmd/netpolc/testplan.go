@@ -23,7 +23,7 @@ Probes are TCP, UDP and SCTP connections; ICMP and HTTP requests are not
 probed (the plan lists what it leaves out). docs/testplan.md has the
 details.
 
-The flows are between the pods of the world (--world FILE, or one
+The flows are between the pods of the world (--world, or one
 representative pod per group) plus the pods the plan adds (a pod without
 labels per namespace, pods matching one half of a peer) and external
 addresses.
@@ -58,7 +58,7 @@ func testplanCommand(e *env) *cli.Command {
 		ArgsUsage:   "FILES|DIR|-",
 		Description: testplanHelp,
 		Flags: []cli.Flag{
-			worldFlag(),
+			worldFlag("probe between the pods of the cluster"),
 			&cli.StringFlag{Name: "format", Value: planYAML, Usage: "what to print: yaml or json (the plan), manifests (probe pods) or script (a shell script using kubectl)"},
 			&cli.StringFlag{Name: "image", Value: testplan.DefaultImage, Usage: "the probe pods' `IMAGE` (manifests, script): agnhost's connect, serve-hostname and porter at /agnhost, a POSIX shell, awk and dig"},
 			&cli.IntFlag{Name: "timeout", Value: testplan.DefaultTimeout, Usage: "how long a probe waits, in `SECONDS` (manifests, script)"},
@@ -123,8 +123,8 @@ func testplanCommand(e *env) *cli.Command {
 					span = keyErr.Span
 				case errors.As(err, &worldErr):
 					// The representative world is always valid: the
-					// error is in --world FILE.
-					span, msg = source.Span{File: c.String("world")}, worldErr.Msg
+					// error is in the --world input.
+					span, msg = source.Span{File: strings.Join(c.StringSlice("world"), ", ")}, worldErr.Msg
 				}
 				diags.Errorf("testplan", span, "%s", msg)
 				return e.printDiagnostics(files, diags)
