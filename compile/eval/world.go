@@ -27,6 +27,7 @@ type podFile struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 	IP        string            `json:"ip,omitempty"`
 	Ports     []portFile        `json:"ports,omitempty"`
+	Workload  string            `json:"workload,omitempty"`
 }
 
 type portFile struct {
@@ -67,6 +68,7 @@ type serviceFile struct {
 //	    name: web-0              # required, unique within the namespace
 //	    labels: {app: web}
 //	    ip: 10.0.0.5             # optional
+//	    workload: Deployment/web # optional: the owning workload, Kind/name
 //	    ports:                   # named container ports
 //	      - {name: metrics, port: 9090, protocol: TCP}   # protocol: TCP (default), UDP, SCTP
 //	externals:
@@ -107,7 +109,10 @@ func LoadWorld(data []byte) (*World, error) {
 			}
 			pods[id] = true
 		}
-		pod := Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels}
+		pod := Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
+		if kind, name, ok := strings.Cut(p.Workload, "/"); p.Workload != "" && (!ok || kind == "" || name == "" || strings.Contains(name, "/")) {
+			bad("%s: invalid workload %q (want Kind/name)", where, p.Workload)
+		}
 		if p.IP != "" {
 			ip, err := netip.ParseAddr(p.IP)
 			if err != nil {
@@ -229,7 +234,7 @@ func MarshalWorld(w *World) ([]byte, error) {
 		}
 	}
 	for _, p := range w.Pods {
-		pf := podFile{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels}
+		pf := podFile{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
 		if p.IP.IsValid() {
 			pf.IP = p.IP.String()
 		}
