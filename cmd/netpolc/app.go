@@ -124,6 +124,7 @@ func newApp(e *env) *cli.App {
 			convertCommand(e),
 			lintCommand(e),
 			testplanCommand(e),
+			explainCommand(e),
 			targetsCommand(e),
 			versionCommand(e),
 		},

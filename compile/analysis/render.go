@@ -1,0 +1,248 @@
+package analysis
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/netpolc/netpolc/compile/reach"
+)
+
+// RepresentativeNote describes the world used when none is given.
+const RepresentativeNote = "representative (one pod per group and an address per external peer of the program; pass --world for a cluster's pods)"
+
+// MatrixView is what "netpolc matrix" prints: a Connectivity, optionally
+// focused on one node and reduced to one port.
+type MatrixView struct {
+	Conn *Connectivity
+	// World describes the world (a file name, or RepresentativeNote).
+	World string
+	// PerPod: the nodes are pods, not workloads.
+	PerPod bool
+	// Focus is the index of the node the view is about (its row and its
+	// column), or -1 for the whole matrix.
+	Focus int
+	// Port reduces each cell to one port; nil for every connection.
+	Port *PortQuery
+}
+
+// pairs returns the (from, to) node pairs of the view in order: rows then
+// columns, or with a focus the focus's row then its column.
+func (v MatrixView) pairs() [][2]int {
+	n := len(v.Conn.Nodes)
+	var out [][2]int
+	if v.Focus >= 0 {
+		for j := 0; j < n; j++ {
+			out = append(out, [2]int{v.Focus, j})
+		}
+		for i := 0; i < n; i++ {
+			if i != v.Focus {
+				out = append(out, [2]int{i, v.Focus})
+			}
+		}
+		return out
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			out = append(out, [2]int{i, j})
+		}
+	}
+	return out
+}
+
+// grid returns the header and the rows of the table and CSV forms: sources
+// as rows and destinations as columns, or with a focus one row per node
+// with the connections from the focus to it and from it to the focus.
+func (v MatrixView) grid() ([]string, [][]string) {
+	nodes := v.Conn.Nodes
+	var header []string
+	var rows [][]string
+	if v.Focus >= 0 {
+		f := nodes[v.Focus].Name
+		header = []string{"PEER", f + " ->", "-> " + f}
+		for i := range nodes {
+			rows = append(rows, []string{nodes[i].Name, cellText(v.Conn.Cell(v.Focus, i), v.Port), cellText(v.Conn.Cell(i, v.Focus), v.Port)})
+		}
+		return header, rows
+	}
+	header = []string{"FROM \\ TO"}
+	for _, n := range nodes {
+		header = append(header, n.Name)
+	}
+	for i := range nodes {
+		row := []string{nodes[i].Name}
+		for j := range nodes {
+			row = append(row, cellText(v.Conn.Cell(i, j), v.Port))
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+// preamble is the first lines of the text forms: the world, the port, the
+// split workloads.
+func (v MatrixView) preamble() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# world: %s\n", v.World)
+	if v.Port != nil {
+		fmt.Fprintf(&b, "# port %s: yes = allowed, L7 = allowed with HTTP/DNS rules restricting requests, - = denied\n", v.Port)
+	} else {
+		b.WriteString("# cells: connections allowed from the row to the column (both sides applied); - = none; L7 = ports where HTTP/DNS rules restrict requests\n")
+	}
+	split := map[string]bool{}
+	for _, n := range v.Conn.Nodes {
+		if n.Split && !split[n.Namespace+"/"+n.Workload] {
+			split[n.Namespace+"/"+n.Workload] = true
+			fmt.Fprintf(&b, "# the pods of %s/%s are not alike: shown one by one\n", n.Namespace, n.Workload)
+		}
+	}
+	return b.String()
+}
+
+// Table renders the view as an aligned table.
+func (v MatrixView) Table() string {
+	header, rows := v.grid()
+	widths := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	var b strings.Builder
+	b.WriteString(v.preamble())
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+				break
+			}
+			b.WriteString(c)
+			b.WriteString(strings.Repeat(" ", widths[i]-len(c)+2))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// List renders the view as one line per pair with a connection:
+// "FROM -> TO: CONNECTIONS".
+func (v MatrixView) List() string {
+	var b strings.Builder
+	b.WriteString(v.preamble())
+	for _, p := range v.pairs() {
+		x := v.Conn.Cell(p[0], p[1])
+		if v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) || x.IsEmpty() {
+			continue
+		}
+		fmt.Fprintf(&b, "%s -> %s: %s\n", v.Conn.Nodes[p[0]].Name, v.Conn.Nodes[p[1]].Name, cellText(x, v.Port))
+	}
+	return b.String()
+}
+
+// CSV renders the grid of Table as CSV (RFC 4180).
+func (v MatrixView) CSV() string {
+	header, rows := v.grid()
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write(header) // a bytes.Buffer does not fail
+	_ = w.WriteAll(rows)
+	return buf.String()
+}
+
+// MatrixJSON is the schema of "netpolc matrix --format json"
+// (docs/analysis.md).
+type MatrixJSON struct {
+	World       string           `json:"world"`
+	Granularity string           `json:"granularity"` // "workload" or "pod"
+	Focus       string           `json:"focus,omitempty"`
+	Port        string           `json:"port,omitempty"`
+	Nodes       []Node           `json:"nodes"`
+	Connections []ConnectionJSON `json:"connections"`
+}
+
+// ConnectionJSON is one pair of nodes with what is allowed from one to the
+// other. Pairs that allow nothing are left out.
+type ConnectionJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	ConnsJSON
+	// L7 (with a port query): the port is allowed with HTTP or DNS rules
+	// restricting requests.
+	PortL7 *bool `json:"portL7,omitempty"`
+}
+
+// ConnsJSON is a reach.Conns: port ranges per protocol ([first, last],
+// inclusive), ICMP types per family, and the L7-restricted ports.
+type ConnsJSON struct {
+	Text   string      `json:"connections"`
+	TCP    [][2]uint16 `json:"tcp,omitempty"`
+	UDP    [][2]uint16 `json:"udp,omitempty"`
+	SCTP   [][2]uint16 `json:"sctp,omitempty"`
+	ICMP   []uint8     `json:"icmp,omitempty"`
+	ICMPv6 []uint8     `json:"icmpv6,omitempty"`
+	L7     *L7JSON     `json:"l7,omitempty"`
+}
+
+// L7JSON are the L7-restricted ports per protocol.
+type L7JSON struct {
+	TCP  [][2]uint16 `json:"tcp,omitempty"`
+	UDP  [][2]uint16 `json:"udp,omitempty"`
+	SCTP [][2]uint16 `json:"sctp,omitempty"`
+}
+
+func ranges(s reach.PortSet) [][2]uint16 {
+	var out [][2]uint16
+	for _, r := range s {
+		out = append(out, [2]uint16{r.First, r.Last})
+	}
+	return out
+}
+
+// NewConnsJSON converts x.
+func NewConnsJSON(x reach.Conns) ConnsJSON {
+	out := ConnsJSON{Text: x.String(), TCP: ranges(x.TCP), UDP: ranges(x.UDP), SCTP: ranges(x.SCTP), ICMP: x.ICMPv4.Types(), ICMPv6: x.ICMPv6.Types()}
+	if !x.L7.IsEmpty() {
+		out.L7 = &L7JSON{TCP: ranges(x.L7.TCP), UDP: ranges(x.L7.UDP), SCTP: ranges(x.L7.SCTP)}
+	}
+	return out
+}
+
+// JSON renders the view (MatrixJSON), indented, with a final newline.
+func (v MatrixView) JSON() []byte {
+	out := MatrixJSON{World: v.World, Granularity: "workload", Nodes: v.Conn.Nodes, Connections: []ConnectionJSON{}}
+	if v.PerPod {
+		out.Granularity = "pod"
+	}
+	if v.Focus >= 0 {
+		out.Focus = v.Conn.Nodes[v.Focus].Name
+	}
+	if v.Port != nil {
+		out.Port = v.Port.String()
+	}
+	for _, p := range v.pairs() {
+		x := v.Conn.Cell(p[0], p[1])
+		if x.IsEmpty() {
+			continue
+		}
+		c := ConnectionJSON{From: v.Conn.Nodes[p[0]].Name, To: v.Conn.Nodes[p[1]].Name, ConnsJSON: NewConnsJSON(x)}
+		if v.Port != nil {
+			if !x.Contains(v.Port.Protocol, v.Port.Port) {
+				continue
+			}
+			l7 := x.L7Restricted(v.Port.Protocol, v.Port.Port)
+			c.PortL7 = &l7
+		}
+		out.Connections = append(out.Connections, c)
+	}
+	return marshal(out)
+}
+
+func marshal(v any) []byte {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic(err) // plain structs of strings and numbers
+	}
+	return append(data, '\n')
+}
