@@ -125,6 +125,8 @@ func newApp(e *env) *cli.App {
 			lintCommand(e),
 			testplanCommand(e),
 			explainCommand(e),
+			matrixCommand(e),
+			diffCommand(e),
 			targetsCommand(e),
 			versionCommand(e),
 		},

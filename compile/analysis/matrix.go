@@ -49,8 +49,8 @@ type Node struct {
 // program over one world: the analysis grouped for display.
 type Connectivity struct {
 	Nodes []Node
-	an    *reach.Analysis
-	cells map[[2]int]reach.Conns // memo of Cell
+	ans   []*reach.Analysis         // over one world; Cell reads the first
+	cells []map[[2]int]reach.Conns // per analysis, memo of CellOf
 }
 
 // GroupOptions say how endpoints become nodes.
@@ -62,13 +62,17 @@ type GroupOptions struct {
 	Labels map[int][]string
 }
 
-// Group groups the endpoints of an into nodes: the pods of a workload into
-// one node when they are alike (unless PerPod), every other endpoint a node
-// of its own. Nodes are ordered: pods and workloads by namespace and name,
+// Group groups the endpoints of ans (analyses of programs over the one
+// world w) into nodes: the pods of a workload into one node when they are
+// alike in every analysis (unless PerPod), every other endpoint a node of
+// its own. Nodes are ordered: pods and workloads by namespace and name,
 // then externals, nodes, the kube-apiserver and the host.
-func Group(an *reach.Analysis, w *eval.World, opts GroupOptions) *Connectivity {
-	eps := an.Endpoints()
-	c := &Connectivity{an: an, cells: map[[2]int]reach.Conns{}}
+func Group(w *eval.World, opts GroupOptions, ans ...*reach.Analysis) *Connectivity {
+	eps := ans[0].Endpoints()
+	c := &Connectivity{ans: ans}
+	for range ans {
+		c.cells = append(c.cells, map[[2]int]reach.Conns{})
+	}
 	workloads := map[string]int{} // ns/workload -> node index
 	extIdx := map[*eval.External]int{}
 	for i := range w.Externals {
@@ -156,10 +160,12 @@ func (c *Connectivity) split(eps []eval.Endpoint) {
 
 func (c *Connectivity) alike(members []int, n int) bool {
 	first := members[0]
-	for _, m := range members[1:] {
-		for j := 0; j < n; j++ {
-			if !c.an.Allowed(m, j).Equal(c.an.Allowed(first, j)) || !c.an.Allowed(j, m).Equal(c.an.Allowed(j, first)) {
-				return false
+	for _, an := range c.ans {
+		for _, m := range members[1:] {
+			for j := 0; j < n; j++ {
+				if !an.Allowed(m, j).Equal(an.Allowed(first, j)) || !an.Allowed(j, m).Equal(an.Allowed(j, first)) {
+					return false
+				}
 			}
 		}
 	}
@@ -167,14 +173,27 @@ func (c *Connectivity) alike(members []int, n int) bool {
 }
 
 // Cell returns the connections allowed from node i to node j (indices
-// into Nodes).
-func (c *Connectivity) Cell(i, j int) reach.Conns {
-	if x, ok := c.cells[[2]int{i, j}]; ok {
+// into Nodes) in the first analysis.
+func (c *Connectivity) Cell(i, j int) reach.Conns { return c.CellOf(0, i, j) }
+
+// CellOf returns the connections allowed from node i to node j in analysis
+// k (in the order given to Group).
+func (c *Connectivity) CellOf(k, i, j int) reach.Conns {
+	if x, ok := c.cells[k][[2]int{i, j}]; ok {
 		return x
 	}
-	x := c.an.Allowed(c.Nodes[i].members[0], c.Nodes[j].members[0])
-	c.cells[[2]int{i, j}] = x
+	x := c.ans[k].Allowed(c.Nodes[i].members[0], c.Nodes[j].members[0])
+	c.cells[k][[2]int{i, j}] = x
 	return x
+}
+
+// Policed reports whether a policy could apply to a connection from node i
+// to node j: one of them is a pod, a node or the local host. Externals and
+// the kube-apiserver are never subjects, so between two of them
+// everything is allowed and nothing is worth showing.
+func (c *Connectivity) Policed(i, j int) bool {
+	subject := func(k string) bool { return k != KindExternal && k != KindAPIServer }
+	return subject(c.Nodes[i].Kind) || subject(c.Nodes[j].Kind)
 }
 
 // Find returns the index of the node named name: its Name, the name of one

@@ -63,7 +63,7 @@ func (v MatrixView) grid() ([]string, [][]string) {
 		f := nodes[v.Focus].Name
 		header = []string{"PEER", f + " ->", "-> " + f}
 		for i := range nodes {
-			rows = append(rows, []string{nodes[i].Name, cellText(v.Conn.Cell(v.Focus, i), v.Port), cellText(v.Conn.Cell(i, v.Focus), v.Port)})
+			rows = append(rows, []string{nodes[i].Name, v.cellText(v.Focus, i), v.cellText(i, v.Focus)})
 		}
 		return header, rows
 	}
@@ -74,11 +74,20 @@ func (v MatrixView) grid() ([]string, [][]string) {
 	for i := range nodes {
 		row := []string{nodes[i].Name}
 		for j := range nodes {
-			row = append(row, cellText(v.Conn.Cell(i, j), v.Port))
+			row = append(row, v.cellText(i, j))
 		}
 		rows = append(rows, row)
 	}
 	return header, rows
+}
+
+// cellText renders the cell from node i to node j; "n/a" when no policy
+// can apply to either end (two externals, say).
+func (v MatrixView) cellText(i, j int) string {
+	if !v.Conn.Policed(i, j) {
+		return "n/a"
+	}
+	return cellText(v.Conn.Cell(i, j), v.Port)
 }
 
 // preamble is the first lines of the text forms: the world, the port, the
@@ -89,7 +98,7 @@ func (v MatrixView) preamble() string {
 	if v.Port != nil {
 		fmt.Fprintf(&b, "# port %s: yes = allowed, L7 = allowed with HTTP/DNS rules restricting requests, - = denied\n", v.Port)
 	} else {
-		b.WriteString("# cells: connections allowed from the row to the column (both sides applied); - = none; L7 = ports where HTTP/DNS rules restrict requests\n")
+		b.WriteString("# cells: connections allowed from the row to the column (both sides applied); - = none; L7 = ports where HTTP/DNS rules restrict requests; n/a = no policy applies to either end\n")
 	}
 	split := map[string]bool{}
 	for _, n := range v.Conn.Nodes {
@@ -132,6 +141,9 @@ func (v MatrixView) List() string {
 	var b strings.Builder
 	b.WriteString(v.preamble())
 	for _, p := range v.pairs() {
+		if !v.Conn.Policed(p[0], p[1]) {
+			continue
+		}
 		x := v.Conn.Cell(p[0], p[1])
 		if v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) || x.IsEmpty() {
 			continue
@@ -163,7 +175,9 @@ type MatrixJSON struct {
 }
 
 // ConnectionJSON is one pair of nodes with what is allowed from one to the
-// other. Pairs that allow nothing are left out.
+// other. Pairs that allow nothing are left out, and so are pairs of which
+// neither end can be the subject of a policy (externals, the
+// kube-apiserver): policies allow everything between them.
 type ConnectionJSON struct {
 	From string `json:"from"`
 	To   string `json:"to"`
@@ -222,6 +236,9 @@ func (v MatrixView) JSON() []byte {
 		out.Port = v.Port.String()
 	}
 	for _, p := range v.pairs() {
+		if !v.Conn.Policed(p[0], p[1]) {
+			continue
+		}
 		x := v.Conn.Cell(p[0], p[1])
 		if x.IsEmpty() {
 			continue
