@@ -49,7 +49,7 @@ type Node struct {
 // program over one world: the analysis grouped for display.
 type Connectivity struct {
 	Nodes []Node
-	ans   []*reach.Analysis         // over one world; Cell reads the first
+	ans   []*reach.Analysis        // over one world; Cell reads the first
 	cells []map[[2]int]reach.Conns // per analysis, memo of CellOf
 }
 
