@@ -127,6 +127,7 @@ func newApp(e *env) *cli.App {
 			explainCommand(e),
 			matrixCommand(e),
 			diffCommand(e),
+			graphCommand(e),
 			targetsCommand(e),
 			versionCommand(e),
 		},

@@ -39,6 +39,8 @@ type Node struct {
 	// Peers are the policy peers an external added for them stands for
 	// ("52.94.0.0/20", `"*.amazonaws.com"`).
 	Peers []string `json:"peers,omitempty"`
+	// Names are the DNS names of an external.
+	Names []string `json:"names,omitempty"`
 	// Split: a pod of a workload whose pods are not alike, shown apart.
 	Split bool `json:"split,omitempty"`
 
@@ -95,7 +97,7 @@ func Group(w *eval.World, opts GroupOptions, ans ...*reach.Analysis) *Connectivi
 			}
 			c.Nodes = append(c.Nodes, Node{Name: ep.String(), Kind: KindPod, Namespace: p.Namespace, Workload: p.Workload, members: []int{i}})
 		case eval.EndpointExternal:
-			n := Node{Name: ep.String(), Kind: KindExternal, members: []int{i}}
+			n := Node{Name: ep.String(), Kind: KindExternal, Names: ep.External.Names, members: []int{i}}
 			if k, ok := extIdx[ep.External]; ok && len(opts.Labels[k]) > 0 {
 				n.Peers = opts.Labels[k]
 				n.Name = strings.Join(n.Peers, ", ") + " (" + ep.External.IP.String() + ")"
