@@ -19,9 +19,9 @@ type Options struct {
 // for concurrent use. It keeps pointers into the World, which must not
 // change afterwards.
 type Analysis struct {
-	ev    *eval.Evaluator
-	eps   []eval.Endpoint
-	naive *naive
+	ev  *eval.Evaluator
+	eps []eval.Endpoint
+	eng *engine
 }
 
 // New analyses prog over w: every endpoint of the world (pods, externals,
@@ -33,7 +33,7 @@ func New(prog *ir.Program, w *eval.World, opts Options) *Analysis {
 	}
 	ev := eval.New(prog, w)
 	a := &Analysis{ev: ev, eps: ev.Endpoints()}
-	a.naive = newNaive(prog, ev)
+	a.eng = newEngine(prog, ev.World(), a.eps, opts.Parallelism)
 	return a
 }
 
@@ -49,7 +49,18 @@ func (a *Analysis) Evaluator() *eval.Evaluator { return a.ev }
 
 // Allowed returns the connections allowed from endpoint i to endpoint j
 // (indices into Endpoints): both sides applied (the egress side of i, the
-// ingress side of j), named ports resolved on j.
+// ingress side of j), named ports resolved on j. The slices of the result
+// are shared with other cells: do not modify them.
 func (a *Analysis) Allowed(i, j int) Conns {
-	return a.naive.allowed(i, j)
+	e := a.eng
+	return e.get(e.pair(e.classOf[i], e.classOf[j]))
 }
+
+// Class returns the class of endpoint i: endpoints of one class are told
+// apart by no policy, so their rows and columns are equal (Allowed(i, x) ==
+// Allowed(j, x) and Allowed(x, i) == Allowed(x, j) for every x, also for
+// x == i or j). Classes are numbered from 0 in order of first endpoint.
+func (a *Analysis) Class(i int) int { return int(a.eng.classOf[i]) }
+
+// Classes returns the number of classes.
+func (a *Analysis) Classes() int { return a.eng.n }
