@@ -94,6 +94,7 @@ func ParseEndpoint(w *eval.World, name string) (ResolvedEndpoint, error) {
 		for _, p := range found {
 			xs = append(xs, p.Namespace+"/"+p.Name)
 		}
+		sort.Strings(xs)
 		return ResolvedEndpoint{}, fmt.Errorf("ambiguous endpoint %q: pods %s; write NS/POD", name, strings.Join(xs, ", "))
 	case 2:
 		for i := range w.Pods {
