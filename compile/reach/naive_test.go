@@ -30,33 +30,6 @@ type icmpProbe struct {
 	others bool
 }
 
-var protocols = [3]ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
-
-func protoIndex(p ir.Protocol) int {
-	switch p {
-	case ir.UDP:
-		return 1
-	case ir.SCTP:
-		return 2
-	}
-	return 0
-}
-
-// ruleProtocols returns the protocol indices a rule port's Protocol covers.
-func ruleProtocols(p ir.Protocol) []int {
-	switch p {
-	case ir.ProtoAny:
-		return []int{0, 1, 2}
-	case ir.UDP:
-		return []int{1}
-	case ir.SCTP:
-		return []int{2}
-	case ir.TCP, "":
-		return []int{0}
-	}
-	return nil
-}
-
 func newNaive(prog *ir.Program, ev *eval.Evaluator) *naive {
 	n := &naive{ev: ev, eps: ev.Endpoints()}
 	cuts := [3]map[uint32]bool{{1: true}, {1: true}, {1: true}}
@@ -104,15 +77,6 @@ func newNaive(prog *ir.Program, ev *eval.Evaluator) *naive {
 	}
 	return n
 }
-
-func familyIndex(f ir.ICMPFamily) int {
-	if f == ir.ICMPv6 {
-		return 1
-	}
-	return 0
-}
-
-var families = [2]ir.ICMPFamily{ir.ICMPv4, ir.ICMPv6}
 
 func sortedCuts(m map[uint32]bool) []uint32 {
 	out := make([]uint32, 0, len(m))

@@ -142,3 +142,39 @@ func (t *traffic) resolve(dst []namedPort) (open, l7 [3]PortSet) {
 	}
 	return open, l7
 }
+
+var protocols = [3]ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
+
+func protoIndex(p ir.Protocol) int {
+	switch p {
+	case ir.UDP:
+		return 1
+	case ir.SCTP:
+		return 2
+	}
+	return 0
+}
+
+// ruleProtocols returns the protocol indices a rule port's Protocol covers.
+func ruleProtocols(p ir.Protocol) []int {
+	switch p {
+	case ir.ProtoAny:
+		return []int{0, 1, 2}
+	case ir.UDP:
+		return []int{1}
+	case ir.SCTP:
+		return []int{2}
+	case ir.TCP, "":
+		return []int{0}
+	}
+	return nil
+}
+
+func familyIndex(f ir.ICMPFamily) int {
+	if f == ir.ICMPv6 {
+		return 1
+	}
+	return 0
+}
+
+var families = [2]ir.ICMPFamily{ir.ICMPv4, ir.ICMPv6}
