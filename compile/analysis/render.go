@@ -11,7 +11,7 @@ import (
 )
 
 // RepresentativeNote describes the world used when none is given.
-const RepresentativeNote = "representative (one pod per group and an address per external peer of the program; pass --world for a cluster's pods)"
+const RepresentativeNote = "representative (one pod per group of the program; --world FILE for a cluster)"
 
 // MatrixView is what "netpolc matrix" prints: a Connectivity, optionally
 // focused on one node and reduced to one port.
