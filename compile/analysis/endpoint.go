@@ -125,7 +125,7 @@ func ParseEndpoint(w *eval.World, name string) (ResolvedEndpoint, error) {
 		}
 		r := ResolvedEndpoint{Endpoint: eval.PodEndpoint(found[0])}
 		if len(found) > 1 {
-			r.Note = fmt.Sprintf("the first of %d pods of %s", len(found), workload)
+			r.Note = fmt.Sprintf("the first of %d pods of %s", len(found), found[0].Workload)
 		}
 		return r, nil
 	}
