@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/backends/world"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/analysis"
 	"github.com/netpolc/netpolc/compile/eval"
@@ -34,11 +35,7 @@ manifests; standard input is read as manifests when it starts like one
 // analysisFlags are the flags every analysis command takes.
 func analysisFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{
-			Name:      "world",
-			Usage:     "the namespaces, pods and externals of a cluster, in `FILE` (as check --world); without it, a representative world of the program (one pod per group)",
-			TakesFile: true,
-		},
+		worldFlag("the cluster to analyse instead of one representative pod per group"),
 		namespaceFlag(),
 	}
 }
@@ -193,23 +190,18 @@ func (e *env) readStdin(paths ...string) ([]byte, error) {
 }
 
 // analysisWorld returns the world of --world, or the representative world
-// of progs with a description of it for the output.
-func (e *env) analysisWorld(c *cli.Context, progs ...*ir.Program) (*eval.World, string, error) {
-	path := c.String("world")
-	if path == "" {
+// of progs, with a description of it for the output. policyOnStdin says
+// whether the policy was read from standard input.
+func (e *env) analysisWorld(c *cli.Context, policyOnStdin bool, progs ...*ir.Program) (*eval.World, string, error) {
+	paths := c.StringSlice("world")
+	if len(paths) == 0 {
 		return eval.RepresentativeWorld(ir.Merge(progs...)), analysis.RepresentativeNote, nil
 	}
-	data, err := compile.ReadFile(path)
+	w, err := e.loadWorld(c, world.Options{Namespace: c.String("namespace")}, policyOnStdin)
 	if err != nil {
-		return nil, "", &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
+		return nil, "", err
 	}
-	w, err := eval.LoadWorld(data)
-	if err != nil {
-		var l diag.List
-		l.Errorf("bad-world", source.Span{File: path}, "%v", err)
-		return nil, "", e.printDiagnostics(nil, l)
-	}
-	return w, path, nil
+	return w, strings.Join(paths, ", "), nil
 }
 
 // writeOut writes the output of a command.

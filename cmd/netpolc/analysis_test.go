@@ -13,7 +13,6 @@ import (
 
 const (
 	analysisDir = "testdata/analysis"
-	zeroTrust   = "../../examples/zero-trust"
 	ztWorld     = "../../examples/zero-trust/world.yaml"
 	ciliumL7    = "../../examples/cilium-l7"
 	shop        = analysisDir + "/shop.netpol"

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/analysis"
 	"github.com/netpolc/netpolc/compile/reach"
 )
@@ -80,7 +82,7 @@ func diffCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			w, worldNote, err := e.analysisWorld(c, old.prog, cur.prog)
+			w, worldNote, err := e.analysisWorld(c, slices.Contains(args, compile.StdinName), old.prog, cur.prog)
 			if err != nil {
 				return err
 			}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/analysis"
 	"github.com/netpolc/netpolc/compile/ir"
 )
@@ -89,7 +91,7 @@ func explainCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			w, worldNote, err := e.analysisWorld(c, in.prog)
+			w, worldNote, err := e.analysisWorld(c, slices.Contains(args[2:], compile.StdinName), in.prog)
 			if err != nil {
 				return err
 			}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/analysis"
 )
 
@@ -57,7 +59,7 @@ func graphCommand(e *env) *cli.Command {
 			if format != "dot" && format != "mermaid" && format != "svg" {
 				return &usageError{msg: fmt.Sprintf("--format must be dot, mermaid or svg, not %q", format), command: cmd}
 			}
-			if c.String("world") == "" {
+			if !c.IsSet("world") {
 				for _, f := range []string{"per-pod", "all"} {
 					if c.IsSet(f) {
 						return &usageError{msg: "--" + f + " applies only with --world", command: cmd}
@@ -73,10 +75,10 @@ func graphCommand(e *env) *cli.Command {
 				return err
 			}
 			var g *analysis.Graph
-			if c.String("world") == "" {
+			if !c.IsSet("world") {
 				g = analysis.IntendedGraph(in.prog)
 			} else {
-				w, _, err := e.analysisWorld(c, in.prog)
+				w, _, err := e.analysisWorld(c, slices.Contains(paths, compile.StdinName), in.prog)
 				if err != nil {
 					return err
 				}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/analysis"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -92,7 +94,7 @@ func matrixCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			w, worldNote, err := e.analysisWorld(c, in.prog)
+			w, worldNote, err := e.analysisWorld(c, slices.Contains(paths, compile.StdinName), in.prog)
 			if err != nil {
 				return err
 			}
