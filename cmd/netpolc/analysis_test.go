@@ -55,6 +55,8 @@ func TestAnalysisGolden(t *testing.T) {
 		{"matrix-workloads-json", 0, []string{"matrix", "--world", shopWorld, "--format", "json", shop}},
 		{"matrix-per-pod-list", 0, []string{"matrix", "--world", shopWorld, "--per-pod", "--format", "list", shop}},
 		{"matrix-l7", 0, []string{"matrix", "--format", "list", ciliumL7}},
+		{"matrix-kubectl-objects", 0, []string{"matrix", "--world", zeroTrustCluster, "--format", "list", zeroTrust + "/k8s.yaml"}},
+		{"explain-kubectl-workload", 0, []string{"explain", "--world", zeroTrustCluster, "production/Deployment/web", "production/StatefulSet/database:5432", zeroTrust + "/k8s.yaml"}},
 
 		// diff.
 		{"diff-one-port", 1, []string{"diff", zeroTrust, analysisDir + "/zero-trust-5433"}},
