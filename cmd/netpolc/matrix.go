@@ -107,18 +107,21 @@ func matrixCommand(e *env) *cli.Command {
 				}
 				v.Focus = i
 			}
-			var out []byte
+			var err2 error
 			switch format {
 			case formatTable:
-				out = []byte(v.Table())
+				err2 = v.WriteTable(e.stdout)
 			case formatList:
-				out = []byte(v.List())
+				err2 = v.WriteList(e.stdout)
 			case formatCSV:
-				out = []byte(v.CSV())
+				err2 = v.WriteCSV(e.stdout)
 			case formatJSON:
-				out = v.JSON()
+				return e.writeOut(v.JSON())
 			}
-			return e.writeOut(out)
+			if err2 != nil {
+				return &internalError{err: err2}
+			}
+			return nil
 		},
 	}
 }

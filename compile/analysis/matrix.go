@@ -72,9 +72,6 @@ type GroupOptions struct {
 func Group(w *eval.World, opts GroupOptions, ans ...*reach.Analysis) *Connectivity {
 	eps := ans[0].Endpoints()
 	c := &Connectivity{ans: ans}
-	for range ans {
-		c.cells = append(c.cells, map[[2]int]reach.Conns{})
-	}
 	workloads := map[string]int{} // ns/workload -> node index
 	extIdx := map[*eval.External]int{}
 	for i := range w.Externals {
@@ -163,6 +160,13 @@ func (c *Connectivity) split(eps []eval.Endpoint) {
 func (c *Connectivity) alike(members []int, n int) bool {
 	first := members[0]
 	for _, an := range c.ans {
+		sameClass := true
+		for _, m := range members[1:] {
+			sameClass = sameClass && an.Class(m) == an.Class(first)
+		}
+		if sameClass {
+			continue // the engine tells them apart by no policy
+		}
 		for _, m := range members[1:] {
 			for j := 0; j < n; j++ {
 				if !an.Allowed(m, j).Equal(an.Allowed(first, j)) || !an.Allowed(j, m).Equal(an.Allowed(j, first)) {
@@ -174,6 +178,13 @@ func (c *Connectivity) alike(members []int, n int) bool {
 	return true
 }
 
+// classPair identifies the cell from node i to node j in the first
+// analysis by the engine's classes of their first endpoints: cells with
+// equal keys are equal.
+func (c *Connectivity) classPair(i, j int) [2]int {
+	return [2]int{c.ans[0].Class(c.Nodes[i].members[0]), c.ans[0].Class(c.Nodes[j].members[0])}
+}
+
 // Cell returns the connections allowed from node i to node j (indices
 // into Nodes) in the first analysis.
 func (c *Connectivity) Cell(i, j int) reach.Conns { return c.CellOf(0, i, j) }
@@ -181,12 +192,7 @@ func (c *Connectivity) Cell(i, j int) reach.Conns { return c.CellOf(0, i, j) }
 // CellOf returns the connections allowed from node i to node j in analysis
 // k (in the order given to Group).
 func (c *Connectivity) CellOf(k, i, j int) reach.Conns {
-	if x, ok := c.cells[k][[2]int{i, j}]; ok {
-		return x
-	}
-	x := c.ans[k].Allowed(c.Nodes[i].members[0], c.Nodes[j].members[0])
-	c.cells[k][[2]int{i, j}] = x
-	return x
+	return c.ans[k].Allowed(c.Nodes[i].members[0], c.Nodes[j].members[0])
 }
 
 // Policed reports whether a policy could apply to a connection from node i

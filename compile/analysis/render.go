@@ -1,10 +1,11 @@
 package analysis
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/netpolc/netpolc/compile/reach"
@@ -26,59 +27,63 @@ type MatrixView struct {
 	Focus int
 	// Port reduces each cell to one port; nil for every connection.
 	Port *PortQuery
+
+	texts map[[2]int]string // cell texts by class pair (Connectivity.classPair)
 }
 
-// pairs returns the (from, to) node pairs of the view in order: rows then
-// columns, or with a focus the focus's row then its column.
-func (v MatrixView) pairs() [][2]int {
+// eachPair calls f with the (from, to) node pairs of the view in order:
+// rows then columns, or with a focus the focus's row then its column.
+func (v MatrixView) eachPair(f func(i, j int)) {
 	n := len(v.Conn.Nodes)
-	var out [][2]int
 	if v.Focus >= 0 {
 		for j := 0; j < n; j++ {
-			out = append(out, [2]int{v.Focus, j})
+			f(v.Focus, j)
 		}
 		for i := 0; i < n; i++ {
 			if i != v.Focus {
-				out = append(out, [2]int{i, v.Focus})
+				f(i, v.Focus)
 			}
 		}
-		return out
+		return
 	}
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
-			out = append(out, [2]int{i, j})
+			f(i, j)
 		}
 	}
-	return out
 }
 
-// grid returns the header and the rows of the table and CSV forms: sources
-// as rows and destinations as columns, or with a focus one row per node
-// with the connections from the focus to it and from it to the focus.
-func (v MatrixView) grid() ([]string, [][]string) {
+// grid describes the table and CSV forms: sources as rows and
+// destinations as columns, or with a focus one row per node with the
+// connections from the focus to it and from it to the focus. row(r) returns
+// row r (the header is row -1), so that a large grid is never held whole.
+func (v MatrixView) grid() (rows int, row func(r int) []string) {
 	nodes := v.Conn.Nodes
-	var header []string
-	var rows [][]string
+	v.texts = map[[2]int]string{}
 	if v.Focus >= 0 {
 		f := nodes[v.Focus].Name
-		header = []string{"PEER", f + " ->", "-> " + f}
-		for i := range nodes {
-			rows = append(rows, []string{nodes[i].Name, v.cellText(v.Focus, i), v.cellText(i, v.Focus)})
+		return len(nodes), func(r int) []string {
+			if r < 0 {
+				return []string{"PEER", f + " ->", "-> " + f}
+			}
+			return []string{nodes[r].Name, v.cellText(v.Focus, r), v.cellText(r, v.Focus)}
 		}
-		return header, rows
 	}
-	header = []string{"FROM \\ TO"}
-	for _, n := range nodes {
-		header = append(header, n.Name)
-	}
-	for i := range nodes {
-		row := []string{nodes[i].Name}
+	return len(nodes), func(r int) []string {
+		out := make([]string, 0, len(nodes)+1)
+		if r < 0 {
+			out = append(out, "FROM \\ TO")
+			for _, n := range nodes {
+				out = append(out, n.Name)
+			}
+			return out
+		}
+		out = append(out, nodes[r].Name)
 		for j := range nodes {
-			row = append(row, v.cellText(i, j))
+			out = append(out, v.cellText(r, j))
 		}
-		rows = append(rows, row)
+		return out
 	}
-	return header, rows
 }
 
 // cellText renders the cell from node i to node j; "n/a" when no policy
@@ -87,7 +92,16 @@ func (v MatrixView) cellText(i, j int) string {
 	if !v.Conn.Policed(i, j) {
 		return "n/a"
 	}
-	return cellText(v.Conn.Cell(i, j), v.Port)
+	if v.texts == nil {
+		return cellText(v.Conn.Cell(i, j), v.Port)
+	}
+	k := v.Conn.classPair(i, j)
+	t, ok := v.texts[k]
+	if !ok {
+		t = cellText(v.Conn.Cell(i, j), v.Port)
+		v.texts[k] = t
+	}
+	return t
 }
 
 // preamble is the first lines of the text forms: the world, the port, the
@@ -110,57 +124,88 @@ func (v MatrixView) preamble() string {
 	return b.String()
 }
 
-// Table renders the view as an aligned table.
+// Table renders the view as an aligned table: every column as wide as
+// its widest cell.
 func (v MatrixView) Table() string {
-	header, rows := v.grid()
-	widths := make([]int, len(header))
-	for _, r := range append([][]string{header}, rows...) {
-		for i, c := range r {
+	var b strings.Builder
+	_ = v.WriteTable(&b) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteTable writes Table to w, a row at a time.
+func (v MatrixView) WriteTable(w io.Writer) error {
+	n, row := v.grid()
+	var widths []int
+	for r := -1; r < n; r++ {
+		cells := row(r)
+		if widths == nil {
+			widths = make([]int, len(cells))
+		}
+		for i, c := range cells {
 			widths[i] = max(widths[i], len(c))
 		}
 	}
-	var b strings.Builder
-	b.WriteString(v.preamble())
-	for _, r := range append([][]string{header}, rows...) {
-		for i, c := range r {
-			if i == len(r)-1 {
-				b.WriteString(c)
+	bw := bufio.NewWriter(w)
+	bw.WriteString(v.preamble())
+	for r := -1; r < n; r++ {
+		cells := row(r)
+		for i, c := range cells {
+			bw.WriteString(c)
+			if i == len(cells)-1 {
 				break
 			}
-			b.WriteString(c)
-			b.WriteString(strings.Repeat(" ", widths[i]-len(c)+2))
+			for k := widths[i] - len(c) + 2; k > 0; k-- {
+				bw.WriteByte(' ')
+			}
 		}
-		b.WriteString("\n")
+		bw.WriteByte('\n')
 	}
-	return b.String()
+	return bw.Flush()
 }
 
 // List renders the view as one line per pair with a connection:
 // "FROM -> TO: CONNECTIONS".
 func (v MatrixView) List() string {
 	var b strings.Builder
-	b.WriteString(v.preamble())
-	for _, p := range v.pairs() {
-		if !v.Conn.Policed(p[0], p[1]) {
-			continue
-		}
-		x := v.Conn.Cell(p[0], p[1])
-		if v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) || x.IsEmpty() {
-			continue
-		}
-		fmt.Fprintf(&b, "%s -> %s: %s\n", v.Conn.Nodes[p[0]].Name, v.Conn.Nodes[p[1]].Name, cellText(x, v.Port))
-	}
+	_ = v.WriteList(&b) // a strings.Builder does not fail
 	return b.String()
+}
+
+// WriteList writes List to w.
+func (v MatrixView) WriteList(w io.Writer) error {
+	b := bufio.NewWriter(w)
+	b.WriteString(v.preamble())
+	v.eachPair(func(i, j int) {
+		if !v.Conn.Policed(i, j) {
+			return
+		}
+		x := v.Conn.Cell(i, j)
+		if v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) || x.IsEmpty() {
+			return
+		}
+		fmt.Fprintf(b, "%s -> %s: %s\n", v.Conn.Nodes[i].Name, v.Conn.Nodes[j].Name, cellText(x, v.Port))
+	})
+	return b.Flush()
 }
 
 // CSV renders the grid of Table as CSV (RFC 4180).
 func (v MatrixView) CSV() string {
-	header, rows := v.grid()
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write(header) // a bytes.Buffer does not fail
-	_ = w.WriteAll(rows)
-	return buf.String()
+	var b strings.Builder
+	_ = v.WriteCSV(&b) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteCSV writes CSV to w.
+func (v MatrixView) WriteCSV(w io.Writer) error {
+	n, row := v.grid()
+	cw := csv.NewWriter(w)
+	for r := -1; r < n; r++ {
+		if err := cw.Write(row(r)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // MatrixJSON is the schema of "netpolc matrix --format json"
@@ -235,24 +280,21 @@ func (v MatrixView) JSON() []byte {
 	if v.Port != nil {
 		out.Port = v.Port.String()
 	}
-	for _, p := range v.pairs() {
-		if !v.Conn.Policed(p[0], p[1]) {
-			continue
+	v.eachPair(func(i, j int) {
+		if !v.Conn.Policed(i, j) {
+			return
 		}
-		x := v.Conn.Cell(p[0], p[1])
-		if x.IsEmpty() {
-			continue
+		x := v.Conn.Cell(i, j)
+		if x.IsEmpty() || v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) {
+			return
 		}
-		c := ConnectionJSON{From: v.Conn.Nodes[p[0]].Name, To: v.Conn.Nodes[p[1]].Name, ConnsJSON: NewConnsJSON(x)}
+		c := ConnectionJSON{From: v.Conn.Nodes[i].Name, To: v.Conn.Nodes[j].Name, ConnsJSON: NewConnsJSON(x)}
 		if v.Port != nil {
-			if !x.Contains(v.Port.Protocol, v.Port.Port) {
-				continue
-			}
 			l7 := x.L7Restricted(v.Port.Protocol, v.Port.Port)
 			c.PortL7 = &l7
 		}
 		out.Connections = append(out.Connections, c)
-	}
+	})
 	return marshal(out)
 }
 
