@@ -342,3 +342,75 @@ func TestREADMEPicture(t *testing.T) {
 	}
 	golden(t, "../../docs/zero-trust.svg", r.stdout)
 }
+
+// TestAnalysisHelpExamples runs, from the repository root, the examples of
+// the help texts of explain, matrix, diff and graph that use only files of
+// the repository (no pipes or redirections), and checks that they succeed
+// (diff: exit 0 or 1; explain --expect as written).
+func TestAnalysisHelpExamples(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	helps := map[string]string{"explain": explainHelp, "matrix": matrixHelp, "diff": diffHelp, "graph": graphHelp}
+	ran := 0
+	t.Chdir(root)
+	for cmd, help := range helps {
+		_, examples, ok := strings.Cut(help, "Examples:\n")
+		if !ok {
+			t.Errorf("%s: help has no examples", cmd)
+			continue
+		}
+	lines:
+		for _, line := range strings.Split(examples, "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.HasPrefix(line, "netpolc ") || strings.ContainsAny(line, "|<>&;$") {
+				continue
+			}
+			args := splitQuoted(strings.TrimPrefix(line, "netpolc "))
+			for _, a := range args {
+				file := strings.HasSuffix(a, "/")
+				for _, ext := range []string{".yaml", ".yml", ".json", ".netpol"} {
+					file = file || strings.HasSuffix(a, ext)
+				}
+				if _, err := os.Stat(a); file && err != nil {
+					continue lines // a file of the user's (cluster.yaml, policies/)
+				}
+			}
+			ran++
+			r := runApp(t, "", args...)
+			if r.code != exitOK && !(cmd == "diff" && r.code == exitInput) {
+				t.Errorf("%s: exit %d\n%s", line, r.code, r)
+			}
+		}
+	}
+	if ran < 6 {
+		t.Errorf("only %d help examples ran", ran)
+	}
+}
+
+// splitQuoted splits s at spaces outside double quotes, and drops the quotes.
+func splitQuoted(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, started := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted, started = !quoted, true
+		case r == ' ' && !quoted:
+			if started {
+				out = append(out, cur.String())
+				cur.Reset()
+				started = false
+			}
+		default:
+			cur.WriteRune(r)
+			started = true
+		}
+	}
+	if started {
+		out = append(out, cur.String())
+	}
+	return out
+}

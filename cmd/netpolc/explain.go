@@ -40,7 +40,7 @@ Examples:
    netpolc explain production/web production/database:5432 examples/zero-trust
    netpolc explain --world examples/zero-trust/world.yaml production/web-0 8.8.8.8:443 examples/zero-trust
    netpolc explain --world world.yaml --format json shop/web-0 shop/db-0:postgres policies/
-   netpolc explain --http "GET /api/public/x" ingress-nginx/web production/web:8080 examples/cilium-l7
+   netpolc explain --http "GET /api/public/x" ingress-nginx/nginx production/web:8080 examples/cilium-l7
    netpolc explain --expect denied production/database production/web:8080 examples/zero-trust`
 
 func explainCommand(e *env) *cli.Command {
