@@ -169,6 +169,9 @@ func IntendedGraph(prog *ir.Program) *Graph {
 			names[podsKey(pol.Namespace, pol.Subject.Pods)] = pol.Name
 		}
 	}
+	if k := podsKey(prog.DNS.Namespace, prog.DNS.Pods); names[k] == "" && prog.DNS.Namespace != "" {
+		names[k] = "dns"
+	}
 	type edgeKey struct {
 		from, to string
 		deny     bool
