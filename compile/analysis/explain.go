@@ -380,8 +380,11 @@ func (s Side) text(b *strings.Builder) {
 	}
 	if len(s.AllowedBy) > 0 {
 		label := "allowed by"
-		if len(s.DeniedBy) > 0 {
+		switch {
+		case len(s.DeniedBy) > 0:
 			label = "also matched by the allow rules"
+		case s.L7 != "none":
+			label = "allowed at L4 by"
 		}
 		fmt.Fprintf(b, "  %s:\n", label)
 		for _, r := range s.AllowedBy {
