@@ -44,6 +44,8 @@ func TestAnalysisGolden(t *testing.T) {
 		{"explain-l7-allowed", 0, []string{"explain", "--http", "POST /api/auth/login", "--header", "Content-Type: application/json", "ingress-nginx/nginx", "production/web:8080", ciliumL7}},
 		{"explain-l7-denied-json", 0, []string{"explain", "--format", "json", "--http", "GET /api/private", "ingress-nginx/nginx", "production/web:8080", ciliumL7}},
 		{"explain-fqdn", 0, []string{"explain", "production/web", "s3.amazonaws.com:443", ciliumL7}},
+		{"explain-deny-external", 0, []string{"explain", "shop/tool", "169.254.169.254:80", analysisDir + "/deny.netpol"}},
+		{"explain-deny-not-isolated", 0, []string{"explain", "--format", "json", "shop/tool", "shop/web:22", analysisDir + "/deny.netpol"}},
 		{"explain-expect-fails", 1, []string{"explain", "--expect", "denied", "production/web", "production/database:5432", zeroTrust}},
 
 		// matrix.
