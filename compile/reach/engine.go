@@ -2,7 +2,6 @@ package reach
 
 import (
 	"encoding/binary"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,17 +19,23 @@ type engine struct {
 
 	rules   []crule
 	descs   []*desc
-	descOf  [2][]int32 // per direction, per class: its side descriptor
-	sides   []side     // interned side results
+	descOf  [2][]int32   // per direction, per class: its side descriptor
+	parts   []*partition // distinct partitions of the peer classes
+	sides   []side       // interned side results
 	sideIdx map[string]int32
 
+	// Connections of an (egress side, ingress side) pair, interned:
+	// combos is a dense table (egress*len(sides)+ingress -> index in
+	// conns + 1, 0 while not computed) when the sides are few enough,
+	// else pairs, a map under mu.
 	mu       sync.RWMutex
-	pairs    map[uint64]int32 // (egress side, ingress side) -> index in conns
-	conns    []Conns
+	combos   []atomic.Int32
+	pairs    map[uint64]int32
+	conns    atomic.Pointer[[]*[connsChunk]Conns] // read without lock; appended under mu
+	nconns   int32
 	connsIdx map[string]int32
 
-	table []atomic.Int32 // class x class -> conns index + 1 (0: not yet); nil when too large
-	n     int            // number of classes
+	n int // number of classes
 }
 
 // crule is a rule compiled against the classes.
@@ -48,12 +53,26 @@ type crule struct {
 type desc struct {
 	isolated bool
 	rules    []int32
-	named    bool    // a rule has named ports
-	group    []int32 // per peer class: its partition group
-	reps     []int32 // per group: a representative peer class
+	named    bool // a rule has named ports
+	part     *partition
 	// side per group (named false), or per group and named-port set
 	// (named true: index group*len(portSets)+ports).
 	side []int32
+}
+
+// partition groups the peer classes by the rules (of a descriptor) they
+// match. Descriptors whose rules have the same peer sets share it.
+type partition struct {
+	small []uint8 // per peer class: its group, when there are at most 256
+	large []int32 // otherwise
+	reps  []int32 // per group: a representative peer class
+}
+
+func (p *partition) group(c int32) int32 {
+	if p.small != nil {
+		return int32(p.small[c])
+	}
+	return p.large[c]
 }
 
 // side is the decision of one side of a connection, per protocol index.
@@ -62,20 +81,23 @@ type side struct {
 	icmp        [2]ICMPTypes
 }
 
-// tableLimit bounds the class-pair table (cells of 4 bytes).
-const tableLimit = 1 << 22
+// combosLimit bounds the dense table of side pairs (cells of 4 bytes).
+const combosLimit = 1 << 20
 
 func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *engine {
 	e := &engine{sideIdx: map[string]int32{}, pairs: map[uint64]int32{}, connsIdx: map[string]int32{}}
+	_ = par
 	e.classes, e.classOf, e.portSets = buildClasses(prog, w, eps)
 	e.n = len(e.classes)
 	m := newMatcher(e.classes, w)
 
 	// Rules, and the policies selecting each class.
+	peerSetIdx := map[string]int32{}
+	var peerSetID []int32 // per rule
 	type cpol struct {
 		iso   [2]bool
 		rules [2][]int32
-		subj  bitset
+		subj  []int32
 	}
 	pols := make([]cpol, len(prog.Policies))
 	for pi, pol := range prog.Policies {
@@ -83,10 +105,31 @@ func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *e
 		cp.iso = [2]bool{pol.Isolation.Ingress, pol.Isolation.Egress}
 		cp.subj = m.subject(pol)
 		for _, r := range pol.Rules {
-			cr := crule{deny: r.Action == ir.Deny, peers: newBitset(e.n), t: compileTraffic(r)}
+			cr := crule{deny: r.Action == ir.Deny, t: compileTraffic(r)}
+			var key strings.Builder
 			for i := range r.Peers {
-				cr.peers.or(m.peer(&r.Peers[i], pol.Namespace))
+				s, id := m.peer(&r.Peers[i], pol.Namespace)
+				switch {
+				case len(r.Peers) == 1:
+					cr.peers = s
+				case i == 0:
+					cr.peers = append(bitset(nil), s...)
+				default:
+					cr.peers.or(s)
+				}
+				key.WriteString(strconv.Itoa(int(id)))
+				key.WriteByte(',')
 			}
+			if cr.peers == nil {
+				cr.peers = newBitset(e.n)
+			}
+			k := key.String()
+			id, ok := peerSetIdx[k]
+			if !ok {
+				id = int32(len(peerSetIdx))
+				peerSetIdx[k] = id
+			}
+			peerSetID = append(peerSetID, id)
 			d := 0
 			if r.Direction == ir.Egress {
 				d = 1
@@ -98,7 +141,9 @@ func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *e
 	// Each class's policy list, then its descriptor per direction.
 	polsOf := make([][]int32, e.n)
 	for pi := range pols {
-		pols[pi].subj.forEach(func(c int32) { polsOf[c] = append(polsOf[c], int32(pi)) })
+		for _, c := range pols[pi].subj {
+			polsOf[c] = append(polsOf[c], int32(pi))
+		}
 	}
 	descIdx := map[string]int32{}
 	for d := 0; d < 2; d++ {
@@ -127,57 +172,101 @@ func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *e
 			e.descOf[d][c] = id
 		}
 	}
-	for d, ds := range e.descs {
-		_ = d
-		e.partition(ds)
+	partIdx := map[string]*partition{}
+	scratch := make([]uint64, e.n)
+	for _, ds := range e.descs {
+		var key strings.Builder
+		for _, ri := range ds.rules {
+			ds.named = ds.named || len(e.rules[ri].t.named) > 0
+			key.WriteString(strconv.Itoa(int(peerSetID[ri])))
+			key.WriteByte(',')
+		}
+		p, ok := partIdx[key.String()]
+		if !ok {
+			p = e.partition(ds, scratch)
+			partIdx[key.String()] = p
+			e.parts = append(e.parts, p)
+		}
+		ds.part = p
 	}
 	// Side results of every descriptor and group.
 	for _, ds := range e.descs {
 		e.sidesOf(ds)
 	}
-	if e.n*e.n <= tableLimit {
-		e.table = make([]atomic.Int32, e.n*e.n)
-		e.fill(par)
+	if len(e.sides)*len(e.sides) <= combosLimit {
+		e.combos = make([]atomic.Int32, len(e.sides)*len(e.sides))
 	}
 	return e
 }
 
-// partition splits the peer classes by the rules of ds they match.
-func (e *engine) partition(ds *desc) {
-	ds.group = make([]int32, e.n)
-	groups := 1
-	next := make([]int32, 0, 2)
-	for _, ri := range ds.rules {
-		r := &e.rules[ri]
-		ds.named = ds.named || len(r.t.named) > 0
-		next = next[:0]
-		for i := 0; i < 2*groups; i++ {
-			next = append(next, -1)
-		}
-		n := int32(0)
-		for c := range ds.group {
-			k := 2 * ds.group[c]
-			if r.peers.has(int32(c)) {
-				k++
+// partition groups the peer classes by the rules of ds they match: the
+// classes each rule's peer set holds get the rule's bit in their
+// signature (scratch, all zero on entry and on return), classes of equal
+// signature one group. Group 0 is the classes no rule matches.
+func (e *engine) partition(ds *desc, scratch []uint64) *partition {
+	type sig struct {
+		lo   uint64
+		more string // bits of rules beyond the 64th
+	}
+	var touched []int32
+	var more map[int32][]byte
+	for x, ri := range ds.rules {
+		e.rules[ri].peers.forEach(func(c int32) {
+			if scratch[c] == 0 && (more == nil || more[c] == nil) {
+				touched = append(touched, c)
 			}
-			if next[k] < 0 {
-				next[k] = n
-				n++
+			if x < 64 {
+				scratch[c] |= 1 << x
+				return
 			}
-			ds.group[c] = next[k]
+			if more == nil {
+				more = map[int32][]byte{}
+			}
+			b := more[c]
+			for len(b) <= (x-64)/8 {
+				b = append(b, 0)
+			}
+			b[(x-64)/8] |= 1 << ((x - 64) % 8)
+			more[c] = b
+		})
+	}
+	ids := map[sig]int32{{}: 0}
+	groups := make([]int32, len(touched))
+	reps := []int32{-1}
+	for t, c := range touched {
+		k := sig{lo: scratch[c]}
+		if more != nil {
+			k.more = string(more[c])
 		}
-		groups = int(n)
-		if groups == 0 {
-			groups = 1
+		scratch[c] = 0
+		id, ok := ids[k]
+		if !ok {
+			id = int32(len(reps))
+			ids[k] = id
+			reps = append(reps, c)
+		}
+		groups[t] = id
+	}
+	p := &partition{}
+	if len(reps) <= 256 {
+		p.small = make([]uint8, e.n)
+		for t, c := range touched {
+			p.small[c] = uint8(groups[t])
+		}
+	} else {
+		p.large = make([]int32, e.n)
+		for t, c := range touched {
+			p.large[c] = groups[t]
 		}
 	}
-	ds.reps = make([]int32, groups)
-	for i := range ds.reps {
-		ds.reps[i] = -1
+	// Group 0's representative: any class no rule matches.
+	for c := 0; c < e.n && reps[0] < 0; c++ {
+		if p.group(int32(c)) == 0 {
+			reps[0] = int32(c)
+		}
 	}
-	for c := len(ds.group) - 1; c >= 0; c-- {
-		ds.reps[ds.group[c]] = int32(c)
-	}
+	p.reps = reps
+	return p
 }
 
 // sidesOf decides every group of ds (and every named-port set when ds has
@@ -187,11 +276,11 @@ func (e *engine) sidesOf(ds *desc) {
 	if ds.named {
 		np = len(e.portSets)
 	}
-	ds.side = make([]int32, len(ds.reps)*np)
-	for g, rep := range ds.reps {
+	ds.side = make([]int32, len(ds.part.reps)*np)
+	for g, rep := range ds.part.reps {
 		for p := 0; p < np; p++ {
 			if rep < 0 {
-				continue // no class (an empty world)
+				continue // no class in the group (every class matches a rule)
 			}
 			ds.side[g*np+p] = e.intern(e.decideSide(ds, rep, e.portSets[p]))
 		}
@@ -288,7 +377,7 @@ func appendPorts(b []byte, s PortSet) []byte {
 // class peer, named ports resolved on class dst.
 func (e *engine) sideOf(d int, subj, peer, dst int32) int32 {
 	ds := e.descs[e.descOf[d][subj]]
-	g := ds.group[peer]
+	g := ds.part.group(peer)
 	if !ds.named {
 		return ds.side[g]
 	}
@@ -298,29 +387,34 @@ func (e *engine) sideOf(d int, subj, peer, dst int32) int32 {
 // pair returns the index in e.conns of the connections from class ci to
 // class cj.
 func (e *engine) pair(ci, cj int32) int32 {
-	if e.table != nil {
-		if v := e.table[int(ci)*e.n+int(cj)].Load(); v > 0 {
-			return v - 1
-		}
-	}
 	eg := e.sideOf(1, ci, cj, cj)
 	in := e.sideOf(0, cj, ci, cj)
+	if e.combos != nil {
+		slot := &e.combos[int(eg)*len(e.sides)+int(in)]
+		if v := slot.Load(); v > 0 {
+			return v - 1
+		}
+		id := e.combine(eg, in)
+		slot.Store(id + 1)
+		return id
+	}
 	k := uint64(eg)<<32 | uint64(uint32(in))
 	e.mu.RLock()
 	id, ok := e.pairs[k]
 	e.mu.RUnlock()
-	if !ok {
-		id = e.combine(k, eg, in)
+	if ok {
+		return id
 	}
-	if e.table != nil {
-		e.table[int(ci)*e.n+int(cj)].Store(id + 1)
-	}
+	id = e.combine(eg, in)
+	e.mu.Lock()
+	e.pairs[k] = id
+	e.mu.Unlock()
 	return id
 }
 
 // combine intersects an egress and an ingress side into connections and
-// records them under key k.
-func (e *engine) combine(k uint64, eg, in int32) int32 {
+// returns their index in e.conns.
+func (e *engine) combine(eg, in int32) int32 {
 	a, b := &e.sides[eg], &e.sides[in]
 	var c Conns
 	var all, l7 [3]PortSet
@@ -345,48 +439,32 @@ func (e *engine) combine(k uint64, eg, in int32) int32 {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if id, ok := e.pairs[k]; ok {
-		return id
-	}
 	id, ok := e.connsIdx[string(key)]
 	if !ok {
-		id = int32(len(e.conns))
+		id = e.nconns
+		e.nconns++
+		chunks := e.conns.Load()
+		var cs []*[connsChunk]Conns
+		if chunks != nil {
+			cs = *chunks
+		}
+		if int(id/connsChunk) == len(cs) {
+			// Publish a new list of chunks; readers holding the old list
+			// only look up ids they were given, which it holds.
+			cs = append(cs[:len(cs):len(cs)], new([connsChunk]Conns))
+			e.conns.Store(&cs)
+		}
+		cs[id/connsChunk][id%connsChunk] = c
 		e.connsIdx[string(key)] = id
-		e.conns = append(e.conns, c)
 	}
-	e.pairs[k] = id
 	return id
 }
 
-// fill computes the class-pair table on par goroutines, rows handed out in
-// turn.
-func (e *engine) fill(par int) {
-	if par <= 0 {
-		par = runtime.GOMAXPROCS(0)
-	}
-	var next atomic.Int32
-	var wg sync.WaitGroup
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				ci := next.Add(1) - 1
-				if int(ci) >= e.n {
-					return
-				}
-				for cj := 0; cj < e.n; cj++ {
-					e.pair(ci, int32(cj))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
+// connsChunk is the number of connection sets per chunk of e.conns.
+const connsChunk = 256
 
-// get returns the connections of index id.
+// get returns the connections of index id, which pair returned (and so
+// published: the slot or map that gave id was written after the chunk).
 func (e *engine) get(id int32) Conns {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.conns[id]
+	return (*e.conns.Load())[id/connsChunk][id%connsChunk]
 }

@@ -2,6 +2,7 @@ package reach
 
 import (
 	"math/bits"
+	"sort"
 
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -41,13 +42,14 @@ type matcher struct {
 	others   []int32            // every class that is not a pod
 	nsLabels map[string]map[string]string
 	nsNames  []string
-	peers    map[string]bitset // by ir.PeerKey of the absolute, normalized peer
+	peers    map[string]int32 // index in sets, by ir.PeerKey of the absolute, normalized peer
+	sets     []bitset
 	nsSel    map[string][]string
 }
 
 func newMatcher(classes []class, w *eval.World) *matcher {
 	m := &matcher{classes: classes, world: w, byNS: map[string][]int32{}, nsLabels: map[string]map[string]string{},
-		peers: map[string]bitset{}, nsSel: map[string][]string{}}
+		peers: map[string]int32{}, nsSel: map[string][]string{}}
 	for i := range classes {
 		c := &classes[i]
 		if c.kind == eval.EndpointPod {
@@ -104,8 +106,9 @@ func (m *matcher) namespacesMatching(sel ir.Selector) []string {
 }
 
 // peer returns the classes matching peer p of a rule of a policy of
-// namespace ns ("" for cluster-wide).
-func (m *matcher) peer(p *ir.Peer, ns string) bitset {
+// namespace ns ("" for cluster-wide), and an identity of that set (equal
+// peers get the same).
+func (m *matcher) peer(p *ir.Peer, ns string) (bitset, int32) {
 	q := *p
 	q.Pods = normalized(p.Pods)
 	switch p.Kind {
@@ -124,13 +127,15 @@ func (m *matcher) peer(p *ir.Peer, ns string) bitset {
 	}
 	q = ir.Absolute(q, ns)
 	k := ir.PeerKey(q)
-	if s, ok := m.peers[k]; ok {
-		return s
+	if id, ok := m.peers[k]; ok {
+		return m.sets[id], id
 	}
 	s := newBitset(len(m.classes))
 	m.fill(s, &q)
-	m.peers[k] = s
-	return s
+	id := int32(len(m.sets))
+	m.peers[k] = id
+	m.sets = append(m.sets, s)
+	return s, id
 }
 
 // fill sets the classes matching q, an absolute normalized peer (a
@@ -260,9 +265,9 @@ func entityMatches(ent ir.Entity, c *class) bool {
 	return false
 }
 
-// subject returns the classes policy pol selects.
-func (m *matcher) subject(pol *ir.Policy) bitset {
-	s := newBitset(len(m.classes))
+// subject returns the classes policy pol selects, in increasing order.
+func (m *matcher) subject(pol *ir.Policy) []int32 {
+	var s []int32
 	sel := normalized(pol.Subject.Pods)
 	switch {
 	case pol.Subject.Nodes:
@@ -272,13 +277,13 @@ func (m *matcher) subject(pol *ir.Policy) bitset {
 		for _, c := range m.others {
 			cl := &m.classes[c]
 			if (cl.kind == eval.EndpointNode || cl.kind == eval.EndpointHost) && sel.Matches(cl.labels) {
-				s.set(c)
+				s = append(s, c)
 			}
 		}
 	case pol.Namespace != "":
 		for _, c := range m.byNS[pol.Namespace] {
 			if sel.Matches(m.classes[c].labels) {
-				s.set(c)
+				s = append(s, c)
 			}
 		}
 	default:
@@ -289,10 +294,11 @@ func (m *matcher) subject(pol *ir.Policy) bitset {
 		for _, ns := range nss {
 			for _, c := range m.byNS[ns] {
 				if sel.Matches(m.classes[c].labels) {
-					s.set(c)
+					s = append(s, c)
 				}
 			}
 		}
+		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	}
 	return s
 }
