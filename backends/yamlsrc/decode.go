@@ -134,14 +134,7 @@ func (d *decoder) check(n *yaml.Node, typ reflect.Type, path string, top bool) {
 			d.wrongType(n, path, "a mapping")
 			return
 		}
-		fields := d.t.fields[typ]
-		if fields == nil {
-			fields = jsonFields(typ)
-			if d.t.fields == nil {
-				d.t.fields = map[reflect.Type]map[string]reflect.Type{}
-			}
-			d.t.fields[typ] = fields
-		}
+		fields := d.t.jsonFields(typ)
 		seen := map[string]bool{}
 		for _, kv := range pairs(n) {
 			k, v := kv[0], kv[1]

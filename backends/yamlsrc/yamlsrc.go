@@ -50,6 +50,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -129,9 +130,26 @@ type Object struct {
 type text struct {
 	f     *source.File
 	lines []int // offset of each line (index 0: line 1)
-	// fields caches jsonFields for Decode, for the objects of this file
-	// (not safe for concurrent Decodes of one file's objects).
+	// fields caches jsonFields for Decode, for the objects of this file;
+	// mu guards it, so that objects decode concurrently.
+	mu     sync.Mutex
 	fields map[reflect.Type]map[string]reflect.Type
+}
+
+// jsonFields returns the JSON fields of struct type typ, computed once
+// per file.
+func (t *text) jsonFields(typ reflect.Type) map[string]reflect.Type {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fields := t.fields[typ]
+	if fields == nil {
+		fields = jsonFields(typ)
+		if t.fields == nil {
+			t.fields = map[reflect.Type]map[string]reflect.Type{}
+		}
+		t.fields[typ] = fields
+	}
+	return fields
 }
 
 func newText(f *source.File) *text { return &text{f: f, lines: lineOffsets(f)} }
