@@ -59,7 +59,9 @@ func (v MatrixView) eachPair(f func(i, j int)) {
 // row r (the header is row -1), so that a large grid is never held whole.
 func (v MatrixView) grid() (rows int, row func(r int) []string) {
 	nodes := v.Conn.Nodes
-	v.texts = map[[2]int]string{}
+	if v.Conn.ans[0].Classes() <= maxCachedClasses {
+		v.texts = map[[2]int]string{}
+	}
 	if v.Focus >= 0 {
 		f := nodes[v.Focus].Name
 		return len(nodes), func(r int) []string {
@@ -85,6 +87,11 @@ func (v MatrixView) grid() (rows int, row func(r int) []string) {
 		return out
 	}
 }
+
+// maxCachedClasses bounds the cache of cell texts: with more classes than
+// this, most cells are of a pair of their own and the cache would only
+// grow (up to classes squared entries).
+const maxCachedClasses = 256
 
 // cellText renders the cell from node i to node j; "n/a" when no policy
 // can apply to either end (two externals, say).
