@@ -46,6 +46,8 @@ func TestAnalysisGolden(t *testing.T) {
 		{"explain-fqdn", 0, []string{"explain", "production/web", "s3.amazonaws.com:443", ciliumL7}},
 		{"explain-deny-external", 0, []string{"explain", "shop/tool", "169.254.169.254:80", analysisDir + "/deny.netpol"}},
 		{"explain-deny-not-isolated", 0, []string{"explain", "--format", "json", "shop/tool", "shop/web:22", analysisDir + "/deny.netpol"}},
+		{"explain-icmp", 0, []string{"explain", "shop/web", "shop/db:icmp/EchoRequest", analysisDir + "/icmp.netpol"}},
+		{"explain-icmp-denied-json", 0, []string{"explain", "--format", "json", "shop/web", "shop/db:icmp/0", analysisDir + "/icmp.netpol"}},
 		{"explain-expect-fails", 1, []string{"explain", "--expect", "denied", "production/web", "production/database:5432", zeroTrust}},
 
 		// matrix.
@@ -121,6 +123,8 @@ func TestAnalysisErrors(t *testing.T) {
 		{"explain bad protocol", "", []string{"explain", "production/web", "production/database:5432/tpc", zeroTrust}, exitUsage, `unknown protocol "tpc" \(tcp, udp or sctp\)`},
 		{"explain unknown named port", "", []string{"explain", "--world", ztWorld, "web-0", "production/web-1:metrix", zeroTrust}, exitUsage, `production/web-1 has no container port named "metrix"; its named ports: metrics/TCP`},
 		{"explain ipv6 without brackets", "", []string{"explain", "production/web", "2001:db8::1:443", zeroTrust}, exitUsage, `in brackets`},
+		{"explain bad icmp type", "", []string{"explain", "shop/web", "shop/db:icmp/Bogus", zeroTrust}, exitUsage, `DST: icmp/Bogus: unknown ICMP type "Bogus"`},
+		{"explain icmp without type", "", []string{"explain", "shop/web", "shop/db:icmpv6", zeroTrust}, exitUsage, `DST: icmpv6: name the ICMP type, e.g. icmpv6/8`},
 		{"explain bad http", "", []string{"explain", "--http", "GET", "production/web", "production/database:5432", zeroTrust}, exitUsage, `--http "GET": want "METHOD PATH"`},
 		{"explain header without http", "", []string{"explain", "--header", "a:b", "production/web", "production/database:5432", zeroTrust}, exitUsage, `--header and --host need --http`},
 		{"explain bad expect", "", []string{"explain", "--expect", "yes", "production/web", "production/database:5432", zeroTrust}, exitUsage, `--expect must be allowed or denied`},

@@ -23,8 +23,9 @@ and for a port with HTTP rules the rules a request must match.
 
 DST:PORT[/PROTO] is the destination, a port (a number, or the name of a
 container port of the destination pod) and a protocol (tcp, udp or sctp;
-default tcp, or the named port's). IPv6 addresses go in brackets:
-[2001:db8::1]:443. --http "METHOD PATH" (with --header K:V and --host) adds
+default tcp, or the named port's); DST:icmp/TYPE or DST:icmpv6/TYPE is an
+ICMP message instead (TYPE a number or a name: icmp/8, icmp/EchoRequest).
+IPv6 addresses go in brackets: [2001:db8::1]:443. --http "METHOD PATH" (with --header K:V and --host) adds
 an HTTP request, which HTTP rules judge.
 
 ` + inputHelp + `
@@ -83,6 +84,13 @@ func explainCommand(e *env) *cli.Command {
 			if err != nil {
 				return &usageError{msg: err.Error(), command: cmd}
 			}
+			icmp, isICMP, err := analysis.ParseICMP(port)
+			switch {
+			case err != nil:
+				return &usageError{msg: "DST: " + err.Error(), command: cmd}
+			case isICMP && req != nil:
+				return &usageError{msg: "an ICMP message carries no HTTP request", command: cmd}
+			}
 			stdin, err := e.readStdin(args[2:]...)
 			if err != nil {
 				return err
@@ -103,13 +111,16 @@ func explainCommand(e *env) *cli.Command {
 			if err != nil {
 				return &usageError{msg: "DST: " + err.Error(), command: cmd}
 			}
-			n, p, err := analysis.ResolvePort(to.Endpoint, port, proto)
-			if err != nil {
-				return &usageError{msg: "PORT: " + err.Error(), command: cmd}
-			}
-			q := analysis.Query{From: from, To: to, Protocol: p, Port: n, HTTP: req}
-			if n == 0 || fmt.Sprint(n) != port {
-				q.PortName = port
+			q := analysis.Query{From: from, To: to, HTTP: req, ICMP: icmp}
+			if icmp == nil {
+				n, p, err := analysis.ResolvePort(to.Endpoint, port, proto)
+				if err != nil {
+					return &usageError{msg: "PORT: " + err.Error(), command: cmd}
+				}
+				q.Protocol, q.Port = p, n
+				if fmt.Sprint(n) != port {
+					q.PortName = port
+				}
 			}
 			x := analysis.NewExplainer(in.prog, w, in.files).Explain(q)
 			x.World = worldNote
@@ -142,6 +153,9 @@ func splitDestination(s string) (dst, port string, proto ir.Protocol, err error)
 	}
 	if strings.Count(dst, ":") > 0 && !strings.HasPrefix(dst, "[") {
 		return "", "", "", fmt.Errorf("destination %q: write an IPv6 address in brackets, e.g. [2001:db8::1]:443", s)
+	}
+	if strings.HasPrefix(strings.ToLower(port), "icmp") {
+		return dst, port, "", nil // an ICMP message: analysis.ParseICMP reads it
 	}
 	if p, pr, ok := strings.Cut(port, "/"); ok {
 		port = p

@@ -17,6 +17,33 @@ type Query struct {
 	Port     uint16      // the destination port, a named port already resolved
 	PortName string      // the named port Port was resolved from; "" for a number
 	HTTP     *ir.HTTPRequest
+	// ICMP, when set, makes the flow an ICMP message instead of a
+	// connection to Port.
+	ICMP *ir.ICMPType
+}
+
+// ParseICMP reads "icmp", "icmp/TYPE", "icmpv6" or "icmpv6/TYPE" (TYPE a
+// number or a Cilium type name such as EchoRequest); ok is false when s is
+// not ICMP at all.
+func ParseICMP(s string) (t *ir.ICMPType, ok bool, err error) {
+	fam, typ, _ := strings.Cut(s, "/")
+	switch strings.ToLower(fam) {
+	case "icmp":
+		t = &ir.ICMPType{Family: ir.ICMPv4}
+	case "icmpv6":
+		t = &ir.ICMPType{Family: ir.ICMPv6}
+	default:
+		return nil, false, nil
+	}
+	if typ == "" {
+		return nil, true, fmt.Errorf("%s: name the ICMP type, e.g. %s/8 or %s/EchoRequest", s, fam, fam)
+	}
+	n, valid := eval.ICMPTypeNumber(t.Family, typ)
+	if !valid {
+		return nil, true, fmt.Errorf("%s: unknown ICMP type %q (a number 0-255 or a type name such as EchoRequest)", s, typ)
+	}
+	t.Type = fmt.Sprint(n)
+	return t, true, nil
 }
 
 // ResolvePort resolves the port written as port (a number or a container
@@ -66,8 +93,10 @@ func ResolvePort(to eval.Endpoint, port string, proto ir.Protocol) (uint16, ir.P
 type Explanation struct {
 	From     string `json:"from"`
 	To       string `json:"to"`
-	Protocol string `json:"protocol"`
-	Port     uint16 `json:"port"`
+	Protocol string `json:"protocol,omitempty"`
+	Port     uint16 `json:"port,omitempty"`
+	// ICMP is the ICMP message instead of a port: "icmp/8", "icmpv6/128".
+	ICMP string `json:"icmp,omitempty"`
 	// PortName is the named port the port was resolved from.
 	PortName string       `json:"portName,omitempty"`
 	HTTP     *HTTPRequest `json:"http,omitempty"`
@@ -195,12 +224,16 @@ func NewExplainer(prog *ir.Program, w *eval.World, files []*source.File) *Explai
 
 // Explain decides q and explains the verdict.
 func (x *Explainer) Explain(q Query) *Explanation {
-	f := eval.Flow{From: q.From.Endpoint, To: q.To.Endpoint, Protocol: q.Protocol, Port: q.Port, HTTP: q.HTTP}
+	f := eval.Flow{From: q.From.Endpoint, To: q.To.Endpoint, Protocol: q.Protocol, Port: q.Port, HTTP: q.HTTP, ICMP: q.ICMP}
 	v := x.ev.Decide(f)
 	out := &Explanation{
 		From: EndpointName(q.From.Endpoint), To: EndpointName(q.To.Endpoint),
 		Protocol: string(q.Protocol), Port: q.Port, PortName: q.PortName,
 		Allowed: v.Allowed, L7Restricted: v.L7Restricted,
+	}
+	if q.ICMP != nil {
+		out.Protocol, out.Port = "", 0
+		out.ICMP = ir.FormatICMP(*q.ICMP)
 	}
 	if q.HTTP != nil {
 		out.HTTP = &HTTPRequest{Method: q.HTTP.Method, Path: q.HTTP.Path, Host: q.HTTP.Host, Headers: q.HTTP.Headers}
@@ -326,7 +359,11 @@ func (e *Explanation) Text() string {
 	case e.Allowed:
 		verdict = "allowed"
 	}
-	fmt.Fprintf(&b, "%s -> %s:%d/%s", e.From, e.To, e.Port, e.Protocol)
+	if e.ICMP != "" {
+		fmt.Fprintf(&b, "%s -> %s %s", e.From, e.To, e.ICMP)
+	} else {
+		fmt.Fprintf(&b, "%s -> %s:%d/%s", e.From, e.To, e.Port, e.Protocol)
+	}
 	if e.HTTP != nil {
 		fmt.Fprintf(&b, " %s %s", e.HTTP.Method, e.HTTP.Path)
 		if e.HTTP.Host != "" {
