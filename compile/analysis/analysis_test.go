@@ -269,3 +269,20 @@ func TestGraphDeterministic(t *testing.T) {
 		t.Errorf("edge labels %q, want %q\n%s", strings.Join(labels, "|"), want, dot)
 	}
 }
+
+// TestGraphClusterIDs: namespaces (and selectors) whose IDs would clash
+// stay apart.
+func TestGraphClusterIDs(t *testing.T) {
+	prog, diags := backendtest.CompileText("t.netpol", "namespace shop\nweb = {app: web}\nweb -> ns{a.b: x}/{app: db}:5432/tcp\nweb -> ns{a-b: x}/{app: db}:5432/tcp\n", nil)
+	if prog == nil {
+		t.Fatal(diags)
+	}
+	g := analysis.IntendedGraph(prog)
+	var got []string
+	for _, c := range g.Clusters {
+		got = append(got, c.ID+"="+c.Label)
+	}
+	if strings.Join(got, " ") != "cluster_ns_a_b__x_2=ns{a-b: x} cluster_ns_a_b__x=ns{a.b: x} cluster_shop=shop" {
+		t.Errorf("clusters %v", got)
+	}
+}

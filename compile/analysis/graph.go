@@ -74,11 +74,18 @@ func (b *graphBuilder) cluster(name string) string {
 	if name == "" {
 		return ""
 	}
-	id := "cluster_" + safeID(name)
-	if !b.clusters[id] {
-		b.clusters[id] = true
-		b.g.Clusters = append(b.g.Clusters, Cluster{ID: id, Label: name})
+	for _, c := range b.g.Clusters {
+		if c.Label == name {
+			return c.ID
+		}
 	}
+	// Distinct names may map to one ID ("a.b", "a-b"): number the later.
+	id := "cluster_" + safeID(name)
+	for n := 2; b.clusters[id]; n++ {
+		id = fmt.Sprintf("cluster_%s_%d", safeID(name), n)
+	}
+	b.clusters[id] = true
+	b.g.Clusters = append(b.g.Clusters, Cluster{ID: id, Label: name})
 	return id
 }
 
@@ -305,7 +312,11 @@ func (b *graphBuilder) peerNode(pol *ir.Policy, p *ir.Peer, names map[string]str
 		}
 		return b.node("entity|"+string(p.Entity), string(p.Entity), "", shape)
 	case ir.PeerService:
-		return b.node("service|"+ir.PeerKey(*p), ir.FormatPeer(*p), p.Service.Namespace, ShapePods)
+		ns := p.Service.Namespace
+		if ns == "" {
+			ns = pol.Namespace
+		}
+		return b.node("service|"+ns+"|"+ir.PeerKey(*p), ir.FormatPeer(*p), ns, ShapePods)
 	case ir.PeerNodes:
 		return b.node("nodes|"+p.Pods.String(), "node"+p.Pods.String(), "", ShapeEntity)
 	}
