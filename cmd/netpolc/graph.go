@@ -27,8 +27,8 @@ marked FQDN, deny edges red.
 
 --format dot (Graphviz), mermaid (a Mermaid flowchart, which GitHub
 renders in Markdown) or svg: a picture drawn by netpolc itself, no Graphviz
-needed (a simple layout: a column per namespace, flows left to right). For
-a denser layout, render the DOT with Graphviz: dot -Tsvg.
+needed (a simple layout: namespaces in layers, flows left to right). For a
+denser layout, render the DOT with Graphviz: dot -Tsvg.
 
 ` + inputHelp + `
 

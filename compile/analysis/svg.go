@@ -8,21 +8,24 @@ import (
 	"strings"
 )
 
-// The SVG renderer lays a graph out itself, in Go, with no Graphviz: every
-// cluster (namespace) is a column of nodes, columns ordered so that flows
-// mostly go left to right (by the rank of their nodes on the longest path
-// from a node without incoming edges), nodes outside every cluster form a
-// last column of their own per rank. Edges are curves from the right side
-// of their source to the left side of their destination (or around, within
-// a column), labelled at their middle. Text is monospace, so widths are
-// known without measuring fonts.
+// The SVG renderer lays a graph out itself, in Go, with no Graphviz. The
+// units of the layout are the clusters (namespaces) and the nodes outside
+// every cluster. Units are put in layers, left to right, by the longest
+// path to them in the graph of units (edges that close a cycle dropped),
+// so that flows mostly go left to right; the units of one layer are
+// stacked, clusters first. Within a cluster, nodes are stacked by their
+// own rank in the graph, then by label. Edges are curves from the right
+// side of their source to the left side of their destination (or around,
+// within a layer), labelled where the label meets no node and no other
+// label. Text is monospace, so widths are known without measuring fonts.
 const (
 	svgCharW    = 7.2  // width of one character at svgFont
 	svgLineH    = 15.0 // height of one line of text
 	svgFont     = 12.0
 	svgPadX     = 10.0 // inside a node box
 	svgPadY     = 7.0
-	svgNodeGapY = 24.0 // between nodes of a column
+	svgNodeGapY = 24.0 // between nodes of a cluster
+	svgUnitGapY = 28.0 // between units of a layer
 	svgColGap   = 150.0
 	svgClusterP = 14.0 // cluster box padding
 	svgTitleH   = 36.0
@@ -31,84 +34,111 @@ const (
 
 type svgBox struct{ x, y, w, h float64 }
 
+// svgUnit is a cluster with its nodes, or one node outside every cluster.
+type svgUnit struct {
+	cluster *Cluster // nil for a node outside
+	nodes   []int
+}
+
 // SVG renders g as a standalone SVG document.
 func (g *Graph) SVG() string {
 	idx := map[string]int{}
 	for i, n := range g.Nodes {
 		idx[n.ID] = i
 	}
-	rank := g.ranks(idx)
+	nodeSucc := make([][]int, len(g.Nodes))
+	for _, e := range g.Edges {
+		nodeSucc[idx[e.From]] = append(nodeSucc[idx[e.From]], idx[e.To])
+	}
+	rank := longestPathRanks(nodeSucc)
 
-	// Columns: clusters, then the nodes outside clusters (one column each
-	// for the ranks they hold).
-	type column struct {
-		cluster *Cluster
-		nodes   []int
-		minRank int
-	}
-	var cols []*column
-	byCluster := map[string]*column{}
+	var units []*svgUnit
+	unitOf := make([]int, len(g.Nodes))
+	byCluster := map[string]int{}
 	for i := range g.Clusters {
-		c := &column{cluster: &g.Clusters[i], minRank: 1 << 30}
-		cols = append(cols, c)
-		byCluster[g.Clusters[i].ID] = c
+		byCluster[g.Clusters[i].ID] = len(units)
+		units = append(units, &svgUnit{cluster: &g.Clusters[i]})
 	}
-	var outside *column
 	for i, n := range g.Nodes {
-		c := byCluster[n.Cluster]
-		if n.Cluster == "" {
-			if outside == nil {
-				outside = &column{}
-			}
-			c = outside
+		u, ok := byCluster[n.Cluster]
+		if n.Cluster == "" || !ok {
+			u = len(units)
+			units = append(units, &svgUnit{})
 		}
-		c.nodes = append(c.nodes, i)
-		c.minRank = min(c.minRank, rank[i])
+		units[u].nodes = append(units[u].nodes, i)
+		unitOf[i] = u
 	}
-	sort.SliceStable(cols, func(i, j int) bool { return cols[i].minRank < cols[j].minRank })
-	if outside != nil {
-		cols = append(cols, outside) // outside the cluster: the last column
+	unitSucc := make([][]int, len(units))
+	for _, e := range g.Edges {
+		if f, t := unitOf[idx[e.From]], unitOf[idx[e.To]]; f != t {
+			unitSucc[f] = append(unitSucc[f], t)
+		}
+	}
+	layerOf := longestPathRanks(unitSucc)
+	nLayers := 0
+	for _, l := range layerOf {
+		nLayers = max(nLayers, l+1)
+	}
+	layers := make([][]int, nLayers)
+	for u := range units {
+		layers[layerOf[u]] = append(layers[layerOf[u]], u)
 	}
 
 	boxes := make([]svgBox, len(g.Nodes))
-	colOf := make([]int, len(g.Nodes))
 	clusterBox := map[string]svgBox{}
 	x := svgMarginX
 	height := 0.0
-	for ci, c := range cols {
-		sort.SliceStable(c.nodes, func(i, j int) bool {
-			a, b := c.nodes[i], c.nodes[j]
-			if rank[a] != rank[b] {
-				return rank[a] < rank[b]
-			}
-			return g.Nodes[a].Label < g.Nodes[b].Label
+	for _, layer := range layers {
+		// Clusters first (in name order: g.Clusters is sorted), then the
+		// nodes outside (in node order).
+		sort.SliceStable(layer, func(i, j int) bool {
+			a, b := units[layer[i]], units[layer[j]]
+			return a.cluster != nil && b.cluster == nil
 		})
-		w := 0.0
-		if c.cluster != nil {
-			w = textWidth(c.cluster.Label)
+		lw := 0.0
+		for _, u := range layer {
+			lw = max(lw, units[u].width(g))
 		}
-		for _, i := range c.nodes {
-			w = max(w, textWidth(g.Nodes[i].Label)+2*svgPadX)
-		}
-		y := svgTitleH + svgClusterP + svgLineH + 6
-		inner := x + svgClusterP
-		for _, i := range c.nodes {
-			lines := strings.Count(g.Nodes[i].Label, "\n") + 1
-			h := float64(lines)*svgLineH + 2*svgPadY
-			nw := textWidth(g.Nodes[i].Label) + 2*svgPadX
-			boxes[i] = svgBox{x: inner + (w-nw)/2, y: y, w: nw, h: h}
-			colOf[i] = ci
-			y += h + svgNodeGapY
-		}
-		if c.cluster != nil {
-			clusterBox[c.cluster.ID] = svgBox{x: x, y: svgTitleH, w: w + 2*svgClusterP, h: y - svgNodeGapY + svgClusterP - svgTitleH}
+		y := svgTitleH
+		for _, u := range layer {
+			un := units[u]
+			sort.SliceStable(un.nodes, func(i, j int) bool {
+				a, b := un.nodes[i], un.nodes[j]
+				if rank[a] != rank[b] {
+					return rank[a] < rank[b]
+				}
+				return g.Nodes[a].Label < g.Nodes[b].Label
+			})
+			top := y
+			if un.cluster != nil {
+				y += svgClusterP + svgLineH + 6
+			}
+			for k, i := range un.nodes {
+				lines := strings.Count(g.Nodes[i].Label, "\n") + 1
+				h := float64(lines)*svgLineH + 2*svgPadY
+				nw := textWidth(g.Nodes[i].Label) + 2*svgPadX
+				boxes[i] = svgBox{x: x + (lw-nw)/2, y: y, w: nw, h: h}
+				y += h
+				if k < len(un.nodes)-1 {
+					y += svgNodeGapY
+				}
+			}
+			if un.cluster != nil {
+				y += svgClusterP
+				clusterBox[un.cluster.ID] = svgBox{x: x, y: top, w: lw, h: y - top}
+			}
+			y += svgUnitGapY
 		}
 		height = max(height, y)
-		x += w + 2*svgClusterP + svgColGap
+		x += lw + svgColGap
+	}
+	colOf := make([]int, len(g.Nodes))
+	for i := range g.Nodes {
+		colOf[i] = layerOf[unitOf[i]]
 	}
 	width := x - svgColGap + svgMarginX
 	width = max(width, textWidth(g.Title)+2*svgMarginX)
-	height += 20
+	height += 10
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
@@ -236,46 +266,56 @@ func textWidth(s string) float64 {
 
 func esc(s string) string { return html.EscapeString(s) }
 
-// ranks returns each node's rank: 0 for a node without incoming edges,
-// else one more than the highest rank of its predecessors, over the edges
-// that close no cycle (found by a depth-first search in node order).
-func (g *Graph) ranks(idx map[string]int) []int {
-	n := len(g.Nodes)
-	succ := make([][]int, n)
-	for _, e := range g.Edges {
-		f, t := idx[e.From], idx[e.To]
-		if f != t {
-			succ[f] = append(succ[f], t)
-		}
+// width is the width of a unit: its widest node, and for a cluster its
+// label and padding.
+func (u *svgUnit) width(g *Graph) float64 {
+	w := 0.0
+	for _, i := range u.nodes {
+		w = max(w, textWidth(g.Nodes[i].Label)+2*svgPadX)
 	}
+	if u.cluster != nil {
+		w = max(w, textWidth(u.cluster.Label)) + 2*svgClusterP
+	}
+	return w
+}
+
+// longestPathRanks returns each vertex's rank in the graph succ: 0 for a
+// vertex without incoming edges, else one more than the highest rank of its
+// predecessors, over the edges that close no cycle (found by a depth-first
+// search from the sources first, then in vertex order). Self-loops are
+// ignored.
+func longestPathRanks(succ [][]int) []int {
+	n := len(succ)
 	const (
 		white = iota
 		grey
 		black
 	)
 	state := make([]int, n)
-	var order []int // reverse postorder
+	var order []int // postorder
 	keep := make([][]int, n)
 	var visit func(int)
 	visit = func(v int) {
 		state[v] = grey
 		for _, w := range succ[v] {
-			switch state[w] {
-			case white:
+			switch {
+			case w == v:
+			case state[w] == white:
 				keep[v] = append(keep[v], w)
 				visit(w)
-			case black:
+			case state[w] == black:
 				keep[v] = append(keep[v], w)
 			} // grey: a back edge, dropped
 		}
 		state[v] = black
 		order = append(order, v)
 	}
-	// Sources first, so that they get rank 0.
 	indeg := make([]int, n)
 	for v := range succ {
 		for _, w := range succ[v] {
-			indeg[w]++
+			if w != v {
+				indeg[w]++
+			}
 		}
 	}
 	for _, sources := range []bool{true, false} {
