@@ -201,7 +201,13 @@ func (e *env) analysisWorld(c *cli.Context, policyOnStdin bool, progs ...*ir.Pro
 	if err != nil {
 		return nil, "", err
 	}
-	return w, strings.Join(paths, ", "), nil
+	names := slices.Clone(paths)
+	for i, p := range names {
+		if p == compile.StdinName {
+			names[i] = "standard input"
+		}
+	}
+	return w, strings.Join(names, ", "), nil
 }
 
 // writeOut writes the output of a command.
