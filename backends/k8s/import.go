@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -114,7 +113,7 @@ func (im *importer) object(o *yamlsrc.Object) *ir.Policy {
 		if e.Type == field.ErrorTypeDuplicate && strings.HasPrefix(e.Field, "spec.policyTypes") {
 			continue // Validate is stricter than the API server there
 		}
-		im.diags.Errorf("invalid", o.Pos(fieldPath(e.Field)...), "%s: %s", e.Field, e.ErrorBody()).Detail =
+		im.diags.Errorf("invalid", o.Pos(yamlsrc.FieldPath(e.Field)...), "%s: %s", e.Field, e.ErrorBody()).Detail =
 			"The API server refuses this " + Kind + "."
 		errs = true
 	}
@@ -313,37 +312,4 @@ func selector(ls metav1.LabelSelector) ir.Selector {
 	// A matchLabels entry and an In requirement of one value on the same
 	// key are one condition; Normalize keeps both, which is what they say.
 	return s.Normalize()
-}
-
-// fieldPath turns a field path of the API machinery
-// ("spec.ingress[0].from[1].ipBlock.except[0]", "metadata.labels[app]")
-// into a yamlsrc path: keys and indexes.
-func fieldPath(s string) []any {
-	var out []any
-	for s != "" {
-		switch s[0] {
-		case '.':
-			s = s[1:]
-		case '[':
-			end := strings.IndexByte(s, ']')
-			if end < 0 {
-				return out
-			}
-			inner := s[1:end]
-			if n, err := strconv.Atoi(inner); err == nil {
-				out = append(out, n)
-			} else {
-				out = append(out, inner)
-			}
-			s = s[end+1:]
-		default:
-			end := strings.IndexAny(s, ".[")
-			if end < 0 {
-				end = len(s)
-			}
-			out = append(out, s[:end])
-			s = s[end:]
-		}
-	}
-	return out
 }

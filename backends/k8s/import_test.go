@@ -355,19 +355,6 @@ func TestImportCorpus(t *testing.T) {
 	}
 }
 
-func TestFieldPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"spec.ingress[0].from[1].ipBlock.except[0]": "[spec ingress 0 from 1 ipBlock except 0]",
-		"metadata.labels[app.kubernetes.io/name]":   "[metadata labels app.kubernetes.io/name]",
-		"metadata.name": "[metadata name]",
-		"":              "[]",
-	} {
-		if got := fmt.Sprint(fieldPath(in)); got != want {
-			t.Errorf("fieldPath(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 // FuzzImport checks that reading and importing any text never panics and
 // never ends in an internal error (ir.Validate failing on the result).
 func FuzzImport(f *testing.F) {

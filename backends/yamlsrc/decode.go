@@ -31,7 +31,15 @@ import (
 // NetworkPolicy read back from a cluster, whose status field was removed),
 // and everything of metadata the type knows (managedFields, uid,
 // resourceVersion, generation, creationTimestamp, annotations, ...).
-func (o *Object) Decode(into any) diag.List {
+func (o *Object) Decode(into any) diag.List { return o.decode(into, false) }
+
+// DecodeLax is Decode, except that a field the type does not have is a
+// warning (`unknown field "spec.foo", ignored`) and is left out: for objects
+// read for a few of their fields, which may come from a cluster newer than
+// netpolc's types. Values of the wrong type are still errors.
+func (o *Object) DecodeLax(into any) diag.List { return o.decode(into, true) }
+
+func (o *Object) decode(into any, lax bool) diag.List {
 	rv := reflect.ValueOf(into)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		var l diag.List
@@ -40,7 +48,7 @@ func (o *Object) Decode(into any) diag.List {
 	}
 	// Aliases may repeat a node many times ("billion laughs"); a document
 	// may expand to a bounded multiple of its text only.
-	d := &decoder{t: o.text, budget: 100*len(o.File.Content) + 10000}
+	d := &decoder{t: o.text, budget: 100*len(o.File.Content) + 10000, lax: lax}
 	d.check(o.node, rv.Type().Elem(), "", true)
 	if d.diags.HasErrors() {
 		return d.diags
@@ -78,7 +86,11 @@ func asTypeError(err error, te **json.UnmarshalTypeError) bool {
 type decoder struct {
 	t      *text
 	diags  diag.List
-	budget int // nodes left to visit
+	budget int  // nodes left to visit
+	lax    bool // unknown fields are warnings (DecodeLax)
+	// unknown holds the keys of the fields DecodeLax leaves out (json would
+	// otherwise fill a field whose name differs only in case).
+	unknown map[*yaml.Node]bool
 }
 
 // spend visits one node; it reports false, with an error the first time,
@@ -122,7 +134,7 @@ func (d *decoder) check(n *yaml.Node, typ reflect.Type, path string, top bool) {
 			d.wrongType(n, path, "a mapping")
 			return
 		}
-		fields := jsonFields(typ)
+		fields := d.t.jsonFields(typ)
 		seen := map[string]bool{}
 		for _, kv := range pairs(n) {
 			k, v := kv[0], kv[1]
@@ -136,6 +148,14 @@ func (d *decoder) check(n *yaml.Node, typ reflect.Type, path string, top bool) {
 			if !ok {
 				if top && name == "status" {
 					continue // removed from the type; read back from clusters
+				}
+				if d.lax {
+					d.diags.Warnf(CodeUnknownField, span(d.t, k), "unknown field %q, ignored", join(path, name))
+					if d.unknown == nil {
+						d.unknown = map[*yaml.Node]bool{}
+					}
+					d.unknown[k] = true
+					continue
 				}
 				d.diags.Errorf(CodeUnknownField, span(d.t, k), "unknown field %q", join(path, name))
 				continue
@@ -263,10 +283,15 @@ func (d *decoder) json(buf *bytes.Buffer, n *yaml.Node) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		buf.WriteByte('{')
-		for i, kv := range pairs(n) {
-			if i > 0 {
+		first := true
+		for _, kv := range pairs(n) {
+			if d.unknown[kv[0]] {
+				continue
+			}
+			if !first {
 				buf.WriteByte(',')
 			}
+			first = false
 			writeString(buf, kv[0].Value)
 			buf.WriteByte(':')
 			d.json(buf, kv[1])

@@ -46,9 +46,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -90,6 +92,20 @@ type Options struct {
 	// metadata.namespace, like kubectl's --namespace. When empty, such an
 	// object is an error.
 	Namespace string
+	// NamespaceHint ends the message of that error: how to give the
+	// namespace ("pass --namespace" when empty).
+	NamespaceHint string
+	// Untyped makes Read return the documents that are mappings with
+	// neither apiVersion nor kind (at the top of a stream, not as items of
+	// a List) as Objects with an empty APIVersion, Kind, Namespace and
+	// Name, for formats of netpolc's own that share a stream with
+	// Kubernetes objects; Decode and Pos work on them. Without Untyped,
+	// such a document is an error.
+	Untyped bool
+	// Skip, when set, is called for each object of a kind Kinds does not
+	// list (in any API version) instead of reporting it with an info
+	// diagnostic: its kind, its description ("ConfigMap shop/x") and span.
+	Skip func(kind, object string, span source.Span)
 }
 
 // Object is one Kubernetes object of a file, with the YAML it was read from.
@@ -114,13 +130,38 @@ type Object struct {
 type text struct {
 	f     *source.File
 	lines []int // offset of each line (index 0: line 1)
+	// fields caches jsonFields for Decode, for the objects of this file;
+	// mu guards it, so that objects decode concurrently.
+	mu     sync.Mutex
+	fields map[reflect.Type]map[string]reflect.Type
+}
+
+// jsonFields returns the JSON fields of struct type typ, computed once
+// per file.
+func (t *text) jsonFields(typ reflect.Type) map[string]reflect.Type {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fields := t.fields[typ]
+	if fields == nil {
+		fields = jsonFields(typ)
+		if t.fields == nil {
+			t.fields = map[reflect.Type]map[string]reflect.Type{}
+		}
+		t.fields[typ] = fields
+	}
+	return fields
 }
 
 func newText(f *source.File) *text { return &text{f: f, lines: lineOffsets(f)} }
 
 // String names the object for messages: "NetworkPolicy shop/web" (kind,
 // namespace/name; name only when cluster-scoped).
-func (o *Object) String() string { return describe(o.Kind, o.Namespace, o.Name) }
+func (o *Object) String() string {
+	if o.Kind == "" {
+		return "document"
+	}
+	return describe(o.Kind, o.Namespace, o.Name)
+}
 
 func describe(kind, ns, name string) string {
 	if ns == "" {
@@ -177,7 +218,7 @@ func (r *reader) file(f *source.File) {
 			}
 			root = root.Content[0]
 		}
-		r.document(t, resolve(root))
+		r.document(t, resolve(root), true)
 	}
 }
 
@@ -221,8 +262,9 @@ func (r *reader) syntaxError(t *text, err error) {
 	r.diags.Errorf(CodeYAML, t.f.Span(off, off), "invalid YAML: %s", msg)
 }
 
-// document reads one document: an object, a list of objects, or nothing.
-func (r *reader) document(t *text, n *yaml.Node) {
+// document reads one document (top) or item of a List: an object, a list
+// of objects, or nothing.
+func (r *reader) document(t *text, n *yaml.Node, top bool) {
 	f := t.f
 	switch {
 	case n.Kind == yaml.ScalarNode && tagOf(n) == "!!null":
@@ -233,6 +275,10 @@ func (r *reader) document(t *text, n *yaml.Node) {
 	}
 	apiVersion, _ := str(field(n, "apiVersion"))
 	kind, _ := str(field(n, "kind"))
+	if r.opts.Untyped && top && field(n, "apiVersion") == nil && field(n, "kind") == nil {
+		r.objs = append(r.objs, &Object{File: f, Span: span(t, n), node: n, text: t})
+		return
+	}
 	if apiVersion == "" || kind == "" {
 		missing := "apiVersion and kind"
 		if apiVersion != "" {
@@ -266,6 +312,8 @@ func (r *reader) document(t *text, n *yaml.Node) {
 	if want == nil {
 		if other != "" {
 			r.diags.Warnf(CodeAPIVersion, span(t, n), "skipped %s: apiVersion %s is not read (only %s)", describe(kind, ns, name), apiVersion, other)
+		} else if r.opts.Skip != nil {
+			r.opts.Skip(kind, describe(kind, ns, name), span(t, n))
 		} else {
 			r.diags.Add(diag.Diagnostic{Severity: diag.Info, Code: CodeSkipped, Span: span(t, n), Message: "skipped " + describe(kind, ns, name)})
 		}
@@ -289,7 +337,11 @@ func (r *reader) document(t *text, n *yaml.Node) {
 	} else if ns == "" && !bad["namespace"] {
 		ns = r.opts.Namespace
 		if ns == "" {
-			r.diags.Errorf(CodeNoNamespace, pos(t, n, "metadata", "namespace"), "%s has no metadata.namespace; pass --namespace", describe(kind, "", name)).Detail =
+			hint := r.opts.NamespaceHint
+			if hint == "" {
+				hint = "pass --namespace"
+			}
+			r.diags.Errorf(CodeNoNamespace, pos(t, n, "metadata", "namespace"), "%s has no metadata.namespace; %s", describe(kind, "", name), hint).Detail =
 				"A namespaced object without a namespace goes to the namespace kubectl is told to use; say which one."
 			bad["namespace"] = true
 		}
@@ -311,7 +363,7 @@ func (r *reader) list(t *text, items *yaml.Node) {
 		r.diags.Errorf(CodeNotObject, span(t, items), "items of a List must be a sequence, found %s", nodeKind(items))
 	default:
 		for _, it := range items.Content {
-			r.document(t, resolve(it))
+			r.document(t, resolve(it), false)
 		}
 	}
 }
@@ -589,6 +641,39 @@ func pos(t *text, n *yaml.Node, path ...any) source.Span {
 		}
 	}
 	return best
+}
+
+// FieldPath splits a field path as the API machinery writes it
+// (field.Path.String(): "spec.ingress[0].from[1]", "metadata.labels[app]")
+// into the path Pos takes: keys as strings, indexes as ints.
+func FieldPath(s string) []any {
+	var out []any
+	for s != "" {
+		switch s[0] {
+		case '.':
+			s = s[1:]
+		case '[':
+			end := strings.IndexByte(s, ']')
+			if end < 0 {
+				return out
+			}
+			inner := s[1:end]
+			if n, err := strconv.Atoi(inner); err == nil {
+				out = append(out, n)
+			} else {
+				out = append(out, inner)
+			}
+			s = s[end+1:]
+		default:
+			end := strings.IndexAny(s, ".[")
+			if end < 0 {
+				end = len(s)
+			}
+			out = append(out, s[:end])
+			s = s[end:]
+		}
+	}
+	return out
 }
 
 // Pos returns the span of the node at path, a sequence of mapping keys

@@ -346,3 +346,122 @@ func TestAliasBomb(t *testing.T) {
 		t.Errorf("got %s, want the error of too many values", summary(nil, d))
 	}
 }
+
+func TestReadUntyped(t *testing.T) {
+	in := `namespaces: {shop: {}}
+---
+apiVersion: networking.k8s.io/v1
+kind: List
+items:
+- {pods: []}
+---
+kind: NetworkPolicy
+metadata: {name: a, namespace: shop}
+---
+- not a mapping
+`
+	opts := npKinds
+	opts.Untyped = true
+	want := "f:1:1  document\n" +
+		"f:6:3 error[not-an-object] not a Kubernetes object: no apiVersion and kind\n" +
+		"f:8:1 error[not-an-object] not a Kubernetes object: no apiVersion\n" +
+		"f:11:1 error[not-an-object] a Kubernetes object is a mapping with apiVersion and kind, found a sequence\n"
+	if got := read("f", in, opts); got != want {
+		t.Errorf("Untyped:\n got %s\nwant %s", got, want)
+	}
+	// Without Untyped, the first document is an error too.
+	if got := read("f", in, npKinds); !strings.HasPrefix(got, "f:1:1 error[not-an-object] not a Kubernetes object: no apiVersion and kind\n") {
+		t.Errorf("typed:\n%s", got)
+	}
+	// An untyped document decodes, strictly, with positions.
+	objs, _ := Read([]*source.File{source.NewFile("f", []byte("pods: [{name: a, nmae: b}]\n"))}, opts)
+	var doc struct {
+		Pods []struct {
+			Name string `json:"name"`
+		} `json:"pods"`
+	}
+	if got := fmt.Sprint(objs[0].Decode(&doc)); got != `[f:1:18: error[unknown-field]: unknown field "pods[0].nmae"]` {
+		t.Errorf("Decode of an untyped document: %s", got)
+	}
+}
+
+func TestNamespaceHint(t *testing.T) {
+	in := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\n"
+	opts := npKinds
+	if got := read("f", in, opts); !strings.Contains(got, "has no metadata.namespace; pass --namespace\n") {
+		t.Errorf("default hint: %s", got)
+	}
+	opts.NamespaceHint = "write it"
+	if got := read("f", in, opts); !strings.Contains(got, "error[no-namespace] NetworkPolicy a has no metadata.namespace; write it\n") {
+		t.Errorf("hint: %s", got)
+	}
+}
+
+func TestDecodeLax(t *testing.T) {
+	in := `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: a
+  namespace: shop
+  Labels: {app: x}
+  labels: {app: web}
+spec:
+  futureField: {x: 1}
+  podSelector: {matchLabels: {app: web}}
+`
+	objs, _ := Read([]*source.File{source.NewFile("f", []byte(in))}, npKinds)
+	var np networkingv1.NetworkPolicy
+	got := fmt.Sprint(objs[0].DecodeLax(&np))
+	want := `[f:6:3: warning[unknown-field]: unknown field "metadata.Labels", ignored f:9:3: warning[unknown-field]: unknown field "spec.futureField", ignored]`
+	if got != want {
+		t.Errorf("DecodeLax diagnostics:\n got %s\nwant %s", got, want)
+	}
+	// The unknown field is left out, not read case-insensitively.
+	if np.Labels["app"] != "web" || np.Spec.PodSelector.MatchLabels["app"] != "web" {
+		t.Errorf("DecodeLax read %+v", np)
+	}
+	var np2 networkingv1.NetworkPolicy
+	if d := objs[0].Decode(&np2); !d.HasErrors() {
+		t.Errorf("Decode accepts unknown fields: %v", d)
+	}
+	// Wrong types stay errors.
+	bad := strings.Replace(in, "labels: {app: web}", "labels: {app: [web]}", 1)
+	objs, _ = Read([]*source.File{source.NewFile("f", []byte(bad))}, npKinds)
+	if d := objs[0].DecodeLax(&np); !d.HasErrors() || !strings.Contains(fmt.Sprint(d), `f:7:17: error[bad-value]: metadata.labels["app"] must be a string`) {
+		t.Errorf("DecodeLax of a wrong type: %v", d)
+	}
+}
+
+func TestFieldPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                            "[]",
+		"spec":                        "[spec]",
+		"spec.ingress[0].from[12]":    "[spec ingress 0 from 12]",
+		"metadata.labels[app]":        "[metadata labels app]",
+		"spec.template.spec[x":        "[spec template spec]",
+		"status.podIPs[1].ip":         "[status podIPs 1 ip]",
+		"metadata.annotations[a.b/c]": "[metadata annotations a.b/c]",
+		"spec.ingress[0].from[1].ipBlock.except[0]": "[spec ingress 0 from 1 ipBlock except 0]",
+		"metadata.labels[app.kubernetes.io/name]":   "[metadata labels app.kubernetes.io/name]",
+	} {
+		if got := fmt.Sprint(FieldPath(in)); got != want {
+			t.Errorf("FieldPath(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestSkipHook(t *testing.T) {
+	in := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+	opts := npKinds
+	var got []string
+	opts.Skip = func(kind, object string, sp source.Span) {
+		got = append(got, fmt.Sprintf("%s|%s|%s", kind, object, sp))
+	}
+	objs, diags := Read([]*source.File{source.NewFile("f", []byte(in))}, opts)
+	if len(objs) != 0 || len(diags) != 0 {
+		t.Errorf("objects %v, diagnostics %v", objs, diags)
+	}
+	if fmt.Sprint(got) != "[ConfigMap|ConfigMap shop/c|f:1:1 Namespace|Namespace x|f:5:1]" {
+		t.Errorf("Skip saw %v", got)
+	}
+}

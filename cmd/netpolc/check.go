@@ -3,13 +3,14 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/backends/world"
 	"github.com/netpolc/netpolc/compile"
-	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -22,21 +23,24 @@ of subdirectories) or - for standard input; DIR/... checks every directory
 below DIR that holds .netpol files, each as a program of its own. Flags come
 before the files. netpolc reads at most 16 MiB from one source.
 
+Expectations are evaluated over one representative pod per group, or with
+--world over the pods of a cluster, where each must pass: Kubernetes
+objects (Namespaces, Pods, workloads, Services, Nodes) as kubectl get -A
+-o yaml or -o json prints them, manifests, or netpolc's world format, from
+files, directories (DIR/... for a tree) or - (docs/world.md). A workload
+whose pods are not given stands for its replicas as one pod named after it.
+
 Examples:
    netpolc check policies/
    netpolc check examples/...
    netpolc check production.netpol staging.netpol
-   netpolc check --world cluster-world.yaml policies/
+   netpolc check --world cluster.yaml policies/
+   kubectl get ns,pods,deploy,sts,ds,rs,jobs,cronjobs,svc,nodes -A -o yaml | netpolc check --world - policies/
    cat production.netpol | netpolc check -
    netpolc --diagnostics json check policies/`
 
-func worldFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:      "world",
-		Usage:     "evaluate expectations over the namespaces and pods described in `FILE` instead of one representative pod per group",
-		TakesFile: true,
-	}
-}
+// checkWorldUsage is the usage of --world of check and compile.
+const checkWorldUsage = "evaluate expectations over the pods of a cluster instead of one representative pod per group"
 
 func checkCommand(e *env) *cli.Command {
 	return &cli.Command{
@@ -44,7 +48,7 @@ func checkCommand(e *env) *cli.Command {
 		Usage:       "check sources and print diagnostics",
 		ArgsUsage:   "FILES|DIR|-",
 		Description: checkHelp,
-		Flags:       []cli.Flag{worldFlag()},
+		Flags:       []cli.Flag{worldFlag(checkWorldUsage)},
 		Action: func(c *cli.Context) error {
 			progs, opts, err := e.loadPrograms(c)
 			if err != nil {
@@ -65,7 +69,7 @@ func checkCommand(e *env) *cli.Command {
 }
 
 // loadSources reads the source arguments of c as one program, and the
-// --world file.
+// world of --world.
 func (e *env) loadSources(c *cli.Context) ([]*source.File, compile.Options, error) {
 	progs, opts, err := e.loadPrograms(c)
 	if err != nil {
@@ -85,7 +89,7 @@ func (e *env) loadSources(c *cli.Context) ([]*source.File, compile.Options, erro
 
 // loadPrograms reads the source arguments of c, one program per directory
 // matched by a DIR/... pattern plus one for the other arguments, and the
-// --world file.
+// world of --world (printing its warnings).
 func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, error) {
 	var opts compile.Options
 	paths, err := sourceArgs(c)
@@ -96,16 +100,8 @@ func (e *env) loadPrograms(c *cli.Context) ([][]*source.File, compile.Options, e
 	if err != nil {
 		return nil, opts, &usageError{msg: err.Error(), command: c.Command.Name}
 	}
-	if path := c.String("world"); path != "" {
-		data, err := compile.ReadFile(path)
-		if err != nil {
-			return nil, opts, &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
-		}
-		if opts.World, err = eval.LoadWorld(data); err != nil {
-			var l diag.List
-			l.Errorf("bad-world", source.Span{File: path}, "%v", err)
-			return nil, opts, e.printDiagnostics(nil, l)
-		}
+	if opts.World, err = e.loadWorld(c, world.Options{}, slices.Contains(paths, compile.StdinName)); err != nil {
+		return nil, opts, err
 	}
 	return files, opts, nil
 }

@@ -57,7 +57,7 @@ func compileCommand(e *env) *cli.Command {
 		Description: compileHelp,
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "the target to compile for: `NAME` as listed by netpolc targets (required)"},
-		}, outputFlags()...), worldFlag()),
+		}, outputFlags()...), worldFlag(checkWorldUsage)),
 		Action: func(c *cli.Context) error {
 			// The command line first: a usage mistake is reported before
 			// any input is read.

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/backends/world"
 	"github.com/netpolc/netpolc/compile"
-	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/lang/diag"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 const lintHelp = `Lint reads existing policy manifests, as import does (NetworkPolicy,
@@ -24,16 +25,17 @@ meant and L4 rules that void HTTP rules. docs/design.md lists the codes.
 
 Every finding is a warning, and warnings count: lint exits 1 when it
 reports anything, 0 when the manifests are clean. Objects of other kinds
-are left out. With --world FILE (the format of compile --world), lint also
-reports policies that select no pod of that world, and finds the pods left
-without DNS exactly.
+are left out. With --world (a cluster's objects, as check --world reads
+them), lint also reports policies that select no pod of that world, and
+finds the pods left without DNS exactly.
 
-Objects without metadata.namespace take --namespace, as with kubectl.
+Objects without metadata.namespace take --namespace, as with kubectl (the
+objects of --world too).
 
 Examples:
    netpolc lint policies/
    kubectl get networkpolicies -A -o yaml | netpolc lint -
-   netpolc lint --world cluster-world.yaml policies/
+   netpolc lint --world cluster.yaml policies/
    netpolc --diagnostics json lint policies/`
 
 func lintCommand(e *env) *cli.Command {
@@ -44,11 +46,7 @@ func lintCommand(e *env) *cli.Command {
 		Description: lintHelp,
 		Flags: []cli.Flag{
 			namespaceFlag(),
-			&cli.StringFlag{
-				Name:      "world",
-				Usage:     "the namespaces and pods of the cluster, in `FILE` (as compile --world): report policies that select none of its pods",
-				TakesFile: true,
-			},
+			worldFlag("report the policies that select no pod of a cluster, and find exactly the pods left without DNS"),
 		},
 		Action: func(c *cli.Context) error {
 			files, err := e.loadManifests(c)
@@ -56,16 +54,10 @@ func lintCommand(e *env) *cli.Command {
 				return err
 			}
 			opts := netpolc.LintOptions{Namespace: c.String("namespace")}
-			if path := c.String("world"); path != "" {
-				data, err := compile.ReadFile(path)
-				if err != nil {
-					return &usageError{msg: "--world: " + err.Error(), command: c.Command.Name}
-				}
-				if opts.World, err = eval.LoadWorld(data); err != nil {
-					var l diag.List
-					l.Errorf("bad-world", source.Span{File: path}, "%v", err)
-					return e.printDiagnostics(nil, l)
-				}
+			// The world's warnings are printed, and are no findings.
+			if opts.World, err = e.loadWorld(c, world.Options{Namespace: opts.Namespace, NamespaceHint: "write it, or pass --namespace"},
+				slices.Contains(c.Args().Slice(), compile.StdinName)); err != nil {
+				return err
 			}
 			diags := netpolc.Lint(files, opts)
 			if err := e.printDiagnostics(files, diags); err != nil {

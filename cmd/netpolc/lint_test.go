@@ -56,8 +56,20 @@ func TestLint(t *testing.T) {
 		if m := runApp(t, "", "lint", "--world", "testdata/lint/nosuch.yaml", lintClean); m.code != exitUsage {
 			t.Errorf("a missing world file is a usage error\n%s", m)
 		}
-		if b := runApp(t, "", "lint", "--world", lintClean, lintClean); b.code != exitInput || !strings.Contains(b.stderr, "bad-world") {
-			t.Errorf("a bad world file\n%s", b)
+		// A file of policies as the world: nothing of a world in it.
+		if b := runApp(t, "", "lint", "--world", lintClean, lintClean); b.code != exitInput ||
+			!strings.Contains(b.stderr, lintClean+": error[empty-world]") || !strings.Contains(b.stderr, lintClean+":1:1: warning[skipped]: skipped NetworkPolicy shop/web") {
+			t.Errorf("a world file without a world\n%s", b)
+		}
+		// The world's notes are no findings; its objects take --namespace.
+		world := "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0, labels: {app: web}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+		if w := runApp(t, world, "lint", "-n", "shop", "--world", "-", lintClean); w.code != exitOK ||
+			w.stderr != "-:5:1: warning[skipped]: skipped ConfigMap c: ConfigMap plays no part in a world\n 5 | apiVersion: v1\n   | ^^^^^^^^^^^^^^\n  = A world is read from Namespaces, Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Services and Nodes, and from netpolc's world format (docs/world.md).\n" {
+			t.Errorf("a world with a skipped object, from standard input\n%s", w)
+		}
+		if w := runApp(t, world, "lint", "--world", "-", lintClean); w.code != exitInput ||
+			!strings.HasPrefix(w.stderr, "-:3:1: error[no-namespace]: Pod web-0 has no metadata.namespace; write it, or pass --namespace\n") {
+			t.Errorf("a world object without a namespace, and no --namespace\n%s", w)
 		}
 	})
 	t.Run("json", func(t *testing.T) {

@@ -82,7 +82,7 @@ func TestExitCodes(t *testing.T) {
 		{"compile errors", "", []string{"compile", "--target", "k8s", threeMistakes}, exitInput, `error\[bad-port\]`},
 		{"syntax error on stdin", "namespace shop\nweb = {app: web\n", []string{"check", "-"}, exitInput, `^-:2:7: error\[syntax\]`},
 		{"target cannot express", "namespace shop\nweb = {app: web}\nallow dns\nweb -> \"api.example.com\":443\n", []string{"compile", "-t", "k8s", "-"}, exitInput, `^-:4:\d+: error\[unsupported\]`},
-		{"bad world file", "", []string{"check", "--world", "testdata/bad-world.yaml", good}, exitInput, `^testdata/bad-world.yaml: error\[bad-world\]`},
+		{"bad world file", "", []string{"check", "--world", "testdata/bad-world.yaml", good}, exitInput, `^testdata/bad-world.yaml:1:1: error\[unknown-field\]: unknown field "bogus"\n`},
 
 		// 2: usage.
 		{"no command", "", nil, exitUsage, `no command given`},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -12,47 +13,159 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 )
 
-// worldFile is the world file format; see LoadWorld.
-type worldFile struct {
+// WorldFile is one document of the world file format (see LoadWorld). Its
+// JSON tags are the format's field names.
+type WorldFile struct {
 	Namespaces map[string]map[string]string `json:"namespaces,omitempty"`
-	Pods       []podFile                    `json:"pods,omitempty"`
-	Externals  []externalFile               `json:"externals,omitempty"`
-	Nodes      []nodeFile                   `json:"nodes,omitempty"`
-	Services   []serviceFile                `json:"services,omitempty"`
+	Pods       []WorldPod                   `json:"pods,omitempty"`
+	Externals  []WorldExternal              `json:"externals,omitempty"`
+	Nodes      []WorldNode                  `json:"nodes,omitempty"`
+	Services   []WorldService               `json:"services,omitempty"`
 }
 
-type podFile struct {
+// WorldPod is a pod of a WorldFile.
+type WorldPod struct {
 	Namespace string            `json:"namespace"`
 	Name      string            `json:"name"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	IP        string            `json:"ip,omitempty"`
-	Ports     []portFile        `json:"ports,omitempty"`
+	Ports     []WorldPort       `json:"ports,omitempty"`
 	Workload  string            `json:"workload,omitempty"`
 }
 
-type portFile struct {
+// WorldPort is a named container port of a WorldPod.
+type WorldPort struct {
 	Name     string `json:"name"`
 	Port     int    `json:"port"`
 	Protocol string `json:"protocol,omitempty"`
 }
 
-type externalFile struct {
+// WorldExternal is an external address of a WorldFile.
+type WorldExternal struct {
 	IP    string   `json:"ip"`
 	Names []string `json:"names,omitempty"`
 }
 
-type nodeFile struct {
+// WorldNode is a node of a WorldFile.
+type WorldNode struct {
 	Name   string            `json:"name"`
 	Labels map[string]string `json:"labels,omitempty"`
 	IP     string            `json:"ip,omitempty"`
 	Local  bool              `json:"local,omitempty"`
 }
 
-type serviceFile struct {
+// WorldService is a Service of a WorldFile.
+type WorldService struct {
 	Namespace string            `json:"namespace"`
 	Name      string            `json:"name"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	Selector  map[string]string `json:"selector,omitempty"`
+}
+
+// WorldProblem is a mistake in one entry of a WorldFile.
+type WorldProblem struct {
+	// Path names the field at fault by the format's keys and indexes, e.g.
+	// ("pods", 0, "ip"); ("pods", 0) for the entry as a whole.
+	Path    []any
+	Message string // lower-case, no final period
+}
+
+// World converts f into a World, checking each entry on its own: required
+// fields, IP addresses, ports and protocols, DNS names. What concerns
+// several entries (a pod or node given twice, several local nodes) is left
+// to the caller, who may merge several documents: LoadWorld checks it over
+// its one document. Namespaces come out sorted by name; pods, externals,
+// nodes and services in f's order. The World holds every entry, those with
+// problems included.
+func (f *WorldFile) World() (*World, []WorldProblem) {
+	var probs []WorldProblem
+	bad := func(path []any, format string, args ...any) {
+		probs = append(probs, WorldProblem{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	w := &World{}
+	for _, name := range sortedKeys(f.Namespaces) {
+		if name == "" {
+			bad([]any{"namespaces", name}, "empty namespace name")
+		}
+		w.Namespaces = append(w.Namespaces, Namespace{Name: name, Labels: f.Namespaces[name]})
+	}
+	for i, p := range f.Pods {
+		if p.Namespace == "" {
+			bad([]any{"pods", i}, "missing namespace")
+		}
+		if p.Name == "" {
+			bad([]any{"pods", i}, "missing name")
+		}
+		pod := Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
+		if kind, name, ok := strings.Cut(p.Workload, "/"); p.Workload != "" && (!ok || kind == "" || name == "" || strings.Contains(name, "/")) {
+			bad([]any{"pods", i, "workload"}, "invalid workload %q (want Kind/name)", p.Workload)
+		}
+		if p.IP != "" {
+			ip, err := netip.ParseAddr(p.IP)
+			if err != nil {
+				bad([]any{"pods", i, "ip"}, "invalid ip %q", p.IP)
+			}
+			pod.IP = ip
+		}
+		names := map[string]bool{}
+		for j, cp := range p.Ports {
+			at := []any{"pods", i, "ports", j}
+			if cp.Name == "" {
+				bad(at, "missing name (only named ports matter to policies)")
+			} else if names[cp.Name] {
+				bad(append(at, "name"), "duplicate port name %q", cp.Name)
+			}
+			names[cp.Name] = true
+			if cp.Port < 1 || cp.Port > 65535 {
+				bad(append(at, "port"), "port %d out of range 1-65535", cp.Port)
+			}
+			proto, ok := parseProtocol(cp.Protocol)
+			if !ok {
+				bad(append(at, "protocol"), "unknown protocol %q (want TCP, UDP or SCTP)", cp.Protocol)
+			}
+			pod.Ports = append(pod.Ports, ContainerPort{Name: cp.Name, Port: uint16(max(0, min(cp.Port, 65535))), Protocol: proto})
+		}
+		w.Pods = append(w.Pods, pod)
+	}
+	for i, x := range f.Externals {
+		ip, err := netip.ParseAddr(x.IP)
+		switch {
+		case x.IP == "":
+			bad([]any{"externals", i}, "missing ip")
+		case err != nil:
+			bad([]any{"externals", i, "ip"}, "invalid ip %q", x.IP)
+		}
+		ext := External{IP: ip}
+		for j, n := range x.Names {
+			n = ir.NormalizeName(n)
+			if n == "" || strings.Contains(n, "*") {
+				bad([]any{"externals", i, "names", j}, "invalid DNS name %q", x.Names[j])
+			}
+			ext.Names = append(ext.Names, n)
+		}
+		w.Externals = append(w.Externals, ext)
+	}
+	for i, n := range f.Nodes {
+		if n.Name == "" {
+			bad([]any{"nodes", i}, "missing name")
+		}
+		node := Node{Name: n.Name, Labels: n.Labels, Local: n.Local}
+		if n.IP != "" {
+			ip, err := netip.ParseAddr(n.IP)
+			if err != nil {
+				bad([]any{"nodes", i, "ip"}, "invalid ip %q", n.IP)
+			}
+			node.IP = ip
+		}
+		w.Nodes = append(w.Nodes, node)
+	}
+	for i, s := range f.Services {
+		if s.Namespace == "" || s.Name == "" {
+			bad([]any{"services", i}, "missing namespace or name")
+		}
+		w.Services = append(w.Services, Service{Namespace: s.Namespace, Name: s.Name, Labels: s.Labels, Selector: s.Selector})
+	}
+	return w, probs
 }
 
 // LoadWorld parses a world file, YAML or JSON. Unknown fields and duplicate
@@ -78,124 +191,80 @@ type serviceFile struct {
 //	  - {name: worker-1, labels: {zone: a}, ip: 192.168.0.10, local: true}
 //	services:                    # optional, for service(...) peers
 //	  - {namespace: production, name: web, labels: {tier: front}, selector: {app: web}}
+//
+// The command's --world reads this format and Kubernetes objects, with
+// positions (package backends/world); LoadWorld is for tests and programs
+// that hold one such document.
 func LoadWorld(data []byte) (*World, error) {
-	var f worldFile
+	var f WorldFile
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("world: %w", err)
 	}
+	w, probs := f.World()
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("world: "+format, args...)) }
-	w := &World{}
-	for _, name := range sortedKeys(f.Namespaces) {
-		if name == "" {
-			bad("namespaces: empty namespace name")
-		}
-		w.Namespaces = append(w.Namespaces, Namespace{Name: name, Labels: f.Namespaces[name]})
+	for _, p := range probs {
+		errs = append(errs, fmt.Errorf("world: %s: %s", problemPlace(&f, p.Path), p.Message))
 	}
 	pods := map[string]bool{}
-	for i, p := range f.Pods {
-		where := fmt.Sprintf("pods[%d]", i)
-		if p.Namespace == "" {
-			bad("%s: missing namespace", where)
-		}
-		if p.Name == "" {
-			bad("%s: missing name", where)
+	for i, p := range w.Pods {
+		if p.Namespace == "" || p.Name == "" {
+			continue
 		}
 		id := p.Namespace + "/" + p.Name
-		if p.Namespace != "" && p.Name != "" {
-			where += " (" + id + ")"
-			if pods[id] {
-				bad("%s: duplicate pod %s", where, id)
-			}
-			pods[id] = true
+		if pods[id] {
+			errs = append(errs, fmt.Errorf("world: pods[%d] (%s): duplicate pod %s", i, id, id))
 		}
-		pod := Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
-		if kind, name, ok := strings.Cut(p.Workload, "/"); p.Workload != "" && (!ok || kind == "" || name == "" || strings.Contains(name, "/")) {
-			bad("%s: invalid workload %q (want Kind/name)", where, p.Workload)
-		}
-		if p.IP != "" {
-			ip, err := netip.ParseAddr(p.IP)
-			if err != nil {
-				bad("%s: invalid ip %q", where, p.IP)
-			}
-			pod.IP = ip
-		}
-		names := map[string]bool{}
-		for j, cp := range p.Ports {
-			pw := fmt.Sprintf("%s.ports[%d]", where, j)
-			if cp.Name == "" {
-				bad("%s: missing name (only named ports matter to policies)", pw)
-			} else if names[cp.Name] {
-				bad("%s: duplicate port name %q", pw, cp.Name)
-			}
-			names[cp.Name] = true
-			if cp.Port < 1 || cp.Port > 65535 {
-				bad("%s: port %d out of range 1-65535", pw, cp.Port)
-			}
-			proto, ok := parseProtocol(cp.Protocol)
-			if !ok {
-				bad("%s: unknown protocol %q (want TCP, UDP or SCTP)", pw, cp.Protocol)
-			}
-			pod.Ports = append(pod.Ports, ContainerPort{Name: cp.Name, Port: uint16(cp.Port), Protocol: proto})
-		}
-		w.Pods = append(w.Pods, pod)
-	}
-	for i, x := range f.Externals {
-		where := fmt.Sprintf("externals[%d]", i)
-		ip, err := netip.ParseAddr(x.IP)
-		switch {
-		case x.IP == "":
-			bad("%s: missing ip", where)
-		case err != nil:
-			bad("%s: invalid ip %q", where, x.IP)
-		}
-		ext := External{IP: ip}
-		for j, n := range x.Names {
-			n = ir.NormalizeName(n)
-			if n == "" || strings.Contains(n, "*") {
-				bad("%s.names[%d]: invalid DNS name %q", where, j, x.Names[j])
-			}
-			ext.Names = append(ext.Names, n)
-		}
-		w.Externals = append(w.Externals, ext)
+		pods[id] = true
 	}
 	nodes := map[string]bool{}
 	locals := 0
-	for i, n := range f.Nodes {
-		where := fmt.Sprintf("nodes[%d]", i)
-		if n.Name == "" {
-			bad("%s: missing name", where)
-		} else if nodes[n.Name] {
-			bad("%s: duplicate node %s", where, n.Name)
+	for i, n := range w.Nodes {
+		if n.Name != "" && nodes[n.Name] {
+			errs = append(errs, fmt.Errorf("world: nodes[%d]: duplicate node %s", i, n.Name))
 		}
 		nodes[n.Name] = true
-		node := Node{Name: n.Name, Labels: n.Labels, Local: n.Local}
-		if n.IP != "" {
-			ip, err := netip.ParseAddr(n.IP)
-			if err != nil {
-				bad("%s: invalid ip %q", where, n.IP)
-			}
-			node.IP = ip
-		}
 		if n.Local {
 			locals++
 		}
-		w.Nodes = append(w.Nodes, node)
 	}
 	if locals > 1 {
-		bad("nodes: %d nodes are local; at most one can be", locals)
-	}
-	for i, s := range f.Services {
-		where := fmt.Sprintf("services[%d]", i)
-		if s.Namespace == "" || s.Name == "" {
-			bad("%s: missing namespace or name", where)
-		}
-		w.Services = append(w.Services, Service{Namespace: s.Namespace, Name: s.Name, Labels: s.Labels, Selector: s.Selector})
+		errs = append(errs, fmt.Errorf("world: nodes: %d nodes are local; at most one can be", locals))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return w, nil
+}
+
+// problemPlace renders a WorldProblem's path as LoadWorld's messages do,
+// down to the entry at fault: "pods[0] (ns/name).ports[1]" (the pod named
+// when it has both names; the field within the entry is left to the
+// message).
+func problemPlace(f *WorldFile, path []any) string {
+	last := len(path)
+	for last > 1 {
+		if _, ok := path[last-1].(string); !ok {
+			break
+		}
+		last--
+	}
+	path = path[:last]
+	var b strings.Builder
+	for i, p := range path {
+		switch p := p.(type) {
+		case int:
+			b.WriteString("[" + strconv.Itoa(p) + "]")
+			if i == 1 && path[0] == "pods" && f.Pods[p].Namespace != "" && f.Pods[p].Name != "" {
+				b.WriteString(" (" + f.Pods[p].Namespace + "/" + f.Pods[p].Name + ")")
+			}
+		case string:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		}
+	}
+	return b.String()
 }
 
 func parseProtocol(s string) (ir.Protocol, bool) {
@@ -222,7 +291,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // MarshalWorld renders w in the world file format (YAML), so that a
 // representative world can be saved, edited and passed back with --world.
 func MarshalWorld(w *World) ([]byte, error) {
-	var f worldFile
+	var f WorldFile
 	if len(w.Namespaces) > 0 {
 		f.Namespaces = map[string]map[string]string{}
 		for _, ns := range w.Namespaces {
@@ -234,27 +303,27 @@ func MarshalWorld(w *World) ([]byte, error) {
 		}
 	}
 	for _, p := range w.Pods {
-		pf := podFile{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
+		pf := WorldPod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
 		if p.IP.IsValid() {
 			pf.IP = p.IP.String()
 		}
 		for _, cp := range p.Ports {
-			pf.Ports = append(pf.Ports, portFile{Name: cp.Name, Port: int(cp.Port), Protocol: string(flowProto(cp.Protocol))})
+			pf.Ports = append(pf.Ports, WorldPort{Name: cp.Name, Port: int(cp.Port), Protocol: string(flowProto(cp.Protocol))})
 		}
 		f.Pods = append(f.Pods, pf)
 	}
 	for _, x := range w.Externals {
-		f.Externals = append(f.Externals, externalFile{IP: x.IP.String(), Names: x.Names})
+		f.Externals = append(f.Externals, WorldExternal{IP: x.IP.String(), Names: x.Names})
 	}
 	for _, n := range w.Nodes {
-		nf := nodeFile{Name: n.Name, Labels: n.Labels, Local: n.Local}
+		nf := WorldNode{Name: n.Name, Labels: n.Labels, Local: n.Local}
 		if n.IP.IsValid() {
 			nf.IP = n.IP.String()
 		}
 		f.Nodes = append(f.Nodes, nf)
 	}
 	for _, s := range w.Services {
-		f.Services = append(f.Services, serviceFile(s))
+		f.Services = append(f.Services, WorldService(s))
 	}
 	return yaml.Marshal(f)
 }
