@@ -2,11 +2,16 @@ package reach_test
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/netpolc/netpolc/backends/world"
+	"github.com/netpolc/netpolc/lang/source"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -18,12 +23,20 @@ import (
 )
 
 // TestBenchmarkClusterCyclonus checks the engine on the benchmark's
-// 500-pod cluster (internal/testsupport/clustergen), its NetworkPolicy
-// YAML imported as `netpolc matrix` reads it, against cyclonus on the same
+// 500-pod cluster (internal/testsupport/clustergen) as `netpolc matrix
+// --world` reads it: the world from its kubectl-style YAML (backends/world)
+// and the NetworkPolicy YAML imported, against cyclonus on the same
 // NetworkPolicy objects: every pair of pods (and every pod with every
 // external address, both ways), every port interval of TCP, UDP and SCTP.
 func TestBenchmarkClusterCyclonus(t *testing.T) {
 	c := clustergen.Generate(500)
+	w, diags := world.Read([]*source.File{source.NewFile("cluster.yaml", c.WorldYAML)}, world.Options{})
+	if diags.HasErrors() || w == nil {
+		t.Fatalf("world: %v", diags)
+	}
+	if err := sameWorld(w, c.World); err != nil {
+		t.Fatalf("the world read from the kubectl output is not the generated one: %v", err)
+	}
 	prog, err := importYAML("policies.yaml", c.PolicyYAML)
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +44,41 @@ func TestBenchmarkClusterCyclonus(t *testing.T) {
 	if got, want := len(prog.Policies), len(c.Policies); got != want {
 		t.Fatalf("imported %d policies, want %d", got, want)
 	}
-	checkCyclonusMatrix(t, c.World, c.Policies, prog)
+	checkCyclonusMatrix(t, w, c.Policies, prog)
+}
+
+// sameWorld compares what policies see of two worlds: namespaces and their
+// labels, pods (name, labels, IP, named ports) and externals, in order.
+func sameWorld(got, want *eval.World) error {
+	nsLabels := func(ns eval.Namespace) map[string]string {
+		l := map[string]string{eval.NamespaceNameLabel: ns.Name}
+		for k, v := range ns.Labels {
+			l[k] = v
+		}
+		return l
+	}
+	if len(got.Namespaces) != len(want.Namespaces) {
+		return fmt.Errorf("%d namespaces, want %d", len(got.Namespaces), len(want.Namespaces))
+	}
+	for i := range got.Namespaces {
+		g, w := got.Namespaces[i], want.Namespaces[i]
+		if g.Name != w.Name || !maps.Equal(nsLabels(g), nsLabels(w)) {
+			return fmt.Errorf("namespace %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if len(got.Pods) != len(want.Pods) {
+		return fmt.Errorf("%d pods, want %d", len(got.Pods), len(want.Pods))
+	}
+	for i := range got.Pods {
+		g, w := got.Pods[i], want.Pods[i]
+		if g.Namespace != w.Namespace || g.Name != w.Name || g.IP != w.IP || !maps.Equal(g.Labels, w.Labels) || !slices.Equal(g.Ports, w.Ports) {
+			return fmt.Errorf("pod %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if !slices.EqualFunc(got.Externals, want.Externals, func(a, b eval.External) bool { return a.IP == b.IP && slices.Equal(a.Names, b.Names) }) {
+		return fmt.Errorf("externals %v, want %v", got.Externals, want.Externals)
+	}
+	return nil
 }
 
 // checkCyclonusMatrix compares reach.New(prog, w) with cyclonus on nps on
