@@ -111,6 +111,9 @@ func compareMatrix(prog *ir.Program, w *eval.World, eng *Engine) (int, string) {
 					if err != nil {
 						return probes, fmt.Sprintf("%s -> %s %d/%s: %v", from, to, r.First, proto, err)
 					}
+					if l4, err := eng.AllowedL4(eval.Flow{From: from, To: to, Protocol: proto, Port: r.First}); err != nil || l4 != v.Allowed {
+						return probes, fmt.Sprintf("%s -> %s %d/%s: AllowedL4 = %v (%v), Decide allowed=%v", from, to, r.First, proto, l4, err, v.Allowed)
+					}
 					if v.Allowed != allowed || v.L7Restricted != restricted {
 						return probes, fmt.Sprintf("%s -> %s ports %d-%d/%s: netpolc's engine %q; Cilium's engine allowed=%v l7restricted=%v (egress %+v, ingress %+v)\n  source identity %s\n  destination identity %s",
 							from, to, r.First, r.Last, proto, c, v.Allowed, v.L7Restricted, v.Egress, v.Ingress, eng.Labels(from), eng.Labels(to))
