@@ -92,7 +92,9 @@ func diffCommand(e *env) *cli.Command {
 			d := analysis.NewDiff(conn, worldNote)
 			out := []byte(d.Markdown())
 			if format == "json" {
-				out = d.JSON()
+				if out, err = d.JSON(); err != nil {
+					return &internalError{err: err}
+				}
 			}
 			if err := e.writeOut(out); err != nil {
 				return err

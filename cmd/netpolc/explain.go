@@ -126,7 +126,9 @@ func explainCommand(e *env) *cli.Command {
 			x.World = worldNote
 			var out []byte
 			if format == "json" {
-				out = x.JSON()
+				if out, err = x.JSON(); err != nil {
+					return &internalError{err: err}
+				}
 			} else {
 				out = []byte(x.Text())
 			}

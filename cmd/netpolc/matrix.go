@@ -116,7 +116,11 @@ func matrixCommand(e *env) *cli.Command {
 			case formatCSV:
 				err2 = v.WriteCSV(e.stdout)
 			case formatJSON:
-				return e.writeOut(v.JSON())
+				out, err := v.JSON()
+				if err != nil {
+					return &internalError{err: err}
+				}
+				return e.writeOut(out)
 			}
 			if err2 != nil {
 				return &internalError{err: err2}

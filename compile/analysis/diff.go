@@ -163,7 +163,7 @@ type ChangeJSON struct {
 }
 
 // JSON renders d (DiffJSON), indented, with a final newline.
-func (d *Diff) JSON() []byte {
+func (d *Diff) JSON() ([]byte, error) {
 	out := DiffJSON{World: d.World, Opened: d.Opened(), Closed: d.Closed(), Nodes: d.Nodes, Changes: []ChangeJSON{}}
 	for _, c := range d.Changes {
 		cj := ChangeJSON{From: c.From, To: c.To}

@@ -347,7 +347,7 @@ func (x *Explainer) line(s source.Span) string {
 }
 
 // JSON renders e, indented, with a final newline.
-func (e *Explanation) JSON() []byte { return marshal(e) }
+func (e *Explanation) JSON() ([]byte, error) { return marshal(e) }
 
 // Text renders e for people.
 func (e *Explanation) Text() string {

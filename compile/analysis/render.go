@@ -276,7 +276,7 @@ func NewConnsJSON(x reach.Conns) ConnsJSON {
 }
 
 // JSON renders the view (MatrixJSON), indented, with a final newline.
-func (v MatrixView) JSON() []byte {
+func (v MatrixView) JSON() ([]byte, error) {
 	out := MatrixJSON{World: v.World, Granularity: "workload", Nodes: v.Conn.Nodes, Connections: []ConnectionJSON{}}
 	if v.PerPod {
 		out.Granularity = "pod"
@@ -305,10 +305,10 @@ func (v MatrixView) JSON() []byte {
 	return marshal(out)
 }
 
-func marshal(v any) []byte {
+func marshal(v any) ([]byte, error) {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		panic(err) // plain structs of strings and numbers
+		return nil, err
 	}
-	return append(data, '\n')
+	return append(data, '\n'), nil
 }
