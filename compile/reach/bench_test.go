@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	netpolc "github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/backends/world"
 	"github.com/netpolc/netpolc/compile/reach"
 	"github.com/netpolc/netpolc/internal/testsupport/clustergen"
 	"github.com/netpolc/netpolc/lang/source"
@@ -14,22 +15,27 @@ import (
 // benchSizes are the pod counts of the benchmark cluster.
 var benchSizes = []int{50, 500, 2000, 10000}
 
-// BenchmarkMatrix measures the library path of `netpolc matrix` on the
-// generated benchmark cluster (internal/testsupport/clustergen): import the
-// NetworkPolicy YAML, analyse it over the world and read every cell of the
-// pod matrix. It reports the cells, the endpoint classes and the peak heap
-// (the world is built directly, not read from YAML).
+// BenchmarkMatrix measures the library path of `netpolc matrix --world
+// cluster.yaml policies.yaml` on the generated benchmark cluster
+// (internal/testsupport/clustergen): read the world from the kubectl-style
+// YAML, import the NetworkPolicy YAML, analyse and read every cell of the
+// pod matrix. It reports the cells and the endpoint classes.
 func BenchmarkMatrix(b *testing.B) {
 	for _, pods := range benchSizes {
 		c := clustergen.Generate(pods)
 		b.Run(fmt.Sprintf("pods=%d/policies=%d", len(c.World.Pods), len(c.Policies)), func(b *testing.B) {
 			b.ReportAllocs()
+			b.SetBytes(int64(len(c.WorldYAML) + len(c.PolicyYAML)))
 			for i := 0; i < b.N; i++ {
+				w, diags := world.Read([]*source.File{source.NewFile("cluster.yaml", c.WorldYAML)}, world.Options{})
+				if diags.HasErrors() {
+					b.Fatal(diags)
+				}
 				prog, diags := netpolc.Import([]*source.File{source.NewFile("policies.yaml", c.PolicyYAML)}, netpolc.ImportOptions{})
 				if diags.HasErrors() {
 					b.Fatal(diags)
 				}
-				a := reach.New(prog, c.World, reach.Options{})
+				a := reach.New(prog, w, reach.Options{})
 				n := len(a.Endpoints())
 				allowed := 0
 				for x := 0; x < n; x++ {
@@ -65,6 +71,23 @@ func BenchmarkEngine(b *testing.B) {
 				b.ReportMetric(float64(a.Classes()), "classes")
 			}
 			b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heapMB")
+		})
+	}
+}
+
+// BenchmarkWorld measures reading the world from the kubectl-style YAML
+// alone.
+func BenchmarkWorld(b *testing.B) {
+	for _, pods := range benchSizes {
+		c := clustergen.Generate(pods)
+		b.Run(fmt.Sprintf("pods=%d", len(c.World.Pods)), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.WorldYAML)))
+			for i := 0; i < b.N; i++ {
+				if _, diags := world.Read([]*source.File{source.NewFile("cluster.yaml", c.WorldYAML)}, world.Options{}); diags.HasErrors() {
+					b.Fatal(diags)
+				}
+			}
 		})
 	}
 }
