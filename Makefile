@@ -9,8 +9,9 @@
 #   make fuzz        CYCLONUS_PROGRAMS (100,000) random programs against cyclonus,
 #                    ENGINE_PROGRAMS (20,000) against Cilium's engine, AGREE_PROGRAMS
 #                    (10,000 of each generator) of Cilium's engine against cyclonus,
+#                    REACH_PROGRAMS (5,000) for the connectivity engine's tests,
 #                    then FUZZTIME (default 10m) of EACH fuzz target, one after the other
-#   make bench       the Go benchmarks
+#   make bench       the Go benchmarks (both modules)
 #   make tidy-check  go.mod and go.sum are tidy
 #   make apiserver-test  the real kube-apiserver tests and the dataplane tests
 #                    (test/apiserver/realk8s.sh run); part of make test
@@ -38,6 +39,9 @@ ENGINE_PROGRAMS ?= 20000
 # test: Cilium's engine on the cilium output against cyclonus on the k8s
 # output, no netpolc verdict in between (TestEnginesAgree).
 AGREE_PROGRAMS ?= 10000
+# Random programs of each generator in make fuzz for the connectivity engine
+# (compile/reach): against its naive reference, cyclonus and Cilium's engine.
+REACH_PROGRAMS ?= 5000
 
 .PHONY: all build test vet unit engine fuzz-smoke fuzz update fmt-check bench tidy-check clean
 
@@ -95,6 +99,8 @@ fuzz:
 	NETPOLC_PROGRAMS=$(CYCLONUS_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestDifferentialCyclonus$$' ./backends/k8s
 	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(ENGINE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run Differential ./...
 	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(AGREE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestEnginesAgree$$' ./...
+	NETPOLC_PROGRAMS=$(REACH_PROGRAMS) NETPOLC_ORACLE_PROGRAMS=$(REACH_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^(TestEngineMatchesReference|TestCyclonusFullMatrix)$$' ./compile/reach
+	cd backends/cilium/enginetest && NETPOLC_REACH_PROGRAMS=$(REACH_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestReachCilium' ./...
 	@$(call run_fuzz,$(FUZZTIME))
 
 # Only packages that define the -update flag accept it.
@@ -109,6 +115,7 @@ fmt-check: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd backends/cilium/enginetest && $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
 tidy-check:
 	$(GO) mod tidy -diff

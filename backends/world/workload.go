@@ -34,6 +34,7 @@ type workload struct {
 // ownedPod is a live pod of the input with owner references.
 type ownedPod struct {
 	namespace string
+	name      string
 	labels    map[string]string
 	owners    []metav1.OwnerReference
 }
@@ -130,15 +131,24 @@ func (r *reader) represent() {
 	for _, w := range r.order {
 		w.owner = r.ownerOf(w.namespace, w.owners)
 	}
+	podIdx := map[string]int{}
+	for i, p := range r.w.Pods {
+		podIdx[p.Namespace+"/"+p.Name] = i
+	}
 	for _, p := range r.owned {
 		w := r.ownerOf(p.namespace, p.owners)
 		if w == nil {
 			w = r.inferredOwner(p)
 		}
+		workload := ownerName(p)
 		// Up the chain of owners; bounded, for cycles of references.
 		for n := 0; w != nil && n <= len(r.order); n++ {
 			w.hasPods = true
+			workload = w.kind + "/" + w.name
 			w = w.owner
+		}
+		if i, ok := podIdx[p.namespace+"/"+p.name]; ok {
+			r.w.Pods[i].Workload = workload
 		}
 	}
 	var represented []*workload
@@ -162,6 +172,30 @@ func (r *reader) represent() {
 			d.Detail = "A workload whose pods are not in the input is represented by one pod named after it. Rename the pod, or give the workload's pods (with their ownerReferences)."
 			continue
 		}
+		w.pod.Workload = w.kind + "/" + w.name
 		r.addPod(w.pod, &origin{w.span, "the pod of " + w.desc})
 	}
+}
+
+// ownerName is the workload of a live pod whose owners are not in the
+// input, as "Kind/name" for grouping its pods (eval.Pod.Workload): the
+// Deployment of a ReplicaSet named NAME-HASH, HASH being the pod's
+// pod-template-hash label, else its controller (or first) owner.
+func ownerName(p ownedPod) string {
+	ref := p.owners[0]
+	for _, o := range p.owners {
+		if o.Controller != nil && *o.Controller {
+			ref = o
+			break
+		}
+	}
+	if h := p.labels["pod-template-hash"]; ref.Kind == "ReplicaSet" && h != "" {
+		if d, ok := strings.CutSuffix(ref.Name, "-"+h); ok && d != "" {
+			return "Deployment/" + d
+		}
+	}
+	if ref.Kind == "" || ref.Name == "" || strings.Contains(ref.Name, "/") {
+		return ""
+	}
+	return ref.Kind + "/" + ref.Name
 }

@@ -270,7 +270,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		}
 		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, &origin{o.Pos("metadata", "name"), o.String()})
 		if len(pod.OwnerReferences) > 0 {
-			r.owned = append(r.owned, ownedPod{namespace: o.Namespace, labels: pod.Labels, owners: pod.OwnerReferences})
+			r.owned = append(r.owned, ownedPod{namespace: o.Namespace, name: o.Name, labels: pod.Labels, owners: pod.OwnerReferences})
 		}
 	case "Deployment":
 		var d appsv1.Deployment

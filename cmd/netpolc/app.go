@@ -60,10 +60,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 }
 
 const appHelp = `netpolc checks network policy written in the netpolc language and compiles
-it to the manifests of a policy engine (Kubernetes NetworkPolicy, Cilium).
+it to the manifests of a policy engine (Kubernetes NetworkPolicy, Cilium),
+and shows who can reach whom, and why, under it or under existing
+manifests (explain, matrix, diff, graph).
 
 Diagnostics go to standard error, manifests and formatted source to standard
-output. Exit codes: 0 ok, 1 errors in the input, 2 usage (unknown command,
+output. Exit codes: 0 ok, 1 errors in the input (and the gates of explain
+--expect and diff --fail-on), 2 usage (unknown command,
 flag or target, missing or unreadable arguments), 3 internal error or I/O
 failure, 128+N compile -o stopped by signal N (130 for SIGINT).
 
@@ -73,6 +76,10 @@ Examples:
    netpolc compile --target k8s policies/ > manifests.yaml
    netpolc compile --target k8s -o manifests/ policies/
    netpolc --diagnostics json check policies/
+   netpolc explain shop/web shop/db:5432 policies/
+   netpolc matrix --world cluster.yaml policies/
+   netpolc diff old/ policies/
+   netpolc graph --format svg policies/ > flows.svg
    netpolc targets
 
 See docs/language.md for the language.`
@@ -124,6 +131,10 @@ func newApp(e *env) *cli.App {
 			convertCommand(e),
 			lintCommand(e),
 			testplanCommand(e),
+			explainCommand(e),
+			matrixCommand(e),
+			diffCommand(e),
+			graphCommand(e),
 			targetsCommand(e),
 			versionCommand(e),
 		},

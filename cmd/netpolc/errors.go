@@ -14,7 +14,7 @@ import (
 // Exit codes. exitCode is the only place that chooses one.
 const (
 	exitOK       = 0 // success (warnings do not fail)
-	exitInput    = 1 // errors in the input, reported as diagnostics
+	exitInput    = 1 // errors in the input, reported as diagnostics; a failed gate (explain --expect, diff --fail-on)
 	exitUsage    = 2 // unknown command, flag or target; missing or unreadable arguments
 	exitInternal = 3 // a bug (recovered panic, internal diagnostic) or an I/O failure
 	// 128+N: compile -o stopped by signal N (see interruptedError).
@@ -22,6 +22,10 @@ const (
 
 // errInput says that the input had errors, already printed as diagnostics.
 var errInput = errors.New("errors in the input")
+
+// errGate says that a gate of the command failed (explain --expect, diff
+// --fail-on): the output already says what happened; exit 1.
+var errGate = errors.New("gate failed")
 
 // errInternalReported says that the diagnostics printed include an internal
 // error (code "internal"): a bug, not a mistake in the input.
@@ -66,7 +70,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &interrupted):
 		return interrupted.code()
-	case errors.Is(err, errInput):
+	case errors.Is(err, errInput), errors.Is(err, errGate):
 		return exitInput
 	case errors.Is(err, errInternalReported):
 		return exitInternal
@@ -91,11 +95,11 @@ const bugReport = "This is a bug in netpolc. Please report it with the command l
 // without a position, so standard error stays one JSON array.
 func (e *env) report(err error) int {
 	code := exitCode(err)
-	if err == nil || errors.Is(err, errInput) || errors.Is(err, errInternalReported) || e.diagnostics != diagJSON {
+	if err == nil || errors.Is(err, errInput) || errors.Is(err, errGate) || errors.Is(err, errInternalReported) || e.diagnostics != diagJSON {
 		// Nothing to add to the diagnostics of the run: write them out.
 		defer e.flushJSON()
 	}
-	if err == nil || errors.Is(err, errInput) {
+	if err == nil || errors.Is(err, errInput) || errors.Is(err, errGate) {
 		return code
 	}
 	if errors.Is(err, errInternalReported) {

@@ -58,7 +58,7 @@ func testplanCommand(e *env) *cli.Command {
 		ArgsUsage:   "FILES|DIR|-",
 		Description: testplanHelp,
 		Flags: []cli.Flag{
-			worldFlag("probe between the pods of the cluster"),
+			worldFlag("derive the probes from the pods of a cluster instead of one representative pod per group"),
 			&cli.StringFlag{Name: "format", Value: planYAML, Usage: "what to print: yaml or json (the plan), manifests (probe pods) or script (a shell script using kubectl)"},
 			&cli.StringFlag{Name: "image", Value: testplan.DefaultImage, Usage: "the probe pods' `IMAGE` (manifests, script): agnhost's connect, serve-hostname and porter at /agnhost, a POSIX shell, awk and dig"},
 			&cli.IntFlag{Name: "timeout", Value: testplan.DefaultTimeout, Usage: "how long a probe waits, in `SECONDS` (manifests, script)"},

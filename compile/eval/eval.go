@@ -156,6 +156,10 @@ type Pod struct {
 	Labels    map[string]string
 	IP        netip.Addr // optional: CIDR peers never match pods
 	Ports     []ContainerPort
+	// Workload is the owning workload as "Kind/name" (e.g.
+	// "Deployment/web"), "" for a bare pod. Policies never look at it; it
+	// groups pods for display.
+	Workload string
 }
 
 // ContainerPort is a (named) port a pod's containers listen on.

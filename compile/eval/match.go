@@ -494,3 +494,11 @@ var icmpv6Types = map[string]int{
 	"duplicateaddressconfirmationcodesuffix": 158, "extendedechorequest": 160,
 	"extendedechoreply": 161,
 }
+
+// ICMPTypeNumber returns the number of the ICMP type typ of family fam,
+// written as a number or a Cilium type name (compared case-insensitively);
+// ok is false for "" (every type) and for a name Cilium does not know.
+func ICMPTypeNumber(fam ir.ICMPFamily, typ string) (n int, ok bool) {
+	n, name := icmpTypeNumber(fam, typ)
+	return n, n >= 0 && name == ""
+}

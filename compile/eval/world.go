@@ -30,6 +30,7 @@ type WorldPod struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 	IP        string            `json:"ip,omitempty"`
 	Ports     []WorldPort       `json:"ports,omitempty"`
+	Workload  string            `json:"workload,omitempty"`
 }
 
 // WorldPort is a named container port of a WorldPod.
@@ -95,7 +96,10 @@ func (f *WorldFile) World() (*World, []WorldProblem) {
 		if p.Name == "" {
 			bad([]any{"pods", i}, "missing name")
 		}
-		pod := Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels}
+		pod := Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
+		if kind, name, ok := strings.Cut(p.Workload, "/"); p.Workload != "" && (!ok || kind == "" || name == "" || strings.Contains(name, "/")) {
+			bad([]any{"pods", i, "workload"}, "invalid workload %q (want Kind/name)", p.Workload)
+		}
 		if p.IP != "" {
 			ip, err := netip.ParseAddr(p.IP)
 			if err != nil {
@@ -177,6 +181,7 @@ func (f *WorldFile) World() (*World, []WorldProblem) {
 //	    name: web-0              # required, unique within the namespace
 //	    labels: {app: web}
 //	    ip: 10.0.0.5             # optional
+//	    workload: Deployment/web # optional: the owning workload, Kind/name
 //	    ports:                   # named container ports
 //	      - {name: metrics, port: 9090, protocol: TCP}   # protocol: TCP (default), UDP, SCTP
 //	externals:
@@ -298,7 +303,7 @@ func MarshalWorld(w *World) ([]byte, error) {
 		}
 	}
 	for _, p := range w.Pods {
-		pf := WorldPod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels}
+		pf := WorldPod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Workload: p.Workload}
 		if p.IP.IsValid() {
 			pf.IP = p.IP.String()
 		}

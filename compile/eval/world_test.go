@@ -19,6 +19,7 @@ pods:
     labels: {app: web}
     ip: 10.0.0.5
     ports: [{name: metrics, port: 9090, protocol: TCP}, {name: dns, port: 53, protocol: udp}]
+    workload: Deployment/web
   - {namespace: staging, name: web-0, labels: {app: web}}
 externals:
   - ip: 52.94.1.1
@@ -38,8 +39,8 @@ func TestLoadWorld(t *testing.T) {
 	}
 	got := fmt.Sprintf("%+v", *w)
 	want := "{Namespaces:[{Name:kube-system Labels:map[]} {Name:production Labels:map[environment:prod]}] " +
-		"Pods:[{Namespace:production Name:web-0 Labels:map[app:web] IP:10.0.0.5 Ports:[{Name:metrics Port:9090 Protocol:TCP} {Name:dns Port:53 Protocol:UDP}]} " +
-		"{Namespace:staging Name:web-0 Labels:map[app:web] IP:invalid IP Ports:[]}] " +
+		"Pods:[{Namespace:production Name:web-0 Labels:map[app:web] IP:10.0.0.5 Ports:[{Name:metrics Port:9090 Protocol:TCP} {Name:dns Port:53 Protocol:UDP}] Workload:Deployment/web} " +
+		"{Namespace:staging Name:web-0 Labels:map[app:web] IP:invalid IP Ports:[] Workload:}] " +
 		"Externals:[{IP:52.94.1.1 Names:[s3.amazonaws.com]} {IP:2001:db8::1 Names:[]}] " +
 		"Nodes:[{Name:worker-1 Labels:map[zone:a] IP:192.168.0.10 Local:true} {Name:worker-2 Labels:map[] IP:invalid IP Local:false}] " +
 		"Services:[{Namespace:production Name:web Labels:map[] Selector:map[app:web]}]}"
@@ -122,6 +123,8 @@ func TestLoadWorldErrors(t *testing.T) {
 		{"bad pod ip", "pods: [{namespace: a, name: b, ip: 10.0.0.300}]", []string{`pods[0] (a/b): invalid ip "10.0.0.300"`}},
 		{"bad port", "pods: [{namespace: a, name: b, ports: [{name: x, port: 70000}, {name: x, port: 1, protocol: ICMP}, {port: 2}]}]",
 			[]string{"ports[0]: port 70000 out of range 1-65535", `ports[1]: duplicate port name "x"`, `ports[1]: unknown protocol "ICMP"`, "ports[2]: missing name"}},
+		{"bad workload", "pods: [{namespace: a, name: b, workload: web}, {namespace: a, name: c, workload: Deployment/}]",
+			[]string{`pods[0] (a/b): invalid workload "web" (want Kind/name)`, `pods[1] (a/c): invalid workload "Deployment/"`}},
 		{"external without ip", "externals: [{names: [a.com]}]", []string{"externals[0]: missing ip"}},
 		{"external bad ip", "externals: [{ip: 1.2.3}]", []string{`externals[0]: invalid ip "1.2.3"`}},
 		{"external wildcard name", "externals: [{ip: 1.2.3.4, names: ['*.a.com']}]", []string{`externals[0].names[0]: invalid DNS name "*.a.com"`}},

@@ -729,3 +729,50 @@ func (e *Engine) SortedIdentities() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Precompute resolves and distills the policy of every pod identity of
+// the world (what the agent does once per endpoint), so that later
+// decisions are lookups only.
+func (e *Engine) Precompute() error {
+	for _, nid := range e.podIDs {
+		if _, err := e.policyOf(nid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AllowedL4 is Decide(f).Allowed for a flow without HTTP request or DNS
+// lookup: both sides' policy map lookups, without the reports Decide
+// builds (for benchmarks; a test checks it against Decide).
+func (e *Engine) AllowedL4(f eval.Flow) (bool, error) {
+	if f.ICMP != nil || f.HTTP != nil || f.DNSName != "" {
+		return false, fmt.Errorf("AllowedL4 takes L3/L4 flows only")
+	}
+	proto, err := protoOf(f.Protocol)
+	if err != nil {
+		return false, err
+	}
+	for _, egress := range []bool{true, false} {
+		subject, peer := f.To, f.From
+		key := policy.IngressKey()
+		if egress {
+			subject, peer = f.From, f.To
+			key = policy.EgressKey()
+		}
+		sid, isPod := e.Identity(subject)
+		if !isPod {
+			continue
+		}
+		pid, _ := e.Identity(peer)
+		ep, err := e.policyOf(sid)
+		if err != nil {
+			return false, err
+		}
+		entry, _, _ := ep.epp.Lookup(key.WithIdentity(pid).WithPortProto(proto, f.Port))
+		if entry.IsDeny() {
+			return false, nil
+		}
+	}
+	return true, nil
+}

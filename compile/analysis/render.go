@@ -1,0 +1,314 @@
+package analysis
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/netpolc/netpolc/compile/reach"
+)
+
+// RepresentativeNote describes the world used when none is given.
+const RepresentativeNote = "representative (one pod per group of the program; --world FILE for a cluster)"
+
+// MatrixView is what "netpolc matrix" prints: a Connectivity, optionally
+// focused on one node and reduced to one port.
+type MatrixView struct {
+	Conn *Connectivity
+	// World describes the world (a file name, or RepresentativeNote).
+	World string
+	// PerPod: the nodes are pods, not workloads.
+	PerPod bool
+	// Focus is the index of the node the view is about (its row and its
+	// column), or -1 for the whole matrix.
+	Focus int
+	// Port reduces each cell to one port; nil for every connection.
+	Port *PortQuery
+
+	texts map[[2]int]string // cell texts by class pair (Connectivity.classPair)
+}
+
+// eachPair calls f with the (from, to) node pairs of the view in order:
+// rows then columns, or with a focus the focus's row then its column.
+func (v MatrixView) eachPair(f func(i, j int)) {
+	n := len(v.Conn.Nodes)
+	if v.Focus >= 0 {
+		for j := 0; j < n; j++ {
+			f(v.Focus, j)
+		}
+		for i := 0; i < n; i++ {
+			if i != v.Focus {
+				f(i, v.Focus)
+			}
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			f(i, j)
+		}
+	}
+}
+
+// grid describes the table and CSV forms: sources as rows and
+// destinations as columns, or with a focus one row per node with the
+// connections from the focus to it and from it to the focus. row(r) returns
+// row r (the header is row -1), so that a large grid is never held whole.
+func (v MatrixView) grid() (rows int, row func(r int) []string) {
+	nodes := v.Conn.Nodes
+	if v.Conn.ans[0].Classes() <= maxCachedClasses {
+		v.texts = map[[2]int]string{}
+	}
+	if v.Focus >= 0 {
+		f := nodes[v.Focus].Name
+		return len(nodes), func(r int) []string {
+			if r < 0 {
+				return []string{"PEER", f + " ->", "-> " + f}
+			}
+			return []string{nodes[r].Name, v.cellText(v.Focus, r), v.cellText(r, v.Focus)}
+		}
+	}
+	return len(nodes), func(r int) []string {
+		out := make([]string, 0, len(nodes)+1)
+		if r < 0 {
+			out = append(out, "FROM \\ TO")
+			for _, n := range nodes {
+				out = append(out, n.Name)
+			}
+			return out
+		}
+		out = append(out, nodes[r].Name)
+		for j := range nodes {
+			out = append(out, v.cellText(r, j))
+		}
+		return out
+	}
+}
+
+// maxCachedClasses bounds the cache of cell texts: with more classes than
+// this, most cells are of a pair of their own and the cache would only
+// grow (up to classes squared entries).
+const maxCachedClasses = 256
+
+// cellText renders the cell from node i to node j; "n/a" when no policy
+// can apply to either end (two externals, say).
+func (v MatrixView) cellText(i, j int) string {
+	if !v.Conn.Policed(i, j) {
+		return "n/a"
+	}
+	if v.texts == nil {
+		return cellText(v.Conn.Cell(i, j), v.Port)
+	}
+	k := v.Conn.classPair(i, j)
+	t, ok := v.texts[k]
+	if !ok {
+		t = cellText(v.Conn.Cell(i, j), v.Port)
+		v.texts[k] = t
+	}
+	return t
+}
+
+// preamble is the first lines of the text forms: the world, the port, the
+// split workloads.
+func (v MatrixView) preamble() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# world: %s\n", v.World)
+	if v.Port != nil {
+		fmt.Fprintf(&b, "# port %s: yes = allowed, L7 = allowed with HTTP/DNS rules restricting requests, - = denied\n", v.Port)
+	} else {
+		b.WriteString("# cells: connections allowed from the row to the column (both sides applied); - = none; L7 = ports where HTTP/DNS rules restrict requests; n/a = no policy applies to either end\n")
+	}
+	split := map[string]bool{}
+	for _, n := range v.Conn.Nodes {
+		if n.Split && !split[n.Namespace+"/"+n.Workload] {
+			split[n.Namespace+"/"+n.Workload] = true
+			fmt.Fprintf(&b, "# the pods of %s/%s are not alike: shown one by one\n", n.Namespace, n.Workload)
+		}
+	}
+	return b.String()
+}
+
+// Table renders the view as an aligned table: every column as wide as
+// its widest cell.
+func (v MatrixView) Table() string {
+	var b strings.Builder
+	_ = v.WriteTable(&b) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteTable writes Table to w, a row at a time.
+func (v MatrixView) WriteTable(w io.Writer) error {
+	n, row := v.grid()
+	var widths []int
+	for r := -1; r < n; r++ {
+		cells := row(r)
+		if widths == nil {
+			widths = make([]int, len(cells))
+		}
+		for i, c := range cells {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString(v.preamble())
+	for r := -1; r < n; r++ {
+		cells := row(r)
+		for i, c := range cells {
+			bw.WriteString(c)
+			if i == len(cells)-1 {
+				break
+			}
+			for k := widths[i] - len(c) + 2; k > 0; k-- {
+				bw.WriteByte(' ')
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// List renders the view as one line per pair with a connection:
+// "FROM -> TO: CONNECTIONS".
+func (v MatrixView) List() string {
+	var b strings.Builder
+	_ = v.WriteList(&b) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteList writes List to w.
+func (v MatrixView) WriteList(w io.Writer) error {
+	b := bufio.NewWriter(w)
+	b.WriteString(v.preamble())
+	v.eachPair(func(i, j int) {
+		if !v.Conn.Policed(i, j) {
+			return
+		}
+		x := v.Conn.Cell(i, j)
+		if v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) || x.IsEmpty() {
+			return
+		}
+		fmt.Fprintf(b, "%s -> %s: %s\n", v.Conn.Nodes[i].Name, v.Conn.Nodes[j].Name, cellText(x, v.Port))
+	})
+	return b.Flush()
+}
+
+// CSV renders the grid of Table as CSV (RFC 4180).
+func (v MatrixView) CSV() string {
+	var b strings.Builder
+	_ = v.WriteCSV(&b) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteCSV writes CSV to w.
+func (v MatrixView) WriteCSV(w io.Writer) error {
+	n, row := v.grid()
+	cw := csv.NewWriter(w)
+	for r := -1; r < n; r++ {
+		if err := cw.Write(row(r)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// MatrixJSON is the schema of "netpolc matrix --format json"
+// (docs/analysis.md).
+type MatrixJSON struct {
+	World       string           `json:"world"`
+	Granularity string           `json:"granularity"` // "workload" or "pod"
+	Focus       string           `json:"focus,omitempty"`
+	Port        string           `json:"port,omitempty"`
+	Nodes       []Node           `json:"nodes"`
+	Connections []ConnectionJSON `json:"connections"`
+}
+
+// ConnectionJSON is one pair of nodes with what is allowed from one to the
+// other. Pairs that allow nothing are left out, and so are pairs of which
+// neither end can be the subject of a policy (externals, the
+// kube-apiserver): policies allow everything between them.
+type ConnectionJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	ConnsJSON
+	// L7 (with a port query): the port is allowed with HTTP or DNS rules
+	// restricting requests.
+	PortL7 *bool `json:"portL7,omitempty"`
+}
+
+// ConnsJSON is a reach.Conns: port ranges per protocol ([first, last],
+// inclusive), ICMP types per family, and the L7-restricted ports.
+type ConnsJSON struct {
+	Text   string      `json:"connections"`
+	TCP    [][2]uint16 `json:"tcp,omitempty"`
+	UDP    [][2]uint16 `json:"udp,omitempty"`
+	SCTP   [][2]uint16 `json:"sctp,omitempty"`
+	ICMP   []uint8     `json:"icmp,omitempty"`
+	ICMPv6 []uint8     `json:"icmpv6,omitempty"`
+	L7     *L7JSON     `json:"l7,omitempty"`
+}
+
+// L7JSON are the L7-restricted ports per protocol.
+type L7JSON struct {
+	TCP  [][2]uint16 `json:"tcp,omitempty"`
+	UDP  [][2]uint16 `json:"udp,omitempty"`
+	SCTP [][2]uint16 `json:"sctp,omitempty"`
+}
+
+func ranges(s reach.PortSet) [][2]uint16 {
+	var out [][2]uint16
+	for _, r := range s {
+		out = append(out, [2]uint16{r.First, r.Last})
+	}
+	return out
+}
+
+// NewConnsJSON converts x.
+func NewConnsJSON(x reach.Conns) ConnsJSON {
+	out := ConnsJSON{Text: x.String(), TCP: ranges(x.TCP), UDP: ranges(x.UDP), SCTP: ranges(x.SCTP), ICMP: x.ICMPv4.Types(), ICMPv6: x.ICMPv6.Types()}
+	if !x.L7.IsEmpty() {
+		out.L7 = &L7JSON{TCP: ranges(x.L7.TCP), UDP: ranges(x.L7.UDP), SCTP: ranges(x.L7.SCTP)}
+	}
+	return out
+}
+
+// JSON renders the view (MatrixJSON), indented, with a final newline.
+func (v MatrixView) JSON() ([]byte, error) {
+	out := MatrixJSON{World: v.World, Granularity: "workload", Nodes: v.Conn.Nodes, Connections: []ConnectionJSON{}}
+	if v.PerPod {
+		out.Granularity = "pod"
+	}
+	if v.Focus >= 0 {
+		out.Focus = v.Conn.Nodes[v.Focus].Name
+	}
+	if v.Port != nil {
+		out.Port = v.Port.String()
+	}
+	v.eachPair(func(i, j int) {
+		if !v.Conn.Policed(i, j) {
+			return
+		}
+		x := v.Conn.Cell(i, j)
+		if x.IsEmpty() || v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) {
+			return
+		}
+		c := ConnectionJSON{From: v.Conn.Nodes[i].Name, To: v.Conn.Nodes[j].Name, ConnsJSON: NewConnsJSON(x)}
+		if v.Port != nil {
+			l7 := x.L7Restricted(v.Port.Protocol, v.Port.Port)
+			c.PortL7 = &l7
+		}
+		out.Connections = append(out.Connections, c)
+	})
+	return marshal(out)
+}
+
+func marshal(v any) ([]byte, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
