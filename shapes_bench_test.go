@@ -1,0 +1,125 @@
+package netpolc_test
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/netpolc/netpolc"
+	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/internal/testsupport/shapes"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// shapeSizes are the sizes BenchmarkShapes compares, each with its double
+// (in input: the mesh's second size has about twice the arrows, see
+// shapes.MeshGroups).
+var shapeSizes = []struct {
+	shape string
+	gen   func(int) []*source.File
+	n, n2 int
+}{
+	{"hub", shapes.Hub, 1000, 2000},
+	{"hub", shapes.Hub, 2000, 4000},
+	{"mesh", shapes.Mesh, shapes.MeshGroups(1000), shapes.MeshGroups(2000)},
+	{"mesh", shapes.Mesh, shapes.MeshGroups(5000), shapes.MeshGroups(10000)},
+	{"namespaces", shapes.Namespaces, 1000, 2000},
+	{"chain", shapes.Chain, 50000, 100000},
+	{"generated", shapes.Generated, 10000, 20000},
+	{"generated", shapes.Generated, 50000, 100000},
+}
+
+// BenchmarkShapes measures how the cost of "netpolc check" (netpolc.Build
+// without a target: parse, compile, lint, verify) grows with the size of
+// each program shape of package shapes: every iteration checks the shape
+// at n and then at n2 (its double), and the benchmark reports both
+// times, their ratio (x2-time), the bytes allocated at each size and their
+// ratio (x2-B), and the garbage collections at n2. Linear growth is a
+// ratio of 2; the goal is at most 2.2.
+func BenchmarkShapes(b *testing.B) {
+	for _, s := range shapeSizes {
+		small, large := s.gen(s.n), s.gen(s.n2)
+		b.Run(fmt.Sprintf("check/%s/n=%d-%d", s.shape, s.n, s.n2), func(b *testing.B) {
+			growth(b, func() { check(b, small) }, func() { check(b, large) })
+		})
+	}
+	// Compiling to YAML adds the target stages and marshalling, which grow
+	// with the number of objects and rules.
+	for _, s := range []struct {
+		shape string
+		gen   func(int) []*source.File
+		n, n2 int
+	}{
+		{"hub", shapes.Hub, 2000, 4000},
+		{"generated", shapes.Generated, 10000, 20000},
+	} {
+		small, large := s.gen(s.n), s.gen(s.n2)
+		b.Run(fmt.Sprintf("yaml-k8s/%s/n=%d-%d", s.shape, s.n, s.n2), func(b *testing.B) {
+			growth(b, func() { compileYAML(b, small) }, func() { compileYAML(b, large) })
+		})
+	}
+}
+
+func check(b *testing.B, files []*source.File) {
+	if _, diags := netpolc.Build(files, netpolc.Options{}); diags.HasErrors() {
+		b.Fatal(diags[0])
+	}
+}
+
+func compileYAML(b *testing.B, files []*source.File) {
+	res, diags := netpolc.Build(files, netpolc.Options{Target: k8s.New()})
+	if diags.HasErrors() {
+		b.Fatal(diags[0])
+	}
+	if err := netpolc.Write(io.Discard, res.Objects, "yaml"); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// growth runs small and then large once per iteration and reports, per
+// iteration, the CPU time of each (n-cpu-ns/op, n2-cpu-ns/op) and large's
+// over small's (x2-cpu), the same ratio of wall time (x2-wall), the bytes
+// allocated by each and their ratio (x2-B), and the garbage collections
+// during large (n2-gc/op). A collection before each run (not measured)
+// starts both from the same heap. The CPU time is the process's, so it
+// includes the garbage collector's work on other threads, and unlike wall
+// time it does not count waiting for a shared core.
+func growth(b *testing.B, small, large func()) {
+	b.ReportAllocs()
+	var ms runtime.MemStats
+	alloc := func() (uint64, uint32) { runtime.ReadMemStats(&ms); return ms.TotalAlloc, ms.NumGC }
+	type sample struct {
+		cpu, wall time.Duration
+		bytes     uint64
+		gc        uint32
+	}
+	measure := func(f func(), s *sample) {
+		runtime.GC()
+		a0, g0 := alloc()
+		c0, t0 := cpuTime(), time.Now()
+		f()
+		t1, c1 := time.Now(), cpuTime()
+		a1, g1 := alloc()
+		s.cpu += c1 - c0
+		s.wall += t1.Sub(t0)
+		s.bytes += a1 - a0
+		s.gc += g1 - g0
+	}
+	var sm, lg sample
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		measure(small, &sm)
+		measure(large, &lg)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(sm.cpu.Nanoseconds())/n, "n-cpu-ns/op")
+	b.ReportMetric(float64(lg.cpu.Nanoseconds())/n, "n2-cpu-ns/op")
+	b.ReportMetric(float64(lg.cpu)/float64(sm.cpu), "x2-cpu")
+	b.ReportMetric(float64(lg.wall)/float64(sm.wall), "x2-wall")
+	b.ReportMetric(float64(sm.bytes)/n, "n-B/op")
+	b.ReportMetric(float64(lg.bytes)/n, "n2-B/op")
+	b.ReportMetric(float64(lg.bytes)/float64(sm.bytes), "x2-B")
+	b.ReportMetric(float64(lg.gc)/n, "n2-gc/op")
+}
