@@ -23,6 +23,7 @@ var shapeSizes = []struct {
 }{
 	{"hub", shapes.Hub, 1000, 2000},
 	{"hub", shapes.Hub, 2000, 4000},
+	{"hub-all-ports", shapes.HubAllPorts, 2000, 4000},
 	{"mesh", shapes.Mesh, shapes.MeshGroups(1000), shapes.MeshGroups(2000)},
 	{"mesh", shapes.Mesh, shapes.MeshGroups(5000), shapes.MeshGroups(10000)},
 	{"namespaces", shapes.Namespaces, 1000, 2000},

@@ -23,6 +23,15 @@ type rpeer struct {
 	key   string // ir.PeerKey(peer), when resolvePeer made it ("": not known)
 }
 
+// identity returns ir.PeerKey(rp.peer), computed once where resolvePeer
+// made rp.
+func (rp *rpeer) identity() string {
+	if rp.key != "" {
+		return rp.key
+	}
+	return ir.PeerKey(rp.peer)
+}
+
 // traffic is the lowered ports of one target.
 type traffic struct {
 	span  source.Span

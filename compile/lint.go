@@ -278,7 +278,10 @@ func replyLike(tr *traffic) bool {
 }
 
 // lintReplies warns at "b -> a:*" (or every TCP port, or an ephemeral
-// range) when "a -> b" is allowed too.
+// range) when "a -> b" is allowed too, naming the first such arrow. Only
+// the arrows that could be "a -> b" for some reply-like target are looked
+// at, through an index of (source, target peer) pairs: linear time for a
+// server with many clients on every port, instead of every pair of arrows.
 func (c *compiler) lintReplies(diags *diag.List) {
 	var arrows []*checked
 	for i := range c.stmts {
@@ -286,34 +289,82 @@ func (c *compiler) lintReplies(diags *diag.List) {
 			arrows = append(arrows, st)
 		}
 	}
-	same := func(x, y rpeer) bool { return ir.PeerKey(x.peer) == ir.PeerKey(y.peer) }
+	// fwd[{a, b}] holds the first two arrows (in order; -1: none) with a
+	// among their sources and b among the peers of their targets, for
+	// every a and b that "b -> a:*" asks about.
+	type pair struct{ from, to string }
+	fwd := map[pair][2]int{}
 	for _, back := range arrows {
-	targets:
 		for _, t := range back.targets {
 			if t.traffic == nil || !replyLike(t.traffic) {
 				continue
 			}
-			for _, fwd := range arrows {
-				if fwd == back {
-					continue
+			for i := range t.peers {
+				for j := range back.sources {
+					fwd[pair{t.peers[i].identity(), back.sources[j].identity()}] = [2]int{-1, -1}
 				}
-				// fwd: a -> b; back: b -> a.
-				for _, a := range t.peers {
-					if !slices.ContainsFunc(fwd.sources, func(x rpeer) bool { return same(x, a) }) {
+			}
+		}
+	}
+	if len(fwd) == 0 {
+		return
+	}
+	for n, st := range arrows {
+		for i := range st.sources {
+			from := st.sources[i].identity()
+			for _, t := range st.targets {
+				for j := range t.peers {
+					k := pair{from, t.peers[j].identity()}
+					f, ok := fwd[k]
+					switch {
+					case !ok || f[0] == n || f[1] != -1:
 						continue
+					case f[0] == -1:
+						f[0] = n
+					default:
+						f[1] = n
 					}
-					for _, b := range back.sources {
-						for _, ft := range fwd.targets {
-							if slices.ContainsFunc(ft.peers, func(x rpeer) bool { return same(x, b) }) {
-								bq, aq := c.quotePeer(b.src), c.quotePeer(t.src)
-								d := diags.Warnf(CodeReplyRule, back.span, msgReplyRule, bq, aq, aq, bq)
-								d.Detail = sprintf(detailReplyRule, bq, aq)
-								d.Notes = append(d.Notes, diag.Note{Span: fwd.span, Message: noteReplyRule})
-								continue targets
+					fwd[k] = f
+				}
+			}
+		}
+	}
+	for n, back := range arrows {
+		for _, t := range back.targets {
+			if t.traffic == nil || !replyLike(t.traffic) {
+				continue
+			}
+			// The first other arrow a -> b: a among t's peers, b among
+			// back's sources.
+			first := -1
+			for i := range t.peers {
+				for j := range back.sources {
+					for _, m := range fwd[pair{t.peers[i].identity(), back.sources[j].identity()}] {
+						if m != -1 && m != n {
+							if first == -1 || m < first {
+								first = m
 							}
+							break
 						}
 					}
 				}
+			}
+			if first == -1 {
+				continue
+			}
+			// b: the first of back's sources that the arrow reaches.
+			f := arrows[first]
+			for _, b := range back.sources {
+				if !slices.ContainsFunc(f.targets, func(ft checkedTarget) bool {
+					return slices.ContainsFunc(ft.peers, func(x rpeer) bool { return x.identity() == b.identity() })
+				}) {
+					continue
+				}
+				bq, aq := c.quotePeer(b.src), c.quotePeer(t.src)
+				d := diags.Warnf(CodeReplyRule, back.span, msgReplyRule, bq, aq, aq, bq)
+				d.Detail = sprintf(detailReplyRule, bq, aq)
+				d.Notes = append(d.Notes, diag.Note{Span: f.span, Message: noteReplyRule})
+				break
 			}
 		}
 	}

@@ -1,6 +1,6 @@
 // Package shapes generates netpolc programs of the shapes whose growth the
 // benchmarks measure (docs/design.md, section 9): one server with many
-// clients (Hub), groups all to all (Mesh), many namespaces (Namespaces), a
+// clients (Hub, HubAllPorts), groups all to all (Mesh), many namespaces (Namespaces), a
 // long chain of groups (Chain), and the mixed program of the targets'
 // benchmarks (Generated). Each is a function of its size alone, so that a
 // benchmark can compare a size with its double, and every program compiles
@@ -18,15 +18,22 @@ import (
 )
 
 // Hub is one server and n client groups in one namespace, each client
-// with an arrow to the server: n arrows, all into one ingress policy.
-func Hub(n int) []*source.File {
+// with an arrow to the server on port 80: n arrows, all into one ingress
+// policy.
+func Hub(n int) []*source.File { return hub(n, "80/tcp") }
+
+// HubAllPorts is Hub with arrows to every port of the server ("c -> server:*"),
+// the ports the lint's check for reply rules looks at.
+func HubAllPorts(n int) []*source.File { return hub(n, "*") }
+
+func hub(n int, port string) []*source.File {
 	var b strings.Builder
 	b.WriteString("namespace shop\nallow dns\nserver = {app: server}\n")
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "c%d = {app: c%d}\n", i, i)
 	}
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "c%d -> server:80/tcp\n", i)
+		fmt.Fprintf(&b, "c%d -> server:%s\n", i, port)
 	}
 	return []*source.File{source.NewFile("hub.netpol", []byte(b.String()))}
 }

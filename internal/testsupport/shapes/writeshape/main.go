@@ -21,8 +21,8 @@ func main() {
 
 func run(args []string) int {
 	fs := flag.NewFlagSet("writeshape", flag.ContinueOnError)
-	shape := fs.String("shape", "generated", "the shape: hub, mesh, namespaces, chain or generated")
-	n := fs.Int("n", 10000, "the size: clients (hub), groups (mesh), namespaces, groups (chain) or arrows (generated)")
+	shape := fs.String("shape", "generated", "the shape: hub, hub-all-ports, mesh, namespaces, chain or generated")
+	n := fs.Int("n", 10000, "the size: clients (hub, hub-all-ports), groups (mesh), namespaces, groups (chain) or arrows (generated)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -31,7 +31,7 @@ func run(args []string) int {
 		return 2
 	}
 	gen := map[string]func(int) []*source.File{
-		"hub": shapes.Hub, "mesh": shapes.Mesh, "namespaces": shapes.Namespaces,
+		"hub": shapes.Hub, "hub-all-ports": shapes.HubAllPorts, "mesh": shapes.Mesh, "namespaces": shapes.Namespaces,
 		"chain": shapes.Chain, "generated": shapes.Generated,
 	}[*shape]
 	if gen == nil {
