@@ -173,7 +173,7 @@ func (c *compiler) quotePeer(p ast.Peer) string {
 		return s
 	}
 	if rps := c.peers[p]; len(rps) > 0 {
-		return ir.FormatPeer(rps[0].peer)
+		return ir.FormatPeer(*rps[0].peer)
 	}
 	return "the peer"
 }

@@ -62,7 +62,7 @@ func checkedCompiler(t *testing.T, name string, src []byte) *compiler {
 func formatPeers(rps []rpeer) []string {
 	var out []string
 	for _, rp := range rps {
-		out = append(out, ir.FormatPeer(rp.peer))
+		out = append(out, ir.FormatPeer(*rp.peer))
 	}
 	return out
 }

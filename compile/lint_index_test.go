@@ -115,7 +115,7 @@ func (c *compiler) naiveLintReplies(diags *diag.List) {
 			arrows = append(arrows, st)
 		}
 	}
-	same := func(x, y rpeer) bool { return ir.PeerKey(x.peer) == ir.PeerKey(y.peer) }
+	same := func(x, y rpeer) bool { return ir.PeerKey(*x.peer) == ir.PeerKey(*y.peer) }
 	for _, back := range arrows {
 	targets:
 		for _, t := range back.targets {

@@ -58,7 +58,7 @@ func (c *compiler) lower() diag.List {
 				for _, rp := range u.peers {
 					ps, ok := l.policy(rp, st.blk, st.span)
 					if !ok {
-						l.nothingToWrite(rp.peer.Span, u.src)
+						l.nothingToWrite(rp.span(), u.src)
 						continue
 					}
 					l.isolate(ps, st.dir, st.span)
@@ -103,14 +103,14 @@ func blockAll(blk *block) rpeer {
 	} else {
 		p.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: blk.namespace}
 	}
-	return rpeer{peer: p}
+	return rpeer{peer: &p}
 }
 
 // subject says whether rp, used in a statement of blk, is governed: pods in
 // a governed namespace named, or (in a clusterwide block) pods of every or
 // label-selected namespaces, or nodes.
 func (l *lowerer) subject(rp rpeer, blk *block) (ns string, subj ir.Subject, ok bool) {
-	p := rp.peer
+	p := rp.irPeer()
 	cluster := blk != nil && blk.cluster
 	switch {
 	case p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespaceNamed && l.c.governed[p.Namespace.Name]:
@@ -139,7 +139,7 @@ func (l *lowerer) policy(rp rpeer, blk *block, stmt source.Span) (*policyState, 
 	// the subject's.
 	key := rp.key
 	if key == "" {
-		key = ir.PeerKey(rp.peer)
+		key = ir.PeerKey(*rp.peer)
 	}
 	if ps, ok := l.byKey[key]; ok {
 		return ps, true
@@ -213,11 +213,11 @@ func (l *lowerer) nothingToWrite(at source.Span, p ast.Peer) {
 // namespace ns (ir.PeersIn).
 func peersIn(rps []rpeer, ns string) []ir.Peer {
 	if len(rps) == 1 {
-		return []ir.Peer{ir.Relative(rps[0].peer, ns)}
+		return []ir.Peer{ir.Relative(rps[0].irPeer(), ns)}
 	}
 	peers := make([]ir.Peer, len(rps))
 	for i, rp := range rps {
-		peers[i] = rp.peer
+		peers[i] = rp.irPeer()
 	}
 	return ir.PeersIn(peers, ns)
 }
@@ -291,7 +291,7 @@ func (l *lowerer) rule(st *checked) {
 		s := &srcs[i]
 		_, _, srcGoverned[i] = l.subject(*s, blk)
 		if st.dir == ast.DirEgress && !srcGoverned[i] {
-			l.nothingToWrite(s.peer.Span, s.src)
+			l.nothingToWrite(s.span(), s.src)
 		}
 	}
 	for ti := range st.targets {
@@ -306,7 +306,7 @@ func (l *lowerer) rule(st *checked) {
 			if st.dir == ast.DirBoth && !srcGoverned[si] {
 				for _, tp := range tps {
 					if _, _, ok := l.subject(tp, blk); !ok {
-						l.diags.Errorf(CodeNothingToWrite, tp.peer.Span, msgNothingToWriteBoth,
+						l.diags.Errorf(CodeNothingToWrite, tp.span(), msgNothingToWriteBoth,
 							l.c.quotePeer(s.src), l.c.quotePeer(t.src)).Detail = detailNothingToWrite
 					}
 				}
@@ -328,7 +328,7 @@ func (l *lowerer) rule(st *checked) {
 			ps, ok := l.policy(*tp, blk, span)
 			if !ok {
 				if st.dir == ast.DirIngress {
-					l.nothingToWrite(tp.peer.Span, t.src)
+					l.nothingToWrite(tp.span(), t.src)
 				}
 				continue
 			}
@@ -362,7 +362,7 @@ func (l *lowerer) allowDNS(st *checked) {
 	for _, sj := range subjects {
 		ps, ok := l.policy(sj.rp, blk, st.span)
 		if !ok {
-			l.nothingToWrite(sj.rp.peer.Span, sj.src)
+			l.nothingToWrite(sj.rp.span(), sj.src)
 			continue
 		}
 		clients = append(clients, sj.rp)
@@ -393,11 +393,11 @@ type pendingDNS struct {
 // this side: Cilium filters lookups on egress only.
 func (l *lowerer) dnsServerEnds() {
 	for _, d := range l.dnsIngress {
-		ns, subj, ok := l.subject(rpeer{peer: d.server}, d.blk)
+		ns, subj, ok := l.subject(rpeer{peer: &d.server}, d.blk)
 		if !ok || !l.ingressIsolated(ns, subj.Pods) {
 			continue
 		}
-		sps, _ := l.policy(rpeer{peer: d.server}, d.blk, d.span)
+		sps, _ := l.policy(rpeer{peer: &d.server}, d.blk, d.span)
 		r := &ir.Rule{Span: d.span, Direction: ir.Ingress, Action: ir.Allow,
 			Peers: peersIn(d.clients, sps.pol.Namespace), Ports: []ir.PortRule{{Span: d.span, Ports: d.ports}}}
 		// The pods are isolated already, so isolating them here too changes
