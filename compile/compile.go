@@ -54,7 +54,8 @@ type stage struct {
 //     of checked statements;
 //   - lower: checked statements to the IR program, in canonical form;
 //   - lint: warnings about rules without effect or with a probably
-//     unintended one;
+//     unintended one (those about reply rules, which read the checked
+//     statements, are found at the start of lower);
 //   - validate: the IR invariants (ir.Validate); a violation is a bug of
 //     netpolc, reported as an internal error;
 //   - verify: the program's expectations, evaluated over a world.
@@ -102,7 +103,9 @@ type compiler struct {
 	governed   map[string]bool     // namespaces opened by "namespace NAME"
 	dnsServer  *ast.DNSServer      // the first "dns server", if any
 
-	// check
+	// check; lower releases the tables of resolve and check (groups,
+	// blockOf, peers, stmts) once it has read them: no later stage needs
+	// them, and the program is not held together with them.
 	peers map[ast.Peer][]rpeer // every peer as written -> IR peers (absolute namespaces)
 	stmts []checked            // the statements lower turns into policy, in order
 	dns   ir.DNSServer
@@ -110,6 +113,7 @@ type compiler struct {
 	// lower
 	prog     *ir.Program
 	policies []*policyState // the program's policies with where they came from (for lint)
+	replies  diag.List      // lintReplies' warnings, found by lower before it releases the statements; lint reports them
 }
 
 func newCompiler(files []*source.File, opts Options) *compiler {

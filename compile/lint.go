@@ -10,13 +10,15 @@ import (
 // lint warns about rules that have no effect or an effect the author
 // probably did not intend: duplicates, rules shadowed by earlier ones,
 // "reply" rules, and egress isolation that cuts pods off from DNS. It reads
-// the lowered program and the checked statements; it changes neither.
+// the lowered program and changes nothing; the warnings about reply rules,
+// which read the checked statements, were found by lower before it
+// released them.
 func (c *compiler) lint() diag.List {
 	var diags diag.List
 	for _, ps := range c.policies {
 		lintPolicy(&diags, ps.pol)
 	}
-	c.lintReplies(&diags)
+	diags.Append(c.replies)
 	c.lintDNS(&diags)
 	return diags
 }

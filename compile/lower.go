@@ -44,15 +44,17 @@ func (c *compiler) lower() diag.List {
 	}
 	sort.Strings(prog.Governed)
 
+	// The lint of reply rules reads the checked statements, which are
+	// released below as they are lowered; its warnings wait for lint.
+	c.lintReplies(&c.replies)
 	for i := range c.stmts {
 		st := &c.stmts[i]
 		switch st.kind {
 		case stmtDefaultDeny:
-			if st.blk == nil {
-				continue
+			if st.blk != nil {
+				ps, _ := l.policy(blockAll(st.blk), st.blk, st.span)
+				l.isolate(ps, st.dir, st.span)
 			}
-			ps, _ := l.policy(blockAll(st.blk), st.blk, st.span)
-			l.isolate(ps, st.dir, st.span)
 		case stmtIsolate:
 			for _, u := range st.subjects {
 				for _, rp := range u.peers {
@@ -73,6 +75,7 @@ func (c *compiler) lower() diag.List {
 				prog.Expectations = append(prog.Expectations, st.expect)
 			}
 		}
+		c.stmts[i] = checked{} // lowered: its peers and ports are the program's now
 	}
 
 	l.dnsServerEnds()
@@ -91,6 +94,9 @@ func (c *compiler) lower() diag.List {
 		}
 	}
 	c.prog, c.policies = prog, l.list
+	// No later stage reads the tables of resolve and check (only lowering
+	// errors quote peers): release them before lint.
+	c.stmts, c.peers, c.groups, c.blockOf = nil, nil, nil, nil
 	return diags
 }
 
