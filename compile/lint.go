@@ -1,7 +1,9 @@
 package compile
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -15,8 +17,9 @@ import (
 // released them.
 func (c *compiler) lint() diag.List {
 	var diags diag.List
+	var sc lintScratch
 	for _, ps := range c.policies {
-		lintPolicy(&diags, ps.pol)
+		lintPolicy(&diags, ps.pol, &sc)
 	}
 	diags.Append(c.replies)
 	c.lintDNS(&diags)
@@ -24,8 +27,9 @@ func (c *compiler) lint() diag.List {
 }
 
 // lintPolicy warns at rules that repeat or are covered by an earlier rule of
-// the same policy, direction and action.
-func lintPolicy(diags *diag.List, p *ir.Policy) {
+// the same policy, direction and action. sc is reused from policy to
+// policy.
+func lintPolicy(diags *diag.List, p *ir.Policy, sc *lintScratch) {
 	// A rule's text (ir.FormatRule) decides whether two rules are the same;
 	// it is computed once, and only for rules that pass mayBeSame.
 	keys := make([]string, len(p.Rules))
@@ -35,25 +39,32 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 		}
 		return keys[i]
 	}
-	// Earlier rules are indexed by coverBuckets, so that each rule is
-	// compared only with those that might repeat or cover it: linear time
-	// for a server with many clients, instead of every pair.
-	type bucket struct {
-		dir ir.Direction
-		act ir.Action
-		lb  labelBucket
-	}
-	index := map[bucket][]int{}
-	var cands []int
-	var lbs []labelBucket
+	// The rules are indexed by coverBuckets, so that each rule is compared
+	// only with the earlier rules that might repeat or cover it: linear
+	// time for a server with many clients, instead of every pair. The
+	// index is one sorted slice: (bucket, rule) pairs.
+	index := sc.index[:0]
 	for i, r := range p.Rules {
-		cands = cands[:0]
-		lbs = candidateBuckets(lbs[:0], r)
-		for _, lb := range lbs {
-			cands = append(cands, index[bucket{r.Direction, r.Action, lb}]...)
+		for pi := range r.Peers {
+			index = append(index, indexEntry{ruleBucket{r.Direction, r.Action, bucketOf(&r.Peers[pi])}, i})
+		}
+	}
+	slices.SortFunc(index, compareIndexEntries)
+	index = slices.Compact(index)
+	sc.index = index
+	for i, r := range p.Rules {
+		cands := sc.cands[:0]
+		sc.lbs = candidateBuckets(sc.lbs[:0], r)
+		for _, lb := range sc.lbs {
+			b := ruleBucket{r.Direction, r.Action, lb}
+			k, _ := slices.BinarySearchFunc(index, b, func(e indexEntry, b ruleBucket) int { return compareRuleBuckets(e.bucket, b) })
+			for ; k < len(index) && index[k].bucket == b && index[k].rule < i; k++ {
+				cands = append(cands, index[k].rule)
+			}
 		}
 		slices.Sort(cands)
 		cands = slices.Compact(cands)
+		sc.cands = cands
 		for _, j := range cands { // in rule order: the first that decides is named
 			q := p.Rules[j]
 			if mayBeSame(q, r) && key(j) == key(i) {
@@ -71,13 +82,37 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 				break
 			}
 		}
-		for pi := range r.Peers {
-			b := bucket{r.Direction, r.Action, bucketOf(&r.Peers[pi])}
-			if n := len(index[b]); n == 0 || index[b][n-1] != i {
-				index[b] = append(index[b], i)
-			}
-		}
 	}
+}
+
+// lintScratch is lintPolicy's memory, reused from policy to policy.
+type lintScratch struct {
+	index []indexEntry
+	cands []int
+	lbs   []labelBucket
+}
+
+// ruleBucket is where lintPolicy files a rule: its direction, action and
+// the labelBucket of one of its peers.
+type ruleBucket struct {
+	dir ir.Direction
+	act ir.Action
+	lb  labelBucket
+}
+
+// indexEntry files rule (an index into the policy's rules) under bucket.
+type indexEntry struct {
+	bucket ruleBucket
+	rule   int
+}
+
+func compareRuleBuckets(a, b ruleBucket) int {
+	return cmp.Or(cmp.Compare(a.dir, b.dir), cmp.Compare(a.act, b.act), cmp.Compare(a.lb.kind, b.lb.kind),
+		strings.Compare(a.lb.key, b.lb.key), strings.Compare(a.lb.value, b.lb.value))
+}
+
+func compareIndexEntries(a, b indexEntry) int {
+	return cmp.Or(compareRuleBuckets(a.bucket, b.bucket), cmp.Compare(a.rule, b.rule))
 }
 
 // labelBucket is where lintPolicy files a rule, once per peer: under the

@@ -73,6 +73,7 @@ func TestLintIndexFindsWhatPairsFind(t *testing.T) {
 		return ir.Peer{Kind: ir.PeerPods, Pods: sel()}
 	}
 	found := 0
+	var sc lintScratch // shared, as lint shares it
 	for n := 0; n < 3000; n++ {
 		pol := &ir.Policy{Name: "p", Namespace: "shop"}
 		for i := 0; i < 2+r.Intn(8); i++ {
@@ -89,7 +90,7 @@ func TestLintIndexFindsWhatPairsFind(t *testing.T) {
 			pol.Rules = append(pol.Rules, rule)
 		}
 		var got, want diag.List
-		lintPolicy(&got, pol)
+		lintPolicy(&got, pol, &sc)
 		naiveLintPolicy(&want, pol)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			var rules []string
