@@ -121,8 +121,7 @@ func (c *compiler) check() diag.List {
 
 	// Groups, each in its declaring block (a relative group in each of
 	// its namespaces).
-	for _, name := range c.groupOrder {
-		g := c.groups[name]
+	for _, g := range c.groupOrder {
 		for _, blk := range g.block.each() {
 			c.groupPeers(&diags, g, blk)
 		}

@@ -99,7 +99,7 @@ type compiler struct {
 	// resolve
 	blockOf    map[ast.Stmt]*block // statement -> enclosing block (nil: none)
 	groups     map[string]*group   // declared groups by name
-	groupOrder []string            // group names, each after the groups it refers to
+	groupOrder []*group            // every group, each after the groups it refers to
 	governed   map[string]bool     // namespaces opened by "namespace NAME"
 	dnsServer  *ast.DNSServer      // the first "dns server", if any
 

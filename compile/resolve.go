@@ -77,6 +77,11 @@ type group struct {
 	// using the group applies in, which must be one of block.names.
 	relative bool
 
+	// id numbers the groups by name (componentsOf); comp is the number of
+	// the group's strongly connected component in the graph of group
+	// references, from 1; 0 when the group is on no cycle.
+	id, comp int
+
 	// The IR peers of the group (check fills them, once; for a relative
 	// group, once per namespace in peersIn).
 	peers      []rpeer
@@ -180,9 +185,9 @@ func (c *compiler) resolve() diag.List {
 			diags.Errorf(CodeGroupCycle, g.decl.Name.Span(), msgGroupCycle, name, strings.Join(path, " -> "))
 		}
 	}
-	for _, name := range c.groupOrder {
-		if comp[name] == 0 {
-			c.expand(c.groups[name])
+	for _, g := range c.groupOrder {
+		if g.comp == 0 {
+			c.expand(g)
 		}
 	}
 
@@ -446,20 +451,22 @@ func groupRefs(g *group) []string {
 // componentsOf finds the strongly connected components of the graph of
 // group references (Tarjan's algorithm, iterative so that a chain of 100,000
 // groups needs no deep stack). It returns, for every group on a cycle, its
-// component's number (from 1); groups on no cycle are absent. It also sets
-// c.groupOrder: every group after the groups it refers to (except along a
-// cycle).
+// component's number (from 1, also in group.comp); groups on no cycle are
+// absent. It also sets c.groupOrder: every group after the groups it refers
+// to (except along a cycle). Groups are numbered by name; each name is
+// looked up once.
 func (c *compiler) componentsOf() map[string]int {
 	names := c.groupNames()
-	id := make(map[string]int, len(names))
+	groups := make([]*group, len(names))
 	for i, n := range names {
-		id[n] = i
+		groups[i] = c.groups[n]
+		groups[i].id = i
 	}
 	refs := make([][]int, len(names))
-	for i, n := range names {
-		for _, r := range groupRefs(c.groups[n]) {
-			if j, ok := id[r]; ok {
-				refs[i] = append(refs[i], j)
+	for i, g := range groups {
+		for _, r := range groupRefs(g) {
+			if h, ok := c.groups[r]; ok {
+				refs[i] = append(refs[i], h.id)
 			}
 		}
 	}
@@ -519,10 +526,11 @@ func (c *compiler) componentsOf() map[string]int {
 				ncomp++
 			}
 			for _, m := range members {
-				c.groupOrder = append(c.groupOrder, names[m])
+				c.groupOrder = append(c.groupOrder, groups[m])
 				onStack[m] = false
 				if cyclic {
 					comp[names[m]] = ncomp
+					groups[m].comp = ncomp
 				}
 			}
 		}
