@@ -475,8 +475,8 @@ func (c *compiler) componentsOf() map[string]int {
 		index   = make([]int, len(names)) // discovery order, from 1; 0: not yet
 		low     = make([]int, len(names))
 		onStack = make([]bool, len(names))
-		stack   []int
-		work    []frame
+		stack   = make([]int, 0, len(names)) // as deep as a chain of every group
+		work    = make([]frame, 0, len(names))
 		order   = 0
 		comp    = map[string]int{}
 		ncomp   = 0
