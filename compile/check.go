@@ -127,9 +127,14 @@ func (c *compiler) check() diag.List {
 		}
 	}
 
-	n := 0
+	n := 0 // the statements checkStmt records (once per namespace of a block of several)
 	for _, f := range c.order {
-		n += len(f.Stmts)
+		for _, s := range f.Stmts {
+			switch s.(type) {
+			case *ast.Rule, *ast.DefaultDeny, *ast.Isolate, *ast.AllowDNS, *ast.Expect:
+				n++
+			}
+		}
 	}
 	c.stmts = make([]checked, 0, n)
 	for _, f := range c.order {

@@ -138,7 +138,18 @@ func stmtPeers(s ast.Stmt) []ast.Peer {
 func (c *compiler) resolve() diag.List {
 	var diags diag.List
 
-	// Blocks and group declarations.
+	// Blocks and group declarations, into tables sized once.
+	stmts, decls := 0, 0
+	for _, f := range c.order {
+		stmts += len(f.Stmts)
+		for _, s := range f.Stmts {
+			if _, ok := s.(*ast.GroupDecl); ok {
+				decls++
+			}
+		}
+	}
+	c.blockOf = make(map[ast.Stmt]*block, stmts)
+	c.groups = make(map[string]*group, decls)
 	for _, f := range c.order {
 		var cur *block
 		for _, s := range f.Stmts {
@@ -191,14 +202,18 @@ func (c *compiler) resolve() diag.List {
 		}
 	}
 
-	// Names used in peers.
+	// Names used in peers; check resolves each of them (c.peers).
+	peers := 0
 	for _, f := range c.order {
 		for _, s := range f.Stmts {
-			for _, p := range stmtPeers(s) {
+			ps := stmtPeers(s)
+			peers += len(ps)
+			for _, p := range ps {
 				c.resolveNames(&diags, p, c.blockOf[s])
 			}
 		}
 	}
+	c.peers = make(map[ast.Peer][]rpeer, peers)
 	return diags
 }
 
