@@ -108,7 +108,18 @@ type indexEntry struct {
 
 func compareRuleBuckets(a, b ruleBucket) int {
 	return cmp.Or(cmp.Compare(a.dir, b.dir), cmp.Compare(a.act, b.act), cmp.Compare(a.lb.kind, b.lb.kind),
-		strings.Compare(a.lb.key, b.lb.key), strings.Compare(a.lb.value, b.lb.value))
+		strings.Compare(a.lb.key, b.lb.key), strings.Compare(a.lb.value, b.lb.value),
+		compareBool(a.lb.byNamespace, b.lb.byNamespace), cmp.Compare(a.lb.scope, b.lb.scope))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }
 
 func compareIndexEntries(a, b indexEntry) int {
@@ -117,10 +128,17 @@ func compareIndexEntries(a, b indexEntry) int {
 
 // labelBucket is where lintPolicy files a rule, once per peer: under the
 // first label a pod or node peer requires (a peer that requires app=a
-// covers only peers that require app=a too), else under anyBucket.
+// covers only peers that require app=a too); for a pod peer that requires
+// no label, under its namespace when it names one or is the policy's (a
+// peer of namespace N covers only peers of namespace N); else under
+// anyBucket.
 type labelBucket struct {
 	kind       ir.PeerKind
-	key, value string
+	key, value string // a label; or, with byNamespace, value is the namespace
+	// byNamespace files a pod peer by its namespace: scope NamespaceNamed
+	// (value) or NamespacePolicy.
+	byNamespace bool
+	scope       ir.NamespaceScope
 }
 
 // anyBucket holds the rules with a peer that a label cannot narrow.
@@ -129,16 +147,35 @@ var anyBucket = labelBucket{kind: -1}
 func bucketOf(p *ir.Peer) labelBucket {
 	if (p.Kind == ir.PeerPods || p.Kind == ir.PeerNodes) && len(p.Pods.MatchLabels) > 0 {
 		l := p.Pods.MatchLabels[0]
-		return labelBucket{p.Kind, l.Key, l.Value}
+		return labelBucket{kind: p.Kind, key: l.Key, value: l.Value}
+	}
+	if b, ok := namespaceBucket(p); ok {
+		return b
 	}
 	return anyBucket
 }
 
+// namespaceBucket is the bucket of a pod peer's namespace, when it names
+// one or is the policy's.
+func namespaceBucket(p *ir.Peer) (labelBucket, bool) {
+	if p.Kind != ir.PeerPods {
+		return labelBucket{}, false
+	}
+	switch p.Namespace.Scope {
+	case ir.NamespaceNamed:
+		return labelBucket{kind: p.Kind, value: p.Namespace.Name, byNamespace: true, scope: ir.NamespaceNamed}, true
+	case ir.NamespacePolicy:
+		return labelBucket{kind: p.Kind, byNamespace: true, scope: ir.NamespacePolicy}, true
+	}
+	return labelBucket{}, false
+}
+
 // candidateBuckets appends to out the buckets where a rule that repeats or
 // covers r can be: such a rule covers r's first peer, so it has a peer
-// filed under anyBucket or under a label that r's first peer requires (a
+// filed under anyBucket, under a label that r's first peer requires (a
 // matchLabels entry, or one value of an "in" requirement, which includes
-// every way a selector can force a label's value).
+// every way a selector can force a label's value), or under the namespace
+// of r's first peer.
 func candidateBuckets(out []labelBucket, r *ir.Rule) []labelBucket {
 	out = append(out, anyBucket)
 	if len(r.Peers) == 0 {
@@ -149,14 +186,17 @@ func candidateBuckets(out []labelBucket, r *ir.Rule) []labelBucket {
 		return out
 	}
 	for _, l := range p.Pods.MatchLabels {
-		out = append(out, labelBucket{p.Kind, l.Key, l.Value})
+		out = append(out, labelBucket{kind: p.Kind, key: l.Key, value: l.Value})
 	}
 	for _, x := range p.Pods.MatchExpressions {
 		if x.Operator == ir.OpIn {
 			for _, v := range x.Values {
-				out = append(out, labelBucket{p.Kind, x.Key, v})
+				out = append(out, labelBucket{kind: p.Kind, key: x.Key, value: v})
 			}
 		}
+	}
+	if b, ok := namespaceBucket(p); ok {
+		out = append(out, b)
 	}
 	return out
 }

@@ -41,7 +41,8 @@ func naiveLintPolicy(diags *diag.List, p *ir.Policy) {
 
 // TestLintIndexFindsWhatPairsFind compares lintPolicy with the pairwise
 // search on random policies over small alphabets (so that repeats and
-// covers are frequent): labels, "in" and "exists" requirements, other peer
+// covers are frequent): labels, "in" and "exists" requirements,
+// namespaces (the policy's, by name, every one, by label), other peer
 // kinds, ports and directions.
 func TestLintIndexFindsWhatPairsFind(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
@@ -61,6 +62,21 @@ func TestLintIndexFindsWhatPairsFind(t *testing.T) {
 		}
 		return s.Normalize()
 	}
+	// ns: the policy's namespace (written as shop or left out), another
+	// one by name, every namespace, or namespaces by label.
+	ns := func() ir.NamespaceRef {
+		switch r.Intn(6) {
+		case 0:
+			return ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: "shop"}
+		case 1:
+			return ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: "other"}
+		case 2:
+			return ir.NamespaceRef{Scope: ir.NamespaceLabels}
+		case 3:
+			return ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: ir.Selector{MatchLabels: []ir.Label{{Key: "env", Value: vals[r.Intn(2)]}}}}
+		}
+		return ir.NamespaceRef{}
+	}
 	peer := func() ir.Peer {
 		switch r.Intn(6) {
 		case 0:
@@ -70,7 +86,7 @@ func TestLintIndexFindsWhatPairsFind(t *testing.T) {
 		case 2:
 			return ir.Peer{Kind: ir.PeerNodes, Pods: sel()}
 		}
-		return ir.Peer{Kind: ir.PeerPods, Pods: sel()}
+		return ir.Peer{Kind: ir.PeerPods, Namespace: ns(), Pods: sel()}
 	}
 	found := 0
 	var sc lintScratch // shared, as lint shares it

@@ -70,9 +70,11 @@ func MeshGroups(arrows int) int {
 // Namespaces is n namespaces, one file each, each with a default deny, a
 // web and a db group (webI, dbI: group names are the program's), an arrow
 // from web to db, and an arrow from web to the next namespace's web: 2n
-// arrows.
+// arrows. The DNS server's namespace is governed and isolated too, so that
+// every "allow dns" also writes the server's end: one policy with a rule
+// per namespace.
 func Namespaces(n int) []*source.File {
-	var files []*source.File
+	files := []*source.File{source.NewFile("kube-system.netpol", []byte("namespace kube-system\ndefault deny\nallow dns\n"))}
 	for i := 0; i < n; i++ {
 		var b strings.Builder
 		fmt.Fprintf(&b, "namespace ns%d\ndefault deny\nallow dns\nweb%d = {app: web}\ndb%d = {app: db}\n", i, i, i)
