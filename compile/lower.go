@@ -398,9 +398,22 @@ type pendingDNS struct {
 // for every namespace the program does not govern. No DNS lookup rules on
 // this side: Cilium filters lookups on egress only.
 func (l *lowerer) dnsServerEnds() {
+	// Whether the server's pods are isolated is asked once per subject
+	// (every entry has the same server): the answer cannot change from one
+	// entry to the next, since an entry only adds to pods already isolated.
+	isolated := map[string]bool{}
 	for _, d := range l.dnsIngress {
 		ns, subj, ok := l.subject(rpeer{peer: &d.server}, d.blk)
-		if !ok || !l.ingressIsolated(ns, subj.Pods) {
+		if !ok {
+			continue
+		}
+		key := ns + "/" + subj.Pods.String()
+		iso, known := isolated[key]
+		if !known {
+			iso = l.ingressIsolated(ns, subj.Pods)
+			isolated[key] = iso
+		}
+		if !iso {
 			continue
 		}
 		sps, _ := l.policy(rpeer{peer: &d.server}, d.blk, d.span)

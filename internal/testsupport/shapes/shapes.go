@@ -72,9 +72,10 @@ func MeshGroups(arrows int) int {
 // from web to db, and an arrow from web to the next namespace's web: 2n
 // arrows. The DNS server's namespace is governed and isolated too, so that
 // every "allow dns" also writes the server's end: one policy with a rule
-// per namespace.
+// per namespace. Its file sorts last, so that its policies come after all
+// the others.
 func Namespaces(n int) []*source.File {
-	files := []*source.File{source.NewFile("kube-system.netpol", []byte("namespace kube-system\ndefault deny\nallow dns\n"))}
+	files := []*source.File{source.NewFile("zz-kube-system.netpol", []byte("namespace kube-system\ndefault deny\nallow dns\n"))}
 	for i := 0; i < n; i++ {
 		var b strings.Builder
 		fmt.Fprintf(&b, "namespace ns%d\ndefault deny\nallow dns\nweb%d = {app: web}\ndb%d = {app: db}\n", i, i, i)
