@@ -103,7 +103,8 @@ func ChainSource(n int) []byte {
 	return []byte(b.String())
 }
 
-// Generated is the targets' benchmark program (backendtest.BenchSource):
+// Generated is the targets' benchmark program (backendtest.BenchSource, for
+// BenchmarkRatio):
 // arrows arrows over arrows/10 groups in 50 namespaces (one file per
 // namespace), a quarter of them across namespaces, ports drawn from a
 // fixed list, from a fixed seed.
