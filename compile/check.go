@@ -137,8 +137,9 @@ func (c *compiler) check() diag.List {
 		}
 	}
 	c.stmts = make([]checked, 0, n)
-	for _, f := range c.order {
-		for _, s := range f.Stmts {
+	for fi, f := range c.order {
+		for si, s := range f.Stmts {
+			blk := c.blockOf[fi][si]
 			switch s := s.(type) {
 			case *ast.NamespaceDecl:
 				for _, name := range s.Names() {
@@ -146,15 +147,15 @@ func (c *compiler) check() diag.List {
 				}
 				continue
 			case *ast.DNSServer:
-				c.checkDNSServer(&diags, s, c.blockOf[s])
+				c.checkDNSServer(&diags, s, blk)
 				continue
 			}
 			// A statement of a block of several namespaces is checked once
 			// per namespace, as if the block were written once per
 			// namespace; an error that does not depend on the namespace is
 			// the same each time, and reported once (diag.List.Normalize).
-			for _, blk := range c.blockOf[s].each() {
-				c.checkStmt(&diags, s, blk)
+			for _, in := range blk.each() {
+				c.checkStmt(&diags, s, in)
 			}
 		}
 	}
@@ -237,8 +238,8 @@ func (c *compiler) groupPeers(diags *diag.List, g *group, blk *block) []rpeer {
 // convertGroup converts g's leaves for groupPeers, applied in ctx.
 func (c *compiler) convertGroup(diags *diag.List, g *group, ctx *block) []rpeer {
 	var out []rpeer
-	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
-		if h, ok := c.groups[ref.Name.Name]; ok && len(h.leaves) > 0 {
+	if _, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
+		if h := g.alias; h != nil && len(h.leaves) > 0 {
 			hp := c.groupPeers(diags, h, ctx)
 			out = make([]rpeer, len(hp))
 			for i, rp := range hp {

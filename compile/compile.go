@@ -97,11 +97,11 @@ type compiler struct {
 	order []*ast.File       // parsed, sorted by file name: the processing order
 
 	// resolve
-	blockOf    map[ast.Stmt]*block // statement -> enclosing block (nil: none)
-	groups     map[string]*group   // declared groups by name
-	groupOrder []*group            // every group, each after the groups it refers to
-	governed   map[string]bool     // namespaces opened by "namespace NAME"
-	dnsServer  *ast.DNSServer      // the first "dns server", if any
+	blockOf    [][]*block        // [file of order][statement] -> enclosing block (nil: none)
+	groups     map[string]*group // declared groups by name
+	groupOrder []*group          // every group, each after the groups it refers to
+	governed   map[string]bool   // namespaces opened by "namespace NAME"
+	dnsServer  *ast.DNSServer    // the first "dns server", if any
 
 	// check; lower releases the tables of resolve and check (groups,
 	// blockOf, peers, stmts) once it has read them: no later stage needs
@@ -121,7 +121,6 @@ func newCompiler(files []*source.File, opts Options) *compiler {
 		opts:     opts,
 		srcs:     files,
 		text:     map[string][]byte{},
-		blockOf:  map[ast.Stmt]*block{},
 		groups:   map[string]*group{},
 		governed: map[string]bool{},
 		peers:    map[ast.Peer][]rpeer{},

@@ -81,6 +81,9 @@ type group struct {
 	// the group's strongly connected component in the graph of group
 	// references, from 1; 0 when the group is on no cycle.
 	id, comp int
+	// alias is the group a group of one group reference names (g2 = g1),
+	// found by componentsOf; nil for other groups and unknown names.
+	alias *group
 
 	// The IR peers of the group (check fills them, once; for a relative
 	// group, once per namespace in peersIn).
@@ -139,20 +142,20 @@ func (c *compiler) resolve() diag.List {
 	var diags diag.List
 
 	// Blocks and group declarations, into tables sized once.
-	stmts, decls := 0, 0
+	decls := 0
 	for _, f := range c.order {
-		stmts += len(f.Stmts)
 		for _, s := range f.Stmts {
 			if _, ok := s.(*ast.GroupDecl); ok {
 				decls++
 			}
 		}
 	}
-	c.blockOf = make(map[ast.Stmt]*block, stmts)
+	c.blockOf = make([][]*block, len(c.order))
 	c.groups = make(map[string]*group, decls)
-	for _, f := range c.order {
+	for fi, f := range c.order {
 		var cur *block
-		for _, s := range f.Stmts {
+		c.blockOf[fi] = make([]*block, len(f.Stmts))
+		for si, s := range f.Stmts {
 			switch s := s.(type) {
 			case *ast.NamespaceDecl:
 				cur = c.namespaceBlock(&diags, s)
@@ -172,7 +175,7 @@ func (c *compiler) resolve() diag.List {
 					d.Notes = append(d.Notes, diag.Note{Span: c.dnsServer.Span(), Message: noteFirstDNS})
 				}
 			}
-			c.blockOf[s] = cur
+			c.blockOf[fi][si] = cur
 		}
 	}
 
@@ -204,12 +207,12 @@ func (c *compiler) resolve() diag.List {
 
 	// Names used in peers; check resolves each of them (c.peers).
 	peers := 0
-	for _, f := range c.order {
-		for _, s := range f.Stmts {
+	for fi, f := range c.order {
+		for si, s := range f.Stmts {
 			ps := stmtPeers(s)
 			peers += len(ps)
 			for _, p := range ps {
-				c.resolveNames(&diags, p, c.blockOf[s])
+				c.resolveNames(&diags, p, c.blockOf[fi][si])
 			}
 		}
 	}
@@ -259,8 +262,8 @@ func nsLess(lf leaf) bool {
 // the groups it refers to, which are expanded already (or on a cycle). A
 // group that only aliases another shares its leaves.
 func (c *compiler) expand(g *group) {
-	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
-		if h, ok := c.groups[ref.Name.Name]; ok {
+	if _, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
+		if h := g.alias; h != nil {
 			g.leaves, g.podsReason = h.leaves, h.podsReason
 		}
 		g.relative = g.block.multi() && slices.ContainsFunc(g.leaves, nsLess)
@@ -483,6 +486,9 @@ func (c *compiler) componentsOf() map[string]int {
 			if h, ok := c.groups[r]; ok {
 				refs[i] = append(refs[i], h.id)
 			}
+		}
+		if _, ok := onlyPeer(g.decl).(*ast.GroupRef); ok && len(refs[i]) == 1 {
+			g.alias = groups[refs[i][0]] // the one reference, a known name
 		}
 	}
 	type frame struct{ node, next int } // next: index into refs[node]
