@@ -99,6 +99,7 @@ type compiler struct {
 	// resolve
 	blockOf    [][]*block        // [file of order][statement] -> enclosing block (nil: none)
 	groups     map[string]*group // declared groups by name
+	groupList  []*group          // the same, in the order of their declarations
 	groupOrder []*group          // every group, each after the groups it refers to
 	governed   map[string]bool   // namespaces opened by "namespace NAME"
 	dnsServer  *ast.DNSServer    // the first "dns server", if any

@@ -96,7 +96,7 @@ func (c *compiler) lower() diag.List {
 	c.prog, c.policies = prog, l.list
 	// No later stage reads the tables of resolve and check (only lowering
 	// errors quote peers): release them before lint.
-	c.stmts, c.peers, c.groups, c.blockOf = nil, nil, nil, nil
+	c.stmts, c.peers, c.groups, c.groupList, c.groupOrder, c.blockOf = nil, nil, nil, nil, nil, nil
 	return diags
 }
 

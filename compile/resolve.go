@@ -350,7 +350,9 @@ func (c *compiler) declareGroup(diags *diag.List, s *ast.GroupDecl, cur *block) 
 		d.Notes = append(d.Notes, diag.Note{Span: prev.decl.Name.Span(), Message: noteFirstGroup})
 		return
 	}
-	c.groups[name] = &group{name: name, decl: s, block: cur}
+	g := &group{name: name, decl: s, block: cur}
+	c.groups[name] = g
+	c.groupList = append(c.groupList, g)
 }
 
 func (c *compiler) groupNames() []string {
@@ -471,16 +473,15 @@ func groupRefs(g *group) []string {
 // groups needs no deep stack). It returns, for every group on a cycle, its
 // component's number (from 1, also in group.comp); groups on no cycle are
 // absent. It also sets c.groupOrder: every group after the groups it refers
-// to (except along a cycle). Groups are numbered by name; each name is
-// looked up once.
+// to (except along a cycle). Groups are numbered and walked in the order
+// of their declarations (c.groupList), which is deterministic (files sorted
+// by name); the components and the reported cycles do not depend on it.
 func (c *compiler) componentsOf() map[string]int {
-	names := c.groupNames()
-	groups := make([]*group, len(names))
-	for i, n := range names {
-		groups[i] = c.groups[n]
-		groups[i].id = i
+	groups := c.groupList
+	for i, g := range groups {
+		g.id = i
 	}
-	refs := make([][]int, len(names))
+	refs := make([][]int, len(groups))
 	for i, g := range groups {
 		for _, r := range groupRefs(g) {
 			if h, ok := c.groups[r]; ok {
@@ -493,11 +494,11 @@ func (c *compiler) componentsOf() map[string]int {
 	}
 	type frame struct{ node, next int } // next: index into refs[node]
 	var (
-		index   = make([]int, len(names)) // discovery order, from 1; 0: not yet
-		low     = make([]int, len(names))
-		onStack = make([]bool, len(names))
-		stack   = make([]int, 0, len(names)) // as deep as a chain of every group
-		work    = make([]frame, 0, len(names))
+		index   = make([]int, len(groups)) // discovery order, from 1; 0: not yet
+		low     = make([]int, len(groups))
+		onStack = make([]bool, len(groups))
+		stack   = make([]int, 0, len(groups)) // as deep as a chain of every group
+		work    = make([]frame, 0, len(groups))
 		order   = 0
 		comp    = map[string]int{}
 		ncomp   = 0
@@ -508,7 +509,7 @@ func (c *compiler) componentsOf() map[string]int {
 		stack, onStack[n] = append(stack, n), true
 		work = append(work, frame{node: n})
 	}
-	for root := range names {
+	for root := range groups {
 		if index[root] != 0 {
 			continue
 		}
@@ -550,7 +551,7 @@ func (c *compiler) componentsOf() map[string]int {
 				c.groupOrder = append(c.groupOrder, groups[m])
 				onStack[m] = false
 				if cyclic {
-					comp[names[m]] = ncomp
+					comp[groups[m].name] = ncomp
 					groups[m].comp = ncomp
 				}
 			}
