@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -89,8 +90,11 @@ func compileYAML(b *testing.B, files []*source.File) {
 // spent waiting for a shared core. Both sizes run in every iteration, so
 // that other processes disturb both alike; the totals, not the fastest
 // runs, are compared (a longer run is more likely to be disturbed at all).
-// A collection before each run (not measured) starts both from the same
-// heap.
+// Before each run (not measured) a collection returns the heap's memory to
+// the system (debug.FreeOSMemory): each starts as a new process does, with
+// only the benchmark's inputs live and every page of its heap to fault in.
+// Otherwise the larger run would fault in the pages that the collector
+// returned after it last ran, while the smaller one reuses what is kept.
 func growth(b *testing.B, small, large func()) {
 	b.ReportAllocs()
 	var ms runtime.MemStats
@@ -101,7 +105,7 @@ func growth(b *testing.B, small, large func()) {
 		gc    uint32
 	}
 	measure := func(f func(), s *sample) {
-		runtime.GC()
+		debug.FreeOSMemory()
 		a0, g0 := alloc()
 		c0 := cpuTime()
 		f()
