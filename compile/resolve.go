@@ -77,9 +77,9 @@ type group struct {
 	// using the group applies in, which must be one of block.names.
 	relative bool
 
-	// id numbers the groups by name (componentsOf); comp is the number of
-	// the group's strongly connected component in the graph of group
-	// references, from 1; 0 when the group is on no cycle.
+	// id numbers the groups in declaration order (componentsOf); comp is
+	// the number of the group's strongly connected component in the graph
+	// of group references, from 1; 0 when the group is on no cycle.
 	id, comp int
 	// alias is the group a group of one group reference names (g2 = g1),
 	// found by componentsOf; nil for other groups and unknown names.
