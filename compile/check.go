@@ -16,11 +16,41 @@ import (
 // rpeer is a peer as resolved: one IR peer (pod peers carry an absolute
 // namespace: Named or Labels, never NamespacePolicy), the group it came
 // from, and the peer as written at the place of use.
+//
+// The IR peer is shared by every use of the peer (each use of a group
+// points at the group's peers) and never modified: its Span is where it
+// was converted. The span of this use is span(), and irPeer() is the IR
+// peer with it.
 type rpeer struct {
-	peer  ir.Peer
-	group string // "" when not from a group
-	src   ast.Peer
-	key   string // ir.PeerKey(peer), when resolvePeer made it ("": not known)
+	peer  *ir.Peer
+	group string   // "" when not from a group
+	src   ast.Peer // nil for peers the compiler made (a block's pods, say)
+	key   string   // ir.PeerKey(*peer), when resolvePeer made it ("": not known)
+}
+
+// span is where rp is used: its peer as written, else the IR peer's span.
+func (rp *rpeer) span() source.Span {
+	if rp.src != nil {
+		return rp.src.Span()
+	}
+	return rp.peer.Span
+}
+
+// irPeer returns the IR peer of rp at the place of use (a copy: the
+// shared peer is not modified).
+func (rp *rpeer) irPeer() ir.Peer {
+	p := *rp.peer
+	p.Span = rp.span()
+	return p
+}
+
+// identity returns ir.PeerKey(rp.peer), computed once where resolvePeer
+// made rp.
+func (rp *rpeer) identity() string {
+	if rp.key != "" {
+		return rp.key
+	}
+	return ir.PeerKey(*rp.peer)
 }
 
 // traffic is the lowered ports of one target.
@@ -91,20 +121,25 @@ func (c *compiler) check() diag.List {
 
 	// Groups, each in its declaring block (a relative group in each of
 	// its namespaces).
-	for _, name := range c.groupOrder {
-		g := c.groups[name]
+	for _, g := range c.groupOrder {
 		for _, blk := range g.block.each() {
 			c.groupPeers(&diags, g, blk)
 		}
 	}
 
-	n := 0
-	for _, f := range c.order {
-		n += len(f.Stmts)
-	}
-	c.stmts = make([]checked, 0, n)
+	n := 0 // the statements checkStmt records (once per namespace of a block of several)
 	for _, f := range c.order {
 		for _, s := range f.Stmts {
+			switch s.(type) {
+			case *ast.Rule, *ast.DefaultDeny, *ast.Isolate, *ast.AllowDNS, *ast.Expect:
+				n++
+			}
+		}
+	}
+	c.stmts = make([]checked, 0, n)
+	for fi, f := range c.order {
+		for si, s := range f.Stmts {
+			blk := c.blockOf[fi][si]
 			switch s := s.(type) {
 			case *ast.NamespaceDecl:
 				for _, name := range s.Names() {
@@ -112,15 +147,15 @@ func (c *compiler) check() diag.List {
 				}
 				continue
 			case *ast.DNSServer:
-				c.checkDNSServer(&diags, s, c.blockOf[s])
+				c.checkDNSServer(&diags, s, blk)
 				continue
 			}
 			// A statement of a block of several namespaces is checked once
 			// per namespace, as if the block were written once per
 			// namespace; an error that does not depend on the namespace is
 			// the same each time, and reported once (diag.List.Normalize).
-			for _, blk := range c.blockOf[s].each() {
-				c.checkStmt(&diags, s, blk)
+			for _, in := range blk.each() {
+				c.checkStmt(&diags, s, in)
 			}
 		}
 	}
@@ -203,8 +238,8 @@ func (c *compiler) groupPeers(diags *diag.List, g *group, blk *block) []rpeer {
 // convertGroup converts g's leaves for groupPeers, applied in ctx.
 func (c *compiler) convertGroup(diags *diag.List, g *group, ctx *block) []rpeer {
 	var out []rpeer
-	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
-		if h, ok := c.groups[ref.Name.Name]; ok && len(h.leaves) > 0 {
+	if _, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
+		if h := g.alias; h != nil && len(h.leaves) > 0 {
 			hp := c.groupPeers(diags, h, ctx)
 			out = make([]rpeer, len(hp))
 			for i, rp := range hp {
@@ -234,7 +269,7 @@ func (c *compiler) convertGroup(diags *diag.List, g *group, ctx *block) []rpeer 
 			blk = inst
 		}
 		for _, rp := range c.resolvePeer(diags, lf.peer, blk) {
-			if k := ir.PeerKey(rp.peer); !seen[k] {
+			if k := rp.identity(); !seen[k] {
 				seen[k] = true
 				rp.group = g.name
 				out = append(out, rp)
@@ -282,7 +317,7 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 	var out []rpeer
 	add := func(ip ir.Peer, group string) {
 		ip.Span = span
-		out = append(out, rpeer{peer: ip, group: group, src: p, key: ir.PeerKey(ip)})
+		out = append(out, rpeer{peer: &ip, group: group, src: p, key: ir.PeerKey(ip)})
 	}
 	switch p := p.(type) {
 	case *ast.GroupRef:
@@ -290,8 +325,8 @@ func (c *compiler) resolvePeer(diags *diag.List, p ast.Peer, blk *block) []rpeer
 			gps := c.groupPeers(diags, g, blk)
 			out = make([]rpeer, 0, len(gps))
 			for _, rp := range gps {
-				rp.peer.Span, rp.group, rp.src = span, g.name, p
-				out = append(out, rp) // the key ignores the span
+				rp.group, rp.src = g.name, p
+				out = append(out, rp) // the peer and its key are shared
 			}
 		}
 	case *ast.PodPeer:
@@ -423,9 +458,9 @@ func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) ([]rpeer
 	for _, s := range srcs {
 		switch s.peer.Kind {
 		case ir.PeerFQDN:
-			diags.Errorf(CodeDestinationOnly, s.peer.Span, msgFQDNSource).Detail = detailFQDNSource
+			diags.Errorf(CodeDestinationOnly, s.span(), msgFQDNSource).Detail = detailFQDNSource
 		case ir.PeerService:
-			diags.Errorf(CodeDestinationOnly, s.peer.Span, msgServiceSource).Detail = detailServiceSource
+			diags.Errorf(CodeDestinationOnly, s.span(), msgServiceSource).Detail = detailServiceSource
 		}
 	}
 	if r.Deny && r.HTTP != nil {
@@ -456,7 +491,7 @@ func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) ([]rpeer
 		}
 		for _, p := range all {
 			if p.peer.Kind == ir.PeerFQDN {
-				diags.Errorf(CodeDenyFQDN, p.peer.Span, msgDenyFQDN).Detail = detailDenyFQDN
+				diags.Errorf(CodeDenyFQDN, p.span(), msgDenyFQDN).Detail = detailDenyFQDN
 			}
 		}
 	}
@@ -539,7 +574,7 @@ func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) *ir.
 			}
 			return ir.Endpoint{}, false
 		}
-		return ir.Endpoint{Span: p.Span(), Peer: rps[0].peer, Group: rps[0].group}, true
+		return ir.Endpoint{Span: p.Span(), Peer: rps[0].irPeer(), Group: rps[0].group}, true
 	}
 	var ok1, ok2 bool
 	x.From, ok1 = endpoint(e.From)
@@ -586,7 +621,7 @@ func (c *compiler) checkExpect(diags *diag.List, e *ast.Expect, blk *block) *ir.
 		x.Port = p
 	}
 	if ok2 {
-		c.checkNamedPorts(diags, &e.To, []rpeer{{peer: x.To.Peer}})
+		c.checkNamedPorts(diags, &e.To, []rpeer{{peer: &x.To.Peer}})
 	}
 	if r := e.Request; r != nil {
 		req := &ir.HTTPRequest{}

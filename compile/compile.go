@@ -54,7 +54,8 @@ type stage struct {
 //     of checked statements;
 //   - lower: checked statements to the IR program, in canonical form;
 //   - lint: warnings about rules without effect or with a probably
-//     unintended one;
+//     unintended one (those about reply rules, which read the checked
+//     statements, are found at the start of lower);
 //   - validate: the IR invariants (ir.Validate); a violation is a bug of
 //     netpolc, reported as an internal error;
 //   - verify: the program's expectations, evaluated over a world.
@@ -96,13 +97,16 @@ type compiler struct {
 	order []*ast.File       // parsed, sorted by file name: the processing order
 
 	// resolve
-	blockOf    map[ast.Stmt]*block // statement -> enclosing block (nil: none)
-	groups     map[string]*group   // declared groups by name
-	groupOrder []string            // group names, each after the groups it refers to
-	governed   map[string]bool     // namespaces opened by "namespace NAME"
-	dnsServer  *ast.DNSServer      // the first "dns server", if any
+	blockOf    [][]*block        // [file of order][statement] -> enclosing block (nil: none)
+	groups     map[string]*group // declared groups by name
+	groupList  []*group          // the same, in the order of their declarations
+	groupOrder []*group          // every group, each after the groups it refers to
+	governed   map[string]bool   // namespaces opened by "namespace NAME"
+	dnsServer  *ast.DNSServer    // the first "dns server", if any
 
-	// check
+	// check; lower releases the tables of resolve and check (groups,
+	// blockOf, peers, stmts) once it has read them: no later stage needs
+	// them, and the program is not held together with them.
 	peers map[ast.Peer][]rpeer // every peer as written -> IR peers (absolute namespaces)
 	stmts []checked            // the statements lower turns into policy, in order
 	dns   ir.DNSServer
@@ -110,6 +114,7 @@ type compiler struct {
 	// lower
 	prog     *ir.Program
 	policies []*policyState // the program's policies with where they came from (for lint)
+	replies  diag.List      // lintReplies' warnings, found by lower before it releases the statements; lint reports them
 }
 
 func newCompiler(files []*source.File, opts Options) *compiler {
@@ -117,7 +122,6 @@ func newCompiler(files []*source.File, opts Options) *compiler {
 		opts:     opts,
 		srcs:     files,
 		text:     map[string][]byte{},
-		blockOf:  map[ast.Stmt]*block{},
 		groups:   map[string]*group{},
 		governed: map[string]bool{},
 		peers:    map[ast.Peer][]rpeer{},
@@ -173,7 +177,7 @@ func (c *compiler) quotePeer(p ast.Peer) string {
 		return s
 	}
 	if rps := c.peers[p]; len(rps) > 0 {
-		return ir.FormatPeer(rps[0].peer)
+		return ir.FormatPeer(*rps[0].peer)
 	}
 	return "the peer"
 }

@@ -8,21 +8,14 @@ import (
 	"testing"
 
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/shapes"
 	"github.com/netpolc/netpolc/lang/ast"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
 // chainSource is a program of n groups, each the previous one
 // (g2 = g1, ..., gN = g(N-1)), and one rule using the last.
-func chainSource(n int) []byte {
-	var b strings.Builder
-	b.WriteString("namespace shop\nallow dns\ng1 = {app: a}\n")
-	for i := 2; i <= n; i++ {
-		fmt.Fprintf(&b, "g%d = g%d\n", i, i-1)
-	}
-	fmt.Fprintf(&b, "g%d -> g1:80/tcp\n", n)
-	return []byte(b.String())
-}
+func chainSource(n int) []byte { return shapes.ChainSource(n) }
 
 // doublingSource is a program of n groups, each naming the previous one
 // twice (g2 = g1, g1, ...), and one rule using the last. Expanded naively,
@@ -62,7 +55,7 @@ func checkedCompiler(t *testing.T, name string, src []byte) *compiler {
 func formatPeers(rps []rpeer) []string {
 	var out []string
 	for _, rp := range rps {
-		out = append(out, ir.FormatPeer(rp.peer))
+		out = append(out, ir.FormatPeer(*rp.peer))
 	}
 	return out
 }

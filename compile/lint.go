@@ -1,7 +1,9 @@
 package compile
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -10,20 +12,24 @@ import (
 // lint warns about rules that have no effect or an effect the author
 // probably did not intend: duplicates, rules shadowed by earlier ones,
 // "reply" rules, and egress isolation that cuts pods off from DNS. It reads
-// the lowered program and the checked statements; it changes neither.
+// the lowered program and changes nothing; the warnings about reply rules,
+// which read the checked statements, were found by lower before it
+// released them.
 func (c *compiler) lint() diag.List {
 	var diags diag.List
+	var sc lintScratch
 	for _, ps := range c.policies {
-		lintPolicy(&diags, ps.pol)
+		lintPolicy(&diags, ps.pol, &sc)
 	}
-	c.lintReplies(&diags)
+	diags.Append(c.replies)
 	c.lintDNS(&diags)
 	return diags
 }
 
 // lintPolicy warns at rules that repeat or are covered by an earlier rule of
-// the same policy, direction and action.
-func lintPolicy(diags *diag.List, p *ir.Policy) {
+// the same policy, direction and action. sc is reused from policy to
+// policy.
+func lintPolicy(diags *diag.List, p *ir.Policy, sc *lintScratch) {
 	// A rule's text (ir.FormatRule) decides whether two rules are the same;
 	// it is computed once, and only for rules that pass mayBeSame.
 	keys := make([]string, len(p.Rules))
@@ -33,25 +39,32 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 		}
 		return keys[i]
 	}
-	// Earlier rules are indexed by coverBuckets, so that each rule is
-	// compared only with those that might repeat or cover it: linear time
-	// for a server with many clients, instead of every pair.
-	type bucket struct {
-		dir ir.Direction
-		act ir.Action
-		lb  labelBucket
-	}
-	index := map[bucket][]int{}
-	var cands []int
-	var lbs []labelBucket
+	// The rules are indexed by coverBuckets, so that each rule is compared
+	// only with the earlier rules that might repeat or cover it: linear
+	// time for a server with many clients, instead of every pair. The
+	// index is one sorted slice: (bucket, rule) pairs.
+	index := sc.index[:0]
 	for i, r := range p.Rules {
-		cands = cands[:0]
-		lbs = candidateBuckets(lbs[:0], r)
-		for _, lb := range lbs {
-			cands = append(cands, index[bucket{r.Direction, r.Action, lb}]...)
+		for pi := range r.Peers {
+			index = append(index, indexEntry{ruleBucket{r.Direction, r.Action, bucketOf(&r.Peers[pi])}, i})
+		}
+	}
+	slices.SortFunc(index, compareIndexEntries)
+	index = slices.Compact(index)
+	sc.index = index
+	for i, r := range p.Rules {
+		cands := sc.cands[:0]
+		sc.lbs = candidateBuckets(sc.lbs[:0], r)
+		for _, lb := range sc.lbs {
+			b := ruleBucket{r.Direction, r.Action, lb}
+			k, _ := slices.BinarySearchFunc(index, b, func(e indexEntry, b ruleBucket) int { return compareRuleBuckets(e.bucket, b) })
+			for ; k < len(index) && index[k].bucket == b && index[k].rule < i; k++ {
+				cands = append(cands, index[k].rule)
+			}
 		}
 		slices.Sort(cands)
 		cands = slices.Compact(cands)
+		sc.cands = cands
 		for _, j := range cands { // in rule order: the first that decides is named
 			q := p.Rules[j]
 			if mayBeSame(q, r) && key(j) == key(i) {
@@ -69,21 +82,63 @@ func lintPolicy(diags *diag.List, p *ir.Policy) {
 				break
 			}
 		}
-		for pi := range r.Peers {
-			b := bucket{r.Direction, r.Action, bucketOf(&r.Peers[pi])}
-			if n := len(index[b]); n == 0 || index[b][n-1] != i {
-				index[b] = append(index[b], i)
-			}
-		}
 	}
+}
+
+// lintScratch is lintPolicy's memory, reused from policy to policy.
+type lintScratch struct {
+	index []indexEntry
+	cands []int
+	lbs   []labelBucket
+}
+
+// ruleBucket is where lintPolicy files a rule: its direction, action and
+// the labelBucket of one of its peers.
+type ruleBucket struct {
+	dir ir.Direction
+	act ir.Action
+	lb  labelBucket
+}
+
+// indexEntry files rule (an index into the policy's rules) under bucket.
+type indexEntry struct {
+	bucket ruleBucket
+	rule   int
+}
+
+func compareRuleBuckets(a, b ruleBucket) int {
+	return cmp.Or(cmp.Compare(a.dir, b.dir), cmp.Compare(a.act, b.act), cmp.Compare(a.lb.kind, b.lb.kind),
+		strings.Compare(a.lb.key, b.lb.key), strings.Compare(a.lb.value, b.lb.value),
+		compareBool(a.lb.byNamespace, b.lb.byNamespace), cmp.Compare(a.lb.scope, b.lb.scope))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+func compareIndexEntries(a, b indexEntry) int {
+	return cmp.Or(compareRuleBuckets(a.bucket, b.bucket), cmp.Compare(a.rule, b.rule))
 }
 
 // labelBucket is where lintPolicy files a rule, once per peer: under the
 // first label a pod or node peer requires (a peer that requires app=a
-// covers only peers that require app=a too), else under anyBucket.
+// covers only peers that require app=a too); for a pod peer that requires
+// no label, under its namespace when it names one or is the policy's (a
+// peer of namespace N covers only peers of namespace N); else under
+// anyBucket.
 type labelBucket struct {
 	kind       ir.PeerKind
-	key, value string
+	key, value string // a label; or, with byNamespace, value is the namespace
+	// byNamespace files a pod peer by its namespace: scope NamespaceNamed
+	// (value) or NamespacePolicy.
+	byNamespace bool
+	scope       ir.NamespaceScope
 }
 
 // anyBucket holds the rules with a peer that a label cannot narrow.
@@ -92,16 +147,35 @@ var anyBucket = labelBucket{kind: -1}
 func bucketOf(p *ir.Peer) labelBucket {
 	if (p.Kind == ir.PeerPods || p.Kind == ir.PeerNodes) && len(p.Pods.MatchLabels) > 0 {
 		l := p.Pods.MatchLabels[0]
-		return labelBucket{p.Kind, l.Key, l.Value}
+		return labelBucket{kind: p.Kind, key: l.Key, value: l.Value}
+	}
+	if b, ok := namespaceBucket(p); ok {
+		return b
 	}
 	return anyBucket
 }
 
+// namespaceBucket is the bucket of a pod peer's namespace, when it names
+// one or is the policy's.
+func namespaceBucket(p *ir.Peer) (labelBucket, bool) {
+	if p.Kind != ir.PeerPods {
+		return labelBucket{}, false
+	}
+	switch p.Namespace.Scope {
+	case ir.NamespaceNamed:
+		return labelBucket{kind: p.Kind, value: p.Namespace.Name, byNamespace: true, scope: ir.NamespaceNamed}, true
+	case ir.NamespacePolicy:
+		return labelBucket{kind: p.Kind, byNamespace: true, scope: ir.NamespacePolicy}, true
+	}
+	return labelBucket{}, false
+}
+
 // candidateBuckets appends to out the buckets where a rule that repeats or
 // covers r can be: such a rule covers r's first peer, so it has a peer
-// filed under anyBucket or under a label that r's first peer requires (a
+// filed under anyBucket, under a label that r's first peer requires (a
 // matchLabels entry, or one value of an "in" requirement, which includes
-// every way a selector can force a label's value).
+// every way a selector can force a label's value), or under the namespace
+// of r's first peer.
 func candidateBuckets(out []labelBucket, r *ir.Rule) []labelBucket {
 	out = append(out, anyBucket)
 	if len(r.Peers) == 0 {
@@ -112,14 +186,17 @@ func candidateBuckets(out []labelBucket, r *ir.Rule) []labelBucket {
 		return out
 	}
 	for _, l := range p.Pods.MatchLabels {
-		out = append(out, labelBucket{p.Kind, l.Key, l.Value})
+		out = append(out, labelBucket{kind: p.Kind, key: l.Key, value: l.Value})
 	}
 	for _, x := range p.Pods.MatchExpressions {
 		if x.Operator == ir.OpIn {
 			for _, v := range x.Values {
-				out = append(out, labelBucket{p.Kind, x.Key, v})
+				out = append(out, labelBucket{kind: p.Kind, key: x.Key, value: v})
 			}
 		}
+	}
+	if b, ok := namespaceBucket(p); ok {
+		out = append(out, b)
 	}
 	return out
 }
@@ -278,7 +355,10 @@ func replyLike(tr *traffic) bool {
 }
 
 // lintReplies warns at "b -> a:*" (or every TCP port, or an ephemeral
-// range) when "a -> b" is allowed too.
+// range) when "a -> b" is allowed too, naming the first such arrow. Only
+// the arrows that could be "a -> b" for some reply-like target are looked
+// at, through an index of (source, target peer) pairs: linear time for a
+// server with many clients on every port, instead of every pair of arrows.
 func (c *compiler) lintReplies(diags *diag.List) {
 	var arrows []*checked
 	for i := range c.stmts {
@@ -286,34 +366,82 @@ func (c *compiler) lintReplies(diags *diag.List) {
 			arrows = append(arrows, st)
 		}
 	}
-	same := func(x, y rpeer) bool { return ir.PeerKey(x.peer) == ir.PeerKey(y.peer) }
+	// fwd[{a, b}] holds the first two arrows (in order; -1: none) with a
+	// among their sources and b among the peers of their targets, for
+	// every a and b that "b -> a:*" asks about.
+	type pair struct{ from, to string }
+	fwd := map[pair][2]int{}
 	for _, back := range arrows {
-	targets:
 		for _, t := range back.targets {
 			if t.traffic == nil || !replyLike(t.traffic) {
 				continue
 			}
-			for _, fwd := range arrows {
-				if fwd == back {
-					continue
+			for i := range t.peers {
+				for j := range back.sources {
+					fwd[pair{t.peers[i].identity(), back.sources[j].identity()}] = [2]int{-1, -1}
 				}
-				// fwd: a -> b; back: b -> a.
-				for _, a := range t.peers {
-					if !slices.ContainsFunc(fwd.sources, func(x rpeer) bool { return same(x, a) }) {
+			}
+		}
+	}
+	if len(fwd) == 0 {
+		return
+	}
+	for n, st := range arrows {
+		for i := range st.sources {
+			from := st.sources[i].identity()
+			for _, t := range st.targets {
+				for j := range t.peers {
+					k := pair{from, t.peers[j].identity()}
+					f, ok := fwd[k]
+					switch {
+					case !ok || f[0] == n || f[1] != -1:
 						continue
+					case f[0] == -1:
+						f[0] = n
+					default:
+						f[1] = n
 					}
-					for _, b := range back.sources {
-						for _, ft := range fwd.targets {
-							if slices.ContainsFunc(ft.peers, func(x rpeer) bool { return same(x, b) }) {
-								bq, aq := c.quotePeer(b.src), c.quotePeer(t.src)
-								d := diags.Warnf(CodeReplyRule, back.span, msgReplyRule, bq, aq, aq, bq)
-								d.Detail = sprintf(detailReplyRule, bq, aq)
-								d.Notes = append(d.Notes, diag.Note{Span: fwd.span, Message: noteReplyRule})
-								continue targets
+					fwd[k] = f
+				}
+			}
+		}
+	}
+	for n, back := range arrows {
+		for _, t := range back.targets {
+			if t.traffic == nil || !replyLike(t.traffic) {
+				continue
+			}
+			// The first other arrow a -> b: a among t's peers, b among
+			// back's sources.
+			first := -1
+			for i := range t.peers {
+				for j := range back.sources {
+					for _, m := range fwd[pair{t.peers[i].identity(), back.sources[j].identity()}] {
+						if m != -1 && m != n {
+							if first == -1 || m < first {
+								first = m
 							}
+							break
 						}
 					}
 				}
+			}
+			if first == -1 {
+				continue
+			}
+			// b: the first of back's sources that the arrow reaches.
+			f := arrows[first]
+			for _, b := range back.sources {
+				if !slices.ContainsFunc(f.targets, func(ft checkedTarget) bool {
+					return slices.ContainsFunc(ft.peers, func(x rpeer) bool { return x.identity() == b.identity() })
+				}) {
+					continue
+				}
+				bq, aq := c.quotePeer(b.src), c.quotePeer(t.src)
+				d := diags.Warnf(CodeReplyRule, back.span, msgReplyRule, bq, aq, aq, bq)
+				d.Detail = sprintf(detailReplyRule, bq, aq)
+				d.Notes = append(d.Notes, diag.Note{Span: f.span, Message: noteReplyRule})
+				break
 			}
 		}
 	}

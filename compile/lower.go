@@ -44,21 +44,23 @@ func (c *compiler) lower() diag.List {
 	}
 	sort.Strings(prog.Governed)
 
+	// The lint of reply rules reads the checked statements, which are
+	// released below as they are lowered; its warnings wait for lint.
+	c.lintReplies(&c.replies)
 	for i := range c.stmts {
 		st := &c.stmts[i]
 		switch st.kind {
 		case stmtDefaultDeny:
-			if st.blk == nil {
-				continue
+			if st.blk != nil {
+				ps, _ := l.policy(blockAll(st.blk), st.blk, st.span)
+				l.isolate(ps, st.dir, st.span)
 			}
-			ps, _ := l.policy(blockAll(st.blk), st.blk, st.span)
-			l.isolate(ps, st.dir, st.span)
 		case stmtIsolate:
 			for _, u := range st.subjects {
 				for _, rp := range u.peers {
 					ps, ok := l.policy(rp, st.blk, st.span)
 					if !ok {
-						l.nothingToWrite(rp.peer.Span, u.src)
+						l.nothingToWrite(rp.span(), u.src)
 						continue
 					}
 					l.isolate(ps, st.dir, st.span)
@@ -73,6 +75,7 @@ func (c *compiler) lower() diag.List {
 				prog.Expectations = append(prog.Expectations, st.expect)
 			}
 		}
+		c.stmts[i] = checked{} // lowered: its peers and ports are the program's now
 	}
 
 	l.dnsServerEnds()
@@ -91,6 +94,9 @@ func (c *compiler) lower() diag.List {
 		}
 	}
 	c.prog, c.policies = prog, l.list
+	// No later stage reads the tables of resolve and check (only lowering
+	// errors quote peers): release them before lint.
+	c.stmts, c.peers, c.groups, c.groupList, c.groupOrder, c.blockOf = nil, nil, nil, nil, nil, nil
 	return diags
 }
 
@@ -103,14 +109,14 @@ func blockAll(blk *block) rpeer {
 	} else {
 		p.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: blk.namespace}
 	}
-	return rpeer{peer: p}
+	return rpeer{peer: &p}
 }
 
 // subject says whether rp, used in a statement of blk, is governed: pods in
 // a governed namespace named, or (in a clusterwide block) pods of every or
 // label-selected namespaces, or nodes.
 func (l *lowerer) subject(rp rpeer, blk *block) (ns string, subj ir.Subject, ok bool) {
-	p := rp.peer
+	p := rp.irPeer()
 	cluster := blk != nil && blk.cluster
 	switch {
 	case p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespaceNamed && l.c.governed[p.Namespace.Name]:
@@ -139,7 +145,7 @@ func (l *lowerer) policy(rp rpeer, blk *block, stmt source.Span) (*policyState, 
 	// the subject's.
 	key := rp.key
 	if key == "" {
-		key = ir.PeerKey(rp.peer)
+		key = ir.PeerKey(*rp.peer)
 	}
 	if ps, ok := l.byKey[key]; ok {
 		return ps, true
@@ -213,11 +219,11 @@ func (l *lowerer) nothingToWrite(at source.Span, p ast.Peer) {
 // namespace ns (ir.PeersIn).
 func peersIn(rps []rpeer, ns string) []ir.Peer {
 	if len(rps) == 1 {
-		return []ir.Peer{ir.Relative(rps[0].peer, ns)}
+		return []ir.Peer{ir.Relative(rps[0].irPeer(), ns)}
 	}
 	peers := make([]ir.Peer, len(rps))
 	for i, rp := range rps {
-		peers[i] = rp.peer
+		peers[i] = rp.irPeer()
 	}
 	return ir.PeersIn(peers, ns)
 }
@@ -291,7 +297,7 @@ func (l *lowerer) rule(st *checked) {
 		s := &srcs[i]
 		_, _, srcGoverned[i] = l.subject(*s, blk)
 		if st.dir == ast.DirEgress && !srcGoverned[i] {
-			l.nothingToWrite(s.peer.Span, s.src)
+			l.nothingToWrite(s.span(), s.src)
 		}
 	}
 	for ti := range st.targets {
@@ -306,7 +312,7 @@ func (l *lowerer) rule(st *checked) {
 			if st.dir == ast.DirBoth && !srcGoverned[si] {
 				for _, tp := range tps {
 					if _, _, ok := l.subject(tp, blk); !ok {
-						l.diags.Errorf(CodeNothingToWrite, tp.peer.Span, msgNothingToWriteBoth,
+						l.diags.Errorf(CodeNothingToWrite, tp.span(), msgNothingToWriteBoth,
 							l.c.quotePeer(s.src), l.c.quotePeer(t.src)).Detail = detailNothingToWrite
 					}
 				}
@@ -328,7 +334,7 @@ func (l *lowerer) rule(st *checked) {
 			ps, ok := l.policy(*tp, blk, span)
 			if !ok {
 				if st.dir == ast.DirIngress {
-					l.nothingToWrite(tp.peer.Span, t.src)
+					l.nothingToWrite(tp.span(), t.src)
 				}
 				continue
 			}
@@ -362,7 +368,7 @@ func (l *lowerer) allowDNS(st *checked) {
 	for _, sj := range subjects {
 		ps, ok := l.policy(sj.rp, blk, st.span)
 		if !ok {
-			l.nothingToWrite(sj.rp.peer.Span, sj.src)
+			l.nothingToWrite(sj.rp.span(), sj.src)
 			continue
 		}
 		clients = append(clients, sj.rp)
@@ -392,12 +398,25 @@ type pendingDNS struct {
 // for every namespace the program does not govern. No DNS lookup rules on
 // this side: Cilium filters lookups on egress only.
 func (l *lowerer) dnsServerEnds() {
+	// Whether the server's pods are isolated is asked once per subject
+	// (every entry has the same server): the answer cannot change from one
+	// entry to the next, since an entry only adds to pods already isolated.
+	isolated := map[string]bool{}
 	for _, d := range l.dnsIngress {
-		ns, subj, ok := l.subject(rpeer{peer: d.server}, d.blk)
-		if !ok || !l.ingressIsolated(ns, subj.Pods) {
+		ns, subj, ok := l.subject(rpeer{peer: &d.server}, d.blk)
+		if !ok {
 			continue
 		}
-		sps, _ := l.policy(rpeer{peer: d.server}, d.blk, d.span)
+		key := ns + "/" + subj.Pods.String()
+		iso, known := isolated[key]
+		if !known {
+			iso = l.ingressIsolated(ns, subj.Pods)
+			isolated[key] = iso
+		}
+		if !iso {
+			continue
+		}
+		sps, _ := l.policy(rpeer{peer: &d.server}, d.blk, d.span)
 		r := &ir.Rule{Span: d.span, Direction: ir.Ingress, Action: ir.Allow,
 			Peers: peersIn(d.clients, sps.pol.Namespace), Ports: []ir.PortRule{{Span: d.span, Ports: d.ports}}}
 		// The pods are isolated already, so isolating them here too changes

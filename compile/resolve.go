@@ -77,6 +77,14 @@ type group struct {
 	// using the group applies in, which must be one of block.names.
 	relative bool
 
+	// id numbers the groups in declaration order (componentsOf); comp is
+	// the number of the group's strongly connected component in the graph
+	// of group references, from 1; 0 when the group is on no cycle.
+	id, comp int
+	// alias is the group a group of one group reference names (g2 = g1),
+	// found by componentsOf; nil for other groups and unknown names.
+	alias *group
+
 	// The IR peers of the group (check fills them, once; for a relative
 	// group, once per namespace in peersIn).
 	peers      []rpeer
@@ -133,10 +141,21 @@ func stmtPeers(s ast.Stmt) []ast.Peer {
 func (c *compiler) resolve() diag.List {
 	var diags diag.List
 
-	// Blocks and group declarations.
+	// Blocks and group declarations, into tables sized once.
+	decls := 0
 	for _, f := range c.order {
-		var cur *block
 		for _, s := range f.Stmts {
+			if _, ok := s.(*ast.GroupDecl); ok {
+				decls++
+			}
+		}
+	}
+	c.blockOf = make([][]*block, len(c.order))
+	c.groups = make(map[string]*group, decls)
+	for fi, f := range c.order {
+		var cur *block
+		c.blockOf[fi] = make([]*block, len(f.Stmts))
+		for si, s := range f.Stmts {
 			switch s := s.(type) {
 			case *ast.NamespaceDecl:
 				cur = c.namespaceBlock(&diags, s)
@@ -156,7 +175,7 @@ func (c *compiler) resolve() diag.List {
 					d.Notes = append(d.Notes, diag.Note{Span: c.dnsServer.Span(), Message: noteFirstDNS})
 				}
 			}
-			c.blockOf[s] = cur
+			c.blockOf[fi][si] = cur
 		}
 	}
 
@@ -180,20 +199,24 @@ func (c *compiler) resolve() diag.List {
 			diags.Errorf(CodeGroupCycle, g.decl.Name.Span(), msgGroupCycle, name, strings.Join(path, " -> "))
 		}
 	}
-	for _, name := range c.groupOrder {
-		if comp[name] == 0 {
-			c.expand(c.groups[name])
+	for _, g := range c.groupOrder {
+		if g.comp == 0 {
+			c.expand(g)
 		}
 	}
 
-	// Names used in peers.
-	for _, f := range c.order {
-		for _, s := range f.Stmts {
-			for _, p := range stmtPeers(s) {
-				c.resolveNames(&diags, p, c.blockOf[s])
+	// Names used in peers; check resolves each of them (c.peers).
+	peers := 0
+	for fi, f := range c.order {
+		for si, s := range f.Stmts {
+			ps := stmtPeers(s)
+			peers += len(ps)
+			for _, p := range ps {
+				c.resolveNames(&diags, p, c.blockOf[fi][si])
 			}
 		}
 	}
+	c.peers = make(map[ast.Peer][]rpeer, peers)
 	return diags
 }
 
@@ -239,8 +262,8 @@ func nsLess(lf leaf) bool {
 // the groups it refers to, which are expanded already (or on a cycle). A
 // group that only aliases another shares its leaves.
 func (c *compiler) expand(g *group) {
-	if ref, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
-		if h, ok := c.groups[ref.Name.Name]; ok {
+	if _, ok := onlyPeer(g.decl).(*ast.GroupRef); ok {
+		if h := g.alias; h != nil {
 			g.leaves, g.podsReason = h.leaves, h.podsReason
 		}
 		g.relative = g.block.multi() && slices.ContainsFunc(g.leaves, nsLess)
@@ -327,7 +350,9 @@ func (c *compiler) declareGroup(diags *diag.List, s *ast.GroupDecl, cur *block) 
 		d.Notes = append(d.Notes, diag.Note{Span: prev.decl.Name.Span(), Message: noteFirstGroup})
 		return
 	}
-	c.groups[name] = &group{name: name, decl: s, block: cur}
+	g := &group{name: name, decl: s, block: cur}
+	c.groups[name] = g
+	c.groupList = append(c.groupList, g)
 }
 
 func (c *compiler) groupNames() []string {
@@ -446,30 +471,34 @@ func groupRefs(g *group) []string {
 // componentsOf finds the strongly connected components of the graph of
 // group references (Tarjan's algorithm, iterative so that a chain of 100,000
 // groups needs no deep stack). It returns, for every group on a cycle, its
-// component's number (from 1); groups on no cycle are absent. It also sets
-// c.groupOrder: every group after the groups it refers to (except along a
-// cycle).
+// component's number (from 1, also in group.comp); groups on no cycle are
+// absent. It also sets c.groupOrder: every group after the groups it refers
+// to (except along a cycle). Groups are numbered and walked in the order
+// of their declarations (c.groupList), which is deterministic (files sorted
+// by name); the components and the reported cycles do not depend on it.
 func (c *compiler) componentsOf() map[string]int {
-	names := c.groupNames()
-	id := make(map[string]int, len(names))
-	for i, n := range names {
-		id[n] = i
+	groups := c.groupList
+	for i, g := range groups {
+		g.id = i
 	}
-	refs := make([][]int, len(names))
-	for i, n := range names {
-		for _, r := range groupRefs(c.groups[n]) {
-			if j, ok := id[r]; ok {
-				refs[i] = append(refs[i], j)
+	refs := make([][]int, len(groups))
+	for i, g := range groups {
+		for _, r := range groupRefs(g) {
+			if h, ok := c.groups[r]; ok {
+				refs[i] = append(refs[i], h.id)
 			}
+		}
+		if _, ok := onlyPeer(g.decl).(*ast.GroupRef); ok && len(refs[i]) == 1 {
+			g.alias = groups[refs[i][0]] // the one reference, a known name
 		}
 	}
 	type frame struct{ node, next int } // next: index into refs[node]
 	var (
-		index   = make([]int, len(names)) // discovery order, from 1; 0: not yet
-		low     = make([]int, len(names))
-		onStack = make([]bool, len(names))
-		stack   []int
-		work    []frame
+		index   = make([]int, len(groups)) // discovery order, from 1; 0: not yet
+		low     = make([]int, len(groups))
+		onStack = make([]bool, len(groups))
+		stack   = make([]int, 0, len(groups)) // as deep as a chain of every group
+		work    = make([]frame, 0, len(groups))
 		order   = 0
 		comp    = map[string]int{}
 		ncomp   = 0
@@ -480,7 +509,7 @@ func (c *compiler) componentsOf() map[string]int {
 		stack, onStack[n] = append(stack, n), true
 		work = append(work, frame{node: n})
 	}
-	for root := range names {
+	for root := range groups {
 		if index[root] != 0 {
 			continue
 		}
@@ -519,10 +548,11 @@ func (c *compiler) componentsOf() map[string]int {
 				ncomp++
 			}
 			for _, m := range members {
-				c.groupOrder = append(c.groupOrder, names[m])
+				c.groupOrder = append(c.groupOrder, groups[m])
 				onStack[m] = false
 				if cyclic {
-					comp[names[m]] = ncomp
+					comp[groups[m].name] = ncomp
+					groups[m].comp = ncomp
 				}
 			}
 		}

@@ -3,52 +3,21 @@ package backendtest
 import (
 	"fmt"
 	"io"
-	"math/rand"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile"
+	"github.com/netpolc/netpolc/internal/testsupport/shapes"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
 // BenchSource generates the benchmarks' program: arrows arrows over
 // arrows/10 groups in 50 namespaces (one file per namespace), a quarter of
-// them across namespaces. Every backend's benchmarks use it, so that the
-// targets' numbers compare.
-func BenchSource(arrows int) []*source.File {
-	const namespaces = 50
-	groups := arrows / 10
-	perNS := (groups + namespaces - 1) / namespaces
-	r := rand.New(rand.NewSource(1))
-	ports := []string{"80", "443", "5432", "8080", "9090/udp", "8000-8100", "metrics", "53/any"}
-	var files []*source.File
-	for ns := 0; ns < namespaces; ns++ {
-		var b strings.Builder
-		fmt.Fprintf(&b, "namespace ns%d\n", ns)
-		if ns%5 == 0 {
-			b.WriteString("default deny\nallow dns\n")
-		}
-		for g := 0; g < perNS; g++ {
-			fmt.Fprintf(&b, "g%d_%d = {app: app%d, tier: t%d}\n", ns, g, g, ns%3)
-		}
-		for a := 0; a < arrows/namespaces; a++ {
-			src := fmt.Sprintf("g%d_%d", ns, r.Intn(perNS))
-			var dst string
-			if r.Intn(4) == 0 {
-				other := r.Intn(namespaces)
-				dst = fmt.Sprintf("ns%d/{app: app%d}", other, r.Intn(perNS))
-			} else {
-				dst = fmt.Sprintf("g%d_%d", ns, r.Intn(perNS))
-			}
-			fmt.Fprintf(&b, "%s -> %s:%s\n", src, dst, ports[r.Intn(len(ports))])
-		}
-		files = append(files, source.NewFile(fmt.Sprintf("ns%d.netpol", ns), []byte(b.String())))
-	}
-	return files
-}
+// them across namespaces (shapes.Generated). Every backend's benchmarks use
+// it, so that the targets' numbers compare.
+func BenchSource(arrows int) []*source.File { return shapes.Generated(arrows) }
 
 // CompileAndEmit compiles files and runs the target stages of target on
 // the program (backends.Run: capabilities, prepare, emit), as the command
