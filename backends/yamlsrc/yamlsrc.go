@@ -48,9 +48,11 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -200,6 +202,12 @@ func (r *reader) file(f *source.File) {
 		// meaning.
 		content = bytes.ReplaceAll(content, []byte("\t"), []byte(" "))
 	}
+	if docs, ok := parseParallel(content); ok {
+		for _, doc := range docs {
+			r.root(t, doc)
+		}
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	for {
 		var doc yaml.Node
@@ -211,15 +219,130 @@ func (r *reader) file(f *source.File) {
 			r.syntaxError(t, err)
 			return
 		}
-		root := &doc
-		if root.Kind == yaml.DocumentNode {
-			if len(root.Content) == 0 {
-				continue
-			}
-			root = root.Content[0]
-		}
-		r.document(t, resolve(root), true)
+		r.root(t, &doc)
 	}
+}
+
+// root reads one parsed document.
+func (r *reader) root(t *text, doc *yaml.Node) {
+	root := doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return
+		}
+		root = root.Content[0]
+	}
+	r.document(t, resolve(root), true)
+}
+
+// parallelMin is the size from which a stream of several documents is
+// parsed on several goroutines.
+const parallelMin = 64 << 10
+
+// parseParallel parses a YAML stream of many documents on up to GOMAXPROCS
+// goroutines: the stream is cut at its document markers ("---" at the
+// start of a line, which YAML never lets content begin with) into runs of
+// whole documents, each run is parsed alone and its nodes' lines are moved
+// by the lines before it. It gives up (ok false) on small or JSON input,
+// on directives and document end markers, and on any error: the caller
+// then parses sequentially, so that errors are reported exactly as before.
+func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(content) < parallelMin || looksLikeJSON(content) || bytes.HasPrefix(content, []byte(source.BOM)) {
+		return nil, false
+	}
+	// Cut points: the offsets (and lines, 0-based) of document markers.
+	type cut struct{ off, line int }
+	cuts := []cut{{0, 0}}
+	line := 0
+	for off := 0; off < len(content); {
+		rest := content[off:]
+		if len(rest) > 0 && rest[0] == '%' {
+			return nil, false // a directive
+		}
+		for _, marker := range []string{"---", "..."} {
+			if bytes.HasPrefix(rest, []byte(marker)) && (len(rest) == 3 || rest[3] == ' ' || rest[3] == '\t' || rest[3] == '\n' || rest[3] == '\r') {
+				if marker == "..." {
+					return nil, false // a document end marker
+				}
+				cuts = append(cuts, cut{off, line})
+			}
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+		line++
+	}
+	if len(cuts) < 2*workers {
+		return nil, false
+	}
+	// Runs of whole documents, a few per worker.
+	runs := min(len(cuts), 4*workers)
+	type run struct {
+		from, to, line int
+		docs           []*yaml.Node
+		err            bool
+	}
+	rs := make([]run, runs)
+	for i := range rs {
+		a, b := cuts[i*len(cuts)/runs], len(content)
+		if i+1 < runs {
+			b = cuts[(i+1)*len(cuts)/runs].off
+		}
+		rs[i] = run{from: a.off, to: b, line: a.line}
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(rs); i = int(next.Add(1) - 1) {
+				rn := &rs[i]
+				dec := yaml.NewDecoder(bytes.NewReader(content[rn.from:rn.to]))
+				for {
+					doc := new(yaml.Node)
+					err := dec.Decode(doc)
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						rn.err = true
+						break
+					}
+					shiftLines(doc, rn.line)
+					rn.docs = append(rn.docs, doc)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, rn := range rs {
+		if rn.err {
+			return nil, false
+		}
+		docs = append(docs, rn.docs...)
+	}
+	return docs, true
+}
+
+// shiftLines adds n to the line of every node of the tree n0.
+func shiftLines(n0 *yaml.Node, n int) {
+	if n == 0 {
+		return
+	}
+	var walk func(x *yaml.Node)
+	walk = func(x *yaml.Node) {
+		if x.Line > 0 {
+			x.Line += n
+		}
+		for _, c := range x.Content {
+			walk(c)
+		}
+	}
+	walk(n0)
 }
 
 // looksLikeJSON reports whether the first non-blank byte opens a JSON
