@@ -275,6 +275,9 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 		off += nl + 1
 		line++
 	}
+	if len(cuts) == 1 {
+		return parseList(content, workers)
+	}
 	if len(cuts) < 2*workers {
 		return nil, false
 	}
@@ -326,6 +329,128 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 		docs = append(docs, rn.docs...)
 	}
 	return docs, true
+}
+
+// parseList parses a single document that is a List as kubectl prints it
+// (a top-level "items:" line followed by items written "- " at the start
+// of a line) on up to workers goroutines: runs of whole items are parsed
+// alone, the rest of the document without them, and the items are put
+// back under "items" with their lines moved to where they are. It gives
+// up (ok false) on anything else and on any error.
+func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
+	// Lines (start offsets) of the items block and of each item.
+	var itemStarts []int
+	blockStart, blockEnd := -1, -1
+	blockLine, blockLines := 0, 0
+	line := 0
+	for off := 0; off < len(content); line++ {
+		nl := bytes.IndexByte(content[off:], '\n')
+		end := len(content)
+		if nl >= 0 {
+			end = off + nl + 1
+		}
+		text := bytes.TrimRight(content[off:end], "\r\n")
+		switch {
+		case blockStart < 0:
+			if bytes.Equal(bytes.TrimRight(text, " "), []byte("items:")) {
+				blockStart, blockLine = end, line+1
+			}
+		case blockEnd >= 0:
+		case bytes.HasPrefix(text, []byte("- ")):
+			itemStarts = append(itemStarts, off)
+		case len(text) == 0 || text[0] == ' ':
+			// inside an item (or blank)
+		case text[0] == '#' || text[0] == '-':
+			return nil, false
+		default:
+			blockEnd, blockLines = off, line-blockLine
+		}
+		if nl < 0 {
+			break
+		}
+		off = end
+	}
+	if blockStart < 0 || len(itemStarts) < 2*workers || itemStarts[0] != blockStart {
+		return nil, false
+	}
+	if blockEnd < 0 {
+		blockEnd = len(content) // nothing follows the items: no line to move
+	}
+	// The document without its items, lines after them moved back.
+	rest := append(append([]byte{}, content[:blockStart]...), content[blockEnd:]...)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(rest, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, false
+	}
+	var after func(x *yaml.Node)
+	after = func(x *yaml.Node) {
+		if x.Line > blockLine {
+			x.Line += blockLines
+		}
+		for _, c := range x.Content {
+			after(c)
+		}
+	}
+	after(&doc)
+	m := doc.Content[0]
+	itemsAt := -1
+	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "items" {
+			if itemsAt >= 0 {
+				return nil, false
+			}
+			itemsAt = i + 1
+		}
+	}
+	if itemsAt < 0 || m.Content[itemsAt].Kind != yaml.ScalarNode || m.Content[itemsAt].Tag != "!!null" {
+		return nil, false
+	}
+	// Runs of whole items, a few per worker.
+	runs := min(len(itemStarts), 4*workers)
+	type run struct {
+		from, to, line int
+		seq            *yaml.Node
+		err            bool
+	}
+	rs := make([]run, runs)
+	for i := range rs {
+		a, b := itemStarts[i*len(itemStarts)/runs], blockEnd
+		if i+1 < runs {
+			b = itemStarts[(i+1)*len(itemStarts)/runs]
+		}
+		rs[i] = run{from: a, to: b, line: bytes.Count(content[:a], []byte("\n"))}
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(rs); i = int(next.Add(1) - 1) {
+				rn := &rs[i]
+				var d yaml.Node
+				if err := yaml.Unmarshal(content[rn.from:rn.to], &d); err != nil || d.Kind != yaml.DocumentNode || len(d.Content) != 1 || d.Content[0].Kind != yaml.SequenceNode {
+					rn.err = true
+					continue
+				}
+				shiftLines(&d, rn.line)
+				rn.seq = d.Content[0]
+			}
+		}()
+	}
+	wg.Wait()
+	for _, rn := range rs {
+		if rn.err {
+			return nil, false
+		}
+	}
+	seq := *rs[0].seq
+	seq.Content = nil
+	for _, rn := range rs {
+		seq.Content = append(seq.Content, rn.seq.Content...)
+	}
+	m.Content[itemsAt] = &seq
+	return []*yaml.Node{&doc}, true
 }
 
 // shiftLines adds n to the line of every node of the tree n0.
