@@ -69,6 +69,8 @@ func TestReadParallelSameAsSequential(t *testing.T) {
 		{"list with an error in an item", bigList("- apiVersion: v1\n  kind: [unclosed\n")},
 		{"list with a comment between items", bigList("# a comment\n")},
 		{"list with a duplicate items key", bigList("") + "items: []\n"},
+		{"list then a document", bigList("") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ns}\n"},
+		{"list then a bad document", bigList("") + "---\napiVersion: [v1\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := tc.text
@@ -124,7 +126,11 @@ func TestParseParallelSameTrees(t *testing.T) {
 			dump(b, c, depth+1)
 		}
 	}
-	for name, text := range map[string]string{"stream": bigStream(""), "list": bigList("")} {
+	for name, text := range map[string]string{
+		"stream": bigStream(""), "list": bigList(""),
+		"list and a document": "# kubectl get\n" + bigList("") + "---\nexternals:\n  - ip: 1.2.3.4\n",
+		"document and list":   "a: 1\n---\n" + bigList(""),
+	} {
 		docs, ok := parseParallel([]byte(text))
 		if !ok {
 			t.Fatalf("%s: the parallel path was not taken", name)

@@ -275,11 +275,38 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 		off += nl + 1
 		line++
 	}
-	if len(cuts) == 1 {
-		return parseList(content, workers)
-	}
 	if len(cuts) < 2*workers {
-		return nil, false
+		// Few documents: each alone, a big List on several goroutines.
+		parsedList := false
+		for i, c := range cuts {
+			end := len(content)
+			if i+1 < len(cuts) {
+				end = cuts[i+1].off
+			}
+			chunk := content[c.off:end]
+			if len(chunk) >= parallelMin {
+				if d, ok := parseList(chunk, workers); ok {
+					shiftLines(d[0], c.line)
+					docs = append(docs, d[0])
+					parsedList = true
+					continue
+				}
+			}
+			dec := yaml.NewDecoder(bytes.NewReader(chunk))
+			for {
+				doc := new(yaml.Node)
+				err := dec.Decode(doc)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return nil, false
+				}
+				shiftLines(doc, c.line)
+				docs = append(docs, doc)
+			}
+		}
+		return docs, parsedList
 	}
 	// Runs of whole documents, a few per worker.
 	runs := min(len(cuts), 4*workers)
