@@ -472,13 +472,13 @@ func (r *reader) name(o *yamlsrc.Object, valid func(string, bool) []string) bool
 func (r *reader) labels(o *yamlsrc.Object, labels map[string]string, path ...any) bool {
 	ok := true
 	for _, k := range sortedKeys(labels) {
-		at := o.Pos(append(path[:len(path):len(path)], k)...)
+		at := func() source.Span { return o.Pos(append(path[:len(path):len(path)], k)...) } // only for errors: positions cost
 		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
-			r.diags.Errorf(CodeInvalid, at, "invalid label key %q: %s", k, strings.Join(msgs, "; "))
+			r.diags.Errorf(CodeInvalid, at(), "invalid label key %q: %s", k, strings.Join(msgs, "; "))
 			ok = false
 		}
 		if msgs := content.IsLabelValue(labels[k]); len(msgs) > 0 {
-			r.diags.Errorf(CodeInvalid, at, "invalid value %q of label %s: %s", labels[k], k, strings.Join(msgs, "; "))
+			r.diags.Errorf(CodeInvalid, at(), "invalid value %q of label %s: %s", labels[k], k, strings.Join(msgs, "; "))
 			ok = false
 		}
 	}
