@@ -33,9 +33,9 @@ type workload struct {
 
 // ownedPod is a live pod of the input with owner references.
 type ownedPod struct {
-	namespace string
-	labels    map[string]string
-	owners    []metav1.OwnerReference
+	namespace, name string
+	labels          map[string]string
+	owners          []metav1.OwnerReference
 }
 
 func workloadKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
@@ -130,14 +130,27 @@ func (r *reader) represent() {
 	for _, w := range r.order {
 		w.owner = r.ownerOf(w.namespace, w.owners)
 	}
+	r.workloadOf = map[string]string{}
 	for _, p := range r.owned {
 		w := r.ownerOf(p.namespace, p.owners)
 		if w == nil {
 			w = r.inferredOwner(p)
 		}
+		// The pod's workload (eval.Pod.Workload): the top of its chain of
+		// owners in the input, else the owner it names.
+		if w == nil {
+			ref := p.owners[0]
+			for _, o := range p.owners {
+				if o.Controller != nil && *o.Controller {
+					ref = o
+				}
+			}
+			r.workloadOf[p.namespace+"/"+p.name] = ref.Kind + "/" + ref.Name
+		}
 		// Up the chain of owners; bounded, for cycles of references.
 		for n := 0; w != nil && n <= len(r.order); n++ {
 			w.hasPods = true
+			r.workloadOf[p.namespace+"/"+p.name] = w.kind + "/" + w.name
 			w = w.owner
 		}
 	}
@@ -162,6 +175,7 @@ func (r *reader) represent() {
 			d.Detail = "A workload whose pods are not in the input is represented by one pod named after it. Rename the pod, or give the workload's pods (with their ownerReferences)."
 			continue
 		}
+		w.pod.Workload = w.kind + "/" + w.name
 		r.addPod(w.pod, &origin{w.span, "the pod of " + w.desc})
 	}
 }

@@ -167,6 +167,8 @@ type reader struct {
 	unknown map[skipKey]*skipCount // unknown-field warnings, per file and message
 
 	pre map[*yamlsrc.Object]*decoded // objects decoded ahead, in parallel
+
+	workloadOf map[string]string // namespace/name of a pod -> its workload, "Kind/name"
 }
 
 // decoded is an object decoded ahead (DecodeLax) and its diagnostics.
@@ -347,7 +349,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		}
 		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, &origin{o.Pos("metadata", "name"), o.String()})
 		if len(pod.OwnerReferences) > 0 {
-			r.owned = append(r.owned, ownedPod{namespace: o.Namespace, labels: pod.Labels, owners: pod.OwnerReferences})
+			r.owned = append(r.owned, ownedPod{namespace: o.Namespace, name: o.Name, labels: pod.Labels, owners: pod.OwnerReferences})
 		}
 	case "Deployment":
 		var d appsv1.Deployment
@@ -693,6 +695,11 @@ func (r *reader) world() *eval.World {
 				r.namespaces[ns] = &origin{}
 				w.Namespaces = append(w.Namespaces, eval.Namespace{Name: ns})
 			}
+		}
+	}
+	for i := range w.Pods {
+		if wl, ok := r.workloadOf[w.Pods[i].Namespace+"/"+w.Pods[i].Name]; ok {
+			w.Pods[i].Workload = wl
 		}
 	}
 	slices.SortFunc(w.Namespaces, func(a, b eval.Namespace) int { return cmp.Compare(a.Name, b.Name) })
