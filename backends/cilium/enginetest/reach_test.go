@@ -21,7 +21,7 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-var reachProgramsFlag = flag.Int("netpolc.reach", 0, "random sets and programs for the full-matrix engine tests (default 540 sets and 150 programs, or $NETPOLC_REACH_PROGRAMS)")
+var reachProgramsFlag = flag.Int("netpolc.reach", 0, "random sets and programs for the full-matrix engine tests (default 560 sets and 150 programs, or $NETPOLC_REACH_PROGRAMS)")
 
 func reachCount(def int) int {
 	return testgen.ProgramCount(*reachProgramsFlag, "NETPOLC_REACH_PROGRAMS", def, def/5)
@@ -188,7 +188,7 @@ func modelledSet(c *testgen.CiliumPolCase) *testgen.CiliumPolCase {
 // alike are left out of each set (modelledSet); a set left empty is
 // skipped and counted.
 func TestReachCiliumPolicies(t *testing.T) {
-	n := reachCount(540)
+	n := reachCount(560)
 	start := time.Now()
 	var checked, skipped, probes atomic.Int64
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
