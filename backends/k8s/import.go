@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -62,16 +65,25 @@ var ImportKinds = []yamlsrc.Kind{{APIVersion: APIVersion, Kind: Kind}}
 // when no object could be read.
 func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 	im := &importer{seen: map[string]*yamlsrc.Object{}}
+	// Objects are decoded and converted in parallel, each with its own
+	// diagnostics; duplicates are found and everything is reported in
+	// input order afterwards, as one pass would.
+	converted := make([]objectResult, len(objs))
+	parallel(len(objs), func(i int) {
+		if o := objs[i]; o.APIVersion == APIVersion && o.Kind == Kind {
+			converted[i] = convert(o)
+		}
+	})
 	var pols []*ir.Policy
 	read := 0
-	for _, o := range objs {
+	for i, o := range objs {
 		if o.APIVersion != APIVersion || o.Kind != Kind {
 			im.diags.Add(diag.Diagnostic{Severity: diag.Info, Code: yamlsrc.CodeSkipped, Span: o.Span,
 				Message: fmt.Sprintf("skipped %s: not a %s %s", o, APIVersion, Kind)})
 			continue
 		}
 		read++
-		if pol := im.object(o); pol != nil {
+		if pol := im.object(o, &converted[i]); pol != nil {
 			pols = append(pols, pol)
 		}
 	}
@@ -91,11 +103,55 @@ type importer struct {
 	seen  map[string]*yamlsrc.Object // namespace/name -> first object
 }
 
-// object imports one NetworkPolicy; nil when it has errors.
-func (im *importer) object(o *yamlsrc.Object) *ir.Policy {
+// objectResult is one NetworkPolicy decoded and converted on its own.
+type objectResult struct {
+	decodeErrs diag.List  // the object does not decode: nothing else was done
+	pol        *ir.Policy // nil when the object has errors
+	diags      diag.List  // of the conversion
+}
+
+// convert decodes and converts one NetworkPolicy, independently of the
+// other objects.
+func convert(o *yamlsrc.Object) objectResult {
 	var np networkingv1.NetworkPolicy
 	if d := o.Decode(&np); d.HasErrors() {
-		im.diags.Append(d)
+		return objectResult{decodeErrs: d}
+	}
+	sub := &importer{}
+	pol := sub.convert(o, &np)
+	return objectResult{pol: pol, diags: sub.diags}
+}
+
+// parallel calls f(0), ..., f(n-1) on up to GOMAXPROCS goroutines (one
+// for small n).
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/32)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// object imports one NetworkPolicy from its converted result r, in input
+// order: decoding errors, then a duplicate, then the conversion's
+// diagnostics; nil when it has errors.
+func (im *importer) object(o *yamlsrc.Object, r *objectResult) *ir.Policy {
+	if r.decodeErrs.HasErrors() {
+		im.diags.Append(r.decodeErrs)
 		return nil
 	}
 	key := o.Namespace + "/" + o.Name
@@ -105,11 +161,17 @@ func (im *importer) object(o *yamlsrc.Object) *ir.Policy {
 		return nil
 	}
 	im.seen[key] = o
+	im.diags.Append(r.diags)
+	return r.pol
+}
+
+// convert converts a decoded NetworkPolicy; nil when it has errors.
+func (im *importer) convert(o *yamlsrc.Object, np *networkingv1.NetworkPolicy) *ir.Policy {
 	np.Namespace = o.Namespace // Options.Namespace when metadata has none
 
-	unparsed := im.canonicalCIDRs(o, &np)
+	unparsed := im.canonicalCIDRs(o, np)
 	errs := false
-	for _, e := range Validate(&np) {
+	for _, e := range Validate(np) {
 		if e.Type == field.ErrorTypeDuplicate && strings.HasPrefix(e.Field, "spec.policyTypes") {
 			continue // Validate is stricter than the API server there
 		}

@@ -47,8 +47,12 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -117,6 +121,7 @@ func Read(files []*source.File, opts Options) (*eval.World, diag.List) {
 		Skip: r.skip,
 	})
 	r.diags = diags
+	r.pre = predecode(objs)
 	for _, o := range objs {
 		r.object(o)
 	}
@@ -160,6 +165,76 @@ type reader struct {
 
 	skipped map[skipKey]*skipCount // kinds skipped, per file
 	unknown map[skipKey]*skipCount // unknown-field warnings, per file and message
+
+	pre map[*yamlsrc.Object]*decoded // objects decoded ahead, in parallel
+
+}
+
+// decoded is an object decoded ahead (DecodeLax) and its diagnostics.
+type decoded struct {
+	value any // a pointer to the Go type of its kind
+	diags diag.List
+}
+
+// kindValue returns a new value of the Go type object() decodes kind into
+// (nil for the world format's documents, decoded strictly).
+func kindValue(kind string) any {
+	switch kind {
+	case "Namespace":
+		return new(corev1.Namespace)
+	case "Pod":
+		return new(corev1.Pod)
+	case "Deployment":
+		return new(appsv1.Deployment)
+	case "StatefulSet":
+		return new(appsv1.StatefulSet)
+	case "DaemonSet":
+		return new(appsv1.DaemonSet)
+	case "ReplicaSet":
+		return new(appsv1.ReplicaSet)
+	case "Job":
+		return new(batchv1.Job)
+	case "CronJob":
+		return new(batchv1.CronJob)
+	case "Service":
+		return new(corev1.Service)
+	case "Node":
+		return new(corev1.Node)
+	}
+	return nil
+}
+
+// predecode decodes the Kubernetes objects of a big input on up to
+// GOMAXPROCS goroutines (decoding is most of the work); object() then
+// takes each value and its diagnostics in input order, as if it decoded
+// them itself. Nil for small inputs.
+func predecode(objs []*yamlsrc.Object) map[*yamlsrc.Object]*decoded {
+	workers := min(runtime.GOMAXPROCS(0), len(objs)/32)
+	if workers < 2 {
+		return nil
+	}
+	out := make([]*decoded, len(objs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(objs); i = int(next.Add(1) - 1) {
+				if v := kindValue(objs[i].Kind); v != nil {
+					out[i] = &decoded{value: v, diags: objs[i].DecodeLax(v)}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	pre := make(map[*yamlsrc.Object]*decoded, len(objs))
+	for i, d := range out {
+		if d != nil {
+			pre[objs[i]] = d
+		}
+	}
+	return pre
 }
 
 type skipKey struct{ file, what string }
@@ -185,7 +260,10 @@ func (r *reader) skip(kind, object string, sp source.Span) {
 // per file and field), errors kept. It reports whether o is usable.
 func (r *reader) decode(o *yamlsrc.Object, into any, lax bool) bool {
 	var d diag.List
-	if lax {
+	if p := r.pre[o]; lax && p != nil && reflect.TypeOf(p.value) == reflect.TypeOf(into) {
+		reflect.ValueOf(into).Elem().Set(reflect.ValueOf(p.value).Elem())
+		d = p.diags
+	} else if lax {
 		d = o.DecodeLax(into)
 	} else {
 		d = o.Decode(into)
@@ -395,13 +473,13 @@ func (r *reader) name(o *yamlsrc.Object, valid func(string, bool) []string) bool
 func (r *reader) labels(o *yamlsrc.Object, labels map[string]string, path ...any) bool {
 	ok := true
 	for _, k := range sortedKeys(labels) {
-		at := o.Pos(append(path[:len(path):len(path)], k)...)
+		at := func() source.Span { return o.Pos(append(path[:len(path):len(path)], k)...) } // only for errors: positions cost
 		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
-			r.diags.Errorf(CodeInvalid, at, "invalid label key %q: %s", k, strings.Join(msgs, "; "))
+			r.diags.Errorf(CodeInvalid, at(), "invalid label key %q: %s", k, strings.Join(msgs, "; "))
 			ok = false
 		}
 		if msgs := content.IsLabelValue(labels[k]); len(msgs) > 0 {
-			r.diags.Errorf(CodeInvalid, at, "invalid value %q of label %s: %s", labels[k], k, strings.Join(msgs, "; "))
+			r.diags.Errorf(CodeInvalid, at(), "invalid value %q of label %s: %s", labels[k], k, strings.Join(msgs, "; "))
 			ok = false
 		}
 	}

@@ -48,9 +48,11 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -200,6 +202,12 @@ func (r *reader) file(f *source.File) {
 		// meaning.
 		content = bytes.ReplaceAll(content, []byte("\t"), []byte(" "))
 	}
+	if docs, ok := parseParallel(content); ok {
+		for _, doc := range docs {
+			r.root(t, doc)
+		}
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	for {
 		var doc yaml.Node
@@ -211,15 +219,282 @@ func (r *reader) file(f *source.File) {
 			r.syntaxError(t, err)
 			return
 		}
-		root := &doc
-		if root.Kind == yaml.DocumentNode {
-			if len(root.Content) == 0 {
-				continue
-			}
-			root = root.Content[0]
-		}
-		r.document(t, resolve(root), true)
+		r.root(t, &doc)
 	}
+}
+
+// root reads one parsed document.
+func (r *reader) root(t *text, doc *yaml.Node) {
+	root := doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return
+		}
+		root = root.Content[0]
+	}
+	r.document(t, resolve(root), true)
+}
+
+// parallelMin is the size from which a stream of several documents is
+// parsed on several goroutines.
+const parallelMin = 64 << 10
+
+// parseParallel parses a YAML stream of many documents on up to GOMAXPROCS
+// goroutines: the stream is cut at its document markers ("---" at the
+// start of a line, which YAML never lets content begin with) into runs of
+// whole documents, each run is parsed alone and its nodes' lines are moved
+// by the lines before it. It gives up (ok false) on small or JSON input,
+// on directives and document end markers, and on any error: the caller
+// then parses sequentially, so that errors are reported exactly as before.
+func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(content) < parallelMin || looksLikeJSON(content) || bytes.HasPrefix(content, []byte(source.BOM)) {
+		return nil, false
+	}
+	// Cut points: the offsets (and lines, 0-based) of document markers.
+	type cut struct{ off, line int }
+	cuts := []cut{{0, 0}}
+	line := 0
+	for off := 0; off < len(content); {
+		rest := content[off:]
+		if len(rest) > 0 && rest[0] == '%' {
+			return nil, false // a directive
+		}
+		for _, marker := range []string{"---", "..."} {
+			if bytes.HasPrefix(rest, []byte(marker)) && (len(rest) == 3 || rest[3] == ' ' || rest[3] == '\t' || rest[3] == '\n' || rest[3] == '\r') {
+				if marker == "..." {
+					return nil, false // a document end marker
+				}
+				cuts = append(cuts, cut{off, line})
+			}
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+		line++
+	}
+	if len(cuts) < 2*workers {
+		// Few documents: each alone, a big List on several goroutines.
+		parsedList := false
+		for i, c := range cuts {
+			end := len(content)
+			if i+1 < len(cuts) {
+				end = cuts[i+1].off
+			}
+			chunk := content[c.off:end]
+			if len(chunk) >= parallelMin {
+				if d, ok := parseList(chunk, workers); ok {
+					shiftLines(d[0], c.line)
+					docs = append(docs, d[0])
+					parsedList = true
+					continue
+				}
+			}
+			dec := yaml.NewDecoder(bytes.NewReader(chunk))
+			for {
+				doc := new(yaml.Node)
+				err := dec.Decode(doc)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return nil, false
+				}
+				shiftLines(doc, c.line)
+				docs = append(docs, doc)
+			}
+		}
+		return docs, parsedList
+	}
+	// Runs of whole documents, a few per worker.
+	runs := min(len(cuts), 4*workers)
+	type run struct {
+		from, to, line int
+		docs           []*yaml.Node
+		err            bool
+	}
+	rs := make([]run, runs)
+	for i := range rs {
+		a, b := cuts[i*len(cuts)/runs], len(content)
+		if i+1 < runs {
+			b = cuts[(i+1)*len(cuts)/runs].off
+		}
+		rs[i] = run{from: a.off, to: b, line: a.line}
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(rs); i = int(next.Add(1) - 1) {
+				rn := &rs[i]
+				dec := yaml.NewDecoder(bytes.NewReader(content[rn.from:rn.to]))
+				for {
+					doc := new(yaml.Node)
+					err := dec.Decode(doc)
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						rn.err = true
+						break
+					}
+					shiftLines(doc, rn.line)
+					rn.docs = append(rn.docs, doc)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, rn := range rs {
+		if rn.err {
+			return nil, false
+		}
+		docs = append(docs, rn.docs...)
+	}
+	return docs, true
+}
+
+// parseList parses a single document that is a List as kubectl prints it
+// (a top-level "items:" line followed by items written "- " at the start
+// of a line) on up to workers goroutines: runs of whole items are parsed
+// alone, the rest of the document without them, and the items are put
+// back under "items" with their lines moved to where they are. It gives
+// up (ok false) on anything else and on any error.
+func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
+	// Lines (start offsets) of the items block and of each item.
+	var itemStarts []int
+	blockStart, blockEnd := -1, -1
+	blockLine, blockLines := 0, 0
+	line := 0
+	for off := 0; off < len(content); line++ {
+		nl := bytes.IndexByte(content[off:], '\n')
+		end := len(content)
+		if nl >= 0 {
+			end = off + nl + 1
+		}
+		text := bytes.TrimRight(content[off:end], "\r\n")
+		switch {
+		case blockStart < 0:
+			if bytes.Equal(bytes.TrimRight(text, " "), []byte("items:")) {
+				blockStart, blockLine = end, line+1
+			}
+		case blockEnd >= 0:
+		case bytes.HasPrefix(text, []byte("- ")):
+			itemStarts = append(itemStarts, off)
+		case len(text) == 0 || text[0] == ' ':
+			// inside an item (or blank)
+		case text[0] == '#' || text[0] == '-':
+			return nil, false
+		default:
+			blockEnd, blockLines = off, line-blockLine
+		}
+		if nl < 0 {
+			break
+		}
+		off = end
+	}
+	if blockStart < 0 || len(itemStarts) < 2*workers || itemStarts[0] != blockStart {
+		return nil, false
+	}
+	if blockEnd < 0 {
+		blockEnd = len(content) // nothing follows the items: no line to move
+	}
+	// The document without its items, lines after them moved back.
+	rest := append(append([]byte{}, content[:blockStart]...), content[blockEnd:]...)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(rest, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, false
+	}
+	var after func(x *yaml.Node)
+	after = func(x *yaml.Node) {
+		if x.Line > blockLine {
+			x.Line += blockLines
+		}
+		for _, c := range x.Content {
+			after(c)
+		}
+	}
+	after(&doc)
+	m := doc.Content[0]
+	itemsAt := -1
+	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "items" {
+			if itemsAt >= 0 {
+				return nil, false
+			}
+			itemsAt = i + 1
+		}
+	}
+	if itemsAt < 0 || m.Content[itemsAt].Kind != yaml.ScalarNode || m.Content[itemsAt].Tag != "!!null" {
+		return nil, false
+	}
+	// Runs of whole items, a few per worker.
+	runs := min(len(itemStarts), 4*workers)
+	type run struct {
+		from, to, line int
+		seq            *yaml.Node
+		err            bool
+	}
+	rs := make([]run, runs)
+	for i := range rs {
+		a, b := itemStarts[i*len(itemStarts)/runs], blockEnd
+		if i+1 < runs {
+			b = itemStarts[(i+1)*len(itemStarts)/runs]
+		}
+		rs[i] = run{from: a, to: b, line: bytes.Count(content[:a], []byte("\n"))}
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(rs); i = int(next.Add(1) - 1) {
+				rn := &rs[i]
+				var d yaml.Node
+				if err := yaml.Unmarshal(content[rn.from:rn.to], &d); err != nil || d.Kind != yaml.DocumentNode || len(d.Content) != 1 || d.Content[0].Kind != yaml.SequenceNode {
+					rn.err = true
+					continue
+				}
+				shiftLines(&d, rn.line)
+				rn.seq = d.Content[0]
+			}
+		}()
+	}
+	wg.Wait()
+	for _, rn := range rs {
+		if rn.err {
+			return nil, false
+		}
+	}
+	seq := *rs[0].seq
+	seq.Content = nil
+	for _, rn := range rs {
+		seq.Content = append(seq.Content, rn.seq.Content...)
+	}
+	m.Content[itemsAt] = &seq
+	return []*yaml.Node{&doc}, true
+}
+
+// shiftLines adds n to the line of every node of the tree n0.
+func shiftLines(n0 *yaml.Node, n int) {
+	if n == 0 {
+		return
+	}
+	var walk func(x *yaml.Node)
+	walk = func(x *yaml.Node) {
+		if x.Line > 0 {
+			x.Line += n
+		}
+		for _, c := range x.Content {
+			walk(c)
+		}
+	}
+	walk(n0)
 }
 
 // looksLikeJSON reports whether the first non-blank byte opens a JSON

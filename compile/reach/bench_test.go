@@ -107,3 +107,30 @@ func BenchmarkImport(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCells measures reading every cell of the endpoint matrix of an
+// analysis already built.
+func BenchmarkCells(b *testing.B) {
+	for _, pods := range []int{500, 2000} {
+		c := clustergen.Generate(pods)
+		prog, diags := netpolc.Import([]*source.File{source.NewFile("policies.yaml", c.PolicyYAML)}, netpolc.ImportOptions{})
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		a := reach.New(prog, c.World, reach.Options{})
+		n := len(a.Endpoints())
+		b.Run(fmt.Sprintf("pods=%d", len(c.World.Pods)), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				empty := 0
+				for x := 0; x < n; x++ {
+					for y := 0; y < n; y++ {
+						if a.Allowed(x, y).IsEmpty() {
+							empty++
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n*n), "ns/cell")
+			}
+		})
+	}
+}

@@ -48,7 +48,8 @@ func TestBenchmarkClusterCyclonus(t *testing.T) {
 }
 
 // sameWorld compares what policies see of two worlds: namespaces and their
-// labels, pods (name, labels, IP, named ports) and externals, in order.
+// labels, pods (name, labels, IP, named ports, workload) and externals, in
+// order.
 func sameWorld(got, want *eval.World) error {
 	nsLabels := func(ns eval.Namespace) map[string]string {
 		l := map[string]string{eval.NamespaceNameLabel: ns.Name}
@@ -71,7 +72,7 @@ func sameWorld(got, want *eval.World) error {
 	}
 	for i := range got.Pods {
 		g, w := got.Pods[i], want.Pods[i]
-		if g.Namespace != w.Namespace || g.Name != w.Name || g.IP != w.IP || !maps.Equal(g.Labels, w.Labels) || !slices.Equal(g.Ports, w.Ports) {
+		if g.Namespace != w.Namespace || g.Name != w.Name || g.IP != w.IP || g.Workload != w.Workload || !maps.Equal(g.Labels, w.Labels) || !slices.Equal(g.Ports, w.Ports) {
 			return fmt.Errorf("pod %d: %+v, want %+v", i, g, w)
 		}
 	}

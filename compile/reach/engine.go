@@ -2,6 +2,7 @@ package reach
 
 import (
 	"encoding/binary"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,7 +87,6 @@ const combosLimit = 1 << 20
 
 func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *engine {
 	e := &engine{sideIdx: map[string]int32{}, pairs: map[uint64]int32{}, connsIdx: map[string]int32{}}
-	_ = par
 	e.classes, e.classOf, e.portSets = buildClasses(prog, w, eps)
 	e.n = len(e.classes)
 	m := newMatcher(e.classes, w)
@@ -172,22 +172,46 @@ func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *e
 			e.descOf[d][c] = id
 		}
 	}
-	partIdx := map[string]*partition{}
-	scratch := make([]uint64, e.n)
-	for _, ds := range e.descs {
+	// Partitions: one per distinct list of rule peer sets, computed on
+	// par goroutines.
+	partIdx := map[string]int{}
+	var owners []*desc // the first descriptor of each partition
+	partOf := make([]int, len(e.descs))
+	for i, ds := range e.descs {
 		var key strings.Builder
 		for _, ri := range ds.rules {
 			ds.named = ds.named || len(e.rules[ri].t.named) > 0
 			key.WriteString(strconv.Itoa(int(peerSetID[ri])))
 			key.WriteByte(',')
 		}
-		p, ok := partIdx[key.String()]
+		k, ok := partIdx[key.String()]
 		if !ok {
-			p = e.partition(ds, scratch)
-			partIdx[key.String()] = p
-			e.parts = append(e.parts, p)
+			k = len(owners)
+			partIdx[key.String()] = k
+			owners = append(owners, ds)
 		}
-		ds.part = p
+		partOf[i] = k
+	}
+	e.parts = make([]*partition, len(owners))
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	par = max(1, min(par, len(owners)/16))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scratch := make([]uint64, e.n)
+			for k := int(next.Add(1) - 1); k < len(owners); k = int(next.Add(1) - 1) {
+				e.parts[k] = e.partition(owners[k], scratch)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, ds := range e.descs {
+		ds.part = e.parts[partOf[i]]
 	}
 	// Side results of every descriptor and group.
 	for _, ds := range e.descs {

@@ -2,6 +2,7 @@ package reach_test
 
 import (
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/netpolc/netpolc/compile/eval"
@@ -76,6 +77,35 @@ func TestZeroTrustCells(t *testing.T) {
 	} {
 		if got := cell(t, a, c.from, c.to).String(); got != c.want {
 			t.Errorf("%s -> %s = %q, want %q", c.from, c.to, got, c.want)
+		}
+	}
+}
+
+// TestConcurrentAllowed reads every cell of a fresh analysis from several
+// goroutines at once (cells are combined and interned on first use) and
+// compares them with another analysis read from one goroutine.
+func TestConcurrentAllowed(t *testing.T) {
+	a, b := loadExample(t, "zero-trust"), loadExample(t, "zero-trust")
+	n := len(a.Endpoints())
+	var wg sync.WaitGroup
+	got := make([][]reach.Conns, 4)
+	for g := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < n*n; k++ {
+				x := (k + g*n*n/4) % (n * n) // each goroutine from its own start
+				got[g] = append(got[g], a.Allowed(x/n, x%n))
+			}
+		}()
+	}
+	wg.Wait()
+	for g := range got {
+		for k, c := range got[g] {
+			x := (k + g*n*n/4) % (n * n)
+			if want := b.Allowed(x/n, x%n); !c.Equal(want) {
+				t.Fatalf("goroutine %d, cell %d: %q, want %q", g, x, c, want)
+			}
 		}
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -227,4 +231,78 @@ func TestCyclonusFullMatrix(t *testing.T) {
 	if checked.Load() < int64(n)*8/10 && len(failures) == 0 {
 		t.Errorf("only %d of %d programs checked", checked.Load(), n)
 	}
+}
+
+// TestCyclonusExamples compares the engine with cyclonus on every example
+// that compiles for NetworkPolicy, over its own world (world.yaml) when it
+// has one and over its representative world with external addresses:
+// the compiled program and the one imported back from the emitted
+// NetworkPolicies, every pod pair and pod to external, every port
+// interval.
+func TestCyclonusExamples(t *testing.T) {
+	dirs, _ := filepath.Glob("../../examples/*")
+	ran := 0
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(dir + "/*.netpol")
+		if len(files) == 0 {
+			continue
+		}
+		srcs := map[string]string{}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srcs[filepath.Base(f)] = string(b)
+		}
+		prog, set, diags := backendtest.Compile(srcs)
+		if diags.HasErrors() || prog == nil {
+			t.Fatalf("%s: %s", dir, backendtest.RenderDiags(set, diags))
+		}
+		nps, data, err := emitK8s(prog)
+		if err != nil {
+			if !strings.Contains(err.Error(), "unsupported") {
+				t.Fatalf("%s: %v", dir, err)
+			}
+			continue // not expressible as NetworkPolicy (cilium-l7)
+		}
+		imported, err := importYAML("k8s.yaml", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worlds := map[string]*eval.World{"representative": representative(prog)}
+		if b, err := os.ReadFile(dir + "/world.yaml"); err == nil {
+			if worlds["world.yaml"], err = eval.LoadWorld(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, w := range worlds {
+			as := []*reach.Analysis{reach.New(prog, w, reach.Options{}), reach.New(imported, w, reach.Options{})}
+			n, _, f := compareCyclonus(w, nps, []*ir.Program{prog, imported}, as)
+			if f != "" {
+				t.Errorf("%s over its %s world: %s", filepath.Base(dir), name, f)
+				continue
+			}
+			t.Logf("%s over its %s world: %d probes agree", filepath.Base(dir), name, n)
+		}
+		ran++
+	}
+	if ran == 0 {
+		t.Fatal("no example compiles for NetworkPolicy")
+	}
+}
+
+// representative is the representative world of p with pod IPs and
+// external addresses on both sides of the examples' CIDRs.
+func representative(p *ir.Program) *eval.World {
+	w := eval.RepresentativeWorld(p)
+	for i := range w.Pods {
+		if !w.Pods[i].IP.IsValid() {
+			w.Pods[i].IP = netip.AddrFrom4([4]byte{10, 244, 200, byte(i + 1)})
+		}
+	}
+	for _, ip := range []string{"8.8.8.8", "52.94.1.1", "104.16.0.1", "169.254.169.254", "10.1.2.3", "192.168.1.1"} {
+		w.Externals = append(w.Externals, eval.External{IP: netip.MustParseAddr(ip)})
+	}
+	return w
 }

@@ -3,6 +3,7 @@ package enginetest
 import (
 	"flag"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,7 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-var reachProgramsFlag = flag.Int("netpolc.reach", 0, "random sets and programs for the full-matrix engine tests (default 540 sets and 150 programs, or $NETPOLC_REACH_PROGRAMS)")
+var reachProgramsFlag = flag.Int("netpolc.reach", 0, "random sets and programs for the full-matrix engine tests (default 560 sets and 150 programs, or $NETPOLC_REACH_PROGRAMS)")
 
 func reachCount(def int) int {
 	return testgen.ProgramCount(*reachProgramsFlag, "NETPOLC_REACH_PROGRAMS", def, def/5)
@@ -187,7 +188,7 @@ func modelledSet(c *testgen.CiliumPolCase) *testgen.CiliumPolCase {
 // alike are left out of each set (modelledSet); a set left empty is
 // skipped and counted.
 func TestReachCiliumPolicies(t *testing.T) {
-	n := reachCount(540)
+	n := reachCount(560)
 	start := time.Now()
 	var checked, skipped, probes atomic.Int64
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
@@ -278,5 +279,51 @@ func TestReachCiliumOutput(t *testing.T) {
 		checked.Load(), skipped.Load(), probes.Load(), time.Since(start).Round(time.Millisecond))
 	if checked.Load() < int64(n)/2 && len(failures) == 0 {
 		t.Errorf("only %d of %d programs checked", checked.Load(), n)
+	}
+}
+
+// TestReachExamples compares netpolc's engine with Cilium's on the full
+// matrix of every example's world (exampleWorld), on the example's Cilium
+// output imported back as `netpolc matrix` reads it and on the program the
+// output means (ciliumExpected: the compiled program with the DNS-proxy
+// rules the target adds).
+func TestReachExamples(t *testing.T) {
+	dirs, _ := filepath.Glob(examples + "/*")
+	ran := 0
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(dir + "/*.netpol")
+		if len(files) == 0 {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			prog, decoded, data := emitExample(t, files)
+			w := exampleWorld(prog)
+			_, imported, failure := importCiliumSet("cilium.yaml", data)
+			if failure != "" {
+				t.Fatal(failure)
+			}
+			eng, err := New(w, decoded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name string
+				prog *ir.Program
+			}{{"imported", imported}, {"expected", ciliumExpected(prog)}} {
+				if !evalModels(c.prog) {
+					t.Logf("%s: not modelled alike by both engines, skipped", c.name)
+					continue
+				}
+				n, f := compareMatrix(c.prog, w, eng)
+				if f != "" {
+					t.Fatalf("%s program: %s\n--- emitted\n%s", c.name, f, data)
+				}
+				t.Logf("%s program: %d probes agree", c.name, n)
+			}
+		})
+		ran++
+	}
+	if ran == 0 {
+		t.Fatal("no examples")
 	}
 }

@@ -1,0 +1,166 @@
+package yamlsrc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/netpolc/netpolc/lang/source"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// bigStream is a stream of many documents, larger than parallelMin, with
+// empty documents, comments, markers with content after them, a List, an
+// object of another kind, objects without a namespace and ports written
+// with a key of a field path deep inside.
+func bigStream(extra string) string {
+	var b strings.Builder
+	b.WriteString("# a stream\n")
+	for i := 0; i < 600; i++ {
+		switch i % 50 {
+		case 3:
+			b.WriteString("---\n") // an empty document
+		case 4:
+			b.WriteString("--- # a comment on the marker\n# and one before the object\n")
+		case 9:
+			fmt.Fprintf(&b, "---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: in-list-%d, namespace: ns}\n  spec: {podSelector: {}}\n", i)
+			continue
+		case 17:
+			b.WriteString("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns}\n")
+			continue
+		case 23:
+			fmt.Fprintf(&b, "--- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: flow-%d}, spec: {podSelector: {}}}\n", i)
+			continue
+		default:
+			b.WriteString("---\n")
+		}
+		fmt.Fprintf(&b, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p-%d\n  namespace: ns\nspec:\n  podSelector:\n    matchLabels: {app: a%d}\n  ingress:\n  - ports:\n    - port: %d\n      protocol: TCP\n", i, i, 1+i)
+	}
+	b.WriteString(extra)
+	return b.String()
+}
+
+// bigList is a List as kubectl prints it, larger than parallelMin.
+func bigList(extra string) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nitems:\n")
+	for i := 0; i < 700; i++ {
+		fmt.Fprintf(&b, "- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: p-%d\n    namespace: ns\n  spec:\n    podSelector:\n      matchLabels: {app: a%d}\n\n    ingress:\n    - ports:\n      - {port: %d, protocol: TCP}\n", i, i, 1+i)
+		if i == 350 {
+			b.WriteString(extra)
+		}
+	}
+	b.WriteString("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	return b.String()
+}
+
+// TestReadParallelSameAsSequential reads big streams on several
+// goroutines and on one, and requires the same objects (with their spans
+// and the positions of fields deep inside) and the same diagnostics.
+func TestReadParallelSameAsSequential(t *testing.T) {
+	for _, tc := range []struct{ name, text string }{
+		{"valid", bigStream("")},
+		{"syntax error at the end", bigStream("---\napiVersion: v1\nkind: [unclosed\n")},
+		{"document end marker", bigStream("...\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ns}\n")},
+		{"list", bigList("")},
+		{"list with an error in an item", bigList("- apiVersion: v1\n  kind: [unclosed\n")},
+		{"list with a comment between items", bigList("# a comment\n")},
+		{"list with a duplicate items key", bigList("") + "items: []\n"},
+		{"list then a document", bigList("") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ns}\n"},
+		{"list then a bad document", bigList("") + "---\napiVersion: [v1\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := tc.text
+			if len(text) < parallelMin {
+				t.Fatalf("the stream has %d bytes, less than %d", len(text), parallelMin)
+			}
+			readAll := func() string {
+				objs, diags := Read([]*source.File{source.NewFile("big.yaml", []byte(text))}, npKinds)
+				var b strings.Builder
+				b.WriteString(summary(objs, diags))
+				for _, o := range objs {
+					fmt.Fprintf(&b, "%s %s\n", o.Pos("spec", "ingress", 0, "ports", 0, "port"), o.Pos("metadata", "name"))
+				}
+				return b.String()
+			}
+			if runtime.GOMAXPROCS(0) < 2 {
+				t.Skip("one processor: the parallel path is not taken")
+			}
+			par := readAll()
+			old := runtime.GOMAXPROCS(1)
+			seq := readAll()
+			runtime.GOMAXPROCS(old)
+			if par != seq {
+				t.Errorf("parallel and sequential reads differ:\n--- parallel\n%s\n--- sequential\n%s", par, seq)
+			}
+			if n := strings.Count(seq, "NetworkPolicy"); n < 500 && !strings.Contains(tc.name, "error in an item") {
+				t.Errorf("only %d NetworkPolicies read", n)
+			}
+		})
+	}
+	// The parallel path is taken on a valid stream and on a List.
+	if docs, ok := parseParallel([]byte(bigStream(""))); !ok || len(docs) < 600 {
+		t.Errorf("parseParallel: ok=%v, %d documents", ok, len(docs))
+	}
+	if runtime.GOMAXPROCS(0) >= 2 {
+		if docs, ok := parseParallel([]byte(bigList(""))); !ok || len(docs) != 1 {
+			t.Errorf("parseParallel of a List: ok=%v, %d documents", ok, len(docs))
+		}
+	}
+}
+
+// TestParseParallelSameTrees compares, node by node (kind, tag, value,
+// style, line and column), the documents parseParallel gives with those of
+// one decoder over the whole input.
+func TestParseParallelSameTrees(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one processor: the parallel path is not taken")
+	}
+	var dump func(b *strings.Builder, n *yaml.Node, depth int)
+	dump = func(b *strings.Builder, n *yaml.Node, depth int) {
+		fmt.Fprintf(b, "%*s%d %s %q %d %d:%d\n", depth, "", n.Kind, n.Tag, n.Value, n.Style, n.Line, n.Column)
+		for _, c := range n.Content {
+			dump(b, c, depth+1)
+		}
+	}
+	for name, text := range map[string]string{
+		"stream": bigStream(""), "list": bigList(""),
+		"list and a document": "# kubectl get\n" + bigList("") + "---\nexternals:\n  - ip: 1.2.3.4\n",
+		"document and list":   "a: 1\n---\n" + bigList(""),
+	} {
+		docs, ok := parseParallel([]byte(text))
+		if !ok {
+			t.Fatalf("%s: the parallel path was not taken", name)
+		}
+		var par, seq strings.Builder
+		for _, d := range docs {
+			dump(&par, d, 0)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(text))
+		for {
+			var d yaml.Node
+			if err := dec.Decode(&d); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				break
+			}
+			dump(&seq, &d, 0)
+		}
+		if par.String() != seq.String() {
+			pl, sl := strings.Split(par.String(), "\n"), strings.Split(seq.String(), "\n")
+			for i := range min(len(pl), len(sl)) {
+				if pl[i] != sl[i] {
+					t.Errorf("%s: node %d differs: parallel %q, sequential %q", name, i, pl[i], sl[i])
+					break
+				}
+			}
+			if len(pl) != len(sl) {
+				t.Errorf("%s: %d nodes in parallel, %d sequentially", name, len(pl), len(sl))
+			}
+		}
+	}
+}
