@@ -216,18 +216,26 @@ func (e *Evaluator) serviceSelects(cp *cpeer, pod *Pod) bool {
 	if pod.Namespace != svcNS {
 		return false
 	}
-	for _, s := range e.world.Services {
-		if s.Namespace != svcNS || s.Selector == nil {
+	return e.world.ServiceSelects(svcNS, cp.p.Service.Name, cp.svcSelector, pod.Labels)
+}
+
+// ServiceSelects reports whether a pod with labels in namespace ns is
+// selected by one of the Services of w in ns that a Service peer names: the
+// one called name or, when sel is not nil, every one whose labels sel
+// matches. A Service without a selector selects no pod.
+func (w *World) ServiceSelects(ns, name string, sel *ir.Selector, labels map[string]string) bool {
+	for _, s := range w.Services {
+		if s.Namespace != ns || s.Selector == nil {
 			continue
 		}
-		if cp.svcSelector != nil {
-			if !cp.svcSelector.Matches(s.Labels) {
+		if sel != nil {
+			if !sel.Matches(s.Labels) {
 				continue
 			}
-		} else if s.Name != cp.p.Service.Name {
+		} else if s.Name != name {
 			continue
 		}
-		if labelsInclude(pod.Labels, s.Selector) {
+		if labelsInclude(labels, s.Selector) {
 			return true
 		}
 	}

@@ -215,31 +215,7 @@ func (m *matcher) otherMatches(q *ir.Peer, c *class) bool {
 // serviceSelects reports whether a pod with labels in the peer's Service
 // namespace is selected by one of the Services q names.
 func (m *matcher) serviceSelects(q *ir.Peer, labels map[string]string) bool {
-	for _, s := range m.world.Services {
-		if s.Namespace != q.Service.Namespace || s.Selector == nil {
-			continue
-		}
-		if q.Service.Selector != nil {
-			if !q.Service.Selector.Matches(s.Labels) {
-				continue
-			}
-		} else if s.Name != q.Service.Name {
-			continue
-		}
-		if labelsInclude(labels, s.Selector) {
-			return true
-		}
-	}
-	return false
-}
-
-func labelsInclude(labels, sel map[string]string) bool {
-	for k, v := range sel {
-		if w, ok := labels[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+	return m.world.ServiceSelects(q.Service.Namespace, q.Service.Name, q.Service.Selector, labels)
 }
 
 // entityMatches decides an entity on a class that is not a pod.
