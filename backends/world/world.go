@@ -51,8 +51,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -64,6 +62,7 @@ import (
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/par"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -214,20 +213,11 @@ func predecode(objs []*yamlsrc.Object) map[*yamlsrc.Object]*decoded {
 		return nil
 	}
 	out := make([]*decoded, len(objs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(objs); i = int(next.Add(1) - 1) {
-				if v := kindValue(objs[i].Kind); v != nil {
-					out[i] = &decoded{value: v, diags: objs[i].DecodeLax(v)}
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(workers, len(objs), func(i int) {
+		if v := kindValue(objs[i].Kind); v != nil {
+			out[i] = &decoded{value: v, diags: objs[i].DecodeLax(v)}
+		}
+	})
 	pre := make(map[*yamlsrc.Object]*decoded, len(objs))
 	for i, d := range out {
 		if d != nil {
