@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -17,8 +18,13 @@ type Example struct {
 	Sources map[string]string // every *.netpol in it: base name -> content
 }
 
-// Files returns the example's sources as files, in name order.
-func (e Example) Files() []*source.File {
+// Files returns the example's sources as files named by their base names,
+// in name order.
+func (e Example) Files() []*source.File { return e.FilesIn("") }
+
+// FilesIn is Files with every name under the slash-separated directory dir
+// ("examples/zero-trust/policy.netpol" for dir "examples/zero-trust").
+func (e Example) FilesIn(dir string) []*source.File {
 	names := make([]string, 0, len(e.Sources))
 	for name := range e.Sources {
 		names = append(names, name)
@@ -26,7 +32,11 @@ func (e Example) Files() []*source.File {
 	sort.Strings(names)
 	files := make([]*source.File, len(names))
 	for i, name := range names {
-		files[i] = source.NewFile(name, []byte(e.Sources[name]))
+		full := name
+		if dir != "" {
+			full = path.Join(dir, name)
+		}
+		files[i] = source.NewFile(full, []byte(e.Sources[name]))
 	}
 	return files
 }
