@@ -292,19 +292,11 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 					continue
 				}
 			}
-			dec := yaml.NewDecoder(bytes.NewReader(chunk))
-			for {
-				doc := new(yaml.Node)
-				err := dec.Decode(doc)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					return nil, false
-				}
-				shiftLines(doc, c.line)
-				docs = append(docs, doc)
+			d, ok := decodeDocs(chunk, c.line)
+			if !ok {
+				return nil, false
 			}
+			docs = append(docs, d...)
 		}
 		return docs, parsedList
 	}
@@ -325,20 +317,9 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 	}
 	par.For(workers, len(rs), func(i int) {
 		rn := &rs[i]
-		dec := yaml.NewDecoder(bytes.NewReader(content[rn.from:rn.to]))
-		for {
-			doc := new(yaml.Node)
-			err := dec.Decode(doc)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				rn.err = true
-				break
-			}
-			shiftLines(doc, rn.line)
-			rn.docs = append(rn.docs, doc)
-		}
+		var ok bool
+		rn.docs, ok = decodeDocs(content[rn.from:rn.to], rn.line)
+		rn.err = !ok
 	})
 	for _, rn := range rs {
 		if rn.err {
@@ -347,6 +328,24 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 		docs = append(docs, rn.docs...)
 	}
 	return docs, true
+}
+
+// decodeDocs decodes every document of chunk, with their lines moved down
+// by line (where chunk starts); ok false on any error.
+func decodeDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(chunk))
+	for {
+		doc := new(yaml.Node)
+		err := dec.Decode(doc)
+		if errors.Is(err, io.EOF) {
+			return docs, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		shiftLines(doc, line)
+		docs = append(docs, doc)
+	}
 }
 
 // parseList parses a single document that is a List as kubectl prints it
