@@ -77,17 +77,6 @@ func newMatcher(classes []class, w *eval.World) *matcher {
 	return m
 }
 
-// normalized returns a normalized deep copy of s (the program may be
-// shared: its slices are left alone).
-func normalized(s ir.Selector) ir.Selector {
-	c := ir.Selector{MatchLabels: append([]ir.Label(nil), s.MatchLabels...)}
-	for _, x := range s.MatchExpressions {
-		x.Values = append([]string(nil), x.Values...)
-		c.MatchExpressions = append(c.MatchExpressions, x)
-	}
-	return c.Normalize()
-}
-
 // namespacesMatching returns the namespaces (with pods) whose labels match
 // sel, once per distinct selector.
 func (m *matcher) namespacesMatching(sel ir.Selector) []string {
@@ -110,18 +99,18 @@ func (m *matcher) namespacesMatching(sel ir.Selector) []string {
 // peers get the same).
 func (m *matcher) peer(p *ir.Peer, ns string) (bitset, int32) {
 	q := *p
-	q.Pods = normalized(p.Pods)
+	q.Pods = p.Pods.Normalized()
 	switch p.Kind {
 	case ir.PeerPods:
 		if p.Namespace.Scope == ir.NamespaceLabels {
-			q.Namespace.Labels = normalized(p.Namespace.Labels)
+			q.Namespace.Labels = p.Namespace.Labels.Normalized()
 		}
 	case ir.PeerService:
 		if q.Service.Namespace == "" {
 			q.Service.Namespace = ns
 		}
 		if p.Service.Selector != nil {
-			s := normalized(*p.Service.Selector)
+			s := p.Service.Selector.Normalized()
 			q.Service.Selector = &s
 		}
 	}
@@ -244,7 +233,7 @@ func entityMatches(ent ir.Entity, c *class) bool {
 // subject returns the classes policy pol selects, in increasing order.
 func (m *matcher) subject(pol *ir.Policy) []int32 {
 	var s []int32
-	sel := normalized(pol.Subject.Pods)
+	sel := pol.Subject.Pods.Normalized()
 	switch {
 	case pol.Subject.Nodes:
 		if pol.Namespace != "" {
@@ -265,7 +254,7 @@ func (m *matcher) subject(pol *ir.Policy) []int32 {
 	default:
 		nss := m.nsNames
 		if pol.Subject.Namespaces != nil {
-			nss = m.namespacesMatching(normalized(*pol.Subject.Namespaces))
+			nss = m.namespacesMatching(pol.Subject.Namespaces.Normalized())
 		}
 		for _, ns := range nss {
 			for _, c := range m.byNS[ns] {
