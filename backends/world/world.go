@@ -46,6 +46,7 @@ package world
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"reflect"
 	"runtime"
@@ -462,7 +463,7 @@ func (r *reader) name(o *yamlsrc.Object, valid func(string, bool) []string) bool
 // at path, each at its key.
 func (r *reader) labels(o *yamlsrc.Object, labels map[string]string, path ...any) bool {
 	ok := true
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		at := func() source.Span { return o.Pos(append(path[:len(path):len(path)], k)...) } // only for errors: positions cost
 		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
 			r.diags.Errorf(CodeInvalid, at(), "invalid label key %q: %s", k, strings.Join(msgs, "; "))
@@ -711,13 +712,4 @@ func serviceNamespaces(ss []eval.Service) []string {
 		out = append(out, s.Namespace)
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
