@@ -9,9 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -165,7 +166,7 @@ func WriteDir(ctx context.Context, dir string, objs []Object, opts DirOptions) (
 		}
 		newManifest[f.name] = f.sum
 	}
-	for _, name := range sortedKeys(old) {
+	for _, name := range slices.Sorted(maps.Keys(old)) {
 		if _, produced := newManifest[name]; produced {
 			continue
 		}
@@ -555,19 +556,10 @@ func formatManifest(m map[string]string) []byte {
 	var b bytes.Buffer
 	b.WriteString(manifestHeader + "\n")
 	b.WriteString("# The files netpolc compile -o wrote here, with their SHA-256; see docs/output.md.\n")
-	for _, name := range sortedKeys(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		fmt.Fprintf(&b, "%s  %s\n", m[name], name)
 	}
 	return b.Bytes()
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // checkFileName rejects names that would escape the directory, hide, or not

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -189,7 +191,7 @@ func TestWriteDirPrunes(t *testing.T) {
 		sameDir(t, "files", names(t, dir), []string{"README.md", "other.networkpolicy.hand-made.yaml", "shop.networkpolicy.web.yaml", "unrelated.txt"})
 		sameDir(t, "pruned", res.Pruned, []string{"ciliumclusterwidenetworkpolicy.deny-metadata.yaml", "default.networkpolicy.db.yaml", "shop.ciliumnetworkpolicy.api.yaml"})
 		m, _ := readManifest(dir)
-		sameDir(t, "manifest", sortedKeys(m), []string{"shop.networkpolicy.web.yaml"})
+		sameDir(t, "manifest", slices.Sorted(maps.Keys(m)), []string{"shop.networkpolicy.web.yaml"})
 		check()
 	})
 	t.Run("edited files are kept", func(t *testing.T) {
@@ -203,14 +205,14 @@ func TestWriteDirPrunes(t *testing.T) {
 		// Still listed (with what netpolc wrote), so every run reports it
 		// until it is removed or restored.
 		m, _ := readManifest(dir)
-		sameDir(t, "manifest", sortedKeys(m), []string{"default.networkpolicy.db.yaml", "shop.networkpolicy.web.yaml"})
+		sameDir(t, "manifest", slices.Sorted(maps.Keys(m)), []string{"default.networkpolicy.db.yaml", "shop.networkpolicy.web.yaml"})
 		res = writeDir(t, dir, web, yamlOpts)
 		sameDir(t, "edited again", res.Edited, []string{"default.networkpolicy.db.yaml"})
 		// Removed by hand: forgotten.
 		os.Remove(edited)
 		writeDir(t, dir, web, yamlOpts)
 		m, _ = readManifest(dir)
-		sameDir(t, "manifest", sortedKeys(m), []string{"shop.networkpolicy.web.yaml"})
+		sameDir(t, "manifest", slices.Sorted(maps.Keys(m)), []string{"shop.networkpolicy.web.yaml"})
 	})
 	t.Run("replaced by a directory or a link is not ours", func(t *testing.T) {
 		dir := t.TempDir()

@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/par"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -125,25 +124,7 @@ func convert(o *yamlsrc.Object) objectResult {
 // parallel calls f(0), ..., f(n-1) on up to GOMAXPROCS goroutines (one
 // for small n).
 func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/32)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(min(runtime.GOMAXPROCS(0), n/32), n, f)
 }
 
 // object imports one NetworkPolicy from its converted result r, in input

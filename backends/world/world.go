@@ -46,13 +46,12 @@ package world
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"reflect"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -64,6 +63,7 @@ import (
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/par"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -214,20 +214,11 @@ func predecode(objs []*yamlsrc.Object) map[*yamlsrc.Object]*decoded {
 		return nil
 	}
 	out := make([]*decoded, len(objs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(objs); i = int(next.Add(1) - 1) {
-				if v := kindValue(objs[i].Kind); v != nil {
-					out[i] = &decoded{value: v, diags: objs[i].DecodeLax(v)}
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(workers, len(objs), func(i int) {
+		if v := kindValue(objs[i].Kind); v != nil {
+			out[i] = &decoded{value: v, diags: objs[i].DecodeLax(v)}
+		}
+	})
 	pre := make(map[*yamlsrc.Object]*decoded, len(objs))
 	for i, d := range out {
 		if d != nil {
@@ -472,7 +463,7 @@ func (r *reader) name(o *yamlsrc.Object, valid func(string, bool) []string) bool
 // at path, each at its key.
 func (r *reader) labels(o *yamlsrc.Object, labels map[string]string, path ...any) bool {
 	ok := true
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		at := func() source.Span { return o.Pos(append(path[:len(path):len(path)], k)...) } // only for errors: positions cost
 		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
 			r.diags.Errorf(CodeInvalid, at(), "invalid label key %q: %s", k, strings.Join(msgs, "; "))
@@ -721,13 +712,4 @@ func serviceNamespaces(ss []eval.Service) []string {
 		out = append(out, s.Namespace)
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -52,11 +52,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/netpolc/netpolc/internal/par"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -292,19 +292,11 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 					continue
 				}
 			}
-			dec := yaml.NewDecoder(bytes.NewReader(chunk))
-			for {
-				doc := new(yaml.Node)
-				err := dec.Decode(doc)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					return nil, false
-				}
-				shiftLines(doc, c.line)
-				docs = append(docs, doc)
+			d, ok := decodeDocs(chunk, c.line)
+			if !ok {
+				return nil, false
 			}
+			docs = append(docs, d...)
 		}
 		return docs, parsedList
 	}
@@ -323,32 +315,12 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 		}
 		rs[i] = run{from: a.off, to: b, line: a.line}
 	}
-	var next atomic.Int32
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(rs); i = int(next.Add(1) - 1) {
-				rn := &rs[i]
-				dec := yaml.NewDecoder(bytes.NewReader(content[rn.from:rn.to]))
-				for {
-					doc := new(yaml.Node)
-					err := dec.Decode(doc)
-					if errors.Is(err, io.EOF) {
-						break
-					}
-					if err != nil {
-						rn.err = true
-						break
-					}
-					shiftLines(doc, rn.line)
-					rn.docs = append(rn.docs, doc)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(workers, len(rs), func(i int) {
+		rn := &rs[i]
+		var ok bool
+		rn.docs, ok = decodeDocs(content[rn.from:rn.to], rn.line)
+		rn.err = !ok
+	})
 	for _, rn := range rs {
 		if rn.err {
 			return nil, false
@@ -356,6 +328,24 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 		docs = append(docs, rn.docs...)
 	}
 	return docs, true
+}
+
+// decodeDocs decodes every document of chunk, with their lines moved down
+// by line (where chunk starts); ok false on any error.
+func decodeDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(chunk))
+	for {
+		doc := new(yaml.Node)
+		err := dec.Decode(doc)
+		if errors.Is(err, io.EOF) {
+			return docs, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		shiftLines(doc, line)
+		docs = append(docs, doc)
+	}
 }
 
 // parseList parses a single document that is a List as kubectl prints it
@@ -447,25 +437,16 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 		}
 		rs[i] = run{from: a, to: b, line: bytes.Count(content[:a], []byte("\n"))}
 	}
-	var next atomic.Int32
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(rs); i = int(next.Add(1) - 1) {
-				rn := &rs[i]
-				var d yaml.Node
-				if err := yaml.Unmarshal(content[rn.from:rn.to], &d); err != nil || d.Kind != yaml.DocumentNode || len(d.Content) != 1 || d.Content[0].Kind != yaml.SequenceNode {
-					rn.err = true
-					continue
-				}
-				shiftLines(&d, rn.line)
-				rn.seq = d.Content[0]
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(workers, len(rs), func(i int) {
+		rn := &rs[i]
+		var d yaml.Node
+		if err := yaml.Unmarshal(content[rn.from:rn.to], &d); err != nil || d.Kind != yaml.DocumentNode || len(d.Content) != 1 || d.Content[0].Kind != yaml.SequenceNode {
+			rn.err = true
+			return
+		}
+		shiftLines(&d, rn.line)
+		rn.seq = d.Content[0]
+	})
 	for _, rn := range rs {
 		if rn.err {
 			return nil, false

@@ -189,6 +189,40 @@ func (e *env) readStdin(paths ...string) ([]byte, error) {
 	return data, nil
 }
 
+// readPolicy reads the policy of paths (files, directories, or "-" for
+// standard input) for an analysis command.
+func (e *env) readPolicy(c *cli.Context, paths []string) (*policyInput, error) {
+	stdin, err := e.readStdin(paths...)
+	if err != nil {
+		return nil, err
+	}
+	return e.loadPolicy(c, paths, stdin)
+}
+
+// checkChoice returns command cmd's usage error unless value is one of
+// choices: "FLAG must be a, b or c, not "value"".
+func checkChoice(cmd, flag, value string, choices ...string) error {
+	if slices.Contains(choices, value) {
+		return nil
+	}
+	list := choices[len(choices)-1]
+	if len(choices) > 1 {
+		list = strings.Join(choices[:len(choices)-1], ", ") + " or " + list
+	}
+	return &usageError{msg: fmt.Sprintf("%s must be %s, not %q", flag, list, value), command: cmd}
+}
+
+// onlyWith returns command cmd's usage error when one of flags is set: they
+// apply only with what condition names ("--world").
+func onlyWith(c *cli.Context, cmd, condition string, flags ...string) error {
+	for _, f := range flags {
+		if c.IsSet(f) {
+			return &usageError{msg: "--" + f + " applies only with " + condition, command: cmd}
+		}
+	}
+	return nil
+}
+
 // analysisWorld returns the world of --world, or the representative world
 // of progs, with a description of it for the output. policyOnStdin says
 // whether the policy was read from standard input.

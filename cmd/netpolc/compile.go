@@ -95,8 +95,8 @@ func (e *env) runTarget(c *cli.Context, targetFlag string, build func(backends.B
 		return &usageError{msg: fmt.Sprintf("unknown target %q%s (one of: %s)", name, didYouMean(name, e.registry.Names()), e.targetList()), command: cmd}
 	}
 	format := c.String("format")
-	if format != backends.FormatYAML && format != backends.FormatJSON {
-		return &usageError{msg: fmt.Sprintf("--format must be %s or %s, not %q", backends.FormatYAML, backends.FormatJSON, format), command: cmd}
+	if err := checkChoice(cmd, "--format", format, backends.FormatYAML, backends.FormatJSON); err != nil {
+		return err
 	}
 	flags, err := targetOptions(c, target)
 	if err != nil {
@@ -109,9 +109,9 @@ func (e *env) runTarget(c *cli.Context, targetFlag string, build func(backends.B
 		return &usageError{msg: err.Error(), command: cmd}
 	}
 	target, _ = registry.Lookup(name)
-	for _, f := range []string{"keep-stale", "lock-timeout"} {
-		if c.IsSet(f) && c.String("o") == "" {
-			return &usageError{msg: "--" + f + " applies only with -o DIR", command: cmd}
+	if c.String("o") == "" {
+		if err := onlyWith(c, cmd, "-o DIR", "keep-stale", "lock-timeout"); err != nil {
+			return err
 		}
 	}
 	if c.Duration("lock-timeout") < 0 {

@@ -61,8 +61,8 @@ func diffCommand(e *env) *cli.Command {
 				return &usageError{msg: "OLD and NEW cannot both be standard input", command: cmd}
 			}
 			format := c.String("format")
-			if format != "text" && format != "json" {
-				return &usageError{msg: fmt.Sprintf("--format must be text or json, not %q", format), command: cmd}
+			if err := checkChoice(cmd, "--format", format, "text", "json"); err != nil {
+				return err
 			}
 			failOn := c.String("fail-on")
 			switch failOn {

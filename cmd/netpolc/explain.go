@@ -69,12 +69,14 @@ func explainCommand(e *env) *cli.Command {
 				}
 			}
 			format := c.String("format")
-			if format != "text" && format != "json" {
-				return &usageError{msg: fmt.Sprintf("--format must be text or json, not %q", format), command: cmd}
+			if err := checkChoice(cmd, "--format", format, "text", "json"); err != nil {
+				return err
 			}
 			expect := c.String("expect")
-			if expect != "" && expect != "allowed" && expect != "denied" {
-				return &usageError{msg: fmt.Sprintf("--expect must be allowed or denied, not %q", expect), command: cmd}
+			if expect != "" {
+				if err := checkChoice(cmd, "--expect", expect, "allowed", "denied"); err != nil {
+					return err
+				}
 			}
 			req, err := httpRequest(c)
 			if err != nil {
@@ -91,11 +93,7 @@ func explainCommand(e *env) *cli.Command {
 			case isICMP && req != nil:
 				return &usageError{msg: "an ICMP message carries no HTTP request", command: cmd}
 			}
-			stdin, err := e.readStdin(args[2:]...)
-			if err != nil {
-				return err
-			}
-			in, err := e.loadPolicy(c, args[2:], stdin)
+			in, err := e.readPolicy(c, args[2:])
 			if err != nil {
 				return err
 			}

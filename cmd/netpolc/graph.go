@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -56,21 +55,15 @@ func graphCommand(e *env) *cli.Command {
 				return err
 			}
 			format := c.String("format")
-			if format != "dot" && format != "mermaid" && format != "svg" {
-				return &usageError{msg: fmt.Sprintf("--format must be dot, mermaid or svg, not %q", format), command: cmd}
-			}
-			if !c.IsSet("world") {
-				for _, f := range []string{"per-pod", "all"} {
-					if c.IsSet(f) {
-						return &usageError{msg: "--" + f + " applies only with --world", command: cmd}
-					}
-				}
-			}
-			stdin, err := e.readStdin(paths...)
-			if err != nil {
+			if err := checkChoice(cmd, "--format", format, "dot", "mermaid", "svg"); err != nil {
 				return err
 			}
-			in, err := e.loadPolicy(c, paths, stdin)
+			if !c.IsSet("world") {
+				if err := onlyWith(c, cmd, "--world", "per-pod", "all"); err != nil {
+					return err
+				}
+			}
+			in, err := e.readPolicy(c, paths)
 			if err != nil {
 				return err
 			}

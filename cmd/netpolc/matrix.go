@@ -75,10 +75,8 @@ func matrixCommand(e *env) *cli.Command {
 				return err
 			}
 			format := c.String("format")
-			switch format {
-			case formatTable, formatList, formatCSV, formatJSON:
-			default:
-				return &usageError{msg: fmt.Sprintf("--format must be table, list, csv or json, not %q", format), command: cmd}
+			if err := checkChoice(cmd, "--format", format, formatTable, formatList, formatCSV, formatJSON); err != nil {
+				return err
 			}
 			var port *analysis.PortQuery
 			if s := c.String("port"); s != "" {
@@ -86,11 +84,7 @@ func matrixCommand(e *env) *cli.Command {
 					return &usageError{msg: err.Error(), command: cmd}
 				}
 			}
-			stdin, err := e.readStdin(paths...)
-			if err != nil {
-				return err
-			}
-			in, err := e.loadPolicy(c, paths, stdin)
+			in, err := e.readPolicy(c, paths)
 			if err != nil {
 				return err
 			}

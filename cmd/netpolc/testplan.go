@@ -70,16 +70,12 @@ func testplanCommand(e *env) *cli.Command {
 				return err
 			}
 			format := c.String("format")
-			switch format {
-			case planYAML, planJSON, planManifests, planScript:
-			default:
-				return &usageError{msg: fmt.Sprintf("--format must be %s, %s, %s or %s, not %q", planYAML, planJSON, planManifests, planScript, format), command: cmd}
+			if err := checkChoice(cmd, "--format", format, planYAML, planJSON, planManifests, planScript); err != nil {
+				return err
 			}
 			if format == planYAML || format == planJSON {
-				for _, f := range []string{"image", "timeout", "externals"} {
-					if c.IsSet(f) {
-						return &usageError{msg: "--" + f + " applies only with --format manifests or script", command: cmd}
-					}
+				if err := onlyWith(c, cmd, "--format manifests or script", "image", "timeout", "externals"); err != nil {
+					return err
 				}
 			}
 			if err := testplan.CheckImage(c.String("image")); err != nil {

@@ -2,6 +2,8 @@ package analysis
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -369,7 +371,7 @@ func (e *Explanation) Text() string {
 		if e.HTTP.Host != "" {
 			fmt.Fprintf(&b, " host %s", e.HTTP.Host)
 		}
-		for _, k := range sortedKeys(e.HTTP.Headers) {
+		for _, k := range slices.Sorted(maps.Keys(e.HTTP.Headers)) {
 			fmt.Fprintf(&b, " header %s: %s", k, e.HTTP.Headers[k])
 		}
 	}
@@ -467,13 +469,4 @@ func (r RuleRef) text() string {
 		s += r.Rule
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

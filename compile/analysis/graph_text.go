@@ -61,20 +61,9 @@ func (g *Graph) DOT() string {
 	b.WriteString("digraph netpolc {\n")
 	fmt.Fprintf(&b, "  label=%s;\n  labelloc=t;\n  rankdir=LR;\n  fontname=\"Helvetica\";\n", dotQuote(g.Title))
 	b.WriteString("  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
-	for _, c := range g.Clusters {
-		fmt.Fprintf(&b, "  subgraph %s {\n    label=%s;\n    style=rounded;\n", c.ID, dotQuote(c.Label))
-		for _, n := range g.Nodes {
-			if n.Cluster == c.ID {
-				b.WriteString("    " + n.dot() + "\n")
-			}
-		}
-		b.WriteString("  }\n")
-	}
-	for _, n := range g.Nodes {
-		if n.Cluster == "" {
-			b.WriteString("  " + n.dot() + "\n")
-		}
-	}
+	g.writeNodes(&b, func(c Cluster) string {
+		return fmt.Sprintf("  subgraph %s {\n    label=%s;\n    style=rounded;\n", c.ID, dotQuote(c.Label))
+	}, "  }\n", GraphNode.dot)
 	for _, e := range g.Edges {
 		attrs := []string{"label=" + dotQuote(e.fullLabel()), "color=\"" + e.colour() + "\"", "fontcolor=\"" + e.colour() + "\""}
 		if e.L7 {
@@ -87,6 +76,26 @@ func (g *Graph) DOT() string {
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// writeNodes writes the nodes of g as line renders them: those of each
+// cluster between open(cluster) and end, indented by four spaces, then
+// those of no cluster, indented by two.
+func (g *Graph) writeNodes(b *strings.Builder, open func(Cluster) string, end string, line func(GraphNode) string) {
+	for _, c := range g.Clusters {
+		b.WriteString(open(c))
+		for _, n := range g.Nodes {
+			if n.Cluster == c.ID {
+				b.WriteString("    " + line(n) + "\n")
+			}
+		}
+		b.WriteString(end)
+	}
+	for _, n := range g.Nodes {
+		if n.Cluster == "" {
+			b.WriteString("  " + line(n) + "\n")
+		}
+	}
 }
 
 func (n GraphNode) dot() string {
@@ -114,20 +123,9 @@ func mermaidText(s string) string {
 func (g *Graph) Mermaid() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "---\ntitle: %s\n---\nflowchart LR\n", g.Title)
-	for _, c := range g.Clusters {
-		fmt.Fprintf(&b, "  subgraph %s[\"%s\"]\n", c.ID, mermaidText(c.Label))
-		for _, n := range g.Nodes {
-			if n.Cluster == c.ID {
-				b.WriteString("    " + n.mermaid() + "\n")
-			}
-		}
-		b.WriteString("  end\n")
-	}
-	for _, n := range g.Nodes {
-		if n.Cluster == "" {
-			b.WriteString("  " + n.mermaid() + "\n")
-		}
-	}
+	g.writeNodes(&b, func(c Cluster) string {
+		return fmt.Sprintf("  subgraph %s[\"%s\"]\n", c.ID, mermaidText(c.Label))
+	}, "  end\n", GraphNode.mermaid)
 	for i, e := range g.Edges {
 		arrow := "-->"
 		if e.Deny || e.OneSided != "" {

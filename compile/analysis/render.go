@@ -131,12 +131,18 @@ func (v MatrixView) preamble() string {
 	return b.String()
 }
 
+// toString returns what write writes (to a strings.Builder, which does not
+// fail).
+func toString(write func(io.Writer) error) string {
+	var b strings.Builder
+	_ = write(&b)
+	return b.String()
+}
+
 // Table renders the view as an aligned table: every column as wide as
 // its widest cell.
 func (v MatrixView) Table() string {
-	var b strings.Builder
-	_ = v.WriteTable(&b) // a strings.Builder does not fail
-	return b.String()
+	return toString(v.WriteTable)
 }
 
 // WriteTable writes Table to w, a row at a time.
@@ -173,9 +179,7 @@ func (v MatrixView) WriteTable(w io.Writer) error {
 // List renders the view as one line per pair with a connection:
 // "FROM -> TO: CONNECTIONS".
 func (v MatrixView) List() string {
-	var b strings.Builder
-	_ = v.WriteList(&b) // a strings.Builder does not fail
-	return b.String()
+	return toString(v.WriteList)
 }
 
 // WriteList writes List to w.
@@ -197,9 +201,7 @@ func (v MatrixView) WriteList(w io.Writer) error {
 
 // CSV renders the grid of Table as CSV (RFC 4180).
 func (v MatrixView) CSV() string {
-	var b strings.Builder
-	_ = v.WriteCSV(&b) // a strings.Builder does not fail
-	return b.String()
+	return toString(v.WriteCSV)
 }
 
 // WriteCSV writes CSV to w.

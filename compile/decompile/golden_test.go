@@ -33,21 +33,8 @@ type goldenCase struct {
 // programs compile without errors.
 func goldenCases(t *testing.T) []goldenCase {
 	var cases []goldenCase
-	dirs, _ := filepath.Glob("../../examples/*")
-	for _, dir := range dirs {
-		files, _ := filepath.Glob(dir + "/*.netpol")
-		if len(files) == 0 {
-			continue
-		}
-		c := goldenCase{name: "example-" + filepath.Base(dir), sources: map[string]string{}}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.sources[filepath.Base(f)] = string(data)
-		}
-		cases = append(cases, c)
+	for _, ex := range backendtest.Examples(t, "../../examples") {
+		cases = append(cases, goldenCase{name: "example-" + ex.Name, sources: ex.Sources})
 	}
 	paths, _ := filepath.Glob("../testdata/*.txtar")
 	for _, path := range paths {

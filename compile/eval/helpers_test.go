@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/irbuild"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -20,27 +20,7 @@ func span(line int) source.Span {
 
 // sel builds a selector from "k=v", "k" (exists), "!k", "k in a|b",
 // "k notin a|b".
-func sel(terms ...string) ir.Selector {
-	var s ir.Selector
-	for _, t := range terms {
-		switch {
-		case strings.Contains(t, " notin "):
-			k, v, _ := strings.Cut(t, " notin ")
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: k, Operator: ir.OpNotIn, Values: strings.Split(v, "|")})
-		case strings.Contains(t, " in "):
-			k, v, _ := strings.Cut(t, " in ")
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: k, Operator: ir.OpIn, Values: strings.Split(v, "|")})
-		case strings.HasPrefix(t, "!"):
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: t[1:], Operator: ir.OpDoesNotExist})
-		case strings.Contains(t, "="):
-			k, v, _ := strings.Cut(t, "=")
-			s.MatchLabels = append(s.MatchLabels, ir.Label{Key: k, Value: v})
-		default:
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: t, Operator: ir.OpExists})
-		}
-	}
-	return s.Normalize()
-}
+func sel(terms ...string) ir.Selector { return irbuild.Selector(terms...) }
 
 func podsPeer(terms ...string) ir.Peer { return ir.Peer{Kind: ir.PeerPods, Pods: sel(terms...)} }
 

@@ -64,9 +64,9 @@ type regexpOrErr struct {
 }
 
 func (e *Evaluator) compilePolicy(p *ir.Policy) *cpolicy {
-	cp := &cpolicy{p: p, order: len(e.policies), subjectPods: normalized(p.Subject.Pods)}
+	cp := &cpolicy{p: p, order: len(e.policies), subjectPods: p.Subject.Pods.Normalized()}
 	if p.Subject.Namespaces != nil {
-		s := normalized(*p.Subject.Namespaces)
+		s := p.Subject.Namespaces.Normalized()
 		cp.subjectNS = &s
 	}
 	for _, r := range p.Rules {
@@ -78,17 +78,6 @@ func (e *Evaluator) compilePolicy(p *ir.Policy) *cpolicy {
 		cp.byDir[d] = append(cp.byDir[d], cr)
 	}
 	return cp
-}
-
-// normalized returns a normalized deep copy of s (the IR's own slices are
-// left alone: the program may be shared).
-func normalized(s ir.Selector) ir.Selector {
-	c := ir.Selector{MatchLabels: append([]ir.Label(nil), s.MatchLabels...)}
-	for _, x := range s.MatchExpressions {
-		x.Values = append([]string(nil), x.Values...)
-		c.MatchExpressions = append(c.MatchExpressions, x)
-	}
-	return c.Normalize()
 }
 
 func (e *Evaluator) compileRule(r *ir.Rule, ns string, warns *diag.List) *crule {
@@ -113,7 +102,7 @@ func (e *Evaluator) compileRule(r *ir.Rule, ns string, warns *diag.List) *crule 
 }
 
 func (e *Evaluator) compilePeer(p *ir.Peer, ns string) *cpeer {
-	cp := &cpeer{p: p, ctxNS: ns, pods: normalized(p.Pods)}
+	cp := &cpeer{p: p, ctxNS: ns, pods: p.Pods.Normalized()}
 	// The member set is shared by every peer that selects the same
 	// endpoints: same ir.PeerKey once normalized and made absolute (a
 	// NamespacePolicy peer of a cluster-wide policy stays as it is: any
@@ -123,7 +112,7 @@ func (e *Evaluator) compilePeer(p *ir.Peer, ns string) *cpeer {
 	switch p.Kind {
 	case ir.PeerPods:
 		if p.Namespace.Scope == ir.NamespaceLabels {
-			cp.nsLabels = normalized(p.Namespace.Labels)
+			cp.nsLabels = p.Namespace.Labels.Normalized()
 			q.Namespace.Labels = cp.nsLabels
 		}
 	case ir.PeerService:
@@ -131,7 +120,7 @@ func (e *Evaluator) compilePeer(p *ir.Peer, ns string) *cpeer {
 			q.Service.Namespace = ns
 		}
 		if p.Service.Selector != nil {
-			s := normalized(*p.Service.Selector)
+			s := p.Service.Selector.Normalized()
 			cp.svcSelector = &s
 			q.Service.Selector = &s
 		}
@@ -216,18 +205,26 @@ func (e *Evaluator) serviceSelects(cp *cpeer, pod *Pod) bool {
 	if pod.Namespace != svcNS {
 		return false
 	}
-	for _, s := range e.world.Services {
-		if s.Namespace != svcNS || s.Selector == nil {
+	return e.world.ServiceSelects(svcNS, cp.p.Service.Name, cp.svcSelector, pod.Labels)
+}
+
+// ServiceSelects reports whether a pod with labels in namespace ns is
+// selected by one of the Services of w in ns that a Service peer names: the
+// one called name or, when sel is not nil, every one whose labels sel
+// matches. A Service without a selector selects no pod.
+func (w *World) ServiceSelects(ns, name string, sel *ir.Selector, labels map[string]string) bool {
+	for _, s := range w.Services {
+		if s.Namespace != ns || s.Selector == nil {
 			continue
 		}
-		if cp.svcSelector != nil {
-			if !cp.svcSelector.Matches(s.Labels) {
+		if sel != nil {
+			if !sel.Matches(s.Labels) {
 				continue
 			}
-		} else if s.Name != cp.p.Service.Name {
+		} else if s.Name != name {
 			continue
 		}
-		if labelsInclude(pod.Labels, s.Selector) {
+		if labelsInclude(labels, s.Selector) {
 			return true
 		}
 	}

@@ -162,7 +162,7 @@ func (b *reprBuilder) namespace(name string) {
 // labelNamespace returns the namespace standing for a namespace selector
 // (fallback for the empty selector, which matches every namespace).
 func (b *reprBuilder) labelNamespace(sel ir.Selector, fallback string) string {
-	sel = normalized(sel)
+	sel = sel.Normalized()
 	if sel.IsEmpty() {
 		b.namespace(fallback)
 		return fallback
@@ -210,12 +210,12 @@ func (b *reprBuilder) peerNamespace(p *ir.Peer, ctx string) string {
 }
 
 func (b *reprBuilder) podKey(ns string, sel ir.Selector) string {
-	return ns + "|" + normalized(sel).String()
+	return ns + "|" + sel.Normalized().String()
 }
 
 func (b *reprBuilder) pod(ns string, sel ir.Selector) {
 	b.namespace(ns)
-	labels := labelsFor(normalized(sel))
+	labels := labelsFor(sel.Normalized())
 	// Pods are keyed by the labels they get: selectors giving the same
 	// labels share a pod.
 	key := ns + "|" + labelsKey(labels)
@@ -244,7 +244,7 @@ func (b *reprBuilder) podExists(ns, name string) bool {
 }
 
 func (b *reprBuilder) node(sel ir.Selector) {
-	labels := labelsFor(normalized(sel))
+	labels := labelsFor(sel.Normalized())
 	key := labelsKey(labels)
 	if b.nodeIdx[key] {
 		return

@@ -93,6 +93,17 @@ func contains(sorted []string, v string) bool {
 	return i < len(sorted) && sorted[i] == v
 }
 
+// Normalized returns a normalized deep copy of s: unlike Normalize, it
+// leaves s's slices alone (the program they belong to may be shared).
+func (s Selector) Normalized() Selector {
+	c := Selector{MatchLabels: append([]Label(nil), s.MatchLabels...)}
+	for _, x := range s.MatchExpressions {
+		x.Values = append([]string(nil), x.Values...)
+		c.MatchExpressions = append(c.MatchExpressions, x)
+	}
+	return c.Normalize()
+}
+
 // Normalize sorts labels and expressions and their values and removes exact
 // duplicates, in place, and returns s.
 func (s Selector) Normalize() Selector {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	parallel "github.com/netpolc/netpolc/internal/par"
 )
 
 // engine decides classes against classes. See docs/analysis.md.
@@ -196,20 +197,10 @@ func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *e
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
-	par = max(1, min(par, len(owners)/16))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			scratch := make([]uint64, e.n)
-			for k := int(next.Add(1) - 1); k < len(owners); k = int(next.Add(1) - 1) {
-				e.parts[k] = e.partition(owners[k], scratch)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.ForEach(min(par, len(owners)/16), len(owners), func() func(int) {
+		scratch := make([]uint64, e.n)
+		return func(k int) { e.parts[k] = e.partition(owners[k], scratch) }
+	})
 	for i, ds := range e.descs {
 		ds.part = e.parts[partOf[i]]
 	}

@@ -77,17 +77,6 @@ func newMatcher(classes []class, w *eval.World) *matcher {
 	return m
 }
 
-// normalized returns a normalized deep copy of s (the program may be
-// shared: its slices are left alone).
-func normalized(s ir.Selector) ir.Selector {
-	c := ir.Selector{MatchLabels: append([]ir.Label(nil), s.MatchLabels...)}
-	for _, x := range s.MatchExpressions {
-		x.Values = append([]string(nil), x.Values...)
-		c.MatchExpressions = append(c.MatchExpressions, x)
-	}
-	return c.Normalize()
-}
-
 // namespacesMatching returns the namespaces (with pods) whose labels match
 // sel, once per distinct selector.
 func (m *matcher) namespacesMatching(sel ir.Selector) []string {
@@ -110,18 +99,18 @@ func (m *matcher) namespacesMatching(sel ir.Selector) []string {
 // peers get the same).
 func (m *matcher) peer(p *ir.Peer, ns string) (bitset, int32) {
 	q := *p
-	q.Pods = normalized(p.Pods)
+	q.Pods = p.Pods.Normalized()
 	switch p.Kind {
 	case ir.PeerPods:
 		if p.Namespace.Scope == ir.NamespaceLabels {
-			q.Namespace.Labels = normalized(p.Namespace.Labels)
+			q.Namespace.Labels = p.Namespace.Labels.Normalized()
 		}
 	case ir.PeerService:
 		if q.Service.Namespace == "" {
 			q.Service.Namespace = ns
 		}
 		if p.Service.Selector != nil {
-			s := normalized(*p.Service.Selector)
+			s := p.Service.Selector.Normalized()
 			q.Service.Selector = &s
 		}
 	}
@@ -215,31 +204,7 @@ func (m *matcher) otherMatches(q *ir.Peer, c *class) bool {
 // serviceSelects reports whether a pod with labels in the peer's Service
 // namespace is selected by one of the Services q names.
 func (m *matcher) serviceSelects(q *ir.Peer, labels map[string]string) bool {
-	for _, s := range m.world.Services {
-		if s.Namespace != q.Service.Namespace || s.Selector == nil {
-			continue
-		}
-		if q.Service.Selector != nil {
-			if !q.Service.Selector.Matches(s.Labels) {
-				continue
-			}
-		} else if s.Name != q.Service.Name {
-			continue
-		}
-		if labelsInclude(labels, s.Selector) {
-			return true
-		}
-	}
-	return false
-}
-
-func labelsInclude(labels, sel map[string]string) bool {
-	for k, v := range sel {
-		if w, ok := labels[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+	return m.world.ServiceSelects(q.Service.Namespace, q.Service.Name, q.Service.Selector, labels)
 }
 
 // entityMatches decides an entity on a class that is not a pod.
@@ -268,7 +233,7 @@ func entityMatches(ent ir.Entity, c *class) bool {
 // subject returns the classes policy pol selects, in increasing order.
 func (m *matcher) subject(pol *ir.Policy) []int32 {
 	var s []int32
-	sel := normalized(pol.Subject.Pods)
+	sel := pol.Subject.Pods.Normalized()
 	switch {
 	case pol.Subject.Nodes:
 		if pol.Namespace != "" {
@@ -289,7 +254,7 @@ func (m *matcher) subject(pol *ir.Policy) []int32 {
 	default:
 		nss := m.nsNames
 		if pol.Subject.Namespaces != nil {
-			nss = m.namespacesMatching(normalized(*pol.Subject.Namespaces))
+			nss = m.namespacesMatching(pol.Subject.Namespaces.Normalized())
 		}
 		for _, ns := range nss {
 			for _, c := range m.byNS[ns] {

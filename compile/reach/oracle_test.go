@@ -240,22 +240,10 @@ func TestCyclonusFullMatrix(t *testing.T) {
 // NetworkPolicies, every pod pair and pod to external, every port
 // interval.
 func TestCyclonusExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../../examples/*")
 	ran := 0
-	for _, dir := range dirs {
-		files, _ := filepath.Glob(dir + "/*.netpol")
-		if len(files) == 0 {
-			continue
-		}
-		srcs := map[string]string{}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srcs[filepath.Base(f)] = string(b)
-		}
-		prog, set, diags := backendtest.Compile(srcs)
+	for _, ex := range backendtest.Examples(t, "../../examples") {
+		dir := ex.Dir
+		prog, set, diags := backendtest.Compile(ex.Sources)
 		if diags.HasErrors() || prog == nil {
 			t.Fatalf("%s: %s", dir, backendtest.RenderDiags(set, diags))
 		}

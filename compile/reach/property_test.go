@@ -6,13 +6,13 @@ import (
 	"math/rand"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+	"github.com/netpolc/netpolc/internal/testsupport/irbuild"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 )
 
@@ -195,25 +195,7 @@ func (g irGen) selector() ir.Selector {
 	case 5:
 		terms = []string{"role"}
 	}
-	var s ir.Selector
-	for _, t := range terms {
-		switch {
-		case strings.Contains(t, " notin "):
-			k, v, _ := strings.Cut(t, " notin ")
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: k, Operator: ir.OpNotIn, Values: strings.Split(v, "|")})
-		case strings.Contains(t, " in "):
-			k, v, _ := strings.Cut(t, " in ")
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: k, Operator: ir.OpIn, Values: strings.Split(v, "|")})
-		case strings.HasPrefix(t, "!"):
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: t[1:], Operator: ir.OpDoesNotExist})
-		case strings.Contains(t, "="):
-			k, v, _ := strings.Cut(t, "=")
-			s.MatchLabels = append(s.MatchLabels, ir.Label{Key: k, Value: v})
-		default:
-			s.MatchExpressions = append(s.MatchExpressions, ir.Expression{Key: t, Operator: ir.OpExists})
-		}
-	}
-	return s.Normalize()
+	return irbuild.Selector(terms...)
 }
 
 func (g irGen) peer() ir.Peer {

@@ -2,6 +2,8 @@ package testplan
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
@@ -94,7 +96,7 @@ need_namespace() {
 `)
 	for _, ns := range rp.nsNames {
 		args := []string{shq(ns)}
-		for _, k := range sortedKeys(rp.nsLabel[ns]) {
+		for _, k := range slices.Sorted(maps.Keys(rp.nsLabel[ns])) {
 			args = append(args, shq(k+"="+rp.nsLabel[ns][k]))
 		}
 		fmt.Fprintf(&b, "need_namespace %s\n", strings.Join(args, " "))

@@ -173,46 +173,68 @@ tidy_hint() {
 	log "and follows the main module's dependencies; run (cd test/apiserver && go mod tidy)"
 }
 
+# locked_build CACHE WANT IS_CACHED BUILD INSTALL LABEL MESSAGE: unless
+# IS_CACHED WANT says it is there already, builds into the cache directory
+# CACHE: BUILD OUT builds into a fresh directory OUT inside CACHE, INSTALL OUT
+# moves what it built into place, and CACHE/stamp then records WANT. Two
+# checkouts on one machine share the cache: it builds under CACHE/.lock, and
+# checks again once the lock is held. LABEL prefixes the failure and timing
+# lines; MESSAGE is logged when the build starts.
+locked_build() {
+	local cache=$1 want=$2 is_cached=$3 build=$4 install=$5 label=$6 message=$7 out start lockfd
+	if "$is_cached" "$want"; then
+		return 0
+	fi
+	mkdir -p "$cache"
+	exec {lockfd}>"$cache/.lock"
+	if command -v flock >/dev/null; then
+		flock "$lockfd"
+	fi
+	if "$is_cached" "$want"; then
+		exec {lockfd}>&-
+		return 0
+	fi
+	log "$message"
+	start=$SECONDS
+	out="$(mktemp -d "$cache/.build.XXXXXX")"
+	build_tmp=$out
+	if ! "$build" "$out"; then
+		rm -rf "$out"
+		exec {lockfd}>&-
+		log "${label}build failed"
+		return 1
+	fi
+	rm -f "$cache/stamp"
+	"$install" "$out"
+	rm -rf "$out"
+	build_tmp=""
+	printf '%s\n' "$want" >"$cache/stamp"
+	exec {lockfd}>&-
+	log "${label}built in $((SECONDS - start))s"
+}
+
+# build_servers OUT builds the servers, kubectl and the helper into OUT.
+build_servers() {
+	run_job go -C "$here" build -buildvcs=false -ldflags "$(ldflags)" -o "$1/" \
+		./cmd/etcd ./cmd/kube-apiserver ./cmd/kubectl ./cmd/realk8s-helper
+}
+
+# install_servers OUT moves what build_servers built into $bindir.
+install_servers() {
+	local b
+	for b in "${binaries[@]}"; do
+		mv -f "$1/$b" "$bindir/$b"
+	done
+}
+
 cmd_build() {
-	local want out b start
+	local want
 	if ! want="$(stamp)"; then
 		tidy_hint
 		return 1
 	fi
-	if cached "$want"; then
-		return 0
-	fi
-	mkdir -p "$bindir"
-	# Two checkouts on one machine share the cache: build under a lock, and
-	# check again once it is held.
-	exec {lockfd}>"$bindir/.lock"
-	if command -v flock >/dev/null; then
-		flock "$lockfd"
-	fi
-	if cached "$want"; then
-		exec {lockfd}>&-
-		return 0
-	fi
-	log "building etcd, kube-apiserver $k8s_version and kubectl into $bindir (4-7 min on 2 cores the first time)"
-	start=$SECONDS
-	out="$(mktemp -d "$bindir/.build.XXXXXX")"
-	build_tmp=$out
-	if ! run_job go -C "$here" build -buildvcs=false -ldflags "$(ldflags)" -o "$out/" \
-		./cmd/etcd ./cmd/kube-apiserver ./cmd/kubectl ./cmd/realk8s-helper; then
-		rm -rf "$out"
-		exec {lockfd}>&-
-		log "build failed"
-		return 1
-	fi
-	rm -f "$bindir/stamp"
-	for b in "${binaries[@]}"; do
-		mv -f "$out/$b" "$bindir/$b"
-	done
-	rmdir "$out"
-	build_tmp=""
-	printf '%s\n' "$want" >"$bindir/stamp"
-	exec {lockfd}>&-
-	log "built in $((SECONDS - start))s"
+	locked_build "$bindir" "$want" cached build_servers install_servers "" \
+		"building etcd, kube-apiserver $k8s_version and kubectl into $bindir (4-7 min on 2 cores the first time)"
 }
 
 # agent_cached WANT: the agent's binary is in the cache, built for WANT (Go
@@ -221,43 +243,26 @@ agent_cached() {
 	[[ -f $knp_dir/stamp && "$(cat "$knp_dir/stamp")" == "$1" && -x $knp_bin ]]
 }
 
+# build_agent_into OUT builds the agent into OUT. go install
+# PACKAGE@VERSION builds outside any module, with the dependencies of the
+# agent's own go.mod; the main package is cmd.
+build_agent_into() {
+	run_job env GOBIN="$1" GOFLAGS= GOWORK=off \
+		go -C "$1" install -trimpath -ldflags "-s -w" "$knp_module/cmd@$knp_version"
+}
+
+# install_agent OUT moves what build_agent_into built to $knp_bin.
+install_agent() {
+	mv -f "$1/cmd" "$knp_bin"
+}
+
 # build_agent builds kube-network-policies into $knp_dir unless it is there
-# for this Go version, under a lock like cmd_build's.
+# for this Go version.
 build_agent() {
-	local want out start
+	local want
 	want="$(go env GOVERSION) $knp_module@$knp_version"
-	if agent_cached "$want"; then
-		return 0
-	fi
-	mkdir -p "$knp_dir"
-	exec {lockfd}>"$knp_dir/.lock"
-	if command -v flock >/dev/null; then
-		flock "$lockfd"
-	fi
-	if agent_cached "$want"; then
-		exec {lockfd}>&-
-		return 0
-	fi
-	log "building $knp_module $knp_version into $knp_dir"
-	start=$SECONDS
-	out="$(mktemp -d "$knp_dir/.build.XXXXXX")"
-	build_tmp=$out
-	# go install PACKAGE@VERSION builds outside any module, with the
-	# dependencies of the agent's own go.mod; the main package is cmd.
-	if ! run_job env GOBIN="$out" GOFLAGS= GOWORK=off \
-		go -C "$out" install -trimpath -ldflags "-s -w" "$knp_module/cmd@$knp_version"; then
-		rm -rf "$out"
-		exec {lockfd}>&-
-		log "agent build failed"
-		return 1
-	fi
-	rm -f "$knp_dir/stamp"
-	mv -f "$out/cmd" "$knp_bin"
-	rm -rf "$out"
-	build_tmp=""
-	printf '%s\n' "$want" >"$knp_dir/stamp"
-	exec {lockfd}>&-
-	log "agent built in $((SECONDS - start))s"
+	locked_build "$knp_dir" "$want" agent_cached build_agent_into install_agent "agent " \
+		"building $knp_module $knp_version into $knp_dir"
 }
 
 # --- start and stop --------------------------------------------------------

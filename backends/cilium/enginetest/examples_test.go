@@ -18,7 +18,6 @@ import (
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
-	"github.com/netpolc/netpolc/lang/source"
 )
 
 const examples = "../../../examples"
@@ -33,15 +32,10 @@ const examples = "../../../examples"
 // Examples that compile for NetworkPolicy are also loaded through Cilium's
 // NetworkPolicy translator and must agree at L3/L4.
 func TestDifferentialExamples(t *testing.T) {
-	dirs, _ := filepath.Glob(examples + "/*")
 	ran := 0
-	for _, dir := range dirs {
-		files, _ := filepath.Glob(dir + "/*.netpol")
-		if len(files) == 0 {
-			continue
-		}
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			prog, decoded, yamlOut := emitExample(t, files)
+	for _, ex := range backendtest.Examples(t, examples) {
+		t.Run(ex.Name, func(t *testing.T) {
+			prog, decoded, yamlOut := emitExample(t, ex)
 			w := exampleWorld(prog)
 			eng, err := New(w, decoded)
 			if err != nil {
@@ -85,17 +79,9 @@ func TestDifferentialExamples(t *testing.T) {
 // emitExample compiles the .netpol files of an example as one program and
 // emits it with the Cilium backend: the program, the strict-decoded objects
 // and their YAML.
-func emitExample(t *testing.T, files []string) (*ir.Program, Objects, []byte) {
+func emitExample(t *testing.T, ex backendtest.Example) (*ir.Program, Objects, []byte) {
 	t.Helper()
-	var srcs []*source.File
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srcs = append(srcs, source.NewFile(filepath.Base(f), b))
-	}
-	prog, diags := backendtest.CompileFiles(srcs, nil)
+	prog, diags := backendtest.CompileFiles(ex.Files(), nil)
 	if diags.HasErrors() || prog == nil {
 		t.Fatalf("compile: %v", diags)
 	}

@@ -2,11 +2,11 @@ package enginetest
 
 import (
 	"net/netip"
-	"path/filepath"
 	"testing"
 
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 )
 
 // TestCiliumL7ExampleVerdicts asks Cilium's engine itself (not netpolc's
@@ -16,8 +16,7 @@ import (
 // web may reach one-label *.amazonaws.com names on 443, the API server, and
 // DNS through the proxy; other pods may not reach web.
 func TestCiliumL7ExampleVerdicts(t *testing.T) {
-	files, _ := filepath.Glob(examples + "/cilium-l7/*.netpol")
-	_, decoded, _ := emitExample(t, files)
+	_, decoded, _ := emitExample(t, backendtest.ReadExample(t, examples+"/cilium-l7"))
 
 	pod := func(ns, name string, ip byte, labels map[string]string) eval.Pod {
 		return eval.Pod{Namespace: ns, Name: name, Labels: labels, IP: netip.AddrFrom4([4]byte{10, 244, 0, ip})}

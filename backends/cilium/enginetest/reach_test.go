@@ -3,7 +3,6 @@ package enginetest
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -288,15 +287,10 @@ func TestReachCiliumOutput(t *testing.T) {
 // output means (ciliumExpected: the compiled program with the DNS-proxy
 // rules the target adds).
 func TestReachExamples(t *testing.T) {
-	dirs, _ := filepath.Glob(examples + "/*")
 	ran := 0
-	for _, dir := range dirs {
-		files, _ := filepath.Glob(dir + "/*.netpol")
-		if len(files) == 0 {
-			continue
-		}
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			prog, decoded, data := emitExample(t, files)
+	for _, ex := range backendtest.Examples(t, examples) {
+		t.Run(ex.Name, func(t *testing.T) {
+			prog, decoded, data := emitExample(t, ex)
 			w := exampleWorld(prog)
 			_, imported, failure := importCiliumSet("cilium.yaml", data)
 			if failure != "" {

@@ -206,13 +206,8 @@ func DecodeStrict(doc []byte) (any, error) {
 	if meta.APIVersion != APIVersion {
 		return nil, fmt.Errorf("decode: apiVersion %q, want %q", meta.APIVersion, APIVersion)
 	}
-	var obj any
-	switch meta.Kind {
-	case KindCNP:
-		obj = &ciliumv2.CiliumNetworkPolicy{}
-	case KindCCNP:
-		obj = &ciliumv2.CiliumClusterwideNetworkPolicy{}
-	default:
+	obj := newPolicy(meta.Kind)
+	if obj == nil {
 		return nil, fmt.Errorf("decode: kind %q, want %s or %s", meta.Kind, KindCNP, KindCCNP)
 	}
 	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
@@ -269,13 +264,8 @@ func Cilium(v any) (any, error) {
 	if err := json.Unmarshal(data, &meta); err != nil {
 		return nil, fmt.Errorf("%T: %w", v, err)
 	}
-	var obj any
-	switch meta.Kind {
-	case KindCNP:
-		obj = &ciliumv2.CiliumNetworkPolicy{}
-	case KindCCNP:
-		obj = &ciliumv2.CiliumClusterwideNetworkPolicy{}
-	default:
+	obj := newPolicy(meta.Kind)
+	if obj == nil {
 		return nil, fmt.Errorf("%T of kind %q is not a Cilium policy", v, meta.Kind)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -432,6 +422,18 @@ func Spec(v any) *api.Rule {
 		return o.Spec
 	case *ciliumv2.CiliumClusterwideNetworkPolicy:
 		return o.Spec
+	}
+	return nil
+}
+
+// newPolicy returns a new, empty Cilium policy object of kind (KindCNP or
+// KindCCNP); nil for any other kind.
+func newPolicy(kind string) any {
+	switch kind {
+	case KindCNP:
+		return &ciliumv2.CiliumNetworkPolicy{}
+	case KindCCNP:
+		return &ciliumv2.CiliumClusterwideNetworkPolicy{}
 	}
 	return nil
 }

@@ -199,24 +199,14 @@ func numbered(src string) string {
 // from the repository root.
 func exampleFiles(t *testing.T, root, dir string) ([]*source.File, map[string][]string) {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(root, "examples", dir, "*.netpol"))
-	if err != nil || len(paths) == 0 {
+	ex := backendtest.ReadExample(t, filepath.Join(root, "examples", dir))
+	if len(ex.Sources) == 0 {
 		t.Fatalf("no sources in examples/%s", dir)
 	}
-	var files []*source.File
+	files := ex.FilesIn("examples/" + dir)
 	lines := map[string][]string{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := filepath.ToSlash(rel)
-		files = append(files, source.NewFile(name, b))
-		lines[name] = strings.Split(string(b), "\n")
+	for _, f := range files {
+		lines[f.Name] = strings.Split(string(f.Content), "\n")
 	}
 	return files, lines
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -202,22 +201,9 @@ func TestRandomPrograms(t *testing.T) {
 // root as netpolc compile names them when run there.
 func exampleFiles(t *testing.T, dir string) []*source.File {
 	t.Helper()
-	root := filepath.Join("..", "..", "..")
-	paths, err := filepath.Glob(filepath.Join(root, "examples", dir, "*.netpol"))
-	if err != nil || len(paths) == 0 {
+	ex := backendtest.ReadExample(t, filepath.Join("..", "..", "..", "examples", dir))
+	if len(ex.Sources) == 0 {
 		t.Fatalf("no sources in examples/%s", dir)
 	}
-	var files []*source.File
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, source.NewFile(filepath.ToSlash(rel), b))
-	}
-	return files
+	return ex.FilesIn("examples/" + dir)
 }

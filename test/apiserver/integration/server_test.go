@@ -267,6 +267,16 @@ func (c *cluster) check(ctx context.Context, u *unstructured.Unstructured) (err 
 		c.clusterScoped.Lock()
 		defer c.clusterScoped.Unlock()
 	}
+	return roundTrip(ctx, ri, u, "read back differs from what was sent", func(sent, got map[string]any) []string {
+		return unexplained(u.GetKind(), sent, got)
+	})
+}
+
+// roundTrip creates u through ri with strict field validation, first as a
+// dry run (which must raise no warning), then for real; reads it back and
+// returns diff(sent, stored), when not empty, as an error under heading;
+// then deletes it. Any rejection is returned with the server's own message.
+func roundTrip(ctx context.Context, ri dynamic.ResourceInterface, u *unstructured.Unstructured, heading string, diff func(sent, got map[string]any) []string) (err error) {
 	sent := u.DeepCopy().Object
 	sink := &warningSink{}
 	ctx = context.WithValue(ctx, warningsKey{}, sink)
@@ -289,8 +299,8 @@ func (c *cluster) check(ctx context.Context, u *unstructured.Unstructured) (err 
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
-	if d := unexplained(u.GetKind(), sent, got.Object); len(d) > 0 {
-		return fmt.Errorf("read back differs from what was sent:\n  %s", strings.Join(d, "\n  "))
+	if d := diff(sent, got.Object); len(d) > 0 {
+		return fmt.Errorf("%s:\n  %s", heading, strings.Join(d, "\n  "))
 	}
 	return nil
 }

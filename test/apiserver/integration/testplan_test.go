@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -140,32 +139,9 @@ func (c *cluster) checkProbeObject(ctx context.Context, u *unstructured.Unstruct
 	default:
 		return fmt.Errorf("unexpected object %s %s", u.GetAPIVersion(), u.GetKind())
 	}
-	ri := c.dyn.Resource(gvr).Namespace(u.GetNamespace())
-	sent := u.DeepCopy().Object
-	sink := &warningSink{}
-	ctx = context.WithValue(ctx, warningsKey{}, sink)
-	if _, err := ri.Create(ctx, u.DeepCopy(), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: strict}); err != nil {
-		return fmt.Errorf("dry-run create rejected: %w", err)
-	}
-	if w := sink.take(); len(w) > 0 {
-		return fmt.Errorf("dry-run create accepted it with warnings:\n  %s", strings.Join(w, "\n  "))
-	}
-	if _, err := ri.Create(ctx, u.DeepCopy(), metav1.CreateOptions{FieldValidation: strict, FieldManager: "netpolc-test"}); err != nil {
-		return fmt.Errorf("create rejected (the dry run had accepted it): %w", err)
-	}
-	defer func() {
-		if derr := ri.Delete(ctx, u.GetName(), metav1.DeleteOptions{}); derr != nil && err == nil {
-			err = fmt.Errorf("delete: %w", derr)
-		}
-	}()
-	got, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("read back: %w", err)
-	}
-	if d := missing("", sent, got.Object); len(d) > 0 {
-		return fmt.Errorf("read back without what was sent:\n  %s", strings.Join(d, "\n  "))
-	}
-	return nil
+	return roundTrip(ctx, c.dyn.Resource(gvr).Namespace(u.GetNamespace()), u, "read back without what was sent", func(sent, got map[string]any) []string {
+		return missing("", sent, got)
+	})
 }
 
 // missing lists the values of sent that got does not hold as sent; fields
