@@ -76,7 +76,7 @@ func ParseEndpoint(w *eval.World, name string) (ResolvedEndpoint, error) {
 	switch len(parts) {
 	case 1:
 		if strings.Contains(name, ".") {
-			return dnsEndpoint(w, name), nil
+			return dnsEndpoint(w, name)
 		}
 		var found []*eval.Pod
 		for i := range w.Pods {
@@ -175,19 +175,42 @@ func addrEndpoint(w *eval.World, a netip.Addr) ResolvedEndpoint {
 
 // dnsEndpoint finds the external of w that name resolves to, or makes an
 // external with that name and no address.
-func dnsEndpoint(w *eval.World, name string) ResolvedEndpoint {
+func dnsEndpoint(w *eval.World, name string) (ResolvedEndpoint, error) {
 	want := strings.TrimSuffix(strings.ToLower(name), ".")
+	if !isDNSName(want) {
+		return ResolvedEndpoint{}, fmt.Errorf("%q is neither a pod nor a DNS name (labels of letters, digits, '-' and '_', separated by dots)", name)
+	}
 	for i := range w.Externals {
 		for _, n := range w.Externals[i].Names {
 			if strings.TrimSuffix(strings.ToLower(n), ".") == want {
-				return ResolvedEndpoint{Endpoint: eval.ExternalEndpoint(&w.Externals[i])}
+				return ResolvedEndpoint{Endpoint: eval.ExternalEndpoint(&w.Externals[i])}, nil
 			}
 		}
 	}
 	return ResolvedEndpoint{
 		Endpoint: eval.ExternalEndpoint(&eval.External{Names: []string{want}}),
 		Note:     "a name the world does not resolve: no address, so CIDR rules do not match it",
+	}, nil
+}
+
+// isDNSName reports whether s (lower case, without a trailing dot) is a
+// DNS name: at most 253 characters, non-empty labels of at most 63
+// characters of [a-z0-9_-].
+func isDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
 	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // endpointNames lists the names of w's pods, nodes and the special
