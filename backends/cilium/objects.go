@@ -44,14 +44,3 @@ type document struct {
 	Specs             api.Rules       `json:"specs,omitempty"`
 	Status            json.RawMessage `json:"status,omitempty"`
 }
-
-// Spec returns the rule of an emitted object (CNP or CCNP), or nil.
-func Spec(v any) *api.Rule {
-	switch o := v.(type) {
-	case CNP:
-		return o.Spec
-	case CCNP:
-		return o.Spec
-	}
-	return nil
-}

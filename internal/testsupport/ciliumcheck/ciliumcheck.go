@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"sync"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
@@ -184,6 +183,11 @@ func withoutStatus(v any) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return statusless(data)
+}
+
+// statusless decodes a JSON object and leaves its status out.
+func statusless(data []byte) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
@@ -260,20 +264,25 @@ func Cilium(v any) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal %T: %w", v, err)
 	}
-	var meta metav1.TypeMeta
-	if err := json.Unmarshal(data, &meta); err != nil {
+	built, err := statusless(data)
+	if err != nil {
 		return nil, fmt.Errorf("%T: %w", v, err)
 	}
-	obj := newPolicy(meta.Kind)
+	kind, _ := built["kind"].(string)
+	obj := newPolicy(kind)
 	if obj == nil {
-		return nil, fmt.Errorf("%T of kind %q is not a Cilium policy", v, meta.Kind)
+		return nil, fmt.Errorf("%T of kind %q is not a Cilium policy", v, kind)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(obj); err != nil {
 		return nil, fmt.Errorf("%T does not decode into Cilium's type: %w", v, err)
 	}
-	if err := SameAsBuilt(obj, v); err != nil {
+	read, err := withoutStatus(obj)
+	if err != nil {
+		return nil, err
+	}
+	if err := backends.SameJSON(read, built); err != nil {
 		return nil, fmt.Errorf("%T reads differently as Cilium's type: %w", v, err)
 	}
 	return obj, nil
