@@ -70,8 +70,15 @@ type Policy struct {
 	Subject Subject
 	// Isolation says in which directions the subject becomes default-deny
 	// (only what some policy allows is allowed). A direction can have rules
-	// without being isolated (Cilium enableDefaultDeny: false).
+	// without being isolated (Cilium enableDefaultDeny: false). Always zero
+	// for a TierOrdered policy.
 	Isolation Isolation
+	// Tier says how the policy's rules combine with the others'.
+	Tier Tier
+	// Priority orders TierOrdered policies (lower first): the priority of the
+	// "clusterwide priority N" block or of the imported admin policy. Zero
+	// for TierDefault.
+	Priority int32
 	// Rules in canonical order (RuleLess); each has a Direction and an
 	// Action.
 	Rules []*Rule
@@ -87,6 +94,46 @@ type Subject struct {
 	Namespaces *Selector
 	// Namespaces restricts a cluster-wide pod subject to namespaces with these
 	// labels; nil means every namespace. Always nil for a namespaced policy.
+}
+
+// Tier says how a policy's rules combine with the rules of other policies.
+type Tier int
+
+// Tiers.
+const (
+	// TierDefault is the union semantics of NetworkPolicy and Cilium: the
+	// allows of every policy add up, a Deny wins over every Allow, and a
+	// direction is default-deny when some policy isolates it.
+	TierDefault Tier = iota
+	// TierOrdered holds ordered admin rules (AdminNetworkPolicy,
+	// ClusterNetworkPolicy Admin tier). In each direction they are tried
+	// before every TierDefault rule, in OrderLess order, and the first that
+	// matches a connection decides that direction: Allow admits it (nothing
+	// else is consulted), Deny refuses it, Pass skips the remaining ordered
+	// rules and delegates to namespace policies: the connection is then
+	// decided by isolation and by the Allow rules of namespaced TierDefault
+	// policies that isolate that direction, and by nothing else (no Deny rule,
+	// no cluster-wide or non-isolating Allow rule). When no ordered rule
+	// matches, the TierDefault semantics decide. Ordered policies never
+	// isolate.
+	TierOrdered
+)
+
+func (t Tier) String() string {
+	if t == TierOrdered {
+		return "ordered"
+	}
+	return "default"
+}
+
+// OrderLess is the evaluation order of ordered rules: by the Priority of
+// their policies, then by the rules' source order (a block's rules keep the
+// order they are written in, whatever subject they govern).
+func OrderLess(pa *Policy, ra *Rule, pb *Policy, rb *Rule) bool {
+	if pa.Priority != pb.Priority {
+		return pa.Priority < pb.Priority
+	}
+	return RuleLess(ra, rb)
 }
 
 // Isolation records default-deny per direction.
@@ -114,15 +161,20 @@ func (d Direction) String() string {
 // Action is what a matching rule does.
 type Action int
 
-// Actions. A Deny wins over every Allow (Cilium semantics).
+// Actions. In TierDefault a Deny wins over every Allow (Cilium semantics);
+// Pass exists only in TierOrdered policies (see TierOrdered).
 const (
 	Allow Action = iota
 	Deny
+	Pass
 )
 
 func (a Action) String() string {
-	if a == Deny {
+	switch a {
+	case Deny:
 		return "deny"
+	case Pass:
+		return "pass"
 	}
 	return "allow"
 }
