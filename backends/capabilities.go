@@ -46,6 +46,9 @@ func features(p *ir.Program, keep func(Feature) bool) []Use {
 		if pol.Namespace == "" && keep(FeatureClusterWide) {
 			add(FeatureClusterWide, pol.Span, nil, "a cluster-wide policy")
 		}
+		if pol.Tier == ir.TierOrdered && keep(FeatureOrdered) {
+			add(FeatureOrdered, pol.Span, nil, "ordered rules (a priority block)")
+		}
 		if pol.Subject.Nodes && keep(FeatureNodeSubject) {
 			add(FeatureNodeSubject, spanOr(pol.Subject.Span, pol.Span), nil, "a policy for nodes")
 		}
@@ -57,11 +60,18 @@ func features(p *ir.Program, keep func(Feature) bool) []Use {
 }
 
 func ruleUses(pol *ir.Policy, r *ir.Rule, keep func(Feature) bool, add func(Feature, source.Span, *ir.Rule, string)) {
-	if r.Action == ir.Deny {
+	switch {
+	case r.Action == ir.Deny:
 		if keep(FeatureDeny) {
 			add(FeatureDeny, r.Span, r, "a deny rule")
 		}
-	} else if (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress) {
+	case r.Action == ir.Pass:
+		if keep(FeaturePass) {
+			add(FeaturePass, r.Span, r, "a pass rule")
+		}
+	case pol.Tier == ir.TierOrdered:
+		// Ordered allows decide by their order, not by isolation.
+	case (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress):
 		if keep(FeatureNonIsolating) {
 			add(FeatureNonIsolating, r.Span, r, "a rule that does not isolate its subject")
 		}
