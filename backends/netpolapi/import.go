@@ -16,17 +16,11 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-// The kinds and API versions the importer reads.
+// The API versions the importer reads.
 const (
-	importKindANP  = "AdminNetworkPolicy"
-	importKindBANP = "BaselineAdminNetworkPolicy"
-	importKindCNP  = "ClusterNetworkPolicy"
-)
-
-var (
-	importV1alpha1 = v1alpha1.GroupName + "/" + v1alpha1.GroupVersion.Version
-	importV1alpha2 = v1alpha2.GroupName + "/" + v1alpha2.GroupVersion.Version
-	importV1beta1  = v1beta1.GroupName + "/" + v1beta1.GroupVersion.Version
+	importV1alpha1 = Group + "/" + V1Alpha1
+	importV1alpha2 = Group + "/" + V1Alpha2
+	importV1beta1  = Group + "/" + V1Beta1
 )
 
 // ImportKinds are the kinds Import reads, for yamlsrc.Read: the
@@ -34,10 +28,10 @@ var (
 // (policy.networking.k8s.io/v1alpha1) and ClusterNetworkPolicy (v1alpha2
 // and v1beta1).
 var ImportKinds = []yamlsrc.Kind{
-	{APIVersion: importV1alpha1, Kind: importKindANP, ClusterScoped: true},
-	{APIVersion: importV1alpha1, Kind: importKindBANP, ClusterScoped: true},
-	{APIVersion: importV1alpha2, Kind: importKindCNP, ClusterScoped: true},
-	{APIVersion: importV1beta1, Kind: importKindCNP, ClusterScoped: true},
+	{APIVersion: importV1alpha1, Kind: KindANP, ClusterScoped: true},
+	{APIVersion: importV1alpha1, Kind: KindBANP, ClusterScoped: true},
+	{APIVersion: importV1alpha2, Kind: KindCNP, ClusterScoped: true},
+	{APIVersion: importV1beta1, Kind: KindCNP, ClusterScoped: true},
 }
 
 // Importer reads the objects of the SIG Network policy API into the IR. It
@@ -69,9 +63,9 @@ type Importer struct{}
 //     host (every node, the pod's own included); domainNames -> DNS names
 //     ("*.example.com" matches one or more labels: "**.example.com");
 //   - traffic: ports/protocols omitted -> all traffic; otherwise one
-//     PortRule with a port per entry: portNumber and tcp/udp/sctp
+//     PortRule with a port per entry: portKindNumber and tcp/udp/sctp
 //     destinationPort.number -> a port (protocol TCP when left out),
-//     portRange and destinationPort.range -> a range, namedPort and
+//     portKindRange and destinationPort.range -> a range, namedPort and
 //     destinationNamedPort -> a named port of any protocol (the container
 //     port's own);
 //   - a BaselineAdminNetworkPolicy, or a ClusterNetworkPolicy of tier
@@ -89,7 +83,7 @@ type Importer struct{}
 //
 // Errors, at the line and column of the field: what Decode refuses (unknown
 // fields: an implementation that meets one must fail closed, netpolc
-// refuses the object), what the CRDs refuse (required fields, exactly one
+// refuses the apiObject), what the CRDs refuse (required fields, exactly one
 // field of a subject, peer or port, enums, ranges, list sizes, CIDRs,
 // domain names, a named port towards networks, nodes or domain names, the
 // BaselineAdminNetworkPolicy's name), label selectors that do not parse,
@@ -116,7 +110,7 @@ func (Importer) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 	for _, o := range objs {
 		if !isImportKind(o) {
 			im.diags.Add(diag.Diagnostic{Severity: diag.Info, Code: yamlsrc.CodeSkipped, Span: o.Span,
-				Message: fmt.Sprintf("skipped %s: not a %s %s, %s or %s", o, v1alpha1.GroupName, importKindANP, importKindBANP, importKindCNP)})
+				Message: fmt.Sprintf("skipped %s: not a %s %s, %s or %s", o, v1alpha1.GroupName, KindANP, KindBANP, KindCNP)})
 			continue
 		}
 		read++
@@ -166,7 +160,7 @@ type importer struct {
 // imported is one object read: the neutral form and its policy (nil when
 // the object changes nothing).
 type imported struct {
-	obj *object
+	obj *apiObject
 	pol *ir.Policy
 }
 
@@ -186,16 +180,16 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 		return nil
 	}
 	c := &converter{o: o}
-	var obj *object
+	var obj *apiObject
 	switch {
-	case o.Kind == importKindANP:
+	case o.Kind == KindANP:
 		var anp v1alpha1.AdminNetworkPolicy
 		if d := o.Decode(&anp); d.HasErrors() {
 			im.diags.Append(d)
 			return nil
 		}
 		obj = c.fromANP(&anp)
-	case o.Kind == importKindBANP:
+	case o.Kind == KindBANP:
 		var banp v1alpha1.BaselineAdminNetworkPolicy
 		if d := o.Decode(&banp); d.HasErrors() {
 			im.diags.Append(d)

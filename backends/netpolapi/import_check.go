@@ -3,7 +3,6 @@ package netpolapi
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,21 +19,14 @@ import (
 // OpenAPI schemas and CEL rules), beyond what decoding and the per-kind
 // readers of import_decode.go check.
 
-// domainNamePattern is the CRD's pattern of a DomainName.
-var domainNamePattern = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.?$`)
-
-// maxRuleName is the longest rule name the CRDs accept; maxCIDR the
-// longest CIDR string; maxNetworks the most networks or domain names of a
-// peer.
-const (
-	maxRuleName = 100
-	maxCIDR     = 43
-	maxNetworks = 25
-)
+// maxCIDR is the longest CIDR string the CRDs accept (maxRuleName, the
+// longest rule name, and maxValues, the most networks or domain names of
+// a peer, are the emitter's).
+const maxCIDR = 43
 
 // validate checks obj.
-func (c *converter) validate(obj *object) {
-	if !obj.baseline && (obj.priority < 0 || obj.priority > 1000) {
+func (c *converter) validate(obj *apiObject) {
+	if !obj.baseline && (obj.priority < 0 || obj.priority > MaxPriority) {
 		c.errorf(codeInvalid, []any{"spec", "priority"}, msgPriority, obj.priority)
 	}
 	if obj.subject.namespaces != nil {
@@ -49,7 +41,7 @@ func (c *converter) validate(obj *object) {
 }
 
 // rule checks one rule.
-func (c *converter) checkRule(obj *object, r *ruleSpec) {
+func (c *converter) checkRule(obj *apiObject, r *ruleSpec) {
 	if len(r.name) > maxRuleName {
 		c.errorf(codeInvalid, join(r.path, "name"), msgRuleName, len(r.name))
 	}
@@ -65,14 +57,14 @@ func (c *converter) checkRule(obj *object, r *ruleSpec) {
 	}
 	for _, p := range r.ports {
 		c.checkPort(p)
-		if p.kind == portNamed && towardsAddresses {
+		if p.kind == portKindNamed && towardsAddresses {
 			c.errorf(codeInvalid, p.path, msgNamedPortTo)
 		}
 	}
 }
 
 // peer checks one peer.
-func (c *converter) checkPeer(obj *object, p peerSpec) {
+func (c *converter) checkPeer(obj *apiObject, p peerSpec) {
 	if p.namespaces != nil {
 		c.selector(join(p.path, "namespaces"), p.namespaces)
 	}
@@ -91,20 +83,20 @@ func (c *converter) checkPeer(obj *object, p peerSpec) {
 	if c.present(join(p.path, "domainNames")...) {
 		c.set(join(p.path, "domainNames"), p.domainNames)
 		for k, d := range p.domainNames {
-			if !domainNamePattern.MatchString(d) {
+			if !domainPattern.MatchString(d) {
 				c.errorf(codeInvalid, join(p.path, "domainNames", k), msgDomainName, d)
 			}
 		}
 	}
 }
 
-// set checks a list of the CRD type "set": 1 to maxNetworks entries, each
+// set checks a list of the CRD type "set": 1 to maxValues entries, each
 // once.
 func (c *converter) set(path []any, items []string) {
 	if len(items) == 0 {
 		c.errorf(codeInvalid, path, msgEmptyList, fieldName(path))
 	}
-	c.maxItems(path, len(items), maxNetworks)
+	c.maxItems(path, len(items), maxValues)
 	seen := map[string]bool{}
 	for k, s := range items {
 		if seen[s] {
@@ -116,7 +108,7 @@ func (c *converter) set(path []any, items []string) {
 
 // network checks one CIDR of a networks peer: a valid prefix, canonical
 // (v1alpha1: read masked with a warning).
-func (c *converter) network(obj *object, path []any, s string) {
+func (c *converter) network(obj *apiObject, path []any, s string) {
 	if len(s) > maxCIDR {
 		c.errorf(codeInvalid, path, msgCIDRLength, s)
 		return
@@ -141,7 +133,7 @@ func (c *converter) network(obj *object, path []any, s string) {
 
 // port checks one port entry.
 func (c *converter) checkPort(p portSpec) {
-	if p.kind == portNamed {
+	if p.kind == portKindNamed {
 		return // judged when it is read (import_convert.go)
 	}
 	switch p.protocol {
@@ -151,11 +143,11 @@ func (c *converter) checkPort(p portSpec) {
 	}
 	inRange := func(n int32) bool { return n >= 1 && n <= 65535 }
 	switch p.kind {
-	case portNumber:
+	case portKindNumber:
 		if !inRange(p.port) {
 			c.errorf(codeInvalid, p.numberPath, msgPortNumber, p.port)
 		}
-	case portRange:
+	case portKindRange:
 		switch {
 		case !inRange(p.port):
 			c.errorf(codeInvalid, join(p.numberPath, "start"), msgPortNumber, p.port)
@@ -175,9 +167,6 @@ func (c *converter) pods(path []any, p *podsSpec) {
 	c.selector(join(path, "namespaceSelector"), &p.namespaces)
 	c.selector(join(path, "podSelector"), &p.pods)
 }
-
-// selectorOpts are the API server's options for label selectors.
-var selectorOpts = metav1validation.LabelSelectorValidationOptions{}
 
 // selector checks a label selector as the API machinery parses it: the CRD
 // checks only its shape, and an implementation cannot match pods with a

@@ -10,13 +10,13 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 )
 
-// This file reads the three kinds into one neutral form (object), checking
+// This file reads the three kinds into one neutral form (apiObject), checking
 // what is particular to each kind's schema; import_check.go checks what
 // they share, import_convert.go gives the neutral form its meaning.
 
-// object is an AdminNetworkPolicy, BaselineAdminNetworkPolicy or
+// apiObject is an AdminNetworkPolicy, BaselineAdminNetworkPolicy or
 // ClusterNetworkPolicy in a form common to the three.
-type object struct {
+type apiObject struct {
 	baseline bool
 	priority int32
 	actions  []string // the valid actions, in the order the API lists them
@@ -67,9 +67,9 @@ type peerSpec struct {
 type portKind int
 
 const (
-	portNumber portKind = iota
-	portRange
-	portNamed
+	portKindNumber portKind = iota
+	portKindRange
+	portKindNamed
 )
 
 // portSpec is one port entry.
@@ -78,8 +78,8 @@ type portSpec struct {
 	kind       portKind
 	protocol   string // TCP, UDP or SCTP as written; "" means TCP
 	protoPath  []any  // where the protocol is written; nil when it is not
-	port, end  int32  // portNumber: port; portRange: port to end
-	name       string // portNamed
+	port, end  int32  // portKindNumber: port; portKindRange: port to end
+	name       string // portKindNamed
 	numberPath []any  // of the number or the range
 }
 
@@ -97,8 +97,8 @@ const (
 )
 
 // fromANP reads an AdminNetworkPolicy.
-func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *object {
-	obj := &object{priority: anp.Spec.Priority, actions: anpActions, allow: string(v1alpha1.AdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
+func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *apiObject {
+	obj := &apiObject{priority: anp.Spec.Priority, actions: anpActions, allow: string(v1alpha1.AdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
 	if !c.required("spec") || !c.required("spec", "priority") {
 		return obj
 	}
@@ -123,9 +123,9 @@ func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *object {
 }
 
 // fromBANP reads a BaselineAdminNetworkPolicy.
-func (c *converter) fromBANP(banp *v1alpha1.BaselineAdminNetworkPolicy) *object {
-	obj := &object{baseline: true, actions: banpActions, allow: string(v1alpha1.BaselineAdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
-	if c.o.Name != "default" {
+func (c *converter) fromBANP(banp *v1alpha1.BaselineAdminNetworkPolicy) *apiObject {
+	obj := &apiObject{baseline: true, actions: banpActions, allow: string(v1alpha1.BaselineAdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
+	if c.o.Name != BaselineName {
 		c.errorf(codeInvalid, []any{"metadata", "name"}, msgBANPName, c.o.Name).Detail = detailBANPName
 	}
 	if !c.required("spec") {
@@ -229,7 +229,7 @@ func (c *converter) v1alpha1Rule(dir ir.Direction, i int, name, action string, p
 		c.oneOf(path, "portNumber", p.PortNumber != nil, "namedPort", p.NamedPort != nil, "portRange", p.PortRange != nil)
 		switch {
 		case p.PortNumber != nil:
-			ps := portSpec{path: path, kind: portNumber, protocol: string(p.PortNumber.Protocol), port: p.PortNumber.Port,
+			ps := portSpec{path: path, kind: portKindNumber, protocol: string(p.PortNumber.Protocol), port: p.PortNumber.Port,
 				numberPath: join(path, "portNumber", "port")}
 			if c.present(join(path, "portNumber", "protocol")...) {
 				ps.protoPath = join(path, "portNumber", "protocol")
@@ -237,7 +237,7 @@ func (c *converter) v1alpha1Rule(dir ir.Direction, i int, name, action string, p
 			c.required(join(path, "portNumber", "port")...)
 			rs.ports = append(rs.ports, ps)
 		case p.PortRange != nil:
-			ps := portSpec{path: path, kind: portRange, protocol: string(p.PortRange.Protocol), port: p.PortRange.Start, end: p.PortRange.End,
+			ps := portSpec{path: path, kind: portKindRange, protocol: string(p.PortRange.Protocol), port: p.PortRange.Start, end: p.PortRange.End,
 				numberPath: join(path, "portRange")}
 			if c.present(join(path, "portRange", "protocol")...) {
 				ps.protoPath = join(path, "portRange", "protocol")
@@ -246,7 +246,7 @@ func (c *converter) v1alpha1Rule(dir ir.Direction, i int, name, action string, p
 			c.required(join(path, "portRange", "end")...)
 			rs.ports = append(rs.ports, ps)
 		case p.NamedPort != nil:
-			rs.ports = append(rs.ports, portSpec{path: path, kind: portNamed, name: *p.NamedPort, numberPath: join(path, "namedPort")})
+			rs.ports = append(rs.ports, portSpec{path: path, kind: portKindNamed, name: *p.NamedPort, numberPath: join(path, "namedPort")})
 		}
 	}
 	return rs
@@ -280,7 +280,7 @@ func (c *converter) peerFields(ps *peerSpec) {
 		names := []string{"namespaces", "pods"}
 		if ps.path[1] == "egress" {
 			names = append(names, "nodes", "networks")
-			if c.o.Kind != importKindBANP {
+			if c.o.Kind != KindBANP {
 				names = append(names, "domainNames")
 			}
 		}
@@ -290,8 +290,8 @@ func (c *converter) peerFields(ps *peerSpec) {
 
 // fromCNP reads the spec of a ClusterNetworkPolicy (v1alpha2, or v1beta1
 // read through v1alpha2's type).
-func (c *converter) fromCNP(spec *v1alpha2.ClusterNetworkPolicySpec) *object {
-	obj := &object{priority: spec.Priority, actions: cnpActions, allow: string(v1alpha2.ClusterNetworkPolicyRuleActionAccept),
+func (c *converter) fromCNP(spec *v1alpha2.ClusterNetworkPolicySpec) *apiObject {
+	obj := &apiObject{priority: spec.Priority, actions: cnpActions, allow: string(v1alpha2.ClusterNetworkPolicyRuleActionAccept),
 		limit: cnpLimit, strictCIDR: true}
 	if !c.required("spec") {
 		return obj
@@ -389,7 +389,7 @@ func (c *converter) cnpRule(dir ir.Direction, i int, name, action string, protoc
 		case p.SCTP != nil:
 			dp, proto = p.SCTP.DestinationPort, "sctp"
 		default:
-			rs.ports = append(rs.ports, portSpec{path: path, kind: portNamed, name: p.DestinationNamedPort, numberPath: join(path, "destinationNamedPort")})
+			rs.ports = append(rs.ports, portSpec{path: path, kind: portKindNamed, name: p.DestinationNamedPort, numberPath: join(path, "destinationNamedPort")})
 			continue
 		}
 		// The protocol's mapping must have its one field (MinProperties).
@@ -401,11 +401,11 @@ func (c *converter) cnpRule(dir ir.Direction, i int, name, action string, protoc
 		ps := portSpec{path: path, protocol: strings.ToUpper(proto)}
 		switch {
 		case dp.Range != nil:
-			ps.kind, ps.port, ps.end, ps.numberPath = portRange, dp.Range.Start, dp.Range.End, join(dpath, "range")
+			ps.kind, ps.port, ps.end, ps.numberPath = portKindRange, dp.Range.Start, dp.Range.End, join(dpath, "range")
 			c.required(join(dpath, "range", "start")...)
 			c.required(join(dpath, "range", "end")...)
 		default:
-			ps.kind, ps.port, ps.numberPath = portNumber, dp.Number, join(dpath, "number")
+			ps.kind, ps.port, ps.numberPath = portKindNumber, dp.Number, join(dpath, "number")
 		}
 		rs.ports = append(rs.ports, ps)
 	}
