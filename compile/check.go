@@ -89,8 +89,8 @@ type checked struct {
 
 	// rule.
 	deny, pass, nonIsolating bool
-	sources            []rpeer
-	targets            []checkedTarget
+	sources                  []rpeer
+	targets                  []checkedTarget
 
 	// expect.
 	expect *ir.Expectation

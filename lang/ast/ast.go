@@ -194,10 +194,10 @@ type Rule struct {
 	// PassAt and NonIsolatingAt are the spans of the keywords "pass" and
 	// "nonisolating"; zero when not written.
 	PassAt, NonIsolatingAt source.Span
-	Sources      []Peer
-	Arrow        source.Span
-	Targets      []Target
-	HTTP         *HTTPBlock // nil unless "http { ... }" follows
+	Sources                []Peer
+	Arrow                  source.Span
+	Targets                []Target
+	HTTP                   *HTTPBlock // nil unless "http { ... }" follows
 }
 
 // Expect is "expect FROM -> TO:PORT [http { REQUEST }] allowed|denied", a
