@@ -4,6 +4,7 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -28,6 +29,7 @@ func importers() []importer {
 	return []importer{
 		{kinds: k8s.ImportKinds, imp: k8s.New().(backends.Importer)},
 		{kinds: cilium.ImportKinds, imp: cilium.Backend{}},
+		{kinds: netpolapi.ImportKinds, imp: netpolapi.Importer{}},
 	}
 }
 

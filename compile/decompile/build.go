@@ -56,6 +56,17 @@ func (d *decompiler) file() *ast.File {
 			add(s, i == 0)
 		}
 	}
+	for _, prio := range d.orderedPriorities() {
+		for i, w := range d.orderedBlock(prio) {
+			for _, o := range w.origins {
+				if !said[o] {
+					said[o] = true
+					w.ast.Comments().Leading = append(w.ast.Comments().Leading, ast.Comment{Text: "# " + oneLine(o)})
+				}
+			}
+			add(w.ast, i <= 1)
+		}
+	}
 	return f
 }
 

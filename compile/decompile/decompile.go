@@ -58,6 +58,7 @@ func Decompile(p *ir.Program) ([]byte, diag.List) {
 	}
 	d.serverEnds()
 	d.pair()
+	d.orderBlocks()
 	d.nameGroups()
 	if d.diags.HasErrors() {
 		return nil, d.diags
@@ -115,6 +116,9 @@ type decompiler struct {
 	// groups by the key of the peer they name (ir.PeerKey of the absolute
 	// pod peer).
 	groups map[string]*group
+	// blocksOrdered are the statements of the ordered blocks by priority
+	// (ordered.go).
+	blocksOrdered map[int32][]*orderedStmt
 }
 
 // policy is an IR policy with the statements that will write it.
@@ -220,6 +224,10 @@ func (d *decompiler) collect() {
 	bySubject := map[string]*policy{}
 	cluster := false
 	for _, pol := range d.prog.Policies {
+		if pol.Tier == ir.TierOrdered {
+			d.addOrdered(pol)
+			continue
+		}
 		if pol.Namespace != "" {
 			d.governed[pol.Namespace] = true
 		}
