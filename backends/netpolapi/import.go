@@ -218,9 +218,9 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 		}
 		obj = c.fromCNP(&cnp.Spec)
 	}
-	if !c.bad {
-		c.validate(obj)
-	}
+	// Everything is checked, also after an error, so that one run reports
+	// every problem of the object.
+	c.validate(obj)
 	if c.bad {
 		im.diags.Append(c.diags)
 		return nil
