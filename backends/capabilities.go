@@ -46,11 +46,11 @@ func features(p *ir.Program, keep func(Feature) bool) []Use {
 		if pol.Namespace == "" && keep(FeatureClusterWide) {
 			add(FeatureClusterWide, pol.Span, nil, "a cluster-wide policy")
 		}
-		if pol.Tier == ir.TierOrdered && keep(FeatureOrdered) {
-			add(FeatureOrdered, pol.Span, nil, "ordered rules (a priority block)")
-		}
 		if pol.Subject.Nodes && keep(FeatureNodeSubject) {
 			add(FeatureNodeSubject, spanOr(pol.Subject.Span, pol.Span), nil, "a policy for nodes")
+		}
+		if pol.Tier == ir.TierOrdered && keep(FeatureOrdered) {
+			add(FeatureOrdered, pol.Span, nil, fmt.Sprintf("ordered rules (clusterwide priority %d)", pol.Priority))
 		}
 		for _, r := range pol.Rules {
 			ruleUses(pol, r, keep, add)
@@ -61,16 +61,17 @@ func features(p *ir.Program, keep func(Feature) bool) []Use {
 
 func ruleUses(pol *ir.Policy, r *ir.Rule, keep func(Feature) bool, add func(Feature, source.Span, *ir.Rule, string)) {
 	switch {
+	case pol.Tier == ir.TierOrdered:
+		// Ordered rules decide by their order, not by a deny winning or by
+		// isolation: FeatureOrdered (the policy's) covers their actions
+		// except pass.
+		if r.Action == ir.Pass && keep(FeaturePass) {
+			add(FeaturePass, r.Span, r, "a pass rule")
+		}
 	case r.Action == ir.Deny:
 		if keep(FeatureDeny) {
 			add(FeatureDeny, r.Span, r, "a deny rule")
 		}
-	case r.Action == ir.Pass:
-		if keep(FeaturePass) {
-			add(FeaturePass, r.Span, r, "a pass rule")
-		}
-	case pol.Tier == ir.TierOrdered:
-		// Ordered allows decide by their order, not by isolation.
 	case (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress):
 		if keep(FeatureNonIsolating) {
 			add(FeatureNonIsolating, r.Span, r, "a rule that does not isolate its subject")

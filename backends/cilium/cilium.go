@@ -174,8 +174,8 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureService:        y("toServices (egress); ports are still the pods' ports"),
 		backends.FeatureNonIsolating:   y("enableDefaultDeny: false for that direction"),
 		backends.FeatureAnyPeer:        y("entity all"),
-		backends.FeatureOrdered:        n("Cilium policies are a union in which a deny wins over every allow; they cannot order rules."),
-		backends.FeaturePass:           n("Cilium has no rules that delegate to namespace policies."),
+		backends.FeatureOrdered:        n("Cilium cannot order rules: a deny wins over every allow, whatever their order."),
+		backends.FeaturePass:           n("Cilium has no admin tier to pass from."),
 	}
 }
 
