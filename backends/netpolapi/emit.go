@@ -97,6 +97,8 @@ func baseName(obj *adminObject) string {
 		name = obj.pol.Namespace + "-" + name
 	}
 	switch obj.role {
+	case roleOrdered:
+		name += "-p" + strconv.Itoa(int(obj.priority))
 	case roleDeny:
 		name += "-deny"
 	case roleAccept:

@@ -460,4 +460,3 @@ func validateBANP(spec *v1alpha1.BaselineAdminNetworkPolicySpec) field.ErrorList
 	}
 	return errs
 }
-
