@@ -46,7 +46,9 @@ type Importer struct{}
 // meaning the API gives them under the IR's tiers (ir.TierOrdered):
 //
 //   - an AdminNetworkPolicy, or a ClusterNetworkPolicy of tier Admin, is one
-//     cluster-wide ir.Policy of TierOrdered at its priority, Origin
+//     cluster-wide ir.Policy of TierOrdered at its priority (when every
+//     admin rule read is a Deny, of TierDefault: its deny rules win over
+//     every allow, which is what the ordered tier then means), Origin
 //     "AdminNetworkPolicy NAME" (kind and name), Span the object. Subject:
 //     namespaces -> every pod of the namespaces selected
 //     (Subject.Namespaces, nil for {}); pods -> its pod selector in the
@@ -132,6 +134,7 @@ func (Importer) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 		}
 		pols = kept
 	}
+	denyOnly(ordered)
 	if read > 0 && len(pols) == 0 && im.diags.HasErrors() {
 		return nil, im.diags
 	}
@@ -141,6 +144,25 @@ func (Importer) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 		return nil, im.diags
 	}
 	return prog, im.diags
+}
+
+// denyOnly makes the ordered policies TierDefault policies when every
+// ordered rule is a Deny: first match decides, and every match denies, so
+// the ordered tier then means exactly "a matching deny wins over every
+// allow", the default tier's deny rules; targets without ordered rules
+// (Cilium) can then say it. Importers of the other kinds write no ordered
+// policy, so these are all of a program's ordered rules.
+func denyOnly(ordered []*imported) {
+	for _, x := range ordered {
+		for _, r := range x.pol.Rules {
+			if r.Action != ir.Deny {
+				return
+			}
+		}
+	}
+	for _, x := range ordered {
+		x.pol.Tier, x.pol.Priority = ir.TierDefault, 0
+	}
 }
 
 func isImportKind(o *yamlsrc.Object) bool {
