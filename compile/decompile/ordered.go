@@ -115,8 +115,31 @@ func (d *decompiler) orderBlocks() {
 			}
 			return 0
 		})
-		d.blocksOrdered[stmtsPriority(stmts)] = pairOrdered(stmts)
+		d.blocksOrdered[stmtsPriority(stmts)] = pairOrdered(mergeOrdered(stmts))
 	}
+}
+
+// mergeOrdered folds adjacent statements of one span, policy, direction,
+// action and traffic into one with all their peers: the compiler writes a
+// rule per target of a statement, an importer one rule with every peer.
+// They are of one action, so their order among themselves does not
+// matter.
+func mergeOrdered(stmts []*orderedStmt) []*orderedStmt {
+	out := stmts[:0]
+	for _, o := range stmts {
+		if n := len(out); n > 0 {
+			last := out[n-1]
+			if last.rule.Span == o.rule.Span && last.s.pol == o.s.pol && last.s.dir == o.s.dir &&
+				last.s.action == o.s.action && last.s.unit.key() == o.s.unit.key() {
+				for _, p := range o.s.peers {
+					last.s.addPeer(p)
+				}
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 func stmtsPriority(stmts []*orderedStmt) int32 {
