@@ -296,3 +296,72 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+// TestLint checks Lint's finding and that it returns the import's
+// diagnostics: the lines of the warnings on a policy with a rule after a
+// deny of everything, one after a rule that covers it, one that is not
+// covered (a different port), and a baseline rule after its deny of
+// everything.
+func TestLint(t *testing.T) {
+	src := `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: a
+spec:
+  priority: 1
+  subject:
+    namespaces: {}
+  egress:
+  - action: Pass
+    to:
+    - pods:
+        namespaceSelector: {}
+        podSelector: {matchLabels: {app: db}}
+    ports:
+    - portRange: {start: 5000, end: 6000}
+  - action: Deny
+    to:
+    - pods:
+        namespaceSelector: {matchLabels: {env: prod}}
+        podSelector: {matchLabels: {app: db, tier: x}}
+    ports:
+    - portNumber: {port: 5432}
+  - action: Deny
+    to:
+    - pods:
+        namespaceSelector: {}
+        podSelector: {matchLabels: {app: db}}
+    ports:
+    - portNumber: {port: 7000}
+  - action: Deny
+    to:
+    - networks: [0.0.0.0/0, "::/0"]
+  - action: Allow
+    to:
+    - namespaces: {}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata:
+  name: default
+spec:
+  subject:
+    namespaces: {}
+  egress:
+  - action: Deny
+    to:
+    - networks: [0.0.0.0/0, "::/0"]
+  - action: Allow
+    to:
+    - namespaces: {}
+`
+	objs, _ := yamlsrc.Read([]*source.File{source.NewFile("lint.yaml", []byte(src))}, yamlsrc.Options{Kinds: ImportKinds})
+	var got []string
+	for _, d := range Lint(objs).Normalize() {
+		got = append(got, fmt.Sprintf("%d %s %s", d.Span.Start.Line, d.Severity, d.Code))
+	}
+	want := []string{"17 warning unreachable-rule", "34 warning unreachable-rule", "49 warning no-effect"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -12,14 +12,20 @@ import (
 )
 
 const importHelp = `Import reads the NetworkPolicy (networking.k8s.io/v1),
-CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2)
+CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2),
+AdminNetworkPolicy and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1)
+and ClusterNetworkPolicy (v1alpha2, v1beta1)
 objects of Kubernetes manifests, as people have them: YAML or JSON files, multi-document
 streams, List wrappers, kubectl get -A -o yaml output, directories of them
 (*.yaml, *.yml, *.json; DIR/... for a whole tree) or - for standard input.
 It prints netpolc source that means exactly what they mean: one namespace
 block per namespace, groups named after their labels, an arrow where both
 ends allow a flow, one-sided ingress/egress rules otherwise, and a comment
-naming the objects each statement came from. Objects of other kinds are
+naming the objects each statement came from. Admin policies become
+"clusterwide priority N" blocks (their rules in order); a baseline that
+denies every egress destination becomes egress isolation; what the language
+cannot say exactly (other baseline rules, two admin policies of one
+priority whose order matters) is an error. Objects of other kinds are
 skipped with a note; anything netpolc cannot hold is an error at the YAML
 line of the field, and nothing is printed.
 
@@ -28,7 +34,8 @@ Objects without metadata.namespace take --namespace, as with kubectl.
 Examples:
    netpolc import policies/ > policies.netpol
    kubectl get networkpolicies -A -o yaml | netpolc import -
-   kubectl get cnp,ccnp -A -o yaml | netpolc import -`
+   kubectl get cnp,ccnp -A -o yaml | netpolc import -
+   kubectl get anp,banp -o yaml | netpolc import -`
 
 const convertHelp = `Convert imports manifests as import does and compiles what they mean for
 another target: import + compile, with compile's checks, --degrade
@@ -38,6 +45,8 @@ what the target cannot express.
 Examples:
    netpolc convert --to cilium policies/ > cilium.yaml
    netpolc convert --to k8s --degrade l7=l4 cilium-policies/
+   netpolc convert --to netpol-api ccnp-with-deny-rules.yaml
+   netpolc convert --to cilium admin-policies.yaml
    kubectl get networkpolicies -A -o yaml | netpolc convert --to cilium -o out/ -`
 
 // namespaceFlag is the default namespace of objects that name none.
@@ -61,7 +70,7 @@ func (e *env) loadManifests(c *cli.Context) ([]*source.File, error) {
 func importCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:        "import",
-		Usage:       "print netpolc source for existing NetworkPolicy and Cilium manifests",
+		Usage:       "print netpolc source for existing NetworkPolicy, Cilium and admin network policy manifests",
 		ArgsUsage:   "FILES|DIR|-",
 		Description: importHelp,
 		Flags:       []cli.Flag{namespaceFlag()},
