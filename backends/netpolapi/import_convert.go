@@ -250,7 +250,7 @@ func (c *converter) baseline(obj *apiObject, pol *ir.Policy) *ir.Policy {
 		denyAll := -1
 		if dir == ir.Egress {
 			for i, r := range rules {
-				if c.deniesAll(obj, r) {
+				if c.deniesAll(r) {
 					denyAll = i
 					break
 				}
@@ -279,15 +279,23 @@ func (c *converter) baseline(obj *apiObject, pol *ir.Policy) *ir.Policy {
 	return pol
 }
 
-// deniesAll reports whether r is a Deny of every destination: no ports and
-// networks covering every address.
-func (c *converter) deniesAll(obj *apiObject, r *ruleSpec) bool {
+// deniesAll reports whether r is a Deny of every destination: no ports
+// and networks covering every IPv4 and IPv6 address (whatever its other
+// peers).
+func (c *converter) deniesAll(r *ruleSpec) bool {
 	if r.action != "Deny" || r.ports != nil {
 		return false
 	}
-	probe := &converter{o: c.o}
-	got := probe.rule(obj, r)
-	return got != nil && len(got.Peers) == 1 && got.Peers[0].Kind == ir.PeerAny
+	var b netipx.IPSetBuilder
+	for _, p := range r.peers {
+		for _, n := range p.networks {
+			if pfx, err := netip.ParsePrefix(n); err == nil {
+				b.AddPrefix(pfx.Masked())
+			}
+		}
+	}
+	set, err := b.IPSet()
+	return err == nil && set.ContainsPrefix(netip.MustParsePrefix("0.0.0.0/0")) && set.ContainsPrefix(netip.MustParsePrefix("::/0"))
 }
 
 // allPods reports whether some peer of r selects every pod.
