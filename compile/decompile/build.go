@@ -64,7 +64,7 @@ func (d *decompiler) file() *ast.File {
 					w.ast.Comments().Leading = append(w.ast.Comments().Leading, ast.Comment{Text: "# " + oneLine(o)})
 				}
 			}
-			add(w.ast, i <= 1)
+			add(w.ast, i == 0)
 		}
 	}
 	return f

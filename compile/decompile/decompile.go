@@ -4,7 +4,9 @@
 // and that compiles back to a program with the same meaning on every flow.
 //
 // The output is idiomatic and canonical: one block per namespace (then one
-// clusterwide block), a "dns server" statement when the program's DNS server
+// clusterwide block, then one ordered block per priority of the ordered
+// policies, "clusterwide priority N", whose rules are one-sided statements
+// in evaluation order), a "dns server" statement when the program's DNS server
 // is not the default, groups for the pod selectors used more than once, one
 // section per subject (policies of the same subject merged, the objects they
 // came from named in comments), "default deny" for policies of every pod of

@@ -3,6 +3,7 @@ package decompile
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/ast"
@@ -45,10 +46,9 @@ func (d *decompiler) addOrdered(pol *ir.Policy) {
 		return
 	}
 	d.checkSubject(pol)
-	if ns := pol.Subject.Namespaces; ns != nil {
-		if name, ok := namespaceName(*ns); ok {
-			d.checkName(pol.Subject.Span, "namespace", name)
-		}
+	if selectsNothing(pol.Subject.Pods) || pol.Subject.Namespaces != nil && selectsNothing(*pol.Subject.Namespaces) {
+		d.diags.Warnf(CodeSelectsNothing, pol.Subject.Span, "left out the ordered policy of %s: its subject selects nothing", ir.FormatPolicySubject(pol))
+		return
 	}
 	if d.blocksOrdered == nil {
 		d.blocksOrdered = map[int32][]*orderedStmt{}
@@ -87,6 +87,9 @@ func (d *decompiler) addOrdered(pol *ir.Policy) {
 				continue
 			}
 			d.checkPeer(pol, r, p)
+			if p.Kind == ir.PeerFQDN && r.Action == ir.Pass {
+				d.errorf(p.Span, "a DNS name in a pass rule")
+			}
 			peers = append(peers, p)
 		}
 		for _, u := range units {
@@ -196,9 +199,11 @@ func subjectPeer(pol *ir.Policy) ir.Peer {
 }
 
 // namespaceName returns X when s is exactly the selector of the namespace
-// named X (its kubernetes.io/metadata.name label).
+// named X (its kubernetes.io/metadata.name label) and the language can
+// write X as a name ("X/{...}"); other names stay a selector.
 func namespaceName(s ir.Selector) (string, bool) {
-	if len(s.MatchLabels) == 1 && len(s.MatchExpressions) == 0 && s.MatchLabels[0].Key == namespaceNameLabel {
+	if len(s.MatchLabels) == 1 && len(s.MatchExpressions) == 0 && s.MatchLabels[0].Key == namespaceNameLabel &&
+		identRE.MatchString(s.MatchLabels[0].Value) && !strings.Contains(s.MatchLabels[0].Value, ".") {
 		return s.MatchLabels[0].Value, true
 	}
 	return "", false

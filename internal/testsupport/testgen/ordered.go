@@ -97,11 +97,11 @@ func (g *gen) orderedProgram() Program {
 		for i, n := 0, 1+g.r.Intn(2); i < n; i++ {
 			switch k := g.r.Intn(3); {
 			case k == 0:
-				p.Stmts = append(p.Stmts, Stmt{Text: "deny " + g.orderedRule()})
+				p.Stmts = append(p.Stmts, Stmt{Text: "deny " + g.clusterRule(false)})
 			case k == 1 || g.api:
-				p.Stmts = append(p.Stmts, Stmt{Text: nonisolating(g.orderedRule())})
+				p.Stmts = append(p.Stmts, Stmt{Text: nonisolating(g.clusterRule(false))})
 			default:
-				p.Stmts = append(p.Stmts, Stmt{Text: g.orderedRule()})
+				p.Stmts = append(p.Stmts, Stmt{Text: g.clusterRule(false)})
 			}
 		}
 	}
@@ -142,11 +142,17 @@ func nonisolating(rule string) string {
 	return "nonisolating " + rule
 }
 
-// orderedRule returns the arrow of a rule of a clusterwide block (without
-// its prefix): an optional direction, sources and targets of which at least
-// one end is pods (every pod peer is governed in a clusterwide block:
-// "{...}" selects pods of every namespace).
-func (g *gen) orderedRule() string {
+// orderedRule returns the arrow of a rule of an ordered block (without its
+// prefix): an optional direction, sources and targets of which at least one
+// end is pods (every pod peer is governed in an ordered block: "{...}"
+// selects pods of every namespace, "NS/{...}" those of NS, governed or
+// not).
+func (g *gen) orderedRule() string { return g.clusterRule(true) }
+
+// clusterRule returns the arrow of a rule of a clusterwide block, ordered or
+// not: in a plain one, pods of a namespace by name are governed only in a
+// namespace of the program's.
+func (g *gen) clusterRule(ordered bool) string {
 	var b strings.Builder
 	dir := ""
 	if g.chance(0.25) {
@@ -155,7 +161,7 @@ func (g *gen) orderedRule() string {
 	b.WriteString(dir)
 	podSource := g.api || dir == "egress " || g.chance(0.75)
 	if podSource {
-		b.WriteString(g.clusterPodPeer())
+		b.WriteString(g.clusterPodPeer(ordered))
 	} else {
 		b.WriteString(g.pick("*", "world", cidrs[g.r.Intn(len(cidrs))]))
 	}
@@ -171,7 +177,7 @@ func (g *gen) orderedRule() string {
 		podTarget := !podSource || dir == "ingress " || g.chance(0.7)
 		switch {
 		case podTarget:
-			b.WriteString(g.clusterPodPeer() + ":" + g.orderedPorts(true))
+			b.WriteString(g.clusterPodPeer(ordered) + ":" + g.orderedPorts(true))
 		case g.api:
 			b.WriteString(cidrs[g.r.Intn(len(cidrs))] + ":" + g.orderedPorts(false))
 		default:
@@ -182,12 +188,16 @@ func (g *gen) orderedRule() string {
 }
 
 // clusterPodPeer returns pods in a clusterwide block: of every namespace,
-// of a namespace by name (governed or not), or of namespaces by label.
-func (g *gen) clusterPodPeer() string {
+// of a namespace by name (in an ordered block governed or not, else a
+// governed one), or of namespaces by label.
+func (g *gen) clusterPodPeer(ordered bool) string {
 	switch g.r.Intn(5) {
 	case 0, 1:
 		return g.localSelector()
 	case 2:
+		if !ordered {
+			return g.governed[g.r.Intn(len(g.governed))] + "/" + g.podSelector()
+		}
 		return g.namespaceName() + "/" + g.podSelector()
 	case 3:
 		return "ns" + g.nsSelector() + "/" + g.podSelector()
