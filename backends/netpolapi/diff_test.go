@@ -23,7 +23,7 @@ import (
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 )
 
-var diffPrograms = flag.Int("programs", 50, "random programs of TestDifferential (per version)")
+var diffPrograms = flag.Int("programs", 30, "random programs of TestDifferential (per version)")
 
 // The reference below decides flows on the emitted objects as the API
 // defines them (docs/semantics.md, section 5.1), from the upstream types
