@@ -5,7 +5,6 @@ import (
 
 	"sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/network-policy-api/apis/v1alpha2"
-	"sigs.k8s.io/network-policy-api/apis/v1beta1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
@@ -27,7 +26,7 @@ func IsAdminKind(apiVersion, kind string) bool {
 // upstream type of its apiVersion and kind, strictly (an unknown field, a
 // repeated key or a value of the wrong type is an error), refuses a
 // status (netpolc writes none), and returns it as the object Emit builds
-// (CNP, CNPBeta, ANP, BANP), for Validate. Tests use it on what the
+// (CNP, ANP, BANP), for Validate. Tests use it on what the
 // command writes.
 func DecodeStrict(doc []byte) (backends.Object, error) {
 	var meta struct {
@@ -49,18 +48,13 @@ func DecodeStrict(doc []byte) (backends.Object, error) {
 	}
 	o := backends.Object{APIVersion: meta.APIVersion, Kind: meta.Kind}
 	switch {
-	case meta.APIVersion == Group+"/"+V1Alpha2 && meta.Kind == KindCNP:
+	case (meta.APIVersion == Group+"/"+V1Alpha2 || meta.APIVersion == Group+"/"+V1Beta1) && meta.Kind == KindCNP:
+		// v1beta1 has the fields of v1alpha2 (see CNP).
 		var cnp v1alpha2.ClusterNetworkPolicy
 		if err := strict(&cnp); err != nil {
 			return o, err
 		}
 		o.Name, o.Value = cnp.Name, &CNP{TypeMeta: cnp.TypeMeta, ObjectMeta: cnp.ObjectMeta, Spec: cnp.Spec}
-	case meta.APIVersion == Group+"/"+V1Beta1 && meta.Kind == KindCNP:
-		var cnp v1beta1.ClusterNetworkPolicy
-		if err := strict(&cnp); err != nil {
-			return o, err
-		}
-		o.Name, o.Value = cnp.Name, &CNPBeta{TypeMeta: cnp.TypeMeta, ObjectMeta: cnp.ObjectMeta, Spec: cnp.Spec}
 	case meta.APIVersion == Group+"/"+V1Alpha1 && meta.Kind == KindANP:
 		var anp v1alpha1.AdminNetworkPolicy
 		if err := strict(&anp); err != nil {

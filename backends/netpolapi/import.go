@@ -1,14 +1,12 @@
 package netpolapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/network-policy-api/apis/v1alpha2"
-	"sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
@@ -42,7 +40,7 @@ type Importer struct{}
 // BaselineAdminNetworkPolicies and ClusterNetworkPolicies (objects of other
 // kinds are skipped with a note) into the IR, decoded with the upstream Go
 // types of sigs.k8s.io/network-policy-api (a v1beta1 ClusterNetworkPolicy,
-// whose schema is v1alpha2's, is read as v1alpha2), with exactly the
+// whose schema is v1alpha2's, is read with v1alpha2's type), with exactly the
 // meaning the API gives them under the IR's tiers (ir.TierOrdered):
 //
 //   - an AdminNetworkPolicy, or a ClusterNetworkPolicy of tier Admin, is one
@@ -85,7 +83,7 @@ type Importer struct{}
 //
 // Errors, at the line and column of the field: what Decode refuses (unknown
 // fields: an implementation that meets one must fail closed, netpolc
-// refuses the apiObject), what the CRDs refuse (required fields, exactly one
+// refuses the importObject), what the CRDs refuse (required fields, exactly one
 // field of a subject, peer or port, enums, ranges, list sizes, CIDRs,
 // domain names, a named port towards networks, nodes or domain names, the
 // BaselineAdminNetworkPolicy's name), label selectors that do not parse,
@@ -182,7 +180,7 @@ type importer struct {
 // imported is one object read: the neutral form and its policy (nil when
 // the object changes nothing).
 type imported struct {
-	obj *apiObject
+	obj *importObject
 	pol *ir.Policy
 }
 
@@ -202,7 +200,7 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 		return nil
 	}
 	c := &converter{o: o}
-	var obj *apiObject
+	var obj *importObject
 	switch {
 	case o.Kind == KindANP:
 		var anp v1alpha1.AdminNetworkPolicy
@@ -218,21 +216,11 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 			return nil
 		}
 		obj = c.fromBANP(&banp)
-	case o.APIVersion == importV1beta1:
-		var cnp v1beta1.ClusterNetworkPolicy
-		if d := o.Decode(&cnp); d.HasErrors() {
-			im.diags.Append(d)
-			return nil
-		}
-		// v1beta1's schema is v1alpha2's (a test compares the two types'
-		// JSON fields): read it through v1alpha2's type.
-		var spec v1alpha2.ClusterNetworkPolicySpec
-		if err := roundTrip(cnp.Spec, &spec); err != nil {
-			im.diags.Errorf(codeInternal, o.Span, "%s: v1beta1 to v1alpha2: %v", o, err)
-			return nil
-		}
-		obj = c.fromCNP(&spec)
 	default:
+		// v1alpha2 or v1beta1, which has v1alpha2's fields in the module's
+		// version (package betacheck compares the two types); the module's
+		// v1beta1 package is left out of the library for the modules that
+		// build it with release v0.2.0, which has none (see CNP).
 		var cnp v1alpha2.ClusterNetworkPolicy
 		if d := o.Decode(&cnp); d.HasErrors() {
 			im.diags.Append(d)
@@ -253,15 +241,6 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 		return nil
 	}
 	return &imported{obj: obj, pol: pol}
-}
-
-// roundTrip copies in into out through JSON.
-func roundTrip(in, out any) error {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, out)
 }
 
 // converter reads one object: its neutral form, its checks and its

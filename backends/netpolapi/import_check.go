@@ -25,7 +25,7 @@ import (
 const maxCIDR = 43
 
 // validate checks obj.
-func (c *converter) validate(obj *apiObject) {
+func (c *converter) validate(obj *importObject) {
 	if !obj.baseline && (obj.priority < 0 || obj.priority > MaxPriority) {
 		c.errorf(codeInvalid, []any{"spec", "priority"}, msgPriority, obj.priority)
 	}
@@ -41,7 +41,7 @@ func (c *converter) validate(obj *apiObject) {
 }
 
 // rule checks one rule.
-func (c *converter) checkRule(obj *apiObject, r *ruleSpec) {
+func (c *converter) checkRule(obj *importObject, r *ruleSpec) {
 	if len(r.name) > maxRuleName {
 		c.errorf(codeInvalid, join(r.path, "name"), msgRuleName, len(r.name))
 	}
@@ -64,7 +64,7 @@ func (c *converter) checkRule(obj *apiObject, r *ruleSpec) {
 }
 
 // peer checks one peer.
-func (c *converter) checkPeer(obj *apiObject, p peerSpec) {
+func (c *converter) checkPeer(obj *importObject, p peerSpec) {
 	if p.namespaces != nil {
 		c.selector(join(p.path, "namespaces"), p.namespaces)
 	}
@@ -108,7 +108,7 @@ func (c *converter) set(path []any, items []string) {
 
 // network checks one CIDR of a networks peer: a valid prefix, canonical
 // (v1alpha1: read masked with a warning).
-func (c *converter) network(obj *apiObject, path []any, s string) {
+func (c *converter) network(obj *importObject, path []any, s string) {
 	if len(s) > maxCIDR {
 		c.errorf(codeInvalid, path, msgCIDRLength, s)
 		return

@@ -19,7 +19,7 @@ const namespaceNameLabel = "kubernetes.io/metadata.name"
 
 // policy returns the policy of a checked object; nil when it changes
 // nothing or has errors.
-func (c *converter) policy(obj *apiObject) *ir.Policy {
+func (c *converter) policy(obj *importObject) *ir.Policy {
 	o := c.o
 	pol := &ir.Policy{Span: o.Span, Name: o.Name, Origin: o.Kind + " " + o.Name, Subject: c.subject(obj.subject)}
 	if len(obj.rules) == 0 {
@@ -62,7 +62,7 @@ func (c *converter) subject(s subjectSpec) ir.Subject {
 }
 
 // action returns the IR action of a rule's action.
-func action(obj *apiObject, a string) ir.Action {
+func action(obj *importObject, a string) ir.Action {
 	switch a {
 	case obj.allow:
 		return ir.Allow
@@ -73,7 +73,7 @@ func action(obj *apiObject, a string) ir.Action {
 }
 
 // rule returns the IR rule of r; nil when it has errors.
-func (c *converter) rule(obj *apiObject, r *ruleSpec) *ir.Rule {
+func (c *converter) rule(obj *importObject, r *ruleSpec) *ir.Rule {
 	out := &ir.Rule{Span: c.o.Pos(r.path...), Direction: r.dir, Action: action(obj, r.action)}
 	bad := c.bad
 	c.bad = false
@@ -105,7 +105,7 @@ func (c *converter) rule(obj *apiObject, r *ruleSpec) *ir.Rule {
 }
 
 // peer returns the IR peers of p.
-func (c *converter) peer(obj *apiObject, r *ruleSpec, p peerSpec) []ir.Peer {
+func (c *converter) peer(obj *importObject, r *ruleSpec, p peerSpec) []ir.Peer {
 	at := func(path ...any) ir.Peer { return ir.Peer{Span: c.o.Pos(join(p.path, path...)...)} }
 	switch {
 	case p.namespaces != nil:
@@ -239,7 +239,7 @@ func (c *converter) port(p portSpec) ir.Port {
 // baseline returns the policy of a baseline object: egress isolation of
 // its subject when it denies every destination, and errors for everything
 // else (see Import).
-func (c *converter) baseline(obj *apiObject, pol *ir.Policy) *ir.Policy {
+func (c *converter) baseline(obj *importObject, pol *ir.Policy) *ir.Policy {
 	for _, dir := range []ir.Direction{ir.Ingress, ir.Egress} {
 		var rules []*ruleSpec
 		for _, r := range obj.rules {

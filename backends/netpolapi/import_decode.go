@@ -10,13 +10,13 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 )
 
-// This file reads the three kinds into one neutral form (apiObject), checking
+// This file reads the three kinds into one neutral form (importObject), checking
 // what is particular to each kind's schema; import_check.go checks what
 // they share, import_convert.go gives the neutral form its meaning.
 
-// apiObject is an AdminNetworkPolicy, BaselineAdminNetworkPolicy or
+// importObject is an AdminNetworkPolicy, BaselineAdminNetworkPolicy or
 // ClusterNetworkPolicy in a form common to the three.
-type apiObject struct {
+type importObject struct {
 	baseline bool
 	priority int32
 	actions  []string // the valid actions, in the order the API lists them
@@ -97,8 +97,8 @@ const (
 )
 
 // fromANP reads an AdminNetworkPolicy.
-func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *apiObject {
-	obj := &apiObject{priority: anp.Spec.Priority, actions: anpActions, allow: string(v1alpha1.AdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
+func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *importObject {
+	obj := &importObject{priority: anp.Spec.Priority, actions: anpActions, allow: string(v1alpha1.AdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
 	if !c.required("spec") || !c.required("spec", "priority") {
 		return obj
 	}
@@ -123,8 +123,8 @@ func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *apiObject {
 }
 
 // fromBANP reads a BaselineAdminNetworkPolicy.
-func (c *converter) fromBANP(banp *v1alpha1.BaselineAdminNetworkPolicy) *apiObject {
-	obj := &apiObject{baseline: true, actions: banpActions, allow: string(v1alpha1.BaselineAdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
+func (c *converter) fromBANP(banp *v1alpha1.BaselineAdminNetworkPolicy) *importObject {
+	obj := &importObject{baseline: true, actions: banpActions, allow: string(v1alpha1.BaselineAdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
 	if c.o.Name != BaselineName {
 		c.errorf(codeInvalid, []any{"metadata", "name"}, msgBANPName, c.o.Name).Detail = detailBANPName
 	}
@@ -290,8 +290,8 @@ func (c *converter) peerFields(ps *peerSpec) {
 
 // fromCNP reads the spec of a ClusterNetworkPolicy (v1alpha2, or v1beta1
 // read through v1alpha2's type).
-func (c *converter) fromCNP(spec *v1alpha2.ClusterNetworkPolicySpec) *apiObject {
-	obj := &apiObject{priority: spec.Priority, actions: cnpActions, allow: string(v1alpha2.ClusterNetworkPolicyRuleActionAccept),
+func (c *converter) fromCNP(spec *v1alpha2.ClusterNetworkPolicySpec) *importObject {
+	obj := &importObject{priority: spec.Priority, actions: cnpActions, allow: string(v1alpha2.ClusterNetworkPolicyRuleActionAccept),
 		limit: cnpLimit, strictCIDR: true}
 	if !c.required("spec") {
 		return obj

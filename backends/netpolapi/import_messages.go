@@ -1,13 +1,12 @@
 package netpolapi
 
-// Diagnostic codes of the importer.
+// Diagnostic codes of the importer (besides codeUnsupported, for what is
+// valid but netpolc cannot hold, and codeInternal).
 const (
 	codeInvalid          = "invalid"            // the API server refuses the object
-	codeUnsupported      = "unsupported"        // valid, but netpolc cannot hold what it means
 	codeNoEffect         = "no-effect"          // warning: a part of an object that changes nothing
 	codeNonCanonicalCIDR = "non-canonical-cidr" // warning: a CIDR with host bits, read masked
 	codePriorityTie      = "priority-tie"       // two admin policies whose order the API leaves open
-	codeInternal         = "internal"
 )
 
 // Messages of the importer (lower case, no final period) and details

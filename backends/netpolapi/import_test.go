@@ -5,13 +5,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/network-policy-api/apis/v1alpha2"
-	"sigs.k8s.io/network-policy-api/apis/v1beta1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/k8s"
@@ -22,6 +19,7 @@ import (
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
+	"sigs.k8s.io/network-policy-api/apis/v1alpha1"
 )
 
 var _ backends.Importer = Importer{}
@@ -228,45 +226,6 @@ func sameVerdicts(a, b *ir.Program, w *eval.World) string {
 	return ""
 }
 
-// TestV1beta1IsV1alpha2 checks what the importer relies on to read a
-// v1beta1 ClusterNetworkPolicy through v1alpha2's type: the two specs have
-// the same JSON fields, of the same shapes, all the way down.
-func TestV1beta1IsV1alpha2(t *testing.T) {
-	a := jsonShape(reflect.TypeFor[v1alpha2.ClusterNetworkPolicySpec](), map[reflect.Type]bool{})
-	b := jsonShape(reflect.TypeFor[v1beta1.ClusterNetworkPolicySpec](), map[reflect.Type]bool{})
-	if a != b {
-		t.Fatalf("the specs differ:\nv1alpha2: %s\nv1beta1:  %s", a, b)
-	}
-	if len(a) < 500 {
-		t.Fatalf("the shape is too short to be the spec: %s", a)
-	}
-}
-
-// jsonShape renders the JSON fields of t and their kinds, recursively.
-func jsonShape(t reflect.Type, seen map[reflect.Type]bool) string {
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice:
-		return t.Kind().String() + " " + jsonShape(t.Elem(), seen)
-	case reflect.Map:
-		return "map[" + jsonShape(t.Key(), seen) + "]" + jsonShape(t.Elem(), seen)
-	case reflect.Struct:
-		if seen[t] {
-			return "(recursive)"
-		}
-		seen[t] = true
-		defer delete(seen, t)
-		var fields []string
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("json")
-			fields = append(fields, tag+":"+jsonShape(f.Type, seen))
-		}
-		sort.Strings(fields)
-		return "{" + strings.Join(fields, ",") + "}"
-	}
-	return t.Kind().String()
-}
-
 // FuzzImport reads and imports arbitrary text: the importer must not
 // panic and never report an internal error (IR that fails ir.Validate);
 // what it imports without error must decompile-free stay within the IR's
@@ -364,4 +323,186 @@ spec:
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestImportCorpusAgainstReference judges the corpus with the reference of
+// the API's tiers of diff_test.go, which reads the upstream objects and
+// never sees the IR (it shares no code with the importer), against
+// compile/eval on the imported program: the same verdict on every flow
+// between a pod and a pod, node or external address of the program's
+// world, on the ports of interest over TCP, UDP and SCTP. The reference
+// judges objects as the API server stores them, so omitted protocols are
+// defaulted to TCP as the CRDs do; it does not resolve domain names, so
+// the world's external addresses carry none. Files with two objects of
+// one priority are left out (the reference refuses them).
+func TestImportCorpusAgainstReference(t *testing.T) {
+	judged, flows := 0, 0
+	for _, cf := range backendtest.Corpus(t, importDir, 14, 14) {
+		if cf.Err {
+			continue
+		}
+		data, err := os.ReadFile(cf.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := source.NewFile(filepath.ToSlash(cf.Path), data)
+		objs, _ := yamlsrc.Read([]*source.File{file}, yamlsrc.Options{Kinds: ImportKinds})
+		prog, diags := Importer{}.Import(objs)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", cf.Name, diags)
+		}
+		set, ok := referenceObjects(t, objs)
+		if !ok {
+			continue
+		}
+		w := worldOf(prog)
+		for i := range w.Externals {
+			w.Externals[i].Names = nil
+		}
+		ref := &reference{w: w, set: readSet(t, set)}
+		ev := eval.New(prog, w)
+		var pods, others []eval.Endpoint
+		for i := range w.Pods {
+			pods = append(pods, eval.PodEndpoint(&w.Pods[i]))
+		}
+		for i := range w.Nodes {
+			others = append(others, eval.NodeEndpoint(&w.Nodes[i]))
+		}
+		for i := range w.Externals {
+			others = append(others, eval.ExternalEndpoint(&w.Externals[i]))
+		}
+		ports := probePorts(prog, w)
+		for _, from := range pods {
+			var pairs [][2]eval.Endpoint
+			for _, to := range append(append([]eval.Endpoint{}, pods...), others...) {
+				pairs = append(pairs, [2]eval.Endpoint{from, to})
+			}
+			for _, o := range others {
+				pairs = append(pairs, [2]eval.Endpoint{o, from})
+			}
+			for _, pair := range pairs {
+				for _, port := range ports {
+					for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
+						f := eval.Flow{From: pair[0], To: pair[1], Protocol: proto, Port: port}
+						flows++
+						if got, want := ev.Decide(f).Allowed, referenceAllowed(ref, f); got != want {
+							t.Fatalf("%s: %s: the imported program allowed=%v, the reference on the objects allowed=%v\n--- imported\n%s", cf.Name, f, got, want, ir.Format(prog))
+						}
+					}
+				}
+			}
+		}
+		judged++
+	}
+	t.Logf("%d corpus files, %d flows judged alike", judged, flows)
+	if judged < 12 {
+		t.Errorf("only %d corpus files judged", judged)
+	}
+}
+
+// referenceAllowed is reference.allowed for objects without
+// NetworkPolicies (the corpus has none; the NetworkPolicy oracle judges no
+// node endpoints): the Admin tier, then the Baseline tier, then allowed.
+func referenceAllowed(ref *reference, f eval.Flow) bool {
+	proto := string(f.Protocol)
+	if proto == "" {
+		proto = "TCP"
+	}
+	side := func(d ir.Direction) bool {
+		subject, peer := f.From, f.To
+		if d == ir.Ingress {
+			subject, peer = f.To, f.From
+		}
+		if subject.Kind != eval.EndpointPod {
+			return true
+		}
+		switch ref.tier(ref.set.admin, d, subject, peer, f.To, proto, f.Port) {
+		case "Accept":
+			return true
+		case "Deny":
+			return false
+		}
+		return ref.tier(ref.set.baseline, d, subject, peer, f.To, proto, f.Port) != "Deny"
+	}
+	return side(ir.Egress) && side(ir.Ingress)
+}
+
+// referenceObjects decodes objs into the types the reference reads (CNP,
+// ANP, BANP), with the CRDs' defaulting of omitted protocols (TCP); false
+// when two objects of one tier share a priority.
+func referenceObjects(t *testing.T, objs []*yamlsrc.Object) ([]any, bool) {
+	t.Helper()
+	var out []any
+	prios := map[string]bool{}
+	for _, o := range objs {
+		if !isImportKind(o) {
+			continue
+		}
+		tcp := func(p *corev1.Protocol) {
+			if *p == "" {
+				*p = corev1.ProtocolTCP
+			}
+		}
+		key := ""
+		switch o.Kind {
+		case KindANP:
+			var v ANP
+			if d := o.Decode(&v); d.HasErrors() {
+				t.Fatal(d)
+			}
+			for _, rs := range [][]*[]v1alpha1.AdminNetworkPolicyPort{ingressPorts(v.Spec.Ingress), egressPorts(v.Spec.Egress)} {
+				for _, ps := range rs {
+					for i := range *ps {
+						if p := (*ps)[i].PortNumber; p != nil {
+							tcp(&p.Protocol)
+						}
+						if p := (*ps)[i].PortRange; p != nil {
+							tcp(&p.Protocol)
+						}
+					}
+				}
+			}
+			key = fmt.Sprintf("admin %d", v.Spec.Priority)
+			out = append(out, &v)
+		case KindBANP:
+			var v BANP
+			if d := o.Decode(&v); d.HasErrors() {
+				t.Fatal(d)
+			}
+			key = "baseline"
+			out = append(out, &v)
+		default:
+			var v CNP
+			if d := o.Decode(&v); d.HasErrors() {
+				t.Fatal(d)
+			}
+			key = fmt.Sprintf("%s %d", v.Spec.Tier, v.Spec.Priority)
+			out = append(out, &v)
+		}
+		if prios[key] {
+			return nil, false
+		}
+		prios[key] = true
+	}
+	return out, true
+}
+
+func ingressPorts(rs []v1alpha1.AdminNetworkPolicyIngressRule) []*[]v1alpha1.AdminNetworkPolicyPort {
+	var out []*[]v1alpha1.AdminNetworkPolicyPort
+	for _, r := range rs {
+		if r.Ports != nil {
+			out = append(out, r.Ports)
+		}
+	}
+	return out
+}
+
+func egressPorts(rs []v1alpha1.AdminNetworkPolicyEgressRule) []*[]v1alpha1.AdminNetworkPolicyPort {
+	var out []*[]v1alpha1.AdminNetworkPolicyPort
+	for _, r := range rs {
+		if r.Ports != nil {
+			out = append(out, r.Ports)
+		}
+	}
+	return out
 }

@@ -199,7 +199,7 @@ func (b *Backend) Emit(p *ir.Program) ([]backends.Object, diag.List) {
 		var internal diag.List
 		for _, d := range diags {
 			if d.Severity == diag.Error {
-				internal.Errorf("internal", d.Span, "a prepared program fails the checks of %s: %s", Name, d.Message)
+				internal.Errorf(codeInternal, d.Span, msgPreparedFails, d.Message)
 			}
 		}
 		return nil, internal

@@ -19,7 +19,7 @@ func TestImportAdmin(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("import failed\n%s", r)
 	}
-	want := adminPriority10 + "\n\n# AdminNetworkPolicy guard-rails\n" +
+	want := adminPriority10 + "\n# AdminNetworkPolicy guard-rails\n" +
 		"deny egress {} -> 169.254.169.254:*\n" +
 		"ingress monitoring/{} -> {}:*\n" +
 		"pass ingress ns{tenant: blue} -> {}:*\n"

@@ -172,3 +172,10 @@ replace (
 	k8s.io/component-base => k8s.io/component-base v0.36.4
 	k8s.io/streaming => k8s.io/streaming v0.36.4
 )
+
+// The same pkg/k8s/client composes the clientset of
+// sigs.k8s.io/network-policy-api v0.2.0; v0.3.0's (the main module's) adds a
+// PolicyV1beta1 method that clashes with client-go's. netpolc's netpol-api
+// target uses only the API types of v1alpha1 and v1alpha2, which are the same
+// in both releases.
+replace sigs.k8s.io/network-policy-api => sigs.k8s.io/network-policy-api v0.2.0
