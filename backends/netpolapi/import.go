@@ -36,6 +36,12 @@ var ImportKinds = []yamlsrc.Kind{
 // implements backends.Importer.
 type Importer struct{}
 
+// Import implements backends.Importer for the target: Importer's Import,
+// whatever the API version the target writes.
+func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
+	return Importer{}.Import(objs)
+}
+
 // Import implements backends.Importer: it reads AdminNetworkPolicies,
 // BaselineAdminNetworkPolicies and ClusterNetworkPolicies (objects of other
 // kinds are skipped with a note) into the IR, decoded with the upstream Go

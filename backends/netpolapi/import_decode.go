@@ -99,9 +99,10 @@ const (
 // fromANP reads an AdminNetworkPolicy.
 func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *importObject {
 	obj := &importObject{priority: anp.Spec.Priority, actions: anpActions, allow: string(v1alpha1.AdminNetworkPolicyRuleActionAllow), limit: v1alpha1Limit}
-	if !c.required("spec") || !c.required("spec", "priority") {
+	if !c.required("spec") {
 		return obj
 	}
+	c.required("spec", "priority")
 	obj.subject = c.v1alpha1Subject(anp.Spec.Subject)
 	c.maxItems([]any{"spec", "ingress"}, len(anp.Spec.Ingress), obj.limit)
 	c.maxItems([]any{"spec", "egress"}, len(anp.Spec.Egress), obj.limit)

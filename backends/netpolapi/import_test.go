@@ -22,7 +22,10 @@ import (
 	"sigs.k8s.io/network-policy-api/apis/v1alpha1"
 )
 
-var _ backends.Importer = Importer{}
+var (
+	_ backends.Importer = Importer{}
+	_ backends.Importer = (*Backend)(nil)
+)
 
 // importDir holds the hand-written corpus of the importer: manifests
 // modelled on the API's documented uses, and error cases (err-*).
