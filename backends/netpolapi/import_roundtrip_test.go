@@ -16,7 +16,7 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs of each generator for TestEmitImport (default 80, or $NETPOLC_IMPORT_PROGRAMS)")
+var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs of each generator for TestEmitImport (default 60, or $NETPOLC_IMPORT_PROGRAMS)")
 
 // TestEmitImport compiles random programs, emits them with the target (in
 // each API version, every object validated), writes the objects, imports
@@ -32,7 +32,7 @@ var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs
 // The programs the target refuses, and those it writes wider with a
 // warning (named-port-protocol), are counted and skipped.
 func TestEmitImport(t *testing.T) {
-	n := testgen.ProgramCount(*importProgramsFlag, "NETPOLC_IMPORT_PROGRAMS", 80, 30)
+	n := testgen.ProgramCount(*importProgramsFlag, "NETPOLC_IMPORT_PROGRAMS", 60, 30)
 	for _, gen := range []struct {
 		name    string
 		newc    func(int64) *testgen.Case
