@@ -69,9 +69,9 @@ func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 //     host (every node, the pod's own included); domainNames -> DNS names
 //     ("*.example.com" matches one or more labels: "**.example.com");
 //   - traffic: ports/protocols omitted -> all traffic; otherwise one
-//     PortRule with a port per entry: portKindNumber and tcp/udp/sctp
+//     PortRule with a port per entry: portNumber and tcp/udp/sctp
 //     destinationPort.number -> a port (protocol TCP when left out),
-//     portKindRange and destinationPort.range -> a range, namedPort and
+//     portRange and destinationPort.range -> a range, namedPort and
 //     destinationNamedPort -> a named port of any protocol (the container
 //     port's own);
 //   - a BaselineAdminNetworkPolicy, or a ClusterNetworkPolicy of tier
@@ -89,7 +89,7 @@ func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 //
 // Errors, at the line and column of the field: what Decode refuses (unknown
 // fields: an implementation that meets one must fail closed, netpolc
-// refuses the importObject), what the CRDs refuse (required fields, exactly one
+// refuses the object), what the CRDs refuse (required fields, exactly one
 // field of a subject, peer or port, enums, ranges, list sizes, CIDRs,
 // domain names, a named port towards networks, nodes or domain names, the
 // BaselineAdminNetworkPolicy's name), label selectors that do not parse,
