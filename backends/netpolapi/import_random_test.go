@@ -368,4 +368,3 @@ func (g *adminGen) baselineCNP() *CNP {
 	}
 	return o
 }
-
