@@ -25,9 +25,10 @@ import (
 // sources or from policy manifests, and a world.
 
 const inputHelp = `POLICY names netpolc sources (.netpol files, a directory of them, DIR/...)
-or policy manifests (NetworkPolicy, CiliumNetworkPolicy and
-CiliumClusterwideNetworkPolicy objects in .yaml, .yml or .json files, a
-directory of them, kubectl get -A -o yaml output), or - for standard input.
+or policy manifests (NetworkPolicy, CiliumNetworkPolicy,
+CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy
+and ClusterNetworkPolicy objects in .yaml, .yml or .json files, a directory
+of them, kubectl get -A -o yaml output), or - for standard input.
 A directory holding .netpol files is read as sources, any other as
 manifests; standard input is read as manifests when it starts like one
 (apiVersion:, kind:, { or ---).`

@@ -12,7 +12,8 @@ import (
 )
 
 const lintHelp = `Lint reads existing policy manifests, as import does (NetworkPolicy,
-CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy objects in YAML or
+CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, AdminNetworkPolicy,
+BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects in YAML or
 JSON files, directories, DIR/... or - for standard input), and reports the
 common mistakes it finds in them, each at the YAML line of the field, with a
 stable code and a one-line fix: two peers where one AND peer was meant, DNS
@@ -21,7 +22,9 @@ DNS, namespaces selected by a hand-made label, ports entries without port,
 egress rules without policyTypes, rules for replies, egress to 0.0.0.0/0
 that reaches the cloud metadata address, duplicate and shadowed rules, and
 on Cilium toFQDNs without a DNS proxy rule, "*." patterns where "**." was
-meant and L4 rules that void HTTP rules. docs/design.md lists the codes.
+meant and L4 rules that void HTTP rules, and on admin policies rules that
+an earlier rule of the policy always decides first. docs/design.md lists
+the codes.
 
 Every finding is a warning, and warnings count: lint exits 1 when it
 reports anything, 0 when the manifests are clean. Objects of other kinds
