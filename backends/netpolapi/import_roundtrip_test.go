@@ -16,7 +16,7 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs of each generator for TestEmitImport (default 60, or $NETPOLC_IMPORT_PROGRAMS)")
+var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs of each generator of TestEmitImport (default 60) and random sets of TestImportRandomAgainstReference (default 80), or $NETPOLC_IMPORT_PROGRAMS")
 
 // TestEmitImport compiles random programs, emits them with the target (in
 // each API version, every object validated), writes the objects, imports
