@@ -21,6 +21,7 @@ import (
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
+	"github.com/netpolc/netpolc/lang/diag"
 )
 
 var diffPrograms = flag.Int("programs", 30, "random programs of TestDifferential (per version)")
@@ -535,4 +536,53 @@ func diffCase(t *testing.T, c *testgen.Case, version string) diffResult {
 		}
 	}
 	return res
+}
+
+// TestAnyProgram: programs of every generator (NetworkPolicy-shaped,
+// Cilium-shaped with entities, DNS names, HTTP and ICMP, and ordered ones
+// without the netpol-api restriction) either compile for the target, with
+// every object valid as built and as written, or fail with errors at
+// source lines, never an internal error; in both versions.
+func TestAnyProgram(t *testing.T) {
+	n := 60
+	if testing.Short() {
+		n = 15
+	}
+	gens := map[string]func(int64) *testgen.Case{
+		"new":     testgen.New,
+		"cilium":  testgen.NewCilium,
+		"ordered": func(seed int64) *testgen.Case { return testgen.NewOrdered(seed, testgen.OrderedOptions{}) },
+	}
+	for _, name := range []string{"new", "cilium", "ordered"} {
+		var ok, refused int
+		for seed := int64(1); seed <= int64(n); seed++ {
+			c := gens[name](seed)
+			prog, _ := backendtest.CompileGenerated(c)
+			if prog == nil {
+				continue
+			}
+			for _, version := range []string{V1Alpha2, V1Alpha1} {
+				b, err := New(Options{Version: version})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, objs, diags := backends.Run(emitcheck.Checked(b, checkObject), prog, backends.Options{Targets: allTargets(t)})
+				for _, d := range diags {
+					if d.Code == codeInternal || (d.Severity == diag.Error && !d.Span.IsValid()) {
+						t.Fatalf("%s seed %d %s: %s\n%s", name, seed, version, d.Error(), c.Program.Source())
+					}
+				}
+				if diags.HasErrors() {
+					refused++
+					continue
+				}
+				decodeAll(t, backendtest.YAML(t, objs))
+				ok++
+			}
+		}
+		t.Logf("%s: %d outputs, %d refused", name, ok, refused)
+		if ok == 0 {
+			t.Errorf("%s: no program compiled for the target", name)
+		}
+	}
 }
