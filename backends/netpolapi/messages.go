@@ -49,5 +49,8 @@ const (
 	msgNetworkPolicyPeer    = "target netpol-api writes the allows of a namespace's isolated %s as NetworkPolicy, which cannot express %s"
 	detailNetworkPolicyPeer = "Allows that a namespace isolates stay NetworkPolicy, so that a pass rule delegates to them. Mark the rule nonisolating (then it is an admin Accept rule), or write it in a clusterwide block."
 
+	msgLookups    = "target netpol-api cannot restrict DNS lookups"
+	detailLookups = "The policy API has no L7 rules. Only a DNS rule that lets every name through (\"*\", which Cilium uses to observe lookups) is written, as the L4 rule it is."
+
 	msgPreparedFails = "a prepared program fails the checks of netpol-api: %s"
 )

@@ -162,7 +162,7 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureFQDNAnyDepth:   y("domainNames \"*.\""),
 		backends.FeatureFQDNOneLabel:   n("The only wildcard of the policy API is a leading \"*.\", which matches one or more labels (netpolc's \"**.\")."),
 		backends.FeatureHTTP:           n("The policy API has no L7 rules."),
-		backends.FeatureDNSRules:       n("The policy API cannot restrict DNS lookups."),
+		backends.FeatureDNSRules:       p("only lookups of every name (\"*\", Cilium's DNS visibility rule), which restrict nothing: written at L4"),
 		backends.FeatureDeny:           y("Admin tier Deny rules, before every allow"),
 		backends.FeatureClusterWide:    p("Admin tier rules; cluster-wide isolation as a Baseline Deny, in egress only"),
 		backends.FeatureNodeSubject:    n("The policy API selects pods only."),
@@ -188,7 +188,29 @@ func (b *Backend) Prepare(p *ir.Program, opts backends.Options) (*ir.Program, di
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return ir.RewritePeers(p, npWorld), diags
+	return ir.RewritePeers(ir.RewriteRules(p, allLookups), npWorld), diags
+}
+
+// allLookups drops the DNS rules of r that let every name through (plan
+// refuses the others): they restrict no lookup, and the API has no L7
+// rules, so the rule is its L4 part.
+func allLookups(_ *ir.Policy, r *ir.Rule) (*ir.Rule, bool) {
+	changed := false
+	for _, pr := range r.Ports {
+		if len(pr.DNS) > 0 {
+			changed = true
+		}
+	}
+	if !changed {
+		return nil, false
+	}
+	nr := *r
+	nr.Ports = make([]ir.PortRule, len(r.Ports))
+	for i, pr := range r.Ports {
+		pr.DNS = nil
+		nr.Ports[i] = pr
+	}
+	return &nr, true
 }
 
 // Emit implements backends.Backend: it maps the plan of a prepared program

@@ -130,6 +130,9 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		if pol.Subject.Nodes {
 			continue // CheckCapabilities reports node subjects
 		}
+		for _, r := range pol.Rules {
+			pl.checkLookups(r)
+		}
 		if pol.Tier == ir.TierOrdered {
 			for _, r := range pol.Rules {
 				blocks[pol.Priority] = append(blocks[pol.Priority], ordered{pol, r})
@@ -565,6 +568,24 @@ func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
 	}
 	return out, named
 }
+
+// checkLookups reports the DNS rules of r that restrict lookups: only
+// those that let every name through ("*") can be written, at L4.
+func (pl *planner) checkLookups(r *ir.Rule) {
+	for _, pr := range r.Ports {
+		if len(pr.DNS) == 0 || slices.ContainsFunc(pr.DNS, everyName) {
+			continue
+		}
+		span := pr.Span
+		if !span.IsValid() {
+			span = r.Span
+		}
+		pl.diags.Errorf(codeUnsupported, span, msgLookups).Detail = detailLookups
+	}
+}
+
+// everyName reports whether f matches every DNS name.
+func everyName(f ir.FQDN) bool { return !f.Exact && f.Pattern == "*" }
 
 // checkNetworkPolicyRule reports the peers of an allow of a namespace's
 // isolated direction that NetworkPolicy cannot write.
