@@ -109,7 +109,37 @@ type planned struct {
 type planner struct {
 	version string
 	lim     limits
+	hasPass bool // the program has pass rules
 	diags   diag.List
+}
+
+// hasPass reports whether p has a pass rule.
+func hasPass(p *ir.Program) bool {
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			if r.Action == ir.Pass {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// adminAllow reports whether the allow rule r of the TierDefault policy pol
+// is an admin Accept rule: a cluster-wide or non-isolating allow, or an
+// allow of a namespace's isolated direction that NetworkPolicy cannot
+// write (DNS names, nodes) in a program without pass rules. Such an allow
+// decides exactly as an Accept after every deny: it admits what it
+// matches whatever isolates the pod, and what it does not match goes on to
+// the namespace's NetworkPolicies; only a pass rule, which skips admin
+// Accepts but not the namespaces' isolating allows, tells them apart.
+func (pl *planner) adminAllow(pol *ir.Policy, r *ir.Rule) bool {
+	if pol.Namespace == "" || !isolated(pol, r.Direction) {
+		return true
+	}
+	return !pl.hasPass && slices.ContainsFunc(r.Peers, func(p ir.Peer) bool {
+		return p.Kind == ir.PeerFQDN || p.Kind == ir.PeerNodes
+	})
 }
 
 // plan splits p into admin objects and the NetworkPolicy part, and reports
@@ -124,6 +154,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		r   *ir.Rule
 	}
 	blocks := map[int32][]ordered{}
+	pl.hasPass = hasPass(p)
 	var denyPols, acceptPols, isolatePols []*ir.Policy
 	npPols := make([]*ir.Policy, 0, len(p.Policies))
 	for _, pol := range p.Policies {
@@ -147,7 +178,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 				pl.diags.Errorf(codeUnsupported, r.Span, msgPassDefault)
 			case r.Action == ir.Deny:
 				deny = true
-			case pol.Namespace == "" || !isolated(pol, r.Direction):
+			case pl.adminAllow(pol, r):
 				accept = true
 			default:
 				npRules = append(npRules, r)
@@ -246,7 +277,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 	for _, pol := range acceptPols {
 		var rules []*ir.Rule
 		for _, r := range pol.Rules {
-			if r.Action == ir.Allow && (pol.Namespace == "" || !isolated(pol, r.Direction)) {
+			if r.Action == ir.Allow && pl.adminAllow(pol, r) {
 				rules = append(rules, r)
 			}
 		}
