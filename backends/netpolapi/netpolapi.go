@@ -25,7 +25,10 @@
 //     error.
 //  3. The allows of namespaced policies in the directions they isolate,
 //     and that isolation, are NetworkPolicies (package k8s): the
-//     NetworkPolicy tier, which Pass delegates to.
+//     NetworkPolicy tier, which Pass delegates to. An allow of theirs that
+//     NetworkPolicy cannot write (DNS names, nodes) is an Accept of step 2
+//     instead, which is exact in a program without pass rules (an error
+//     with them).
 //  4. Cluster-wide isolation is the Baseline tier: a Deny of every
 //     destination in egress (networks 0.0.0.0/0 and ::/0). Ingress
 //     isolation cannot be said (the ingress peers of the API are pods only,
@@ -46,7 +49,9 @@
 // Prepare reports those errors and the warnings of what the output means
 // beyond the source (networks also match pod and node addresses; a named
 // port is matched whatever its protocol), and returns the program with the
-// NetworkPolicy part's world peers written as CIDRs, as package k8s does.
+// NetworkPolicy part's world peers written as CIDRs, as package k8s does,
+// and without the DNS rules that let every name through (they restrict
+// nothing; any other lookup restriction is an error).
 // Emit maps the plan that Prepare checked to objects.
 package netpolapi
 
