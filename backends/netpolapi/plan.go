@@ -661,6 +661,8 @@ func ruleKind(pol *ir.Policy, r *ir.Rule) string {
 		return "deny rule"
 	case pol.Namespace == "":
 		return "cluster-wide rule"
+	case isolated(pol, r.Direction):
+		return "rule written as an admin Accept (it has DNS names or nodes)"
 	}
 	return "nonisolating rule"
 }
