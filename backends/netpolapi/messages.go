@@ -47,7 +47,10 @@ const (
 	detailNamedPortProtocol = "The policy API names a container port without a protocol. The rule is exact when the pods' ports called %q are %s ports."
 
 	msgNetworkPolicyPeer    = "target netpol-api writes the allows of a namespace's isolated %s as NetworkPolicy, which cannot express %s"
-	detailNetworkPolicyPeer = "Allows that a namespace isolates stay NetworkPolicy, so that a pass rule delegates to them. Mark the rule nonisolating (then it is an admin Accept rule), or write it in a clusterwide block."
+	detailNetworkPolicyPeer = "The program has pass rules, which delegate to the allows that namespaces isolate: those must stay NetworkPolicy. (Without pass rules, netpolc writes such an allow as an admin Accept.) Mark the rule nonisolating (then it is an admin Accept, which a pass rule skips), or write it in a clusterwide block."
+
+	msgLookups    = "target netpol-api cannot restrict DNS lookups"
+	detailLookups = "The policy API has no L7 rules. Only a DNS rule that lets every name through (\"*\", which Cilium uses to observe lookups) is written, as the L4 rule it is."
 
 	msgPreparedFails = "a prepared program fails the checks of netpol-api: %s"
 )

@@ -109,7 +109,37 @@ type planned struct {
 type planner struct {
 	version string
 	lim     limits
+	hasPass bool // the program has pass rules
 	diags   diag.List
+}
+
+// hasPass reports whether p has a pass rule.
+func hasPass(p *ir.Program) bool {
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			if r.Action == ir.Pass {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// adminAllow reports whether the allow rule r of the TierDefault policy pol
+// is an admin Accept rule: a cluster-wide or non-isolating allow, or an
+// allow of a namespace's isolated direction that NetworkPolicy cannot
+// write (DNS names, nodes) in a program without pass rules. Such an allow
+// decides exactly as an Accept after every deny: it admits what it
+// matches whatever isolates the pod, and what it does not match goes on to
+// the namespace's NetworkPolicies; only a pass rule, which skips admin
+// Accepts but not the namespaces' isolating allows, tells them apart.
+func (pl *planner) adminAllow(pol *ir.Policy, r *ir.Rule) bool {
+	if pol.Namespace == "" || !isolated(pol, r.Direction) {
+		return true
+	}
+	return !pl.hasPass && slices.ContainsFunc(r.Peers, func(p ir.Peer) bool {
+		return p.Kind == ir.PeerFQDN || p.Kind == ir.PeerNodes
+	})
 }
 
 // plan splits p into admin objects and the NetworkPolicy part, and reports
@@ -124,11 +154,15 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		r   *ir.Rule
 	}
 	blocks := map[int32][]ordered{}
+	pl.hasPass = hasPass(p)
 	var denyPols, acceptPols, isolatePols []*ir.Policy
 	npPols := make([]*ir.Policy, 0, len(p.Policies))
 	for _, pol := range p.Policies {
 		if pol.Subject.Nodes {
 			continue // CheckCapabilities reports node subjects
+		}
+		for _, r := range pol.Rules {
+			pl.checkLookups(r)
 		}
 		if pol.Tier == ir.TierOrdered {
 			for _, r := range pol.Rules {
@@ -144,7 +178,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 				pl.diags.Errorf(codeUnsupported, r.Span, msgPassDefault)
 			case r.Action == ir.Deny:
 				deny = true
-			case pol.Namespace == "" || !isolated(pol, r.Direction):
+			case pl.adminAllow(pol, r):
 				accept = true
 			default:
 				npRules = append(npRules, r)
@@ -220,7 +254,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 
 	// 2. The TierDefault rules of the admin tier: denies, then accepts.
 	prio := next
-	place := func(objs []*adminObject, pol *ir.Policy) {
+	place := func(objs []*adminObject) {
 		for _, obj := range objs {
 			if prio > MaxPriority {
 				pl.diags.Errorf(codeUnsupported, firstSpan(obj), msgNoPriority, MaxPriority).Detail = detailNoPriority
@@ -238,19 +272,20 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 				rules = append(rules, r)
 			}
 		}
-		place(pl.objects(adminTier, roleDeny, pol, rules), pol)
+		place(pl.objects(adminTier, roleDeny, pol, rules))
 	}
 	for _, pol := range acceptPols {
 		var rules []*ir.Rule
 		for _, r := range pol.Rules {
-			if r.Action == ir.Allow && (pol.Namespace == "" || !isolated(pol, r.Direction)) {
+			if r.Action == ir.Allow && pl.adminAllow(pol, r) {
 				rules = append(rules, r)
 			}
 		}
-		place(pl.objects(adminTier, roleAccept, pol, rules), pol)
+		place(pl.objects(adminTier, roleAccept, pol, rules))
 	}
 
-	// 4. Cluster-wide isolation: the baseline.
+	// 3 is the NetworkPolicy part (npPols, above). 4. Cluster-wide
+	// isolation: the baseline.
 	for i, pol := range isolatePols {
 		if pl.version == V1Alpha1 && i > 0 && !sameSubject(pol, isolatePols[0]) {
 			d := pl.diags.Errorf(codeUnsupported, pol.Span, msgSecondBaseline)
@@ -566,6 +601,24 @@ func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
 	return out, named
 }
 
+// checkLookups reports the DNS rules of r that restrict lookups: only
+// those that let every name through ("*") can be written, at L4.
+func (pl *planner) checkLookups(r *ir.Rule) {
+	for _, pr := range r.Ports {
+		if len(pr.DNS) == 0 || slices.ContainsFunc(pr.DNS, everyName) {
+			continue
+		}
+		span := pr.Span
+		if !span.IsValid() {
+			span = r.Span
+		}
+		pl.diags.Errorf(codeUnsupported, span, msgLookups).Detail = detailLookups
+	}
+}
+
+// everyName reports whether f matches every DNS name.
+func everyName(f ir.FQDN) bool { return !f.Exact && f.Pattern == "*" }
+
 // checkNetworkPolicyRule reports the peers of an allow of a namespace's
 // isolated direction that NetworkPolicy cannot write.
 func (pl *planner) checkNetworkPolicyRule(r *ir.Rule) {
@@ -609,6 +662,8 @@ func ruleKind(pol *ir.Policy, r *ir.Rule) string {
 		return "deny rule"
 	case pol.Namespace == "":
 		return "cluster-wide rule"
+	case isolated(pol, r.Direction):
+		return "rule written as an admin Accept (it has DNS names or nodes)"
 	}
 	return "nonisolating rule"
 }
