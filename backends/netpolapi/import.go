@@ -92,7 +92,8 @@ func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 // refuses the object), what the CRDs refuse (required fields, exactly one
 // field of a subject, peer or port, enums, ranges, list sizes, CIDRs,
 // domain names, a named port towards networks, nodes or domain names, the
-// BaselineAdminNetworkPolicy's name), label selectors that do not parse,
+// BaselineAdminNetworkPolicy's name), label selectors that do not parse
+// ("bad-selector": the CRD accepts them, implementations cannot use them),
 // what the API leaves undefined (domain names in other than allow rules, a
 // port range that does not start below its end), what the IR cannot hold
 // ("unsupported": a single family's /0, nodes by label, the baseline rules

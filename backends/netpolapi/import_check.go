@@ -169,11 +169,11 @@ func (c *converter) pods(path []any, p *podsSpec) {
 }
 
 // selector checks a label selector as the API machinery parses it: the CRD
-// checks only its shape, and an implementation cannot match pods with a
-// selector that does not parse.
+// checks only its shape (the API server accepts the object), and an
+// implementation cannot match pods with a selector that does not parse.
 func (c *converter) selector(path []any, s *metav1.LabelSelector) {
 	for _, e := range metav1validation.ValidateLabelSelector(s, selectorOpts, toFieldPath(path)) {
-		c.errorf(codeInvalid, yamlsrc.FieldPath(e.Field), msgSelector, e.Field, e.ErrorBody())
+		c.errorf(codeBadSelector, yamlsrc.FieldPath(e.Field), msgSelector, e.Field, e.ErrorBody()).Detail = detailSelector
 	}
 }
 

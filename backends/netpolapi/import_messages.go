@@ -6,6 +6,7 @@ const (
 	codeInvalid          = "invalid"            // the API server refuses the object
 	codeNoEffect         = "no-effect"          // warning: a part of an object that changes nothing
 	codeNonCanonicalCIDR = "non-canonical-cidr" // warning: a CIDR with host bits, read masked
+	codeBadSelector      = "bad-selector"       // a label selector that does not parse
 	codePriorityTie      = "priority-tie"       // two admin policies whose order the API leaves open
 )
 
@@ -38,6 +39,7 @@ const (
 	msgMappedCIDR   = "CIDR %q: IPv4-mapped IPv6 prefixes are not supported"
 	msgDomainName   = "%q is not a domain name the API accepts (a name, or \"*.\" and a name)"
 	msgSelector     = "%s: %s"
+	detailSelector  = "The CRD checks only the shape of a label selector, so the API server accepts this one, but it does not parse as a label selector: implementations cannot match anything with it, and what the rule or subject selects is not defined."
 
 	msgDuplicateObject = "%s is defined twice"
 
