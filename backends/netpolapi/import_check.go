@@ -26,7 +26,7 @@ const maxCIDR = 43
 
 // validate checks obj.
 func (c *converter) validate(obj *importObject) {
-	if !obj.baseline && (obj.priority < 0 || obj.priority > MaxPriority) {
+	if c.o.Kind != KindBANP && (obj.priority < 0 || obj.priority > MaxPriority) {
 		c.errorf(codeInvalid, []any{"spec", "priority"}, msgPriority, obj.priority)
 	}
 	if obj.subject.namespaces != nil {
