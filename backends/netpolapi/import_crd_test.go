@@ -168,7 +168,10 @@ var mutations = []mutation{
 		s["namespaces"], s["pods"] = map[string]any{}, map[string]any{"podSelector": map[string]any{}}
 		return true
 	}},
-	{"bad name", func(o map[string]any, r *rand.Rand) bool { o["metadata"].(map[string]any)["name"] = "Bad_Name"; return true }},
+	{"bad name", func(o map[string]any, r *rand.Rand) bool {
+		o["metadata"].(map[string]any)["name"] = "Bad_Name"
+		return true
+	}},
 	{"unknown field", func(o map[string]any, r *rand.Rand) bool { spec(o)["sameLabels"] = []any{"tenant"}; return true }},
 	{"v1alpha1 action", func(o map[string]any, r *rand.Rand) bool {
 		rs := rules(o)
