@@ -138,6 +138,8 @@ const (
 	FeatureService        Feature = "service"         // Kubernetes Services as peers
 	FeatureNonIsolating   Feature = "non-isolating"   // rules that do not isolate their subject
 	FeatureAnyPeer        Feature = "any-peer"        // every endpoint, nodes included
+	FeatureOrdered        Feature = "ordered"         // ordered admin rules ("clusterwide priority N"): first match decides
+	FeaturePass           Feature = "pass"            // pass rules: delegate to namespace policies
 )
 
 // Support is how well a target expresses a feature.

@@ -49,6 +49,9 @@ func features(p *ir.Program, keep func(Feature) bool) []Use {
 		if pol.Subject.Nodes && keep(FeatureNodeSubject) {
 			add(FeatureNodeSubject, spanOr(pol.Subject.Span, pol.Span), nil, "a policy for nodes")
 		}
+		if pol.Tier == ir.TierOrdered && keep(FeatureOrdered) {
+			add(FeatureOrdered, pol.Span, nil, fmt.Sprintf("ordered rules (clusterwide priority %d)", pol.Priority))
+		}
 		for _, r := range pol.Rules {
 			ruleUses(pol, r, keep, add)
 		}
@@ -57,11 +60,19 @@ func features(p *ir.Program, keep func(Feature) bool) []Use {
 }
 
 func ruleUses(pol *ir.Policy, r *ir.Rule, keep func(Feature) bool, add func(Feature, source.Span, *ir.Rule, string)) {
-	if r.Action == ir.Deny {
+	switch {
+	case pol.Tier == ir.TierOrdered:
+		// Ordered rules decide by their order, not by a deny winning or by
+		// isolation: FeatureOrdered (the policy's) covers their actions
+		// except pass.
+		if r.Action == ir.Pass && keep(FeaturePass) {
+			add(FeaturePass, r.Span, r, "a pass rule")
+		}
+	case r.Action == ir.Deny:
 		if keep(FeatureDeny) {
 			add(FeatureDeny, r.Span, r, "a deny rule")
 		}
-	} else if (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress) {
+	case (r.Direction == ir.Ingress && !pol.Isolation.Ingress) || (r.Direction == ir.Egress && !pol.Isolation.Egress):
 		if keep(FeatureNonIsolating) {
 			add(FeatureNonIsolating, r.Span, r, "a rule that does not isolate its subject")
 		}

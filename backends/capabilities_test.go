@@ -129,3 +129,26 @@ func TestCheckCapabilities(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestFeaturesOrdered: an ordered policy uses "ordered" (once, at the
+// policy) and "pass" for its pass rules; its deny and allow rules are not
+// deny or non-isolating rules (the order decides, and nothing isolates).
+func TestFeaturesOrdered(t *testing.T) {
+	anyPeer := []ir.Peer{{Span: line(2), Kind: ir.PeerAny}}
+	p := &ir.Program{Policies: []*ir.Policy{{
+		Span: line(1), Name: "admin", Tier: ir.TierOrdered, Priority: 3,
+		Rules: []*ir.Rule{
+			{Span: line(2), Direction: ir.Egress, Action: ir.Deny, AllTraffic: true, Peers: anyPeer},
+			{Span: line(3), Direction: ir.Egress, Action: ir.Pass, AllTraffic: true, Peers: anyPeer},
+			{Span: line(4), Direction: ir.Egress, Action: ir.Allow, AllTraffic: true, Peers: anyPeer},
+		},
+	}}}
+	var got []string
+	for _, u := range Features(p) {
+		got = append(got, string(u.Feature)+"@"+strings.TrimPrefix(u.Span.String(), "a.netpol:"))
+	}
+	want := "cluster-wide@1:1 ordered@1:1 any-peer@2:1 all-traffic@2:1 pass@3:1 any-peer@2:1 all-traffic@3:1 any-peer@2:1 all-traffic@4:1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("Features:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}

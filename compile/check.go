@@ -88,9 +88,9 @@ type checked struct {
 	lookups []ir.FQDN
 
 	// rule.
-	deny, nonIsolating bool
-	sources            []rpeer
-	targets            []checkedTarget
+	deny, pass, nonIsolating bool
+	sources                  []rpeer
+	targets                  []checkedTarget
 
 	// expect.
 	expect *ir.Expectation
@@ -173,10 +173,17 @@ func (c *compiler) checkStmt(diags *diag.List, s ast.Stmt, blk *block) {
 		return out
 	}
 	st := checked{span: s.Span(), blk: blk}
+	ordered := blk != nil && blk.ordered
 	switch s := s.(type) {
 	case *ast.DefaultDeny:
+		if ordered {
+			diags.Errorf(CodeOrderedIsolation, s.Span(), msgOrderedIsolation, msgStmtDefault).Detail = detailOrderedIsolation
+		}
 		st.kind, st.dir = stmtDefaultDeny, s.Dir
 	case *ast.Isolate:
+		if ordered {
+			diags.Errorf(CodeOrderedIsolation, s.Span(), msgOrderedIsolation, msgStmtIsolate).Detail = detailOrderedIsolation
+		}
 		st.kind, st.dir = stmtIsolate, s.Dir
 		st.subjects = uses(s.Subjects)
 	case *ast.AllowDNS:
@@ -186,8 +193,21 @@ func (c *compiler) checkStmt(diags *diag.List, s ast.Stmt, blk *block) {
 			f, _ := fqdn(diags, l)
 			st.lookups = append(st.lookups, f)
 		}
+		if ordered && len(s.Lookups) > 0 {
+			at := source.Join(s.Lookups[0].Span(), s.Lookups[len(s.Lookups)-1].Span())
+			diags.Errorf(CodeOrderedL7, at, msgOrderedLookups).Detail = detailOrderedL7
+		}
 	case *ast.Rule:
-		st.kind, st.dir, st.deny, st.nonIsolating = stmtRule, s.Dir, s.Deny, s.NonIsolating
+		switch {
+		case s.Pass && !ordered:
+			diags.Errorf(CodePassOutside, s.PassAt, msgPassOutside).Detail = detailPassOutside
+		case s.NonIsolating && ordered:
+			diags.Errorf(CodeOrderedIsolation, s.NonIsolatingAt, msgOrderedIsolation, msgStmtNonIsolating).Detail = detailOrderedIsolation
+		}
+		if s.HTTP != nil && ordered {
+			diags.Errorf(CodeOrderedL7, s.HTTP.Span(), msgOrderedHTTP).Detail = detailOrderedL7
+		}
+		st.kind, st.dir, st.deny, st.pass, st.nonIsolating = stmtRule, s.Dir, s.Deny, s.Pass, s.NonIsolating
 		st.sources, st.targets = c.checkRule(diags, s, blk)
 	case *ast.Expect:
 		st.kind = stmtExpect
@@ -474,7 +494,7 @@ func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) ([]rpeer
 			diags.Errorf(CodeMissingPorts, t.Span(), msgMissingPorts, c.quotePeer(t.Peer)).Detail = detailMissingPorts
 		}
 		var http *ast.HTTPBlock
-		if !r.Deny {
+		if !r.Deny && !r.Pass {
 			http = r.HTTP
 		}
 		tr := c.target(diags, t, http)
@@ -484,14 +504,18 @@ func (c *compiler) checkRule(diags *diag.List, r *ast.Rule, blk *block) ([]rpeer
 		c.checkNamedPorts(diags, t, tps)
 		targets = append(targets, checkedTarget{src: t.Peer, peers: tps, traffic: tr})
 	}
-	if r.Deny {
+	if r.Deny || r.Pass {
 		all := slices.Clone(srcs)
 		for _, t := range targets {
 			all = append(all, t.peers...)
 		}
 		for _, p := range all {
-			if p.peer.Kind == ir.PeerFQDN {
+			switch {
+			case p.peer.Kind != ir.PeerFQDN:
+			case r.Deny:
 				diags.Errorf(CodeDenyFQDN, p.span(), msgDenyFQDN).Detail = detailDenyFQDN
+			default:
+				diags.Errorf(CodePassFQDN, p.span(), msgPassFQDN).Detail = detailPassFQDN
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/netpolc/netpolc/compile/ir"
@@ -119,6 +120,12 @@ func (l *lowerer) subject(rp rpeer, blk *block) (ns string, subj ir.Subject, ok 
 	p := rp.irPeer()
 	cluster := blk != nil && blk.cluster
 	switch {
+	case p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespaceNamed && blk != nil && blk.ordered:
+		// Ordered rules are cluster-wide admin rules: pods of a namespace by
+		// name are a cluster-wide subject filtered by the namespace's name
+		// label, governed or not.
+		sel := ir.Selector{MatchLabels: []ir.Label{{Key: namespaceNameLabel, Value: p.Namespace.Name}}}
+		return "", ir.Subject{Span: p.Span, Pods: p.Pods, Namespaces: &sel}, true
 	case p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespaceNamed && l.c.governed[p.Namespace.Name]:
 		return p.Namespace.Name, ir.Subject{Span: p.Span, Pods: p.Pods}, true
 	case p.Kind == ir.PeerPods && p.Namespace.Scope == ir.NamespaceLabels && cluster:
@@ -147,12 +154,19 @@ func (l *lowerer) policy(rp rpeer, blk *block, stmt source.Span) (*policyState, 
 	if key == "" {
 		key = ir.PeerKey(*rp.peer)
 	}
+	if blk != nil && blk.ordered {
+		// Each ordered block has its own policies, of its priority.
+		key = "ordered " + strconv.Itoa(int(blk.priority)) + " " + key
+	}
 	if ps, ok := l.byKey[key]; ok {
 		return ps, true
 	}
 	ps := &policyState{first: stmt, group: rp.group, pol: &ir.Policy{
 		Span: stmt, Name: policyName(rp, subj), Namespace: ns, Subject: subj,
 	}}
+	if blk != nil && blk.ordered {
+		ps.pol.Tier, ps.pol.Priority = ir.TierOrdered, blk.priority
+	}
 	l.byKey[key] = ps
 	l.list = append(l.list, ps)
 	return ps, true
@@ -286,10 +300,14 @@ func (l *lowerer) rule(st *checked) {
 		return
 	}
 	action := ir.Allow
-	if st.deny {
+	switch {
+	case st.deny:
 		action = ir.Deny
+	case st.pass:
+		action = ir.Pass
 	}
-	isolating := !st.deny && !st.nonIsolating
+	// Ordered rules never isolate (ir.TierOrdered).
+	isolating := action == ir.Allow && !st.nonIsolating && !blk.ordered
 	span := st.span
 	srcs := st.sources
 	srcGoverned := make([]bool, len(srcs))
@@ -372,7 +390,19 @@ func (l *lowerer) allowDNS(st *checked) {
 			continue
 		}
 		clients = append(clients, sj.rp)
-		l.add(ps, []*ir.Rule{ir.DNSRule(dns, ps.pol.Namespace, st.lookups, st.span)}, true, st.span)
+		l.add(ps, []*ir.Rule{ir.DNSRule(dns, ps.pol.Namespace, st.lookups, st.span)}, !blk.ordered, st.span)
+	}
+	if blk.ordered && len(clients) > 0 {
+		// An ordered "allow dns" admits both ends, as an ordered arrow
+		// from its pods to the DNS server would: the server's side is an
+		// ordered rule of the block too, whether or not the server's pods
+		// are isolated.
+		server := ir.DNSServerPeer(dns, "")
+		sps, _ := l.policy(rpeer{peer: &server}, blk, st.span)
+		r := &ir.Rule{Span: st.span, Direction: ir.Ingress, Action: ir.Allow,
+			Peers: peersIn(clients, ""), Ports: []ir.PortRule{{Span: st.span, Ports: ir.DNSPorts(dns, st.span)}}}
+		l.add(sps, []*ir.Rule{r}, false, st.span)
+		return
 	}
 	if len(clients) > 0 {
 		server := ir.DNSServerPeer(dns, "")

@@ -45,6 +45,13 @@ const (
 	CodeDestinationOnly    diag.Code = "destination-only"    // FQDN or service as a source
 	CodeNamedPortPeer      diag.Code = "named-port-peer"     // named port towards CIDR/FQDN/entity/any
 	CodeBadExpectation     diag.Code = "bad-expectation"
+	// ordered blocks ("clusterwide priority N")
+	CodeBadPriority       diag.Code = "bad-priority"         // a priority outside 0-1000
+	CodeDuplicatePriority diag.Code = "duplicate-priority"   // two ordered blocks of one priority
+	CodeOrderedIsolation  diag.Code = "ordered-isolation"    // default deny, isolate or nonisolating in an ordered block
+	CodeOrderedL7         diag.Code = "ordered-l7"           // http rules or DNS lookup restrictions in an ordered block
+	CodePassOutside       diag.Code = "pass-outside-ordered" // a pass rule outside an ordered block
+	CodePassFQDN          diag.Code = "pass-fqdn"            // DNS names in a pass rule
 	// lower
 	CodeNothingToWrite diag.Code = "nothing-to-write" // no governed end
 	CodeInternal       diag.Code = "internal"
@@ -131,6 +138,22 @@ const (
 	msgExpectHTTPAll    = "an expectation with an http request needs one TCP port, not every port"
 	msgExpectProtocol   = "an expectation needs one protocol, not %s"
 	msgExpectOnePeer    = "an expectation needs one endpoint, and %s is a union of %d"
+
+	msgBadPriority          = "priority %d is out of range (0-%d)"
+	detailBadPriority       = "An ordered block's priority is a number from 0 (tried first) to 1000, as in the Kubernetes network policy API."
+	msgDuplicatePriority    = "another ordered block has priority %d"
+	detailDuplicatePriority = "Ordered blocks are tried by priority, lowest first, and the order of two blocks of one priority would be undefined. Give each block its own priority, or write the rules in one block."
+	noteFirstPriority       = "the first block of that priority"
+	msgOrderedIsolation     = "%s in an ordered block"
+	detailOrderedIsolation  = "The rules of a \"clusterwide priority N\" block are ordered admin rules: the first that matches a connection decides it, and they never isolate anything. Isolate in a namespace block or a plain clusterwide block."
+	msgOrderedHTTP          = "ordered rules cannot have http rules"
+	msgOrderedLookups       = "ordered rules cannot restrict DNS lookups"
+	detailOrderedL7         = "An ordered rule decides whole connections, at L3 and L4; there is no ordered HTTP or DNS filtering. Write the L7 rule in a namespace block or a plain clusterwide block."
+	msgPassOutside          = "pass outside an ordered block"
+	detailPassOutside       = "\"pass\" hands connections from the ordered admin rules to the namespaces' own policies, so it exists only in a \"clusterwide priority N\" block."
+	msgPassFQDN             = "pass rules cannot use DNS names"
+	detailPassFQDN          = "DNS names are only known to the DNS proxy for allowed egress; pass an IP block instead."
+	msgStmtNonIsolating     = "nonisolating"
 
 	msgNothingToWrite      = "nothing to write: %s is not in a governed namespace"
 	msgNothingToWriteBoth  = "nothing to write: neither %s nor %s is in a governed namespace"

@@ -21,6 +21,10 @@ type block struct {
 	stmt      ast.Stmt
 	namespace string // "" for clusterwide; the first namespace of a block of several
 	cluster   bool
+	// ordered marks "clusterwide priority N" (cluster is set too): its
+	// rules are ordered admin rules (ir.TierOrdered) of that priority.
+	ordered  bool
+	priority int32
 
 	// names are the namespaces of a block of several, in the order written
 	// (repeats dropped); nil for a block of one.
@@ -152,6 +156,7 @@ func (c *compiler) resolve() diag.List {
 	}
 	c.blockOf = make([][]*block, len(c.order))
 	c.groups = make(map[string]*group, decls)
+	priorities := map[int]*ast.ClusterDecl{} // ordered blocks by priority
 	for fi, f := range c.order {
 		var cur *block
 		c.blockOf[fi] = make([]*block, len(f.Stmts))
@@ -161,6 +166,9 @@ func (c *compiler) resolve() diag.List {
 				cur = c.namespaceBlock(&diags, s)
 			case *ast.ClusterDecl:
 				cur = &block{stmt: s, cluster: true}
+				if s.Priority != nil {
+					orderedBlock(&diags, s, cur, priorities)
+				}
 			case *ast.GroupDecl:
 				c.declareGroup(&diags, s, cur)
 			case *ast.Rule, *ast.DefaultDeny, *ast.Isolate, *ast.AllowDNS:
@@ -219,6 +227,31 @@ func (c *compiler) resolve() diag.List {
 	c.peers = make(map[ast.Peer][]rpeer, peers)
 	return diags
 }
+
+// orderedBlock makes blk the ordered block of "clusterwide priority N". The
+// priority is 0 to MaxPriority, and no other ordered block may have it: the
+// order of two blocks of one priority would be undefined.
+func orderedBlock(diags *diag.List, s *ast.ClusterDecl, blk *block, seen map[int]*ast.ClusterDecl) {
+	n := s.Priority.Value
+	blk.ordered = true
+	if n < 0 || n > MaxPriority {
+		diags.Errorf(CodeBadPriority, s.Priority.Span(), msgBadPriority, n, MaxPriority).Detail = detailBadPriority
+		return
+	}
+	blk.priority = int32(n)
+	if first, ok := seen[n]; ok {
+		d := diags.Errorf(CodeDuplicatePriority, s.Priority.Span(), msgDuplicatePriority, n)
+		d.Detail = detailDuplicatePriority
+		d.Notes = append(d.Notes, diag.Note{Span: first.Priority.Span(), Message: noteFirstPriority})
+		return
+	}
+	seen[n] = s
+}
+
+// MaxPriority is the largest priority of an ordered block, as in the
+// Kubernetes network policy API (AdminNetworkPolicy and
+// ClusterNetworkPolicy priorities are 0 to 1000).
+const MaxPriority = ir.MaxPriority
 
 // namespaceBlock opens the block of a namespace statement and marks its
 // namespaces governed. A namespace listed twice is an error (the block

@@ -148,6 +148,7 @@ func Capabilities() backends.Capabilities {
 	p := func(note string) backends.Capability {
 		return backends.Capability{Support: backends.Partial, Note: note}
 	}
+	n := func(note string) backends.Capability { return backends.Capability{Support: backends.No, Note: note} }
 	return backends.Capabilities{
 		backends.FeatureL4:             y("toPorts with an explicit protocol"),
 		backends.FeatureAllTraffic:     y("a rule without toPorts (ICMP included)"),
@@ -172,6 +173,8 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureService:        y("toServices (egress); ports are still the pods' ports"),
 		backends.FeatureNonIsolating:   y("enableDefaultDeny: false for that direction"),
 		backends.FeatureAnyPeer:        y("entity all"),
+		backends.FeatureOrdered:        n("Cilium cannot order rules: a deny wins over every allow, whatever their order."),
+		backends.FeaturePass:           n("Cilium has no admin tier to pass from."),
 	}
 }
 

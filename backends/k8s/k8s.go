@@ -122,6 +122,8 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureService:        n("NetworkPolicy cannot select Services."),
 		backends.FeatureNonIsolating:   n("Every NetworkPolicy rule isolates the pods it selects in its direction."),
 		backends.FeatureAnyPeer:        y("a rule without from/to"),
+		backends.FeatureOrdered:        n("NetworkPolicy cannot order rules: allows add up, whatever their order."),
+		backends.FeaturePass:           n("NetworkPolicy has no admin tier to pass from."),
 	}
 }
 

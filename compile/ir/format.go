@@ -33,6 +33,9 @@ func Format(p *Program) string {
 		if len(iso) > 0 {
 			fmt.Fprintf(&b, "  isolate %s\n", strings.Join(iso, ", "))
 		}
+		if pol.Tier == TierOrdered {
+			fmt.Fprintf(&b, "  ordered priority %d\n", pol.Priority)
+		}
 		for _, r := range pol.Rules {
 			fmt.Fprintf(&b, "  %s%s\n", FormatRule(r), at(r.Span.String(), r.Span.IsValid()))
 		}

@@ -76,8 +76,8 @@ type Policy struct {
 	// Tier says how the policy's rules combine with the others'.
 	Tier Tier
 	// Priority orders TierOrdered policies (lower first): the priority of the
-	// "clusterwide priority N" block or of the imported admin policy. Zero
-	// for TierDefault.
+	// "clusterwide priority N" block or of the imported admin policy, 0 to
+	// MaxPriority. Zero for TierDefault.
 	Priority int32
 	// Rules in canonical order (RuleLess); each has a Direction and an
 	// Action.
@@ -118,6 +118,10 @@ const (
 	// isolate.
 	TierOrdered
 )
+
+// MaxPriority is the largest Priority of a TierOrdered policy (the
+// Kubernetes network policy API's range is 0 to 1000).
+const MaxPriority = 1000
 
 func (t Tier) String() string {
 	if t == TierOrdered {

@@ -50,6 +50,7 @@ func Validate(p *Program) error {
 		if pol.Subject.Nodes && pol.Namespace != "" {
 			v.errf("%s: node subject in a namespace", where)
 		}
+		v.tier(where, pol)
 		for j, r := range pol.Rules {
 			rw := where
 			rw.rule = j
@@ -78,6 +79,36 @@ func Validate(p *Program) error {
 }
 
 type validator struct{ errs []error }
+
+// tier checks the invariants of tiers: ordered policies are cluster-wide and
+// never isolate, only they have a priority (0 to 1000) and Pass rules.
+func (v *validator) tier(where place, pol *Policy) {
+	switch pol.Tier {
+	case TierDefault:
+		if pol.Priority != 0 {
+			v.errf("%s: priority %d on a policy of the default tier", where, pol.Priority)
+		}
+		for j, r := range pol.Rules {
+			if r != nil && r.Action == Pass {
+				rw := where
+				rw.rule = j
+				v.errf("%s: pass rule in a policy of the default tier", rw)
+			}
+		}
+	case TierOrdered:
+		if pol.Namespace != "" {
+			v.errf("%s: ordered policy in namespace %s (ordered policies are cluster-wide)", where, pol.Namespace)
+		}
+		if pol.Isolation != (Isolation{}) {
+			v.errf("%s: ordered policy isolates", where)
+		}
+		if pol.Priority < 0 || pol.Priority > MaxPriority {
+			v.errf("%s: priority %d out of range (0-%d)", where, pol.Priority, MaxPriority)
+		}
+	default:
+		v.errf("%s: unknown tier %d", where, int(pol.Tier))
+	}
+}
 
 // place says where in the program a check is, for messages; it is only
 // formatted when something is wrong.

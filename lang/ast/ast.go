@@ -119,10 +119,22 @@ func (s *NamespaceDecl) Names() []Ident {
 	return append([]Ident{s.Name}, s.More...)
 }
 
-// ClusterDecl is "clusterwide": the following statements are cluster-wide
-// (Cilium's CiliumClusterwideNetworkPolicy).
+// ClusterDecl is "clusterwide" or "clusterwide priority N": the following
+// statements are cluster-wide (Cilium's CiliumClusterwideNetworkPolicy). With
+// a priority the block is ordered: its rules are admin rules tried in source
+// order before every other policy, lower priorities first (ir.TierOrdered).
 type ClusterDecl struct {
 	StmtBase
+	Priority *Number // nil for a block without "priority"
+}
+
+// Ordered reports whether the block is "clusterwide priority N".
+func (s *ClusterDecl) Ordered() bool { return s.Priority != nil }
+
+// Number is a decimal number as written ("priority 10").
+type Number struct {
+	Pos
+	Value int // at most 1<<30 (the parser refuses larger numbers)
 }
 
 // GroupDecl is "NAME = peer, peer, ...": a named group of endpoints.
@@ -165,20 +177,27 @@ type DNSServer struct {
 	Port   PortSpec
 }
 
-// Rule is "[deny] [ingress|egress] [nonisolating] SOURCES -> TARGETS [http {...}]".
+// Rule is "[deny|pass] [ingress|egress] [nonisolating] SOURCES -> TARGETS
+// [http {...}]".
 //
 // It allows (or denies) connections opened by any of Sources to any of
 // Targets on the target's ports. Dir limits which end gets the rule: DirBoth
-// writes egress on governed sources and ingress on governed targets.
+// writes egress on governed sources and ingress on governed targets. Pass
+// (ordered blocks only) hands the matching connections to namespace
+// policies.
 type Rule struct {
 	StmtBase
 	Deny         bool
+	Pass         bool // never together with Deny
 	Dir          Direction
 	NonIsolating bool // the rule adds to what is allowed without isolating its subjects
-	Sources      []Peer
-	Arrow        source.Span
-	Targets      []Target
-	HTTP         *HTTPBlock // nil unless "http { ... }" follows
+	// PassAt and NonIsolatingAt are the spans of the keywords "pass" and
+	// "nonisolating"; zero when not written.
+	PassAt, NonIsolatingAt source.Span
+	Sources                []Peer
+	Arrow                  source.Span
+	Targets                []Target
+	HTTP                   *HTTPBlock // nil unless "http { ... }" follows
 }
 
 // Expect is "expect FROM -> TO:PORT [http { REQUEST }] allowed|denied", a

@@ -63,6 +63,9 @@ func (d *dumper) stmt(s Stmt) {
 		}
 	case *ClusterDecl:
 		d.open("clusterwide")
+		if s.Priority != nil {
+			d.WriteString(" (priority " + strconv.Itoa(s.Priority.Value) + ")")
+		}
 	case *GroupDecl:
 		d.open("group")
 		d.str(s.Name.Name)
@@ -95,6 +98,9 @@ func (d *dumper) stmt(s Stmt) {
 		d.open("rule")
 		if s.Deny {
 			d.atom("deny")
+		}
+		if s.Pass {
+			d.atom("pass")
 		}
 		d.dir(s.Dir)
 		if s.NonIsolating {

@@ -114,6 +114,9 @@ func (p *printer) stmt(s ast.Stmt, align int) {
 		}
 	case *ast.ClusterDecl:
 		p.WriteString("clusterwide")
+		if s.Priority != nil {
+			p.WriteString(" priority " + strconv.Itoa(s.Priority.Value))
+		}
 	case *ast.GroupDecl:
 		p.WriteString(s.Name.Name)
 		p.WriteString(strings.Repeat(" ", max(0, align-len(s.Name.Name))))
@@ -149,6 +152,9 @@ func (p *printer) stmt(s ast.Stmt, align int) {
 	case *ast.Rule:
 		if s.Deny {
 			p.WriteString("deny ")
+		}
+		if s.Pass {
+			p.WriteString("pass ")
 		}
 		if s.Dir != ast.DirBoth {
 			p.WriteString(s.Dir.String() + " ")

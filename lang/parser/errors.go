@@ -105,6 +105,13 @@ func msgPortTooLarge(s string) string {
 	return fmt.Sprintf("port number %s is too large", s)
 }
 
+func msgNumberTooLarge(s string) string {
+	return fmt.Sprintf("number %s is too large", s)
+}
+
+// msgDenyPass: a rule both denies and passes.
+const msgDenyPass = `a rule is "deny" or "pass", not both`
+
 func msgHeaderNoValue(name string) string {
 	return fmt.Sprintf("expected a value after header %q", name+":")
 }

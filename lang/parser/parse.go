@@ -160,7 +160,21 @@ func (p *stmtParser) stmt() ast.Stmt {
 			return s
 		case "clusterwide":
 			p.next()
-			return &ast.ClusterDecl{StmtBase: p.base(first)}
+			s := &ast.ClusterDecl{}
+			if p.gotKeyword("priority") {
+				t := p.tok(0)
+				if t.kind != tokNumber {
+					p.fail(expNumber)
+				}
+				p.next()
+				v, err := strconv.Atoi(p.text(t))
+				if err != nil || v > 1<<30 {
+					p.failAt(t, msgNumberTooLarge(p.text(t)))
+				}
+				s.Priority = &ast.Number{Value: v, Pos: ast.Pos{Src: p.span(t, t)}}
+			}
+			s.StmtBase = p.base(first)
+			return s
 		case "default":
 			return p.defaultDeny()
 		case "isolate":
@@ -270,14 +284,26 @@ func (p *stmtParser) group() *ast.GroupDecl {
 	return &ast.GroupDecl{Name: name, Peers: peers, StmtBase: p.base(first)}
 }
 
-// rule parses "[deny] [direction] [nonisolating] peers -> targets
+// rule parses "[deny | pass] [direction] [nonisolating] peers -> targets
 // [http {...}]".
 func (p *stmtParser) rule() *ast.Rule {
 	first := p.tok(0)
 	r := &ast.Rule{}
 	r.Deny = p.gotKeyword("deny")
+	if !r.Deny {
+		if t := p.tok(0); p.gotKeyword("pass") {
+			r.Pass, r.PassAt = true, p.span(t, t)
+			if t := p.tok(0); p.isKeyword(t, "deny") {
+				p.failAt(t, msgDenyPass)
+			}
+		}
+	} else if t := p.tok(0); p.isKeyword(t, "pass") {
+		p.failAt(t, msgDenyPass)
+	}
 	r.Dir = p.direction()
-	r.NonIsolating = p.gotKeyword("nonisolating")
+	if t := p.tok(0); p.gotKeyword("nonisolating") {
+		r.NonIsolating, r.NonIsolatingAt = true, p.span(t, t)
+	}
 	if p.i > 0 {
 		p.kwBuf = append(p.kwBuf[:0], p.optional...)
 		p.kwAt, p.kwWords = p.i, p.kwBuf
