@@ -36,6 +36,7 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/diag"
@@ -146,21 +147,29 @@ func Write(w io.Writer, objs []backends.Object, format string) error {
 type TargetOptions struct {
 	// Cilium configures the Cilium target (its release).
 	Cilium cilium.Options
+	// NetpolAPI configures the network-policy API target (its API version).
+	NetpolAPI netpolapi.Options
 }
 
-// NewTargets returns the registry of the built-in backends (k8s, cilium)
-// configured with opts. This is the one place they are registered; an
-// option a backend rejects (an unreadable Cilium version) is an error.
+// NewTargets returns the registry of the built-in backends (k8s, cilium,
+// netpol-api) configured with opts. This is the one place they are
+// registered; an option a backend rejects (an unreadable Cilium version, an
+// unknown API version) is an error.
 func NewTargets(opts TargetOptions) (*backends.Registry, error) {
 	c, err := cilium.New(opts.Cilium)
 	if err != nil {
 		return nil, err
 	}
-	return backends.NewRegistry(k8s.New(), c)
+	api, err := netpolapi.New(opts.NetpolAPI)
+	if err != nil {
+		return nil, err
+	}
+	return backends.NewRegistry(k8s.New(), c, api)
 }
 
 // DefaultTargets returns the registry of the built-in backends with their
-// default options (Cilium cilium.DefaultVersion).
+// default options (Cilium cilium.DefaultVersion, the network-policy API
+// netpolapi.DefaultVersion).
 func DefaultTargets() *backends.Registry {
 	reg, err := NewTargets(TargetOptions{})
 	if err != nil {

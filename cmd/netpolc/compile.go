@@ -11,6 +11,7 @@ import (
 
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -47,6 +48,7 @@ Examples:
    netpolc compile --target k8s -o manifests/ policies/
    netpolc compile --target k8s --format json production.netpol | jq '.items[].metadata.name'
    netpolc compile --target cilium --cilium-version 1.19 policies/
+   netpolc compile --target netpol-api --netpol-api-version v1alpha1 policies/
    netpolc compile --target k8s --degrade l7=l4 policies/`
 
 func compileCommand(e *env) *cli.Command {
@@ -161,6 +163,7 @@ func outputFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: backends.FormatYAML, Usage: "output format: yaml or json"},
 		&cli.StringSliceFlag{Name: "degrade", Usage: "approximate `FEATURE=MODE` on this target instead of failing (repeatable)"},
 		&cli.StringFlag{Name: "cilium-version", Value: "1.20", Usage: "the Cilium `VERSION` the output must work on"},
+		&cli.StringFlag{Name: "netpol-api-version", Value: netpolapi.DefaultVersion, Usage: "the `VERSION` of the network-policy API objects for --target netpol-api: v1alpha2 or v1beta1 (ClusterNetworkPolicy), v1alpha1 (AdminNetworkPolicy, BaselineAdminNetworkPolicy)"},
 	}
 }
 

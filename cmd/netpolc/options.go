@@ -8,16 +8,18 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/netpolapi"
 )
 
 // targetFlags are the target option flags of compile.
 type targetFlags struct {
 	degrade       map[backends.Feature]string // --degrade
 	ciliumVersion string                      // --cilium-version
+	apiVersion    string                      // --netpol-api-version
 }
 
 // targetOptions reads the target option flags of compile (--degrade,
-// --cilium-version) and checks their values against target. A value the
+// --cilium-version, --netpol-api-version) and checks their values against target. A value the
 // target does not accept is a mistake in the command line, reported as a
 // usage error (exit 2) before any input is read; the library checks the
 // same options again (CheckCapabilities, cilium.New), for callers other
@@ -39,7 +41,11 @@ func targetOptions(c *cli.Context, target backends.Backend) (flags targetFlags, 
 	if err := checkCiliumVersion(version, c.IsSet("cilium-version")); err != nil {
 		return targetFlags{}, err
 	}
-	return targetFlags{degrade: degrade, ciliumVersion: version}, nil
+	apiVersion := c.String("netpol-api-version")
+	if err := checkAPIVersion(apiVersion, c.IsSet("netpol-api-version")); err != nil {
+		return targetFlags{}, err
+	}
+	return targetFlags{degrade: degrade, ciliumVersion: version, apiVersion: apiVersion}, nil
 }
 
 // parseDegrade parses the --degrade FEATURE=MODE values; checkDegrade then
@@ -113,4 +119,18 @@ func checkCiliumVersion(version string, set bool) error {
 		return &usageError{msg: fmt.Sprintf("--cilium-version %q: %v", version, err), command: "compile"}
 	}
 	return nil
+}
+
+// checkAPIVersion checks --netpol-api-version whatever the target, as
+// checkCiliumVersion does.
+func checkAPIVersion(version string, set bool) error {
+	if version == "" && !set {
+		return nil
+	}
+	for _, v := range netpolapi.Versions() {
+		if version == v {
+			return nil
+		}
+	}
+	return &usageError{msg: fmt.Sprintf("--netpol-api-version %q: want one of %s%s", version, strings.Join(netpolapi.Versions(), ", "), didYouMean(version, netpolapi.Versions())), command: "compile"}
 }

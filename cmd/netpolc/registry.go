@@ -4,6 +4,7 @@ import (
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/netpolapi"
 )
 
 // newRegistry returns the targets netpolc compiles to, with their default
@@ -15,7 +16,10 @@ func newRegistry() (*backends.Registry, error) {
 }
 
 // configuredRegistry returns the targets configured with the target flags
-// of compile (--cilium-version).
+// of compile (--cilium-version, --netpol-api-version).
 func configuredRegistry(flags targetFlags) (*backends.Registry, error) {
-	return netpolc.NewTargets(netpolc.TargetOptions{Cilium: cilium.Options{Version: flags.ciliumVersion}})
+	return netpolc.NewTargets(netpolc.TargetOptions{
+		Cilium:    cilium.Options{Version: flags.ciliumVersion},
+		NetpolAPI: netpolapi.Options{Version: flags.apiVersion},
+	})
 }

@@ -14,7 +14,7 @@ import (
 
 // TxtarCases are the txtar cases of one backend. Each case holds one or more
 // .netpol sources (compiled as one program), an optional "options" file
-// ("cilium-version V" lines, see CaseOptions, and "degrade FEATURE=MODE"
+// ("cilium-version V" and "netpol-api-version V" lines, see CaseOptions, and "degrade FEATURE=MODE"
 // lines, see backends.Options), and the expected output: the YAML in a file
 // named after the backend ("k8s.yaml", "cilium.yaml") and the rendered
 // diagnostics of compiling and of the target stages (backends.Run) in
@@ -109,7 +109,8 @@ func RunTxtar(t *testing.T, c TxtarCases) {
 
 // CaseOptions are the options of a txtar case that configure a backend.
 type CaseOptions struct {
-	CiliumVersion string // "cilium-version V"
+	CiliumVersion    string // "cilium-version V"
+	NetpolAPIVersion string // "netpol-api-version V"
 }
 
 // parseOptions reads the "options" file of a case into opts and copts.
@@ -118,6 +119,9 @@ func parseOptions(text string, opts *backends.Options, copts *CaseOptions) {
 		line = strings.TrimSpace(line)
 		if v, ok := strings.CutPrefix(line, "cilium-version "); ok {
 			copts.CiliumVersion = v
+		}
+		if v, ok := strings.CutPrefix(line, "netpol-api-version "); ok {
+			copts.NetpolAPIVersion = v
 		}
 		if rest, ok := strings.CutPrefix(line, "degrade "); ok {
 			k, v, _ := strings.Cut(rest, "=")

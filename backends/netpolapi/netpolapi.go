@@ -1,0 +1,207 @@
+// Package netpolapi is netpolc's target for the Kubernetes network-policy
+// API of SIG Network (sigs.k8s.io/network-policy-api, group
+// policy.networking.k8s.io): ClusterNetworkPolicy (v1alpha2, the default,
+// or v1beta1) or AdminNetworkPolicy and BaselineAdminNetworkPolicy
+// (v1alpha1), together with plain NetworkPolicy for what namespaces allow
+// for themselves. It emits the upstream Go types of the module (without
+// their status) and the NetworkPolicies of package k8s.
+//
+// The split (docs/semantics.md, section 5), exact under the semantics of
+// ir.TierOrdered and ir.TierDefault:
+//
+//  1. Ordered policies ("clusterwide priority N") become Admin-tier
+//     objects. An object has one subject, and a block's rules run in source
+//     order whatever subject they govern, so the rules of a block are cut
+//     into consecutive runs of the same subject; run k gets priority N+k
+//     (and a run longer than an object may hold is cut again). A run that
+//     reaches the next block's priority, or 1000, is an error.
+//  2. Above every ordered priority, the TierDefault rules the namespaces'
+//     NetworkPolicies cannot carry: first one Admin object of Deny rules
+//     per policy that has deny rules (a namespaced subject is its namespace
+//     by name plus its pods), then one Admin object of Accept rules per
+//     policy with allows that are cluster-wide or in a direction the policy
+//     does not isolate. Every object has its own priority (some
+//     implementations refuse duplicates); running out of priorities is an
+//     error.
+//  3. The allows of namespaced policies in the directions they isolate,
+//     and that isolation, are NetworkPolicies (package k8s): the
+//     NetworkPolicy tier, which Pass delegates to.
+//  4. Cluster-wide isolation is the Baseline tier: a Deny of every
+//     destination in egress (networks 0.0.0.0/0 and ::/0). Ingress
+//     isolation cannot be said (the ingress peers of the API are pods only,
+//     so nodes and external clients would still get in): an error. With
+//     v1alpha1 the baseline is the singleton BaselineAdminNetworkPolicy
+//     "default", which has one subject.
+//
+// Peers: pods and namespaces as pods/namespaces peers (a namespaced
+// policy's own namespace by name); in egress, CIDRs as networks (an except
+// as the prefixes of the complement, exactly), any as 0.0.0.0/0 and ::/0,
+// DNS names as domainNames (accept rules only; "**.x" is the API's "*.x"),
+// nodes as nodes. Ports: numbers, ranges (every port of a protocol is the
+// range 1-65535), named ports, protocol any as one entry per protocol;
+// all traffic as no ports. Every other construct, and every construct the
+// NetworkPolicy part cannot carry, is an error at its source line:
+// capabilities (Capabilities) first, then Prepare.
+//
+// Prepare reports those errors and the warnings of what the output means
+// beyond the source (networks also match pod and node addresses; a named
+// port is matched whatever its protocol), and returns the program with the
+// NetworkPolicy part's world peers written as CIDRs, as package k8s does.
+// Emit maps the plan that Prepare checked to objects.
+package netpolapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+)
+
+// Name is the target's name (--target).
+const Name = "netpol-api"
+
+// Group is the API group of the admin objects.
+const Group = "policy.networking.k8s.io"
+
+// API versions of the admin objects.
+const (
+	V1Alpha1 = "v1alpha1" // AdminNetworkPolicy, BaselineAdminNetworkPolicy
+	V1Alpha2 = "v1alpha2" // ClusterNetworkPolicy
+	V1Beta1  = "v1beta1"  // ClusterNetworkPolicy (the storage version of v0.3.0)
+)
+
+// DefaultVersion is the API version written when none is chosen.
+const DefaultVersion = V1Alpha2
+
+// Kinds of the admin objects.
+const (
+	KindCNP  = "ClusterNetworkPolicy"
+	KindANP  = "AdminNetworkPolicy"
+	KindBANP = "BaselineAdminNetworkPolicy"
+)
+
+// BaselineName is the name of the one BaselineAdminNetworkPolicy a cluster
+// may have.
+const BaselineName = "default"
+
+// MaxPriority is the highest priority of an admin object.
+const MaxPriority = 1000
+
+// Versions returns the API versions the target writes.
+func Versions() []string { return []string{V1Alpha1, V1Alpha2, V1Beta1} }
+
+// Options configure the target.
+type Options struct {
+	// Version is the API version of the admin objects (Versions); "" is
+	// DefaultVersion.
+	Version string
+}
+
+// Backend is the network-policy API target.
+type Backend struct {
+	version string
+}
+
+// New returns the target configured with opts; an unknown version is an
+// error.
+func New(opts Options) (*Backend, error) {
+	v := opts.Version
+	if v == "" {
+		v = DefaultVersion
+	}
+	for _, known := range Versions() {
+		if v == known {
+			return &Backend{version: v}, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown network-policy API version %q (one of %s)", opts.Version, strings.Join(Versions(), ", "))
+}
+
+// Version is the API version the backend writes.
+func (b *Backend) Version() string { return b.version }
+
+// Name implements backends.Backend.
+func (b *Backend) Name() string { return Name }
+
+// Description implements backends.Backend.
+func (b *Backend) Description() string {
+	if b.version == V1Alpha1 {
+		return "AdminNetworkPolicy and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1) with NetworkPolicy"
+	}
+	return "ClusterNetworkPolicy (policy.networking.k8s.io/" + b.version + ") with NetworkPolicy"
+}
+
+// Capabilities implements backends.Backend.
+func (b *Backend) Capabilities() backends.Capabilities { return Capabilities() }
+
+// Capabilities returns what the target expresses, as data. The target's
+// own checks (Prepare) refine the partial ones.
+func Capabilities() backends.Capabilities {
+	y := func(note string) backends.Capability { return backends.Capability{Support: backends.Yes, Note: note} }
+	p := func(note string) backends.Capability {
+		return backends.Capability{Support: backends.Partial, Note: note}
+	}
+	n := func(note string) backends.Capability { return backends.Capability{Support: backends.No, Note: note} }
+	return backends.Capabilities{
+		backends.FeatureL4:             y("ports with an explicit protocol"),
+		backends.FeatureAllTraffic:     y("a rule without ports"),
+		backends.FeaturePortRange:      y("port ranges"),
+		backends.FeatureNamedPort:      p("the API matches a container port by its name only, whatever its protocol (a warning unless the protocol is any); not towards CIDRs, nodes or DNS names"),
+		backends.FeatureSCTP:           p("SCTP needs support by the network plugin"),
+		backends.FeatureProtoAny:       y("one port entry each for TCP, UDP and SCTP"),
+		backends.FeatureICMP:           n("The policy API has no ICMP rules."),
+		backends.FeatureNamespaceName:  y("a namespace selector on kubernetes.io/metadata.name"),
+		backends.FeatureNamespaceLabel: y("namespace selectors"),
+		backends.FeatureCIDR:           p("egress networks (an except as the prefixes around it), which also match pod and node addresses; ingress only in the allows of a namespace's isolated direction (NetworkPolicy ipBlock)"),
+		backends.FeatureWorld:          p("only in the allows of a namespace's isolated direction (NetworkPolicy ipBlock 0.0.0.0/0 and ::/0); the API's networks would match pods too"),
+		backends.FeatureEntity:         n("The policy API has no entities."),
+		backends.FeatureFQDN:           p("egress domainNames in allow rules that are cluster-wide, ordered or nonisolating; \"*.\" of the API matches one or more labels, so only \"**.\" patterns and exact names"),
+		backends.FeatureFQDNAnyDepth:   y("domainNames \"*.\""),
+		backends.FeatureHTTP:           n("The policy API has no L7 rules."),
+		backends.FeatureDNSRules:       n("The policy API cannot restrict DNS lookups."),
+		backends.FeatureDeny:           y("Admin tier Deny rules, before every allow"),
+		backends.FeatureClusterWide:    p("Admin tier rules; cluster-wide isolation as a Baseline Deny, in egress only"),
+		backends.FeatureNodeSubject:    n("The policy API selects pods only."),
+		backends.FeatureNodePeer:       p("egress nodes peers (experimental in the API)"),
+		backends.FeatureService:        n("The policy API cannot select Services."),
+		backends.FeatureNonIsolating:   y("Admin tier Accept rules"),
+		backends.FeatureAnyPeer:        p("egress networks 0.0.0.0/0 and ::/0; ingress only in the allows of a namespace's isolated direction (NetworkPolicy)"),
+		backends.FeatureOrdered:        y("Admin tier priorities: a block's priority, one more per change of subject"),
+		backends.FeaturePass:           y("Pass: the namespaces' NetworkPolicies, then the baseline, decide"),
+	}
+}
+
+// Prepare implements backends.Backend: the target's checks beyond its
+// capabilities (plan), and the program it emits.
+func (b *Backend) Prepare(p *ir.Program, opts backends.Options) (*ir.Program, diag.List) {
+	pl, diags := plan(p, b.version)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	// The NetworkPolicy part's own warnings (world as ipBlocks).
+	_, kd := k8s.New().Prepare(pl.np, opts)
+	diags.Append(kd)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return ir.RewritePeers(p, npWorld), diags
+}
+
+// Emit implements backends.Backend: it maps the plan of a prepared program
+// to objects.
+func (b *Backend) Emit(p *ir.Program) ([]backends.Object, diag.List) {
+	pl, diags := plan(p, b.version)
+	if diags.HasErrors() {
+		var internal diag.List
+		for _, d := range diags {
+			if d.Severity == diag.Error {
+				internal.Errorf("internal", d.Span, "a prepared program fails the checks of %s: %s", Name, d.Message)
+			}
+		}
+		return nil, internal
+	}
+	return emit(pl, b.version)
+}

@@ -1,0 +1,657 @@
+package netpolapi
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// tier is the tier of an admin object.
+type tier int
+
+const (
+	adminTier tier = iota
+	baselineTier
+)
+
+// role says why an admin object exists; it names the object.
+type role int
+
+const (
+	roleOrdered role = iota // a run of an ordered block
+	roleDeny                // the deny rules of a TierDefault policy
+	roleAccept              // its cluster-wide or non-isolating allows
+	roleIsolate             // cluster-wide isolation (baseline)
+)
+
+// adminObject is one admin object to write, in target-neutral form.
+type adminObject struct {
+	tier     tier
+	role     role
+	priority int32 // 0 for the v1alpha1 baseline
+	pol      *ir.Policy
+	ingress  []rule
+	egress   []rule
+	spans    []source.Span
+}
+
+// rule is one rule of an admin object: action, peers (OR-ed) and ports
+// (OR-ed; nil is all traffic).
+type rule struct {
+	span   source.Span
+	action ir.Action
+	peers  []peer
+	ports  []port
+}
+
+// peerKind says which field of a peer is set.
+type peerKind int
+
+const (
+	peerNamespaces peerKind = iota // every pod of the namespaces
+	peerPods                       // pods in namespaces
+	peerNetworks                   // IP prefixes
+	peerNodes                      // nodes by label
+	peerDomains                    // DNS names
+)
+
+// peer is one peer of a rule, in the API's terms.
+type peer struct {
+	kind       peerKind
+	namespaces metav1.LabelSelector // peerNamespaces, peerPods
+	pods       metav1.LabelSelector // peerPods; nodes for peerNodes
+	values     []string             // networks or domain names
+}
+
+// port is one port entry: a named port, or a protocol with a number or a
+// range (end > start).
+type port struct {
+	protocol   ir.Protocol // TCP, UDP or SCTP; "" for a named port
+	name       string
+	start, end int32
+}
+
+// limits are the list sizes the CRDs of a version accept.
+type limits struct {
+	rules, peers, ports int // per direction of an object, per rule, per rule
+}
+
+// maxValues is the most networks or domain names of one peer (every
+// version).
+const maxValues = 25
+
+func limitsOf(version string) limits {
+	if version == V1Alpha1 {
+		return limits{rules: 100, peers: 100, ports: 100}
+	}
+	return limits{rules: 25, peers: 25, ports: 25}
+}
+
+// planned is what a program becomes: the admin objects in order
+// (ordered, deny, accept), the baseline objects, and the NetworkPolicy
+// part as a program for package k8s.
+type planned struct {
+	admin    []*adminObject
+	baseline []*adminObject
+	np       *ir.Program
+}
+
+// planner collects the plan and its diagnostics.
+type planner struct {
+	version string
+	lim     limits
+	diags   diag.List
+}
+
+// plan splits p into admin objects and the NetworkPolicy part, and reports
+// every construct the target cannot write (errors) and what the output
+// means beyond the source (warnings).
+func plan(p *ir.Program, version string) (*planned, diag.List) {
+	pl := &planner{version: version, lim: limitsOf(version)}
+	out := &planned{}
+
+	type ordered struct {
+		pol *ir.Policy
+		r   *ir.Rule
+	}
+	blocks := map[int32][]ordered{}
+	var denyPols, acceptPols, isolatePols []*ir.Policy
+	npPols := make([]*ir.Policy, 0, len(p.Policies))
+	for _, pol := range p.Policies {
+		if pol.Subject.Nodes {
+			continue // CheckCapabilities reports node subjects
+		}
+		if pol.Tier == ir.TierOrdered {
+			for _, r := range pol.Rules {
+				blocks[pol.Priority] = append(blocks[pol.Priority], ordered{pol, r})
+			}
+			continue
+		}
+		var npRules []*ir.Rule
+		deny, accept := false, false
+		for _, r := range pol.Rules {
+			switch {
+			case r.Action == ir.Pass:
+				pl.diags.Errorf("unsupported", r.Span, "a pass rule outside an ordered block has nothing to skip")
+			case r.Action == ir.Deny:
+				deny = true
+			case pol.Namespace == "" || !isolated(pol, r.Direction):
+				accept = true
+			default:
+				npRules = append(npRules, r)
+				pl.checkNetworkPolicyRule(r)
+			}
+		}
+		if deny {
+			denyPols = append(denyPols, pol)
+		}
+		if accept {
+			acceptPols = append(acceptPols, pol)
+		}
+		if pol.Namespace == "" {
+			if pol.Isolation.Ingress {
+				d := pl.diags.Errorf("unsupported", pol.Span, "target %s cannot isolate a cluster-wide subject for ingress", Name)
+				d.Detail = "The baseline tier of the policy API would deny ingress from pods only: its ingress peers are pods and namespaces, so nodes and clients outside the cluster would still get in. Make the block's ingress rules nonisolating, or isolate in namespace blocks (NetworkPolicy)."
+			}
+			if pol.Isolation.Egress {
+				isolatePols = append(isolatePols, pol)
+			}
+			continue
+		}
+		if pol.Isolation.Ingress || pol.Isolation.Egress || len(npRules) > 0 {
+			np := *pol
+			np.Rules = npRules
+			npPols = append(npPols, &np)
+		}
+	}
+	npProg := *p
+	npProg.Policies = npPols
+	out.np = &npProg
+
+	// 1. Ordered blocks, by priority.
+	prios := make([]int32, 0, len(blocks))
+	for prio := range blocks {
+		prios = append(prios, prio)
+	}
+	slices.Sort(prios)
+	next := int32(0)
+	for i, prio := range prios {
+		rules := blocks[prio]
+		sort.SliceStable(rules, func(a, b int) bool { return ir.RuleLess(rules[a].r, rules[b].r) })
+		limit := int32(MaxPriority)
+		limitWhy := fmt.Sprintf("the highest priority is %d", MaxPriority)
+		if i+1 < len(prios) {
+			limit = prios[i+1] - 1
+			limitWhy = fmt.Sprintf("the next block has priority %d", prios[i+1])
+		}
+		k := prio
+		for start := 0; start < len(rules); {
+			end := start
+			for end < len(rules) && rules[end].pol == rules[start].pol {
+				end++
+			}
+			pol := rules[start].pol
+			run := make([]*ir.Rule, 0, end-start)
+			for _, o := range rules[start:end] {
+				run = append(run, o.r)
+			}
+			for _, obj := range pl.objects(adminTier, roleOrdered, pol, run) {
+				if k > limit {
+					d := pl.diags.Errorf("unsupported", firstSpan(obj), "the ordered block of priority %d needs priority %d for this rule, and %s", prio, k, limitWhy)
+					d.Detail = fmt.Sprintf("Target %s writes a block as one object per run of rules of the same subject (and per %d rules of a direction), with priorities %d, %d, ... in source order. Leave room before the next block, or group the rules of each subject together.", Name, pl.lim.rules, prio, prio+1)
+					break
+				}
+				obj.priority = k
+				out.admin = append(out.admin, obj)
+				k++
+			}
+			start = end
+		}
+		next = max(next, k)
+	}
+
+	// 2. The TierDefault rules of the admin tier: denies, then accepts.
+	prio := next
+	place := func(objs []*adminObject, pol *ir.Policy) {
+		for _, obj := range objs {
+			if prio > MaxPriority {
+				d := pl.diags.Errorf("unsupported", firstSpan(obj), "target %s has no admin priority left for this rule (the highest is %d)", Name, MaxPriority)
+				d.Detail = "Deny rules, and allows that are cluster-wide or nonisolating, are written as admin objects after the ordered blocks, each with a priority of its own. Lower the priorities of the ordered blocks."
+				return
+			}
+			obj.priority = prio
+			out.admin = append(out.admin, obj)
+			prio++
+		}
+	}
+	for _, pol := range denyPols {
+		var rules []*ir.Rule
+		for _, r := range pol.Rules {
+			if r.Action == ir.Deny {
+				rules = append(rules, r)
+			}
+		}
+		place(pl.objects(adminTier, roleDeny, pol, rules), pol)
+	}
+	for _, pol := range acceptPols {
+		var rules []*ir.Rule
+		for _, r := range pol.Rules {
+			if r.Action == ir.Allow && (pol.Namespace == "" || !isolated(pol, r.Direction)) {
+				rules = append(rules, r)
+			}
+		}
+		place(pl.objects(adminTier, roleAccept, pol, rules), pol)
+	}
+
+	// 4. Cluster-wide isolation: the baseline.
+	for i, pol := range isolatePols {
+		if pl.version == V1Alpha1 && i > 0 && !sameSubject(pol, isolatePols[0]) {
+			d := pl.diags.Errorf("unsupported", pol.Span, "target %s (v1alpha1) can isolate one cluster-wide subject, and this is a second one", Name)
+			d.Detail = "The baseline of v1alpha1 is the one BaselineAdminNetworkPolicy \"default\", which has one subject. Isolate the same subject in every cluster-wide block, or write ClusterNetworkPolicy (--netpol-api-version v1alpha2)."
+			d.Notes = append(d.Notes, diag.Note{Span: isolatePols[0].Span, Message: "the first isolated subject"})
+			continue
+		}
+		obj := &adminObject{tier: baselineTier, role: roleIsolate, pol: pol, priority: int32(i), spans: []source.Span{pol.Span}}
+		obj.egress = []rule{{span: pol.Span, action: ir.Deny, peers: []peer{{kind: peerNetworks, values: []string{"0.0.0.0/0", "::/0"}}}}}
+		if pl.version == V1Alpha1 {
+			obj.priority = 0
+			if len(out.baseline) > 0 {
+				out.baseline[0].spans = append(out.baseline[0].spans, pol.Span)
+				continue
+			}
+		}
+		out.baseline = append(out.baseline, obj)
+	}
+	return out, pl.diags
+}
+
+// isolated reports whether pol isolates direction d.
+func isolated(pol *ir.Policy, d ir.Direction) bool {
+	if d == ir.Ingress {
+		return pol.Isolation.Ingress
+	}
+	return pol.Isolation.Egress
+}
+
+// sameSubject reports whether a and b select the same pods.
+func sameSubject(a, b *ir.Policy) bool {
+	if a.Namespace != b.Namespace || a.Subject.Nodes != b.Subject.Nodes || a.Subject.Pods.String() != b.Subject.Pods.String() {
+		return false
+	}
+	if (a.Subject.Namespaces == nil) != (b.Subject.Namespaces == nil) {
+		return false
+	}
+	return a.Subject.Namespaces == nil || a.Subject.Namespaces.String() == b.Subject.Namespaces.String()
+}
+
+func firstSpan(obj *adminObject) source.Span {
+	for _, s := range obj.spans {
+		if s.IsValid() {
+			return s
+		}
+	}
+	return obj.pol.Span
+}
+
+// objects converts the rules of pol (in order) and cuts them into objects
+// of at most lim.rules rules per direction; the order of each direction
+// is kept.
+func (pl *planner) objects(t tier, ro role, pol *ir.Policy, rules []*ir.Rule) []*adminObject {
+	var in, eg []rule
+	var inSpans, egSpans [][]source.Span
+	for _, r := range rules {
+		conv := pl.rule(pol, r)
+		for range conv {
+			if r.Direction == ir.Ingress {
+				inSpans = append(inSpans, []source.Span{r.Span})
+			} else {
+				egSpans = append(egSpans, []source.Span{r.Span})
+			}
+		}
+		if r.Direction == ir.Ingress {
+			in = append(in, conv...)
+		} else {
+			eg = append(eg, conv...)
+		}
+	}
+	var out []*adminObject
+	for i := 0; i < len(in) || i < len(eg); i += pl.lim.rules {
+		obj := &adminObject{tier: t, role: ro, pol: pol}
+		if i < len(in) {
+			j := min(len(in), i+pl.lim.rules)
+			obj.ingress = in[i:j]
+			for _, s := range inSpans[i:j] {
+				obj.spans = append(obj.spans, s...)
+			}
+		}
+		if i < len(eg) {
+			j := min(len(eg), i+pl.lim.rules)
+			obj.egress = eg[i:j]
+			for _, s := range egSpans[i:j] {
+				obj.spans = append(obj.spans, s...)
+			}
+		}
+		slices.SortFunc(obj.spans, func(a, b source.Span) int {
+			if source.Less(a, b) {
+				return -1
+			}
+			if source.Less(b, a) {
+				return 1
+			}
+			return 0
+		})
+		out = append(out, obj)
+	}
+	return out
+}
+
+// rule converts one IR rule of an admin object into API rules: one, or
+// several when its peers or ports exceed a rule's lists, or when named
+// ports go to peers that are not pods (the API refuses named ports
+// towards networks, nodes and DNS names; netpolc's named ports match pods
+// only, so those peers keep the numbered ports). Consecutive rules of one
+// action are exactly their union.
+func (pl *planner) rule(pol *ir.Policy, r *ir.Rule) []rule {
+	var podPeers, otherPeers []peer
+	ok := true
+	for _, p := range r.Peers {
+		conv, good := pl.peer(pol, r, p)
+		ok = ok && good
+		for _, c := range conv {
+			if c.kind == peerPods || c.kind == peerNamespaces {
+				podPeers = append(podPeers, c)
+			} else {
+				otherPeers = append(otherPeers, c)
+			}
+		}
+	}
+	ports, named := pl.ports(r)
+	if !ok {
+		return nil
+	}
+	var out []rule
+	if named && len(otherPeers) > 0 {
+		out = append(out, pl.chunk(r, podPeers, ports)...)
+		var numbered []port
+		for _, p := range ports {
+			if p.name == "" {
+				numbered = append(numbered, p)
+			}
+		}
+		if len(numbered) > 0 {
+			out = append(out, pl.chunk(r, otherPeers, numbered)...)
+		}
+		return out
+	}
+	return pl.chunk(r, append(podPeers, otherPeers...), ports)
+}
+
+// chunk writes peers x ports as rules within the list limits.
+func (pl *planner) chunk(r *ir.Rule, peers []peer, ports []port) []rule {
+	if len(peers) == 0 {
+		return nil
+	}
+	var out []rule
+	for i := 0; i < len(peers); i += pl.lim.peers {
+		ps := peers[i:min(len(peers), i+pl.lim.peers)]
+		if ports == nil {
+			out = append(out, rule{span: r.Span, action: r.Action, peers: ps})
+			continue
+		}
+		for j := 0; j < len(ports); j += pl.lim.ports {
+			out = append(out, rule{span: r.Span, action: r.Action, peers: ps, ports: ports[j:min(len(ports), j+pl.lim.ports)]})
+		}
+	}
+	return out
+}
+
+// Every address of each family.
+var (
+	allIPv4 = netip.MustParsePrefix("0.0.0.0/0")
+	allIPv6 = netip.MustParsePrefix("::/0")
+)
+
+// Link-local ranges: no pod or node has such an address, so networks in
+// them match only what netpolc's CIDR peers match.
+var linkLocal = []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fe80::/10")}
+
+// peer converts one peer of a rule of an admin object; ok is false when
+// it cannot be written (reported).
+func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer) ([]peer, bool) {
+	span := p.Span
+	if !span.IsValid() {
+		span = r.Span
+	}
+	if r.Direction == ir.Ingress && p.Kind != ir.PeerPods {
+		d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s as the source of a %s", Name, describePeer(p), ruleKind(pol, r))
+		d.Detail = "The ingress peers of the policy API are pods and namespaces only. Sources outside the cluster can be allowed in a namespace's isolated ingress (NetworkPolicy ipBlock): write the rule in a namespace block, isolating."
+		return nil, false
+	}
+	switch p.Kind {
+	case ir.PeerPods:
+		ns := pl.namespaceSelector(pol, p.Namespace)
+		if p.Pods.IsEmpty() {
+			return []peer{{kind: peerNamespaces, namespaces: ns}}, true
+		}
+		return []peer{{kind: peerPods, namespaces: ns, pods: labelSelector(p.Pods)}}, true
+	case ir.PeerAny:
+		return networkPeers([]netip.Prefix{allIPv4, allIPv6}), true
+	case ir.PeerCIDR:
+		inside := false
+		for _, ll := range linkLocal {
+			if ll.Bits() <= p.CIDR.Bits() && ll.Contains(p.CIDR.Addr()) {
+				inside = true
+			}
+		}
+		if !inside {
+			d := pl.diags.Warnf("networks-match-pods", span, "CIDR %s becomes networks of the policy API, which also match pods and nodes with addresses in it", p.CIDR)
+			d.Detail = "netpolc's CIDR peers stand for addresses outside the cluster; the API's networks match every address, pods and nodes included. The rule is exact only when no pod or node has an address in the block."
+		}
+		return networkPeers(Complement(p.CIDR, p.Except)), true
+	case ir.PeerNodes:
+		return []peer{{kind: peerNodes, pods: labelSelector(p.Pods)}}, true
+	case ir.PeerFQDN:
+		if r.Action != ir.Allow {
+			d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s in a %s rule", Name, describePeer(p), r.Action)
+			d.Detail = "The policy API takes domainNames in Accept rules only. Allow the names, then deny the rest of the egress below them (an ordered block, or a deny rule)."
+			return nil, false
+		}
+		name, ok := domainName(p.FQDN)
+		if !ok {
+			d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s", Name, describePeer(p))
+			d.Detail = "The only wildcard of the policy API's domainNames is a leading \"*.\", which matches one or more labels: netpolc's \"**.\". A \"*\" that matches one label, or a \"*\" elsewhere, has no equivalent."
+			return nil, false
+		}
+		return []peer{{kind: peerDomains, values: []string{name}}}, true
+	}
+	d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s", Name, describePeer(p))
+	d.Detail = "The policy API's egress peers are pods, namespaces, nodes, networks and domain names."
+	return nil, false
+}
+
+// networkPeers writes prefixes as networks peers of at most maxValues
+// prefixes each.
+func networkPeers(prefixes []netip.Prefix) []peer {
+	var out []peer
+	for i := 0; i < len(prefixes); i += maxValues {
+		p := peer{kind: peerNetworks}
+		for _, c := range prefixes[i:min(len(prefixes), i+maxValues)] {
+			p.values = append(p.values, c.String())
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// domainName is the API's form of a DNS name or pattern: exact names as
+// they are, "**.x" as "*.x"; false when the API has no equivalent.
+func domainName(f ir.FQDN) (string, bool) {
+	if f.Exact {
+		return f.Pattern, !strings.Contains(f.Pattern, "*")
+	}
+	if rest, ok := strings.CutPrefix(f.Pattern, "**."); ok {
+		return "*." + rest, !strings.Contains(rest, "*")
+	}
+	return f.Pattern, !strings.Contains(f.Pattern, "*")
+}
+
+// namespaceSelector selects the namespaces of a pod peer of pol.
+func (pl *planner) namespaceSelector(pol *ir.Policy, ref ir.NamespaceRef) metav1.LabelSelector {
+	switch ref.Scope {
+	case ir.NamespaceNamed:
+		return nameSelector(ref.Name)
+	case ir.NamespaceLabels:
+		return labelSelector(ref.Labels)
+	}
+	if pol.Namespace != "" {
+		return nameSelector(pol.Namespace)
+	}
+	return metav1.LabelSelector{}
+}
+
+func nameSelector(ns string) metav1.LabelSelector {
+	return metav1.LabelSelector{MatchLabels: map[string]string{k8s.NamespaceNameLabel: ns}}
+}
+
+// ports converts the ports of r; nil for all traffic. named reports a
+// named port.
+func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
+	if r.AllTraffic {
+		return nil, false
+	}
+	seen := map[port]bool{}
+	add := func(p port) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, pr := range r.Ports {
+		for _, p := range pr.Ports {
+			if p.Name != "" {
+				named = true
+				if p.Protocol != ir.ProtoAny {
+					span := p.Span
+					if !span.IsValid() {
+						span = r.Span
+					}
+					d := pl.diags.Warnf("named-port-protocol", span, "named port %s is matched whatever its protocol, not only %s", p.Name, p.Protocol)
+					d.Detail = "The policy API names a container port without a protocol. The rule is exact when the pods' ports called " + strconv.Quote(p.Name) + " are " + string(p.Protocol) + " ports."
+				}
+				add(port{name: p.Name})
+				continue
+			}
+			protos := []ir.Protocol{p.Protocol}
+			if p.Protocol == ir.ProtoAny {
+				protos = []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
+			}
+			for _, proto := range protos {
+				switch {
+				case p.Port == 0:
+					add(port{protocol: proto, start: 1, end: 65535})
+				case p.EndPort != 0 && p.EndPort != p.Port:
+					add(port{protocol: proto, start: int32(p.Port), end: int32(p.EndPort)})
+				default:
+					add(port{protocol: proto, start: int32(p.Port)})
+				}
+			}
+		}
+	}
+	return out, named
+}
+
+// checkNetworkPolicyRule reports the peers of an allow of a namespace's
+// isolated direction that NetworkPolicy cannot write.
+func (pl *planner) checkNetworkPolicyRule(r *ir.Rule) {
+	for _, p := range r.Peers {
+		switch p.Kind {
+		case ir.PeerFQDN, ir.PeerNodes:
+			span := p.Span
+			if !span.IsValid() {
+				span = r.Span
+			}
+			d := pl.diags.Errorf("unsupported", span, "target %s writes the allows of a namespace's isolated %s as NetworkPolicy, which cannot express %s", Name, r.Direction, describePeer(p))
+			d.Detail = "Allows that a namespace isolates stay NetworkPolicy, so that a pass rule delegates to them. Mark the rule nonisolating (then it is an admin Accept rule), or write it in a clusterwide block."
+		}
+	}
+}
+
+// describePeer names a peer for messages.
+func describePeer(p ir.Peer) string {
+	switch p.Kind {
+	case ir.PeerCIDR:
+		return "CIDR " + p.CIDR.String()
+	case ir.PeerAny:
+		return "any peer"
+	case ir.PeerEntity:
+		return "entity " + string(p.Entity)
+	case ir.PeerFQDN:
+		return "DNS " + ir.FormatFQDN(p.FQDN)
+	case ir.PeerNodes:
+		return "nodes " + p.Pods.String()
+	case ir.PeerService:
+		return "service " + ir.FormatPeer(p)
+	}
+	return ir.FormatPeer(p)
+}
+
+// ruleKind names the kind of an admin rule for messages.
+func ruleKind(pol *ir.Policy, r *ir.Rule) string {
+	switch {
+	case pol.Tier == ir.TierOrdered:
+		return "rule of an ordered block"
+	case r.Action == ir.Deny:
+		return "deny rule"
+	case pol.Namespace == "":
+		return "cluster-wide rule"
+	}
+	return "nonisolating rule"
+}
+
+// labelSelector converts an IR selector; the empty selector is {}.
+func labelSelector(s ir.Selector) metav1.LabelSelector {
+	var ls metav1.LabelSelector
+	if len(s.MatchLabels) > 0 {
+		ls.MatchLabels = make(map[string]string, len(s.MatchLabels))
+		for _, l := range s.MatchLabels {
+			ls.MatchLabels[l.Key] = l.Value
+		}
+	}
+	for _, e := range s.MatchExpressions {
+		req := metav1.LabelSelectorRequirement{Key: e.Key, Operator: metav1.LabelSelectorOperator(e.Operator)}
+		if len(e.Values) > 0 {
+			req.Values = append([]string(nil), e.Values...)
+		}
+		ls.MatchExpressions = append(ls.MatchExpressions, req)
+	}
+	return ls
+}
+
+// npWorld writes the world entities of the NetworkPolicy part as the CIDRs
+// of every address, as package k8s does (its Prepare warns about them).
+// World peers elsewhere are errors of plan.
+func npWorld(pol *ir.Policy, p ir.Peer) ([]ir.Peer, bool) {
+	if pol.Namespace == "" || pol.Tier != ir.TierDefault || p.Kind != ir.PeerEntity {
+		return nil, false
+	}
+	cidr := func(c netip.Prefix) ir.Peer { return ir.Peer{Span: p.Span, Kind: ir.PeerCIDR, CIDR: c} }
+	switch p.Entity {
+	case ir.EntityWorld:
+		return []ir.Peer{cidr(allIPv4), cidr(allIPv6)}, true
+	case ir.EntityWorldIPv4:
+		return []ir.Peer{cidr(allIPv4)}, true
+	case ir.EntityWorldIPv6:
+		return []ir.Peer{cidr(allIPv6)}, true
+	}
+	return nil, false
+}

@@ -1,0 +1,28 @@
+package netpolapi
+
+import (
+	"testing"
+
+	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
+)
+
+// TestTxtar runs the cases of testdata/*.txtar (see backendtest.RunTxtar):
+// .netpol sources, an optional "options" file ("netpol-api-version V"),
+// and the expected "netpol-api.yaml" and "diagnostics". With -update the
+// expectations are rewritten.
+//
+// Every case is run twice and the outputs must be byte-identical; every
+// emitted object is validated as built (Validate, or package k8s's
+// validators) and strict-decoded into its upstream type as written.
+func TestTxtar(t *testing.T) {
+	backendtest.RunTxtar(t, backendtest.TxtarCases{
+		Glob: "testdata/*.txtar",
+		Backend: func(o backendtest.CaseOptions) (backends.Backend, error) {
+			return testBackend(t, o.NetpolAPIVersion), nil
+		},
+		Targets: allTargets(t),
+		Check:   func(t testing.TB, yaml []byte) { decodeAll(t, yaml) },
+		Update:  *update,
+	})
+}
