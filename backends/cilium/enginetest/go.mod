@@ -151,7 +151,7 @@ require (
 	sigs.k8s.io/gateway-api v1.6.1 // indirect
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
 	sigs.k8s.io/mcs-api v0.5.2 // indirect
-	sigs.k8s.io/network-policy-api v0.2.0 // indirect
+	sigs.k8s.io/network-policy-api v0.3.0 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 )
@@ -172,3 +172,11 @@ replace (
 	k8s.io/component-base => k8s.io/component-base v0.36.4
 	k8s.io/streaming => k8s.io/streaming v0.36.4
 )
+
+// The main module writes the network-policy API with
+// sigs.k8s.io/network-policy-api v0.3.0, whose clientset has a PolicyV1beta1
+// method; Cilium v1.20.2's pkg/k8s/client embeds that clientset beside
+// client-go's, which has one too, and does not build with it. Nothing here
+// imports the netpol-api target, so this module keeps the v0.2.0 Cilium
+// v1.20.2 was released with.
+replace sigs.k8s.io/network-policy-api => sigs.k8s.io/network-policy-api v0.2.0
