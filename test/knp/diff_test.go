@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"golang.org/x/tools/txtar"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/netpolapi"
@@ -24,6 +22,7 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/knpdeviation"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -200,56 +199,15 @@ func flowAddrs(f eval.Flow) string {
 	return src.String() + " -> " + dst.String()
 }
 
-// baselineSkippedPods returns the pods for which kube-network-policies
-// v0.8.0 skips the BaselineAdminNetworkPolicy in egress although the API
-// says it applies (deviation a): pods some NetworkPolicy selects, none of
-// them with policy type Egress. The agent skips the baseline whenever a
-// NetworkPolicy selects the pod; the API only when one isolates the pod in
-// that direction. Computed here from the objects with apimachinery's label
-// selectors, not with the agent's code.
+// baselineSkippedPods: knpdeviation.BaselineSkippedPods over the decoded
+// NetworkPolicies.
 func baselineSkippedPods(w *eval.World, objs Objects) map[*eval.Pod]bool {
-	out := map[*eval.Pod]bool{}
-	for i := range w.Pods {
-		p := &w.Pods[i]
-		selected, egress := false, false
-		for _, np := range objs.NetworkPolicies {
-			if np.Namespace != p.Namespace {
-				continue
-			}
-			sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
-			if err != nil || !sel.Matches(labels.Set(p.Labels)) {
-				continue
-			}
-			selected = true
-			for _, pt := range np.Spec.PolicyTypes {
-				if pt == "Egress" {
-					egress = true
-				}
-			}
-		}
-		if selected && !egress {
-			out[p] = true
-		}
-	}
-	return out
+	return knpdeviation.BaselineSkippedPods(w, objs.NetworkPolicies)
 }
 
-// withoutClusterEgressIsolation returns a copy of p whose cluster-wide
-// policies do not isolate egress: what the baseline object (cluster-wide
-// egress isolation, and nothing else, by the target's split) means when the
-// agent skips it.
+// withoutClusterEgressIsolation: knpdeviation.WithoutClusterEgressIsolation.
 func withoutClusterEgressIsolation(p *ir.Program) *ir.Program {
-	q := *p
-	q.Policies = nil
-	for _, pol := range p.Policies {
-		if pol.Namespace == "" && pol.Isolation.Egress {
-			c := *pol
-			c.Isolation.Egress = false
-			pol = &c
-		}
-		q.Policies = append(q.Policies, pol)
-	}
-	return &q
+	return knpdeviation.WithoutClusterEgressIsolation(p)
 }
 
 func programCount() int {
