@@ -136,7 +136,7 @@ func (g *gen) adminTarget() string {
 func (g *gen) numericAdminPorts() string {
 	one := func() string {
 		return g.pick("53/udp", "80", "443", "5432", "8080", "8081/tcp", "9090", "8000-8100", "7000/sctp",
-			"8050/udp", "*", "*/udp", "53/any", "8080-8081")
+			"8050/udp", "*", "*/udp", "53/any", "8080-8081", "9090-9090")
 	}
 	if g.chance(0.25) {
 		return fmt.Sprintf("[%s, %s]", one(), one())

@@ -31,15 +31,15 @@ const (
 // a client of the API server. All tests of the package share it; TestMain
 // stops it.
 type harness struct {
-	cs    kubernetes.Interface
-	dyn   dynamic.Interface // for the network-policy API objects
+	cs  kubernetes.Interface
+	dyn dynamic.Interface // for the network-policy API objects
 	// How the agent was started, to restart it in another mode.
 	cfg      *rest.Config
 	binary   string
 	iptables string
 	mode     queueMode
-	node  *node
-	agent *agent
+	node     *node
+	agent    *agent
 	// mu serialises the programs: they share the node and the namespaces.
 	mu sync.Mutex
 }
