@@ -106,7 +106,7 @@ func TestNewTargets(t *testing.T) {
 		err.Error() != `--cilium-version "2.0": only Cilium 1.x is known` {
 		t.Fatalf("err = %v", err)
 	}
-	if got := strings.Join(netpolc.DefaultTargets().Names(), " "); got != "cilium k8s" {
+	if got := strings.Join(netpolc.DefaultTargets().Names(), " "); got != "cilium k8s netpol-api" {
 		t.Fatalf("DefaultTargets = %s", got)
 	}
 }

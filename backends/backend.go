@@ -129,6 +129,7 @@ const (
 	FeatureEntity         Feature = "entity"          // entities other than world
 	FeatureFQDN           Feature = "fqdn"            // DNS names as peers
 	FeatureFQDNAnyDepth   Feature = "fqdn-any-depth"  // "**." patterns
+	FeatureFQDNOneLabel   Feature = "fqdn-one-label"  // "*" within a label ("*.x", "a*.x")
 	FeatureHTTP           Feature = "l7"              // HTTP method/path/host/header rules
 	FeatureDNSRules       Feature = "dns-lookups"     // restricting DNS lookups
 	FeatureDeny           Feature = "deny"            // deny rules

@@ -115,6 +115,11 @@ func ruleUses(pol *ir.Policy, r *ir.Rule, keep func(Feature) bool, add func(Feat
 					add(FeatureFQDNAnyDepth, span, r, "FQDN pattern "+ir.FormatFQDN(peer.FQDN))
 				}
 			}
+			if !peer.FQDN.Exact && strings.Contains(strings.TrimPrefix(peer.FQDN.Pattern, "**."), "*") {
+				if keep(FeatureFQDNOneLabel) {
+					add(FeatureFQDNOneLabel, span, r, "FQDN pattern "+ir.FormatFQDN(peer.FQDN))
+				}
+			}
 		case ir.PeerService:
 			if keep(FeatureService) {
 				add(FeatureService, span, r, ir.FormatPeer(peer))

@@ -469,11 +469,15 @@ func (c *compiler) lintDNS(diags *diag.List) {
 		}
 		return false
 	}
-	allOf := map[string]*ir.Policy{} // namespace -> its {} policy
+	// namespace -> its {} policies: one of the default tier, and (cluster-wide)
+	// one per ordered block. An ordered allow to the DNS server counts as
+	// reaching it (an earlier ordered rule might still deny or pass: this is
+	// a warning, not a proof).
+	allOf := map[string][]*ir.Policy{}
 	for _, ps := range c.policies {
 		s := ps.pol.Subject
 		if s.Pods.IsEmpty() && s.Namespaces == nil && !s.Nodes {
-			allOf[ps.pol.Namespace] = ps.pol
+			allOf[ps.pol.Namespace] = append(allOf[ps.pol.Namespace], ps.pol)
 		}
 	}
 	for _, ps := range c.policies {
@@ -481,7 +485,7 @@ func (c *compiler) lintDNS(diags *diag.List) {
 		if !p.Isolation.Egress || p.Subject.Nodes {
 			continue
 		}
-		if reaches(p) || reaches(allOf[p.Namespace]) || reaches(allOf[""]) {
+		if reaches(p) || slices.ContainsFunc(allOf[p.Namespace], reaches) || slices.ContainsFunc(allOf[""], reaches) {
 			continue
 		}
 		who := ps.group

@@ -164,6 +164,7 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureEntity:         y("toEntities/fromEntities; kube-apiserver ingress may not work on AKS/GKE"),
 		backends.FeatureFQDN:           y("toFQDNs; the pods' lookups go through the DNS proxy (a rule is added if allow dns does not cover them)"),
 		backends.FeatureFQDNAnyDepth:   p("matchPattern \"**.\" needs Cilium >= 1.19 (--cilium-version); before, \"**\" silently meant \"*\""),
+		backends.FeatureFQDNOneLabel:   y("matchPattern \"*\": any characters within one label"),
 		backends.FeatureHTTP:           y("rules.http: whole-string RE2 method/path/host, headers; an overlapping L4-only allow voids it (an error)"),
 		backends.FeatureDNSRules:       y("rules.dns on the DNS rule; names not listed get REFUSED"),
 		backends.FeatureDeny:           y("ingressDeny/egressDeny, L3/L4 only; a deny wins over every allow"),

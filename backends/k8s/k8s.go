@@ -113,6 +113,7 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureEntity:         n("NetworkPolicy has no entities (nodes, the API server); only world maps to ipBlocks."),
 		backends.FeatureFQDN:           n("NetworkPolicy has no DNS-name peers; an ipBlock snapshot would be a different policy."),
 		backends.FeatureFQDNAnyDepth:   n("NetworkPolicy has no DNS-name peers."),
+		backends.FeatureFQDNOneLabel:   n("NetworkPolicy has no DNS-name peers."),
 		backends.FeatureHTTP:           n("NetworkPolicy has no L7 rules."),
 		backends.FeatureDNSRules:       n("NetworkPolicy cannot restrict DNS lookups."),
 		backends.FeatureDeny:           n("NetworkPolicy only allows; policies are a pure union."),

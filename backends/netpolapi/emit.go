@@ -1,8 +1,6 @@
 package netpolapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -11,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	"sigs.k8s.io/network-policy-api/apis/v1alpha2"
-	"sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/k8s"
@@ -25,18 +22,14 @@ import (
 // write as "status: {conditions: null}"): TypeMeta, ObjectMeta and the
 // upstream spec.
 
-// CNP is an emitted ClusterNetworkPolicy of v1alpha2.
+// CNP is an emitted ClusterNetworkPolicy. Its spec is the v1alpha2 type
+// for v1beta1 too: in v0.3.0 of the module the two versions have the same
+// fields (TestBetaIsAlpha2), and Cilium, which the tests of the Cilium
+// engine link, needs v0.2.0, which has no v1beta1.
 type CNP struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              v1alpha2.ClusterNetworkPolicySpec `json:"spec"`
-}
-
-// CNPBeta is an emitted ClusterNetworkPolicy of v1beta1.
-type CNPBeta struct {
-	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata"`
-	Spec              v1beta1.ClusterNetworkPolicySpec `json:"spec"`
 }
 
 // ANP is an emitted AdminNetworkPolicy (v1alpha1).
@@ -97,6 +90,8 @@ func baseName(obj *adminObject) string {
 		name = obj.pol.Namespace + "-" + name
 	}
 	switch obj.role {
+	case roleOrdered:
+		name += "-p" + strconv.Itoa(int(obj.priority))
 	case roleDeny:
 		name += "-deny"
 	case roleAccept:
@@ -115,22 +110,6 @@ func object(obj *adminObject, meta metav1.ObjectMeta, version string) (backends.
 	spec := specV1Alpha2(obj)
 	apiVersion := Group + "/" + version
 	tm := metav1.TypeMeta{APIVersion: apiVersion, Kind: KindCNP}
-	if version == V1Beta1 {
-		// v1beta1 has the same fields as v1alpha2; the spec is carried
-		// over by its JSON form, strictly.
-		data, err := json.Marshal(spec)
-		if err != nil {
-			return backends.Object{}, err
-		}
-		var beta v1beta1.ClusterNetworkPolicySpec
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&beta); err != nil {
-			return backends.Object{}, fmt.Errorf("v1beta1 spec: %w", err)
-		}
-		return backends.Object{APIVersion: apiVersion, Kind: KindCNP, Name: meta.Name,
-			Value: &CNPBeta{TypeMeta: tm, ObjectMeta: meta, Spec: beta}}, nil
-	}
 	return backends.Object{APIVersion: apiVersion, Kind: KindCNP, Name: meta.Name,
 		Value: &CNP{TypeMeta: tm, ObjectMeta: meta, Spec: spec}}, nil
 }

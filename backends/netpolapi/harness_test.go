@@ -3,14 +3,9 @@ package netpolapi
 import (
 	"errors"
 	"flag"
-	"fmt"
-	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
-	"sigs.k8s.io/network-policy-api/apis/v1alpha1"
-	"sigs.k8s.io/network-policy-api/apis/v1alpha2"
-	"sigs.k8s.io/network-policy-api/apis/v1beta1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
@@ -80,60 +75,27 @@ func decodeAll(t testing.TB, data []byte) []any {
 	return out
 }
 
-// decodeStrict decodes and validates one written document.
+// decodeStrict decodes and validates one written document: a
+// NetworkPolicy strictly into its type, an admin object with DecodeStrict,
+// each then validated.
 func decodeStrict(doc []byte) (any, error) {
 	var meta struct {
-		APIVersion string         `json:"apiVersion"`
-		Kind       string         `json:"kind"`
-		Status     map[string]any `json:"status"`
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
 	}
 	if err := yaml.Unmarshal(doc, &meta); err != nil {
 		return nil, err
 	}
-	if meta.Status != nil || strings.Contains(string(doc), "\nstatus:") {
-		return nil, fmt.Errorf("a status is written")
-	}
-	strict := func(v any) error {
-		if err := yaml.UnmarshalStrict(doc, v); err != nil {
-			return fmt.Errorf("strict decode as %s %s: %w", meta.APIVersion, meta.Kind, err)
-		}
-		return nil
-	}
-	switch {
-	case meta.APIVersion == k8s.APIVersion && meta.Kind == k8s.Kind:
+	if meta.APIVersion == k8s.APIVersion && meta.Kind == k8s.Kind {
 		var np networkingv1.NetworkPolicy
-		if err := strict(&np); err != nil {
+		if err := yaml.UnmarshalStrict(doc, &np); err != nil {
 			return nil, err
 		}
 		return &np, checkObject(backends.Object{Kind: k8s.Kind, Value: &np})
-	case meta.APIVersion == Group+"/"+V1Alpha2 && meta.Kind == KindCNP:
-		var cnp v1alpha2.ClusterNetworkPolicy
-		if err := strict(&cnp); err != nil {
-			return nil, err
-		}
-		return &cnp, Validate(backends.Object{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: cnp.Name,
-			Value: &CNP{TypeMeta: cnp.TypeMeta, ObjectMeta: cnp.ObjectMeta, Spec: cnp.Spec}})
-	case meta.APIVersion == Group+"/"+V1Beta1 && meta.Kind == KindCNP:
-		var cnp v1beta1.ClusterNetworkPolicy
-		if err := strict(&cnp); err != nil {
-			return nil, err
-		}
-		return &cnp, Validate(backends.Object{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: cnp.Name,
-			Value: &CNPBeta{TypeMeta: cnp.TypeMeta, ObjectMeta: cnp.ObjectMeta, Spec: cnp.Spec}})
-	case meta.APIVersion == Group+"/"+V1Alpha1 && meta.Kind == KindANP:
-		var anp v1alpha1.AdminNetworkPolicy
-		if err := strict(&anp); err != nil {
-			return nil, err
-		}
-		return &anp, Validate(backends.Object{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: anp.Name,
-			Value: &ANP{TypeMeta: anp.TypeMeta, ObjectMeta: anp.ObjectMeta, Spec: anp.Spec}})
-	case meta.APIVersion == Group+"/"+V1Alpha1 && meta.Kind == KindBANP:
-		var banp v1alpha1.BaselineAdminNetworkPolicy
-		if err := strict(&banp); err != nil {
-			return nil, err
-		}
-		return &banp, Validate(backends.Object{APIVersion: meta.APIVersion, Kind: meta.Kind, Name: banp.Name,
-			Value: &BANP{TypeMeta: banp.TypeMeta, ObjectMeta: banp.ObjectMeta, Spec: banp.Spec}})
 	}
-	return nil, fmt.Errorf("unexpected apiVersion %q kind %q", meta.APIVersion, meta.Kind)
+	o, err := DecodeStrict(doc)
+	if err != nil {
+		return nil, err
+	}
+	return o.Value, Validate(o)
 }

@@ -474,8 +474,11 @@ func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer) ([]peer, bool) {
 		}
 		return []peer{{kind: peerDomains, values: []string{name}}}, true
 	}
-	d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s", Name, describePeer(p))
+	d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s in a %s", Name, describePeer(p), ruleKind(pol, r))
 	d.Detail = "The policy API's egress peers are pods, namespaces, nodes, networks and domain names."
+	if p.Kind == ir.PeerEntity && (p.Entity == ir.EntityWorld || p.Entity == ir.EntityWorldIPv4 || p.Entity == ir.EntityWorldIPv6) {
+		d.Detail = "The API's networks 0.0.0.0/0 and ::/0 would match pods and nodes too, not only what is outside the cluster. Write the CIDR with the cluster's pod and node ranges as except, or \"*\" if every destination is meant."
+	}
 	return nil, false
 }
 

@@ -1,8 +1,6 @@
 package netpolapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -17,8 +15,7 @@ import (
 	"github.com/netpolc/netpolc/backends"
 )
 
-// Validate checks an admin object the target emits (CNP, CNPBeta, ANP,
-// BANP) against the rules of the API's CRDs (sizes of lists, one field per
+// Validate checks an admin object the target emits (CNP, ANP, BANP) against the rules of the API's CRDs (sizes of lists, one field per
 // peer, protocol and port, ranges, canonical CIDRs, the domain-name
 // pattern, named ports only towards pods, the baseline's name, label
 // selectors) and netpolc's conventions (apiVersion and kind set, the
@@ -42,22 +39,12 @@ func Validate(o backends.Object) error {
 	}
 	switch v := o.Value.(type) {
 	case *CNP:
-		meta(v.TypeMeta, v.ObjectMeta, Group+"/"+V1Alpha2, KindCNP)
+		apiVersion := Group + "/" + V1Alpha2
+		if v.APIVersion == Group+"/"+V1Beta1 {
+			apiVersion = v.APIVersion
+		}
+		meta(v.TypeMeta, v.ObjectMeta, apiVersion, KindCNP)
 		errs = append(errs, validateCNP(&v.Spec)...)
-	case *CNPBeta:
-		meta(v.TypeMeta, v.ObjectMeta, Group+"/"+V1Beta1, KindCNP)
-		// The same fields as v1alpha2: checked in that form.
-		data, err := json.Marshal(v.Spec)
-		if err != nil {
-			return err
-		}
-		var spec v1alpha2.ClusterNetworkPolicySpec
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&spec); err != nil {
-			return err
-		}
-		errs = append(errs, validateCNP(&spec)...)
 	case *ANP:
 		meta(v.TypeMeta, v.ObjectMeta, Group+"/"+V1Alpha1, KindANP)
 		errs = append(errs, validateANP(&v.Spec)...)
@@ -460,4 +447,3 @@ func validateBANP(spec *v1alpha1.BaselineAdminNetworkPolicySpec) field.ErrorList
 	}
 	return errs
 }
-

@@ -48,6 +48,10 @@ func TestAnalysisGolden(t *testing.T) {
 		{"explain-deny-not-isolated", 0, []string{"explain", "--format", "json", "shop/tool", "shop/web:22", analysisDir + "/deny.netpol"}},
 		{"explain-icmp", 0, []string{"explain", "shop/web", "shop/db:icmp/EchoRequest", analysisDir + "/icmp.netpol"}},
 		{"explain-icmp-denied-json", 0, []string{"explain", "--format", "json", "shop/web", "shop/db:icmp/0", analysisDir + "/icmp.netpol"}},
+		{"explain-ordered-deny", 0, []string{"explain", "shop/web", "169.254.169.254:80", analysisDir + "/ordered.netpol"}},
+		{"explain-ordered-pass", 0, []string{"explain", "shop/pod", "shop/db:5432", analysisDir + "/ordered.netpol"}},
+		{"explain-ordered-allow-json", 0, []string{"explain", "--format", "json", "shop/pod", "kube-system/kube-dns:53/udp", analysisDir + "/ordered.netpol"}},
+		{"matrix-ordered", 0, []string{"matrix", "--format", "list", analysisDir + "/ordered.netpol"}},
 		{"explain-expect-fails", 1, []string{"explain", "--expect", "denied", "production/web", "production/database:5432", zeroTrust}},
 
 		// matrix.

@@ -19,17 +19,28 @@ func TestExamplesFromRepoRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	checked := 0
+	// Each output: the target, the name of its files, the flags.
+	outputs := []struct {
+		target, name string
+		flags        []string
+	}{
+		{"k8s", "k8s", nil},
+		{"cilium", "cilium", nil},
+		{"netpol-api", "netpol-api", nil},
+		{"netpol-api", "netpol-api-v1alpha1", []string{"--netpol-api-version", "v1alpha1"}},
+	}
 	for _, dir := range dirs {
-		for _, target := range []string{"k8s", "cilium"} {
-			yamlPath, errPath := filepath.Join(dir, target+".yaml"), filepath.Join(dir, target+".errors")
+		for _, out := range outputs {
+			yamlPath, errPath := filepath.Join(dir, out.name+".yaml"), filepath.Join(dir, out.name+".errors")
 			wantYAML, yamlErr := os.ReadFile(yamlPath)
 			wantErrs, errsErr := os.ReadFile(errPath)
 			if yamlErr != nil && errsErr != nil {
 				continue // no checked-in output for this target
 			}
 			checked++
-			t.Run(dir+"/"+target, func(t *testing.T) {
-				r := runApp(t, "", "--color", "never", "compile", "--target", target, dir)
+			t.Run(dir+"/"+out.name, func(t *testing.T) {
+				args := append([]string{"--color", "never", "compile", "--target", out.target}, out.flags...)
+				r := runApp(t, "", append(args, dir)...)
 				switch {
 				case yamlErr == nil:
 					if r.code != exitOK || r.stdout != string(wantYAML) {
@@ -43,7 +54,7 @@ func TestExamplesFromRepoRoot(t *testing.T) {
 			})
 		}
 	}
-	if checked < 4 {
+	if checked < 10 {
 		t.Fatalf("only %d example outputs checked", checked)
 	}
 }

@@ -26,6 +26,16 @@ func TestTargetOptionUsageErrors(t *testing.T) {
 			`--cilium-version "1.20.1.1": want MAJOR.MINOR, e.g. 1.20`},
 		{"cilium version 2.x", []string{"-t", "cilium", "--cilium-version", "2.0"},
 			`--cilium-version "2.0": only Cilium 1.x is known`},
+		{"netpol-api version unknown", []string{"-t", "netpol-api", "--netpol-api-version", "v1"},
+			`--netpol-api-version "v1": want one of v1alpha1, v1alpha2, v1beta1`},
+		{"netpol-api version near miss", []string{"-t", "netpol-api", "--netpol-api-version", "v1alpha3"},
+			`--netpol-api-version "v1alpha3": want one of v1alpha1, v1alpha2, v1beta1 (did you mean "v1alpha1"?)`},
+		{"netpol-api version checked for every target", []string{"-t", "k8s", "--netpol-api-version", "v2"},
+			`--netpol-api-version "v2": want one of v1alpha1, v1alpha2, v1beta1`},
+		{"netpol-api version empty", []string{"-t", "netpol-api", "--netpol-api-version="},
+			`--netpol-api-version "": want one of v1alpha1, v1alpha2, v1beta1`},
+		{"degrade on netpol-api", []string{"-t", "netpol-api", "--degrade", "l7=l4"},
+			`--degrade l7=l4: target netpol-api offers no degradations (see netpolc targets)`},
 		{"degrade unknown on cilium", []string{"-t", "cilium", "--degrade", "foo=bar"},
 			`--degrade foo=bar: target cilium offers no degradations (see netpolc targets)`},
 		{"degrade unknown on k8s", []string{"-t", "k8s", "--degrade", "foo=bar"},
@@ -78,6 +88,10 @@ func TestTargetOptionsAccepted(t *testing.T) {
 		{"-t", "k8s", "--cilium-version", "1.18"},
 		{"-t", "k8s", "--degrade", "l7=l4"},
 		{"-t", "k8s", "--degrade", " l7 = l4 ", "--degrade", "l7=l4"},
+		{"-t", "netpol-api"},
+		{"-t", "netpol-api", "--netpol-api-version", "v1alpha1"},
+		{"-t", "netpol-api", "--netpol-api-version", "v1beta1"},
+		{"-t", "k8s", "--netpol-api-version", "v1alpha1"},
 	} {
 		r := runApp(t, "", append(append([]string{"compile"}, args...), good)...)
 		if r.code != exitOK || r.stdout == "" {

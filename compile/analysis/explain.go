@@ -141,6 +141,20 @@ type Side struct {
 	// L7By are the allow rules whose HTTP or DNS rules restrict the flow.
 	L7   string    `json:"l7"`
 	L7By []RuleRef `json:"l7By"`
+	// Ordered is the ordered rule ("clusterwide priority N") that decided
+	// the side: the first that matches; nil when none matches and the
+	// other policies decide.
+	Ordered *OrderedRef `json:"ordered,omitempty"`
+}
+
+// OrderedRef is the ordered rule that decided a side.
+type OrderedRef struct {
+	Rule     RuleRef `json:"rule"`
+	Priority int32   `json:"priority"`
+	// Action is "allow" (the side allows, nothing else consulted), "deny"
+	// (the side denies) or "pass" (only the isolation and the allow rules
+	// of namespace policies isolating the direction decide: AllowedBy).
+	Action string `json:"action"`
 }
 
 // Reasons of a side's verdict.
@@ -152,6 +166,11 @@ const (
 	ReasonDenied      = "denied"       // a deny rule matches: denied
 	ReasonL7Denied    = "l7-denied"    // allowed at L4, the request matches no HTTP or DNS rule
 	ReasonNotSubject  = "not-subject"  // an external endpoint or the API server: never a subject, allowed
+	// ReasonOrderedAllowed and ReasonOrderedDenied: the first matching
+	// ordered rule (Side.Ordered) allows or denies. After an ordered pass
+	// the reason is one of the above, over the namespace policies.
+	ReasonOrderedAllowed = "ordered-allowed"
+	ReasonOrderedDenied  = "ordered-denied"
 )
 
 // Position is a place in a source or YAML file.
@@ -271,9 +290,16 @@ func (x *Explainer) side(s eval.Side, d ir.Direction, ep eval.Endpoint, port uin
 	for _, r := range s.L7By {
 		out.L7By = append(out.L7By, x.ruleRef(r, port))
 	}
+	if s.Ordered != nil {
+		out.Ordered = &OrderedRef{Rule: x.ruleRef(s.Ordered, 0), Priority: s.OrderedPolicy.Priority, Action: s.Ordered.Action.String()}
+	}
 	switch {
 	case ep.Kind == eval.EndpointExternal || ep.Kind == eval.EndpointAPIServer:
 		out.Reason = ReasonNotSubject
+	case s.Ordered != nil && s.Ordered.Action == ir.Allow:
+		out.Reason = ReasonOrderedAllowed
+	case s.Ordered != nil && s.Ordered.Action == ir.Deny:
+		out.Reason = ReasonOrderedDenied
 	case !s.Governed:
 		out.Reason = ReasonNotSelected
 	case len(s.DeniedBy) > 0:
@@ -395,6 +421,15 @@ func (s Side) text(b *strings.Builder) {
 		verdict = "allowed"
 	}
 	fmt.Fprintf(b, "%s of %s: %s\n", s.Direction, s.Endpoint, verdict)
+	if o := s.Ordered; o != nil {
+		switch o.Action {
+		case "pass":
+			fmt.Fprintf(b, "  passed to namespace policies by the first matching ordered rule (priority %d):\n    %s\n", o.Priority, o.Rule.text())
+		default:
+			fmt.Fprintf(b, "  %s by the first matching ordered rule (priority %d), before every other rule:\n    %s\n", verdict, o.Priority, o.Rule.text())
+			return
+		}
+	}
 	switch s.Reason {
 	case ReasonNotSubject:
 		fmt.Fprintf(b, "  %s is not a pod or node: no policy applies to its %s\n", s.Endpoint, s.Direction)

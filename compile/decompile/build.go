@@ -56,6 +56,16 @@ func (d *decompiler) file() *ast.File {
 			add(s, i == 0)
 		}
 	}
+	for _, s := range d.orderedStmts() {
+		for _, o := range s.origins {
+			if !said[o] {
+				said[o] = true
+				s.ast.Comments().Leading = append(s.ast.Comments().Leading, ast.Comment{Text: "# " + oneLine(o)})
+			}
+		}
+		_, block := s.ast.(*ast.ClusterDecl)
+		add(s.ast, block)
+	}
 	return f
 }
 

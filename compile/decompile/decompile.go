@@ -4,7 +4,9 @@
 // and that compiles back to a program with the same meaning on every flow.
 //
 // The output is idiomatic and canonical: one block per namespace (then one
-// clusterwide block), a "dns server" statement when the program's DNS server
+// clusterwide block, then one ordered block per priority of the ordered
+// policies, "clusterwide priority N", whose rules are one-sided statements
+// in evaluation order), a "dns server" statement when the program's DNS server
 // is not the default, groups for the pod selectors used more than once, one
 // section per subject (policies of the same subject merged, the objects they
 // came from named in comments), "default deny" for policies of every pod of
@@ -115,6 +117,9 @@ type decompiler struct {
 	// groups by the key of the peer they name (ir.PeerKey of the absolute
 	// pod peer).
 	groups map[string]*group
+	// ordered are the TierOrdered policies, written in ordered blocks
+	// (ordered.go).
+	orderedPols []*ir.Policy
 }
 
 // policy is an IR policy with the statements that will write it.
@@ -220,6 +225,10 @@ func (d *decompiler) collect() {
 	bySubject := map[string]*policy{}
 	cluster := false
 	for _, pol := range d.prog.Policies {
+		if pol.Tier == ir.TierOrdered {
+			d.collectOrdered(pol)
+			continue
+		}
 		if pol.Namespace != "" {
 			d.governed[pol.Namespace] = true
 		}

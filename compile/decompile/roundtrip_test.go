@@ -36,9 +36,9 @@ var (
 // point); compile/eval gives IR1 and IR2 the same verdict on every sampled
 // flow; and, for the programs the NetworkPolicy target accepts, cyclonus
 // gives the NetworkPolicies emitted for IR1 and for IR2 the same verdict
-// on every flow it can judge. Programs come from both of testgen's
-// generators (NetworkPolicy-like and Cilium-only constructs). A failure is
-// shrunk to a minimal program.
+// on every flow it can judge. Programs come from testgen's generators
+// (NetworkPolicy-like and Cilium-only constructs, and ordered blocks). A
+// failure is shrunk to a minimal program.
 func TestRoundTrip(t *testing.T) {
 	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 1000, 200)
 	start := time.Now()
@@ -48,11 +48,13 @@ func TestRoundTrip(t *testing.T) {
 		newc   func(int64) *testgen.Case
 		flows  func(*testgen.Case) []eval.Flow
 		cilium bool
+		n      int
 	}{
-		{"k8s", testgen.New, (*testgen.Case).Flows, false},
-		{"cilium", testgen.NewCilium, (*testgen.Case).CiliumFlows, true},
+		{"k8s", testgen.New, (*testgen.Case).Flows, false, n},
+		{"cilium", testgen.NewCilium, (*testgen.Case).CiliumFlows, true, n},
+		{"ordered", func(seed int64) *testgen.Case { return testgen.NewOrdered(seed, testgen.OrderedOptions{}) }, (*testgen.Case).Flows, false, max(1, n/4)},
 	} {
-		failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		failures := testgen.RunSeeds(*seedFlag, gen.n, 3, func(seed int64) string {
 			c := gen.newc(seed)
 			res := roundTrip(c, gen.flows)
 			if res.err != "" {

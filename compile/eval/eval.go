@@ -47,6 +47,21 @@
 // A rule matches when one of its Peers matches the peer endpoint and its
 // traffic matches the flow.
 //
+// Ordered rules (ir.TierOrdered policies, which never isolate) come first:
+// the rules of direction D of the ordered policies selecting X are tried in
+// ir.OrderLess order (policy Priority, then source order), and the first
+// that matches decides the side (Side.Ordered):
+//   - Allow: the side allows (at L4; ordered rules have no L7 rules), and
+//     nothing else is consulted;
+//   - Deny: the side denies;
+//   - Pass: the remaining ordered rules, every Deny rule and every Allow rule
+//     of a cluster-wide policy or of a policy not isolating D are skipped:
+//     steps 1, 3 and 4 above decide with only the Allow rules of namespaced
+//     policies that isolate D (isolation still counts every policy).
+//
+// When no ordered rule matches, steps 1 to 4 decide over the default-tier
+// policies.
+//
 // # Peers
 //
 //   - PeerPods: pods whose labels match Pods, in the namespaces of the
@@ -365,6 +380,15 @@ type Side struct {
 	// rules that restrict it (when L7 != L7None).
 	L7   L7Status
 	L7By []*ir.Rule
+	// Ordered is the ordered rule (ir.TierOrdered) that decided the side:
+	// the first, in ir.OrderLess order, that matches the flow; nil when none
+	// matches and the default tier decides. An Allow or a Deny decides
+	// alone (AllowedBy or DeniedBy holds just it). After a Pass, AllowedBy
+	// lists the matching Allow rules of namespaced policies that isolate the
+	// direction, the only rules that count then, and DeniedBy is empty.
+	// OrderedPolicy is Ordered's policy.
+	Ordered       *ir.Rule
+	OrderedPolicy *ir.Policy
 	// Allowed is the side's verdict.
 	Allowed bool
 }
@@ -581,7 +605,11 @@ func (ep Endpoint) valid() bool {
 // direction.
 type subjectSide struct {
 	isolatedBy []*ir.Policy
-	rules      []*crule // rules of that direction, policy and rule order
+	rules      []*crule // TierDefault rules of that direction, policy and rule order
+	// ordered holds the rules of that direction of the TierOrdered policies,
+	// in ir.OrderLess order; passed the Allow rules of rules that decide
+	// after a Pass: those of namespaced policies isolating the direction.
+	ordered, passed []*crule
 }
 
 // computeSubject returns the ingress and egress subject sides of ep; nil
@@ -613,11 +641,27 @@ func (e *Evaluator) computeSubject(ep Endpoint) [2]*subjectSide {
 	for d := range out {
 		s := &subjectSide{}
 		for _, cp := range pols {
-			if isolates(cp.p.Isolation, ir.Direction(d)) {
+			if cp.p.Tier == ir.TierOrdered {
+				s.ordered = append(s.ordered, cp.byDir[d]...)
+				continue
+			}
+			iso := isolates(cp.p.Isolation, ir.Direction(d))
+			if iso {
 				s.isolatedBy = append(s.isolatedBy, cp.p)
 			}
 			s.rules = append(s.rules, cp.byDir[d]...)
+			if iso && cp.p.Namespace != "" {
+				for _, r := range cp.byDir[d] {
+					if r.r.Action == ir.Allow {
+						s.passed = append(s.passed, r)
+					}
+				}
+			}
 		}
+		sort.SliceStable(s.ordered, func(i, j int) bool {
+			a, b := s.ordered[i], s.ordered[j]
+			return ir.OrderLess(a.pol, a.r, b.pol, b.r)
+		})
 		out[d] = s
 	}
 	return out
@@ -675,9 +719,26 @@ func (e *Evaluator) side(f *Flow, d ir.Direction, subject, peer Endpoint) Side {
 	}
 	s := Side{Governed: true, Isolated: len(ss.isolatedBy) > 0, IsolatedBy: ss.isolatedBy}
 	peerIdx := e.index(peer)
+	rules := ss.rules
+	for _, r := range ss.ordered {
+		if !e.trafficMatch(r, f).match || !e.anyPeerMatches(r, peer, peerIdx) {
+			continue
+		}
+		s.Ordered, s.OrderedPolicy = r.r, r.pol
+		switch r.r.Action {
+		case ir.Allow:
+			s.AllowedBy, s.Allowed = []*ir.Rule{r.r}, true
+			return s
+		case ir.Deny:
+			s.DeniedBy = []*ir.Rule{r.r}
+			return s
+		}
+		rules = ss.passed
+		break
+	}
 	hasRequest := f.HTTP != nil || f.DNSName != ""
 	l7Open, l7Accepted := false, false
-	for _, r := range ss.rules {
+	for _, r := range rules {
 		m := e.trafficMatch(r, f)
 		if !m.match || !e.anyPeerMatches(r, peer, peerIdx) {
 			continue

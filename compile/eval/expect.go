@@ -165,6 +165,19 @@ func explain(f Flow, v Verdict, x *ir.Expectation) []diag.Note {
 		if !v.Allowed && s.Allowed {
 			continue // only the sides that deny explain a denial
 		}
+		if o := s.Ordered; o != nil {
+			msg := noteOrderedPassed
+			switch o.Action {
+			case ir.Allow:
+				msg = noteOrderedAllowed
+			case ir.Deny:
+				msg = noteOrderedDenied
+			}
+			notes = append(notes, diag.Note{Span: o.Span, Message: fmt.Sprintf(msg, s.OrderedPolicy.Priority, sd.dir, who)})
+			if o.Action != ir.Pass {
+				continue
+			}
+		}
 		for _, r := range s.DeniedBy {
 			notes = append(notes, diag.Note{Span: r.Span, Message: fmt.Sprintf(noteDeniedBy, sd.dir, who)})
 		}

@@ -15,7 +15,8 @@ import (
 // the number given, so that tests can name deciding rules by line.
 
 func span(line int) source.Span {
-	return source.Span{File: "test.netpol", Start: source.Pos{Line: line, Col: 1}, End: source.Pos{Line: line, Col: 2}}
+	// Offsets follow lines: rules are ordered by offset (ir.RuleLess).
+	return source.Span{File: "test.netpol", Start: source.Pos{Line: line, Col: 1, Offset: 100 * line}, End: source.Pos{Line: line, Col: 2, Offset: 100*line + 1}}
 }
 
 // sel builds a selector from "k=v", "k" (exists), "!k", "k in a|b",

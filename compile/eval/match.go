@@ -22,6 +22,7 @@ type cpolicy struct {
 // crule is a rule compiled for evaluation.
 type crule struct {
 	r     *ir.Rule
+	pol   *ir.Policy // the policy of r
 	peers []*cpeer
 	all   bool
 	ports []cportRule
@@ -71,6 +72,7 @@ func (e *Evaluator) compilePolicy(p *ir.Policy) *cpolicy {
 	}
 	for _, r := range p.Rules {
 		cr := e.compileRule(r, p.Namespace, &e.warns)
+		cr.pol = p
 		d := 0
 		if r.Direction == ir.Egress {
 			d = 1

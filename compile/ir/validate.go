@@ -80,8 +80,9 @@ func Validate(p *Program) error {
 
 type validator struct{ errs []error }
 
-// tier checks the invariants of tiers: ordered policies are cluster-wide and
-// never isolate, only they have a priority (0 to 1000) and Pass rules.
+// tier checks the invariants of tiers: ordered policies are cluster-wide,
+// never isolate and have no L7 rules; only they have a priority (0 to 1000)
+// and Pass rules.
 func (v *validator) tier(where place, pol *Policy) {
 	switch pol.Tier {
 	case TierDefault:
@@ -104,6 +105,18 @@ func (v *validator) tier(where place, pol *Policy) {
 		}
 		if pol.Priority < 0 || pol.Priority > MaxPriority {
 			v.errf("%s: priority %d out of range (0-%d)", where, pol.Priority, MaxPriority)
+		}
+		for j, r := range pol.Rules {
+			if r == nil {
+				continue
+			}
+			for _, pr := range r.Ports {
+				if len(pr.HTTP) > 0 || len(pr.DNS) > 0 {
+					rw := where
+					rw.rule = j
+					v.errf("%s: L7 rules in an ordered policy", rw)
+				}
+			}
 		}
 	default:
 		v.errf("%s: unknown tier %d", where, int(pol.Tier))

@@ -37,10 +37,24 @@ func TestValidate(t *testing.T) {
 		break_ func(p *Program)
 		want   string
 	}{
-		"unsorted governed": {func(p *Program) { p.Governed = []string{"b", "a"} }, "not sorted"},
-		"no peers":          {func(p *Program) { p.Policies[0].Rules[0].Peers = nil }, "no peers"},
-		"no traffic":        {func(p *Program) { p.Policies[0].Rules[0].Ports = nil }, "0 kinds of traffic"},
-		"two traffics":      {func(p *Program) { p.Policies[0].Rules[0].AllTraffic = true }, "2 kinds of traffic"},
+		"unsorted governed":            {func(p *Program) { p.Governed = []string{"b", "a"} }, "not sorted"},
+		"pass in the default tier":     {func(p *Program) { p.Policies[0].Rules[0].Action = Pass }, "pass rule in a policy of the default tier"},
+		"priority in the default tier": {func(p *Program) { p.Policies[0].Priority = 3 }, "priority 3 on a policy of the default tier"},
+		"ordered in a namespace":       {func(p *Program) { p.Policies[0].Tier = TierOrdered }, "ordered policy in namespace a"},
+		"ordered isolation": {func(p *Program) {
+			p.Policies[0].Tier, p.Policies[0].Namespace, p.Policies[0].Isolation.Egress = TierOrdered, "", true
+		}, "ordered policy isolates"},
+		"ordered priority": {func(p *Program) {
+			p.Policies[0].Tier, p.Policies[0].Namespace, p.Policies[0].Priority = TierOrdered, "", 1001
+		}, "priority 1001 out of range"},
+		"ordered L7": {func(p *Program) {
+			p.Policies[0].Tier, p.Policies[0].Namespace = TierOrdered, ""
+			p.Policies[0].Rules[0].Ports[0].HTTP = []HTTPRule{{Method: "GET"}}
+		}, "L7 rules in an ordered policy"},
+		"unknown tier": {func(p *Program) { p.Policies[0].Tier = 7 }, "unknown tier 7"},
+		"no peers":     {func(p *Program) { p.Policies[0].Rules[0].Peers = nil }, "no peers"},
+		"no traffic":   {func(p *Program) { p.Policies[0].Rules[0].Ports = nil }, "0 kinds of traffic"},
+		"two traffics": {func(p *Program) { p.Policies[0].Rules[0].AllTraffic = true }, "2 kinds of traffic"},
 		"empty port rule": {func(p *Program) {
 			p.Policies[0].Rules[0].Ports = []PortRule{{}}
 		}, "port rule without ports"},

@@ -3,6 +3,7 @@ package reach
 import (
 	"encoding/binary"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,14 +43,18 @@ type engine struct {
 
 // crule is a rule compiled against the classes.
 type crule struct {
-	deny  bool
-	peers bitset
-	t     traffic
+	action ir.Action
+	// ordered marks a rule of a TierOrdered policy; passAllow an Allow rule
+	// that still counts after a Pass (of a namespaced policy isolating the
+	// rule's direction).
+	ordered, passAllow bool
+	peers              bitset
+	t                  traffic
 }
 
 // desc is what the policies selecting a class say in one direction:
-// whether they isolate it and their rules of that direction, in program
-// order. Classes with the same descriptor decide alike against every peer
+// whether they isolate it and their rules of that direction: the ordered
+// rules in ir.OrderLess order, then the others in program order. Classes with the same descriptor decide alike against every peer
 // (up to named ports resolved on the destination). The peer classes are
 // partitioned by the set of the descriptor's rules they match.
 type desc struct {
@@ -101,12 +106,19 @@ func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *e
 		subj  []int32
 	}
 	pols := make([]cpol, len(prog.Policies))
+	type ruleSource struct {
+		pol  *ir.Policy
+		rule *ir.Rule
+	}
+	var sources []ruleSource // per rule: where it comes from (for OrderLess)
 	for pi, pol := range prog.Policies {
 		cp := &pols[pi]
 		cp.iso = [2]bool{pol.Isolation.Ingress, pol.Isolation.Egress}
 		cp.subj = m.subject(pol)
 		for _, r := range pol.Rules {
-			cr := crule{deny: r.Action == ir.Deny, t: compileTraffic(r)}
+			cr := crule{action: r.Action, t: compileTraffic(r), ordered: pol.Tier == ir.TierOrdered}
+			cr.passAllow = !cr.ordered && r.Action == ir.Allow && pol.Namespace != "" && cp.iso[r.Direction]
+			sources = append(sources, ruleSource{pol, r})
 			var key strings.Builder
 			for i := range r.Peers {
 				s, id := m.peer(&r.Peers[i], pol.Namespace)
@@ -152,10 +164,29 @@ func newEngine(prog *ir.Program, w *eval.World, eps []eval.Endpoint, par int) *e
 		for c := 0; c < e.n; c++ {
 			var key strings.Builder
 			iso := false
-			var rules []int32
+			var rules, ordered []int32
 			for _, pi := range polsOf[c] {
 				iso = iso || pols[pi].iso[d]
-				rules = append(rules, pols[pi].rules[d]...)
+				for _, ri := range pols[pi].rules[d] {
+					if e.rules[ri].ordered {
+						ordered = append(ordered, ri)
+					} else {
+						rules = append(rules, ri)
+					}
+				}
+			}
+			if len(ordered) > 0 {
+				slices.SortStableFunc(ordered, func(a, b int32) int {
+					sa, sb := sources[a], sources[b]
+					switch {
+					case ir.OrderLess(sa.pol, sa.rule, sb.pol, sb.rule):
+						return -1
+					case ir.OrderLess(sb.pol, sb.rule, sa.pol, sa.rule):
+						return 1
+					}
+					return 0
+				})
+				rules = append(ordered, rules...)
 			}
 			if iso {
 				key.WriteByte('I')
@@ -304,9 +335,19 @@ func (e *engine) sidesOf(ds *desc) {
 
 // decideSide decides the side of ds against peer class peer, with named
 // ports resolved on a destination with the named ports dst.
+//
+// Ordered rules first (see ir.TierOrdered): each takes, of the traffic it
+// matches, what no earlier ordered rule took; an Allow admits it, a Deny
+// refuses it, a Pass hands it to the isolation and the passAllow rules.
+// The traffic no ordered rule took is decided by the other rules.
 func (e *engine) decideSide(ds *desc, peer int32, dst []namedPort) side {
-	var allowOpen, allowL7, deny [3]PortSet
-	var icmpAllow, icmpDeny [2]ICMPTypes
+	var allowOpen, allowL7, deny, passOpen, passL7 [3]PortSet
+	var icmpAllow, icmpDeny, icmpPassAllow [2]ICMPTypes
+	// Ordered rules: what is left to decide, and what they admit or pass.
+	rest := [3]PortSet{{allPorts}, {allPorts}, {allPorts}}
+	restICMP := [2]ICMPTypes{allICMP, allICMP}
+	var ordAllow, passed [3]PortSet
+	var ordAllowICMP, passedICMP [2]ICMPTypes
 	for _, ri := range ds.rules {
 		r := &e.rules[ri]
 		if !r.peers.has(peer) {
@@ -316,39 +357,79 @@ func (e *engine) decideSide(ds *desc, peer int32, dst []namedPort) side {
 		if len(r.t.named) > 0 {
 			open, l7 = r.t.resolve(dst)
 		}
+		if r.ordered {
+			for k := range open {
+				took := union(open[k], l7[k]).Intersect(rest[k])
+				rest[k] = rest[k].Minus(took)
+				switch r.action {
+				case ir.Allow:
+					ordAllow[k] = union(ordAllow[k], took)
+				case ir.Pass:
+					passed[k] = union(passed[k], took)
+				}
+			}
+			for f := range restICMP {
+				took := andICMP(r.t.icmp[f], restICMP[f])
+				restICMP[f] = restICMP[f].minus(took)
+				switch r.action {
+				case ir.Allow:
+					ordAllowICMP[f] = orICMP(ordAllowICMP[f], took)
+				case ir.Pass:
+					passedICMP[f] = orICMP(passedICMP[f], took)
+				}
+			}
+			continue
+		}
 		for k := range open {
-			if r.deny {
+			if r.action == ir.Deny {
 				deny[k] = union(deny[k], union(open[k], l7[k]))
 			} else {
 				allowOpen[k] = union(allowOpen[k], open[k])
 				allowL7[k] = union(allowL7[k], l7[k])
+				if r.passAllow {
+					passOpen[k] = union(passOpen[k], open[k])
+					passL7[k] = union(passL7[k], l7[k])
+				}
 			}
 		}
 		for f := range icmpAllow {
-			if r.deny {
+			if r.action == ir.Deny {
 				icmpDeny[f] = orICMP(icmpDeny[f], r.t.icmp[f])
 			} else {
 				icmpAllow[f] = orICMP(icmpAllow[f], r.t.icmp[f])
+				if r.passAllow {
+					icmpPassAllow[f] = orICMP(icmpPassAllow[f], r.t.icmp[f])
+				}
 			}
 		}
 	}
 	var s side
 	for k := range s.allowed {
-		a := PortSet{allPorts}
+		a, pa := PortSet{allPorts}, PortSet{allPorts}
 		if ds.isolated {
-			a = union(allowOpen[k], allowL7[k])
+			a, pa = union(allowOpen[k], allowL7[k]), union(passOpen[k], passL7[k])
 		}
-		s.allowed[k] = a.Minus(deny[k])
-		s.l7[k] = allowL7[k].Minus(allowOpen[k]).Intersect(s.allowed[k])
+		def := a.Minus(deny[k]).Intersect(rest[k])
+		pass := pa.Intersect(passed[k])
+		s.allowed[k] = union(ordAllow[k], union(def, pass))
+		s.l7[k] = union(allowL7[k].Minus(allowOpen[k]).Intersect(def), passL7[k].Minus(passOpen[k]).Intersect(pass))
 	}
 	for f := range s.icmp {
-		a := allICMP
+		a, pa := allICMP, allICMP
 		if ds.isolated {
-			a = icmpAllow[f]
+			a, pa = icmpAllow[f], icmpPassAllow[f]
 		}
-		s.icmp[f] = a.minus(icmpDeny[f])
+		def := andICMP(a.minus(icmpDeny[f]), restICMP[f])
+		s.icmp[f] = orICMP(ordAllowICMP[f], orICMP(def, andICMP(pa, passedICMP[f])))
 	}
 	return s
+}
+
+func andICMP(a, b ICMPTypes) ICMPTypes {
+	for i := range a {
+		a[i] &= b[i]
+	}
+	return a
 }
 
 func orICMP(a, b ICMPTypes) ICMPTypes {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/irbuild"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
+	"github.com/netpolc/netpolc/lang/source"
 )
 
 var (
@@ -81,31 +83,47 @@ func withExtras(w *eval.World, seed int64) *eval.World {
 }
 
 // TestEngineMatchesReference compares the engine with the naive reference
-// (and eval.Decide) on random programs of testgen's two generators,
-// compiled from source, and on random IR programs using every peer kind.
+// (and eval.Decide) on random programs of testgen's generators, compiled
+// from source, and on random IR programs using every peer kind; the
+// ordered variants (testgen.NewOrdered, irGen.orderedProgram) add ordered
+// policies with allow, deny and pass rules.
 func TestEngineMatchesReference(t *testing.T) {
 	n := programs()
 	gens := []struct {
 		name string
 		prog func(seed int64) (*ir.Program, *eval.World)
+		half bool // n/2 programs: a variant of a generator above
 	}{
 		{"testgen.New", func(seed int64) (*ir.Program, *eval.World) {
 			c := testgen.New(seed)
 			p, _ := backendtest.CompileGenerated(c)
 			return p, withExtras(c.World, seed)
-		}},
+		}, false},
 		{"testgen.NewCilium", func(seed int64) (*ir.Program, *eval.World) {
 			c := testgen.NewCilium(seed)
 			p, _ := backendtest.CompileGenerated(c)
 			return p, withExtras(c.World, seed)
-		}},
+		}, false},
 		{"ir", func(seed int64) (*ir.Program, *eval.World) {
 			g := irGen{rand.New(rand.NewSource(seed))}
 			return g.program(), g.world()
-		}},
+		}, false},
+		{"ir-ordered", func(seed int64) (*ir.Program, *eval.World) {
+			g := irGen{rand.New(rand.NewSource(seed))}
+			return g.orderedProgram(), g.world()
+		}, true},
+		{"testgen.NewOrdered", func(seed int64) (*ir.Program, *eval.World) {
+			c := testgen.NewOrdered(seed, testgen.OrderedOptions{})
+			p, _ := backendtest.CompileGenerated(c)
+			return p, withExtras(c.World, seed)
+		}, true},
 	}
 	for _, gn := range gens {
 		t.Run(gn.name, func(t *testing.T) {
+			n := n
+			if gn.half {
+				n = max(1, n/2)
+			}
 			var checked, cells atomic.Int64
 			failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
 				prog, w := gn.prog(seed)
@@ -286,6 +304,45 @@ func (g irGen) program() *ir.Program {
 			pol.Rules = append(pol.Rules, r)
 		}
 		prog.Policies = append(prog.Policies, pol)
+	}
+	return prog
+}
+
+// orderedProgram is program with ordered policies added: one to three, of
+// priorities 1 and 2 (so that some share a priority and their rules
+// interleave by source order), with allow, deny and pass rules.
+func (g irGen) orderedProgram() *ir.Program {
+	prog := g.program()
+	var ords []*ir.Policy
+	for i, n := 0, 1+g.r.Intn(3); i < n; i++ {
+		pol := &ir.Policy{Name: fmt.Sprintf("o%d", i), Tier: ir.TierOrdered, Priority: int32(1 + g.r.Intn(2)), Subject: ir.Subject{Pods: g.selector()}}
+		switch g.r.Intn(4) {
+		case 0:
+			pol.Subject.Nodes = true
+		case 1:
+			s := ir.Selector{MatchLabels: []ir.Label{{Key: "env", Value: g.pick("x", "y")}}}
+			pol.Subject.Namespaces = &s
+		}
+		ords = append(ords, pol)
+	}
+	for k, m := 0, 1+g.r.Intn(6); k < m; k++ {
+		pol := ords[g.r.Intn(len(ords))]
+		r := &ir.Rule{Direction: ir.Direction(g.r.Intn(2)), Action: []ir.Action{ir.Allow, ir.Deny, ir.Pass}[g.r.Intn(3)],
+			Span: source.Span{File: "o.netpol", Start: source.Pos{Line: k + 1, Offset: 10 * k}, End: source.Pos{Line: k + 1, Offset: 10*k + 1}}}
+		r.Peers = []ir.Peer{g.peer()}
+		g.traffic(r)
+		for _, pr := range r.Ports {
+			if len(pr.HTTP) > 0 || len(pr.DNS) > 0 {
+				r.Ports = []ir.PortRule{{Ports: []ir.Port{{Protocol: ir.TCP, Port: 80}}}} // ordered rules have no L7 rules
+				break
+			}
+		}
+		pol.Rules = append(pol.Rules, r)
+	}
+	// Ordered policies anywhere in the list: their order is OrderLess's.
+	for _, pol := range ords {
+		at := g.r.Intn(len(prog.Policies) + 1)
+		prog.Policies = slices.Insert(prog.Policies, at, pol)
 	}
 	return prog
 }

@@ -209,3 +209,51 @@ func TestPlanPropertiesCilium(t *testing.T) {
 		t.Errorf("only %d of %d programs checked", checked.Load(), n)
 	}
 }
+
+// TestPlanPropertiesOrdered checks the invariants of checkPlan on programs
+// with ordered blocks (testgen.NewOrdered), and that the probes exercise
+// them: some probe is decided by an ordered allow, deny and pass.
+func TestPlanPropertiesOrdered(t *testing.T) {
+	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 200, 40)
+	var checked, probes atomic.Int64
+	var byAction [3]atomic.Int64 // ir.Allow, ir.Deny, ir.Pass
+	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
+		c := testgen.NewOrdered(seed, testgen.OrderedOptions{})
+		prog, _ := backendtest.CompileGenerated(c)
+		if prog == nil {
+			return ""
+		}
+		plan, err := testplan.New(prog, c.World, genOptions)
+		if err != nil {
+			return fmt.Sprintf("seed %d: %v\n%s", seed, err, c.Program.Source())
+		}
+		if msg := checkPlan(prog, plan); msg != "" {
+			return fmt.Sprintf("seed %d: %s\n%s", seed, msg, c.Program.Source())
+		}
+		fresh := eval.New(prog, plan.World)
+		for _, p := range plan.Probes {
+			v := fresh.Decide(p.Flow)
+			for _, s := range []eval.Side{v.Egress, v.Ingress} {
+				if s.Ordered != nil {
+					byAction[s.Ordered.Action].Add(1)
+				}
+			}
+		}
+		checked.Add(1)
+		probes.Add(int64(len(plan.Probes)))
+		return ""
+	})
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("%d programs, %d probes; sides decided by an ordered allow %d, deny %d, pass %d",
+		checked.Load(), probes.Load(), byAction[ir.Allow].Load(), byAction[ir.Deny].Load(), byAction[ir.Pass].Load())
+	for a := range byAction {
+		if byAction[a].Load() == 0 && checked.Load() >= 20 {
+			t.Errorf("no probe is decided by an ordered %s rule", ir.Action(a))
+		}
+	}
+	if checked.Load() < int64(n)*8/10 {
+		t.Errorf("only %d of %d programs checked", checked.Load(), n)
+	}
+}

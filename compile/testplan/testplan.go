@@ -437,6 +437,10 @@ func explain(f eval.Flow, v eval.Verdict) (string, string) {
 		if !v.Allowed && s.Allowed {
 			continue // only the sides that deny explain a denial
 		}
+		if o := s.Ordered; o != nil && o.Action == ir.Pass {
+			// The pass, then what decides among the namespace policies.
+			spans = append(spans, o.Span)
+		}
 		switch {
 		case len(s.DeniedBy) > 0:
 			for _, r := range s.DeniedBy {

@@ -173,10 +173,9 @@ replace (
 	k8s.io/streaming => k8s.io/streaming v0.36.4
 )
 
-// The main module writes the network-policy API with
-// sigs.k8s.io/network-policy-api v0.3.0, whose clientset has a PolicyV1beta1
-// method; Cilium v1.20.2's pkg/k8s/client embeds that clientset beside
-// client-go's, which has one too, and does not build with it. Nothing here
-// imports the netpol-api target, so this module keeps the v0.2.0 Cilium
-// v1.20.2 was released with.
+// The same pkg/k8s/client composes the clientset of
+// sigs.k8s.io/network-policy-api v0.2.0; v0.3.0's (the main module's) adds a
+// PolicyV1beta1 method that clashes with client-go's. netpolc's netpol-api
+// target uses only the API types of v1alpha1 and v1alpha2, which are the same
+// in both releases.
 replace sigs.k8s.io/network-policy-api => sigs.k8s.io/network-policy-api v0.2.0

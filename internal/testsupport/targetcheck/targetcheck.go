@@ -18,6 +18,7 @@ import (
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
+	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/ciliumcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
@@ -34,7 +35,8 @@ func Checked(b backends.Backend) backends.Backend {
 // Object validates one emitted object by its kind: a NetworkPolicy with
 // k8s.Validate (the API server's validation) and k8s.CheckConventions; a
 // Cilium policy with ciliumcheck.Object (the agent's Parse and netpolc's
-// conventions, as built and as written).
+// conventions, as built and as written); an object of the network-policy
+// API with netpolapi.Validate (the rules of its CRDs).
 func Object(o backends.Object) error {
 	switch o.Kind {
 	case k8s.Kind:
@@ -53,13 +55,20 @@ func Object(o backends.Object) error {
 	case ciliumcheck.KindCNP, ciliumcheck.KindCCNP:
 		return ciliumcheck.Object(o)
 	}
+	if netpolapi.IsAdminKind(o.APIVersion, o.Kind) {
+		return netpolapi.Validate(o)
+	}
 	return fmt.Errorf("no validator for kind %q", o.Kind)
 }
 
 // Targets returns the built-in targets with default options (those of
 // netpolc.DefaultTargets), every backend Checked.
 func Targets() *backends.Registry {
-	reg, err := backends.NewRegistry(Checked(k8s.New()), Checked(cilium.Backend{}))
+	api, err := netpolapi.New(netpolapi.Options{})
+	if err != nil {
+		panic(err)
+	}
+	reg, err := backends.NewRegistry(Checked(k8s.New()), Checked(cilium.Backend{}), Checked(api))
 	if err != nil {
 		panic(err)
 	}
@@ -77,7 +86,8 @@ func Emit(b backends.Backend, p *ir.Program, opts backends.Options) ([]backends.
 // strict-decoded into its Go type by its kind (unknown fields fail) and
 // checked as Object checks the objects built: a NetworkPolicy with
 // k8s.Validate and k8s.CheckConventions, a Cilium policy with the agent's
-// Parse and ciliumcheck.CheckConventions.
+// Parse and ciliumcheck.CheckConventions, an object of the network-policy
+// API with netpolapi.DecodeStrict (its upstream types) and Validate.
 func Stream(data []byte) error {
 	var docs [][]byte
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
@@ -104,7 +114,8 @@ func Stream(data []byte) error {
 // document validates one written object.
 func document(doc []byte) error {
 	var meta struct {
-		Kind string `json:"kind"`
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
 	}
 	if err := yaml.Unmarshal(doc, &meta); err != nil {
 		return err
@@ -125,6 +136,13 @@ func document(doc []byte) error {
 			return err
 		}
 		return ciliumcheck.CheckConventions(obj)
+	}
+	if netpolapi.IsAdminKind(meta.APIVersion, meta.Kind) {
+		o, err := netpolapi.DecodeStrict(doc)
+		if err != nil {
+			return err
+		}
+		return netpolapi.Validate(o)
 	}
 	return fmt.Errorf("no validator for kind %q", meta.Kind)
 }

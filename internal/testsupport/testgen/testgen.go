@@ -131,6 +131,11 @@ type gen struct {
 	r        *rand.Rand
 	governed []string
 	groups   []group
+	// api restricts peers to what the netpol-api target expresses
+	// (OrderedOptions.NetpolAPI); noNamed leaves named ports out of admin
+	// rules (OrderedOptions.NoNamedPorts), admin is set while one is
+	// generated. All false for New and NewCilium.
+	api, noNamed, admin bool
 }
 
 type group struct {
@@ -329,8 +334,11 @@ var cidrs = []string{
 	"0.0.0.0/0 except [10.0.0.0/8, 203.0.113.0/24]", "::/0 except 2001:db8::/32",
 }
 
-// otherPeer returns a peer that is not pods.
+// otherPeer returns a peer that is not pods (a CIDR only, under g.api).
 func (g *gen) otherPeer() string {
+	if g.api {
+		return cidrs[g.r.Intn(len(cidrs))]
+	}
 	switch g.r.Intn(6) {
 	case 0, 1, 2:
 		return cidrs[g.r.Intn(len(cidrs))]
@@ -349,7 +357,7 @@ func (g *gen) groupPeers(ns string) (string, bool, bool) {
 	var peers []string
 	for i := 0; i < n; i++ {
 		switch {
-		case g.chance(0.15):
+		case g.chance(0.15) && !g.api:
 			peers = append(peers, cidrs[g.r.Intn(len(cidrs))])
 			pods, local = false, false
 		case g.chance(0.6):
@@ -420,7 +428,10 @@ func (g *gen) rule(ns string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		s, _ := g.peer(ns)
+		s, pods := g.peer(ns)
+		for g.api && !pods {
+			s, pods = g.peer(ns) // the netpol-api target's ingress peers are pods
+		}
 		if governedSource {
 			s = g.localPeer()
 		}
@@ -445,6 +456,7 @@ func (g *gen) rule(ns string) string {
 }
 
 func (g *gen) ports(pods bool) string {
+	pods = pods && !(g.admin && g.noNamed) // named ports only towards pods
 	n := 1
 	if g.chance(0.3) {
 		n = 2 + g.r.Intn(2)
