@@ -362,7 +362,7 @@ func replyLike(tr *traffic) bool {
 func (c *compiler) lintReplies(diags *diag.List) {
 	var arrows []*checked
 	for i := range c.stmts {
-		if st := &c.stmts[i]; st.kind == stmtRule && !st.deny {
+		if st := &c.stmts[i]; st.kind == stmtRule && !st.deny && !st.pass {
 			arrows = append(arrows, st)
 		}
 	}
