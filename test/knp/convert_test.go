@@ -44,6 +44,7 @@ type convertSet struct {
 // writes them.
 func compiledSet(t testing.TB, seed int64) (*convertSet, string) {
 	c := testgen.NewAdmin(seed)
+	// (NewAdmin, not NewNetpolAPI: ordered blocks do not compile for Cilium.)
 	_, objs, _, failure := compileFor(c, cilium.Backend{})
 	if failure != "" || len(objs) == 0 {
 		return nil, "does not compile for cilium: " + failure

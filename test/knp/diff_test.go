@@ -214,8 +214,9 @@ func programCount() int {
 	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 1000, 0)
 }
 
-// TestDifferentialKubeNetworkPolicies compiles random programs of
-// testgen.NewAdmin for the netpol-api target (v1alpha1, the version the
+// TestDifferentialKubeNetworkPolicies compiles random programs (testgen.NewNetpolAPI:
+// ordered blocks with allow, deny and pass rules, deny rules, cluster-wide
+// and namespaced rules) for the netpol-api target (v1alpha1, the version the
 // agent reads), loads the objects and the world into kube-network-policies
 // v0.8.0 in process, and requires its verdict on the first packet of every
 // judgeable flow to equal netpolc's evaluator's on the program. A
@@ -228,8 +229,9 @@ func TestDifferentialKubeNetworkPolicies(t *testing.T) {
 	var checked, rejected, flows, allowed, dropped, objects, devA, withBaseline atomic.Int64
 	var mu sync.Mutex
 	unjudged := map[string]int{}
+	var ordered atomic.Int64
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
-		c := testgen.NewAdmin(seed)
+		c := testgen.NewNetpolAPI(seed)
 		res := checkCase(t, c)
 		switch {
 		case res.err != "":
@@ -239,6 +241,9 @@ func TestDifferentialKubeNetworkPolicies(t *testing.T) {
 			return ""
 		}
 		checked.Add(1)
+		if seed%2 == 0 {
+			ordered.Add(1)
+		}
 		flows.Add(int64(res.flows))
 		allowed.Add(int64(res.allowed))
 		dropped.Add(int64(res.dropped))
@@ -267,8 +272,8 @@ func TestDifferentialKubeNetworkPolicies(t *testing.T) {
 	}) {
 		un = append(un, fmt.Sprintf("%d with %s", unjudged[k], k))
 	}
-	t.Logf("differential netpol-api (v1alpha1) vs kube-network-policies v0.8.0: %d programs checked (%d with a baseline object; %d never compiled for the target; %d statements dropped), %d objects, %d flows (%d allowed), %d disagreements explained by deviation (a) (baseline skipped for a pod a NetworkPolicy of the other direction selects); not judged: %s; steered away by the generator: named ports in admin objects (b), domainNames (c), nodes; %v",
-		checked.Load(), withBaseline.Load(), rejected.Load(), dropped.Load(), objects.Load(), flows.Load(), allowed.Load(), devA.Load(), strings.Join(un, ", "), time.Since(start).Round(time.Millisecond))
+	t.Logf("differential netpol-api (v1alpha1) vs kube-network-policies v0.8.0: %d programs checked (%d with ordered blocks, %d with a baseline object; %d never compiled for the target; %d statements dropped), %d objects, %d flows (%d allowed), %d disagreements explained by deviation (a) (baseline skipped for a pod a NetworkPolicy of the other direction selects); not judged: %s; steered away by the generator: named ports in admin objects (b), domainNames (c), nodes; %v",
+		checked.Load(), ordered.Load(), withBaseline.Load(), rejected.Load(), dropped.Load(), objects.Load(), flows.Load(), allowed.Load(), devA.Load(), strings.Join(un, ", "), time.Since(start).Round(time.Millisecond))
 	if checked.Load() < int64(n)*8/10 && len(failures) == 0 {
 		t.Errorf("only %d of %d generated programs compiled for the target", checked.Load(), n)
 	}
@@ -295,9 +300,13 @@ func reproducer(t testing.TB, c *testgen.Case, first caseResult) string {
 
 // TestDifferentialRegressions replays the cases of testdata/regress: a
 // source ("in.netpol"), a world ("world.yaml") and "seed N" in the comment
-// for the flow sampling. Each must compile for the target and agree.
+// for the flow sampling. Each must compile for the target and agree; a
+// comment line "deviation-a" also requires some flow to show deviation (a).
 func TestDifferentialRegressions(t *testing.T) {
 	paths, _ := filepath.Glob("testdata/regress/*.txtar")
+	if len(paths) == 0 {
+		t.Fatal("no regression cases")
+	}
 	for _, path := range paths {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
 			data, err := os.ReadFile(path)
@@ -306,10 +315,12 @@ func TestDifferentialRegressions(t *testing.T) {
 			}
 			a := txtar.Parse(data)
 			var seed int64 = 1
+			deviationA := false
 			for _, line := range strings.Split(string(a.Comment), "\n") {
 				if v, ok := strings.CutPrefix(line, "seed "); ok {
 					seed, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 				}
+				deviationA = deviationA || line == "deviation-a"
 			}
 			var src, world string
 			for _, f := range a.Files {
@@ -334,6 +345,8 @@ func TestDifferentialRegressions(t *testing.T) {
 				t.Fatalf("the case no longer compiles whole for the target (%d statements dropped)", res.dropped)
 			case res.flows == 0:
 				t.Fatal("no flow judged")
+			case deviationA && res.explainedA == 0:
+				t.Fatal("the case is kept for deviation (a) (its comment says deviation-a), but no flow showed it")
 			}
 			t.Logf("%d flows agree (%d allowed, %d explained by deviation (a))", res.flows, res.allowed, res.explainedA)
 		})

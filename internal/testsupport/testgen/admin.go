@@ -143,3 +143,15 @@ func (g *gen) numericAdminPorts() string {
 	}
 	return one()
 }
+
+// NewNetpolAPI is the case of seed for the checks of the netpol-api target
+// against kube-network-policies and the real API server: NewOrdered
+// restricted to the target and without named ports in the rules that become
+// admin objects (ordered blocks with allow, deny and pass rules) for even
+// seeds, NewAdmin (deny, cluster-wide and namespaced rules) for odd ones.
+func NewNetpolAPI(seed int64) *Case {
+	if seed%2 == 0 {
+		return NewOrdered(seed, OrderedOptions{NetpolAPI: true, NoNamedPorts: true})
+	}
+	return NewAdmin(seed)
+}

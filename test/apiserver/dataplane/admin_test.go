@@ -42,7 +42,8 @@ func adminTarget(t *testing.T) backends.Backend {
 // the netpol-api target's output (v1alpha1 admin policies plus
 // NetworkPolicies) for every example that compiles for it, over its
 // world.yaml when it has one, and for random programs with deny rules
-// (testgen.NewAdmin); every packet verdict must be the evaluator's, or,
+// (testgen.NewNetpolAPI: ordered blocks, deny, cluster-wide and namespaced
+// rules); every packet verdict must be the evaluator's, or,
 // where the agent's deviation (a) changes it, the evaluator's without
 // cluster-wide egress isolation (counted). The agent returns to its
 // NetworkPolicy mode afterwards.
@@ -115,7 +116,7 @@ func TestAdminPolicies(t *testing.T) {
 	var st stats
 	failed, noDeny := 0, 0
 	for seed := *seedFlag; st.programs.Load() < int64(want) && seed < *seedFlag+int64(want)*6 && failed < 3; seed++ {
-		tc := testgen.NewAdmin(seed)
+		tc := testgen.NewNetpolAPI(seed)
 		if !strings.Contains(tc.Program.Source(), "deny ") {
 			noDeny++
 			continue
@@ -132,7 +133,7 @@ func TestAdminPolicies(t *testing.T) {
 			continue
 		}
 		src := tc.Program.Source()
-		p, err := newProgram(fmt.Sprintf("testgen.NewAdmin seed %d (netpol-api v1alpha1)", seed), prog, tc.World, generatedPlanOptions, objs,
+		p, err := newProgram(fmt.Sprintf("testgen.NewNetpolAPI seed %d (netpol-api v1alpha1)", seed), prog, tc.World, generatedPlanOptions, objs,
 			map[string][]string{backendtest.GenFile: strings.Split(src, "\n")})
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)

@@ -123,8 +123,9 @@ func kinds(us []*unstructured.Unstructured) string {
 	return strings.Join(out, ", ")
 }
 
-// TestNetpolAPIRandomPrograms compiles random programs of testgen.NewAdmin
-// (deny rules, cluster-wide rules, namespaced rules) for the netpol-api
+// TestNetpolAPIRandomPrograms compiles random programs of
+// testgen.NewNetpolAPI (ordered blocks, deny rules, cluster-wide rules,
+// namespaced rules) for the netpol-api
 // target in each API version, and checks every object as TestExamples
 // does ($NETPOLC_APISERVER_ADMIN_PROGRAMS programs, default 60). The
 // cluster-scoped objects get names of their program, except the v1alpha1
@@ -159,7 +160,7 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for seed := range seeds {
-				tc := testgen.NewAdmin(seed)
+				tc := testgen.NewNetpolAPI(seed)
 				prog, _ := backendtest.CompileGenerated(tc)
 				if prog == nil {
 					skip.Add(1)
@@ -206,7 +207,7 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 							check = c.checkUnique
 						}
 						if err := check(context.Background(), u); err != nil {
-							fail(fmt.Sprintf("seed %d, netpol-api %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen.NewAdmin seed %d):\n%s",
+							fail(fmt.Sprintf("seed %d, netpol-api %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen.NewNetpolAPI seed %d):\n%s",
 								seed, versions[i], u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
 							ok = false
 							continue
@@ -242,7 +243,7 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 		return true
 	})
 	sort.Strings(per)
-	summary(t, "%d random programs (testgen.NewAdmin) passed on netpol-api %s, %d failed, %d did not compile: accepted and read back unchanged: %s; %v",
+	summary(t, "%d random programs (testgen.NewNetpolAPI) passed on netpol-api %s, %d failed, %d did not compile: accepted and read back unchanged: %s; %v",
 		done.Load(), strings.Join(versions, ", "), failed.Load(), skip.Load(), strings.Join(per, ", "), time.Since(start).Round(time.Millisecond))
 	if len(failures) == 0 && done.Load() < int64(want) {
 		t.Errorf("only %d of the %d programs wanted passed", done.Load(), want)
