@@ -142,10 +142,7 @@ bench:
 
 tidy-check:
 	$(GO) mod tidy -diff
-	@# -e: the Cilium engine's module keeps network-policy-api v0.2.0 (its go.mod
-	@# says why), which lacks a package of the netpol-api target that only tests
-	@# of the main module's packages reach; nothing this module builds needs it.
-	cd backends/cilium/enginetest && $(GO) mod tidy -e -diff
+	cd backends/cilium/enginetest && $(GO) mod tidy -diff
 	cd test/apiserver && $(GO) mod tidy -diff
 	cd test/knp && $(GO) mod tidy -diff
 
