@@ -12,7 +12,7 @@
 #                    REACH_PROGRAMS (5,000) for the connectivity engine's tests,
 #                    then FUZZTIME (default 10m) of EACH fuzz target, one after the other
 #   make knp         kube-network-policies' own evaluation against the netpol-api
-#                    target (test/knp) and Cilium's engine on converted sets; part of make test
+#                    target (test/knp), and against Cilium's engine on converted sets; part of make test
 #   make bench       the Go benchmarks (both modules)
 #   make tidy-check  go.mod and go.sum are tidy
 #   make apiserver-test  the real kube-apiserver tests and the dataplane tests
@@ -73,15 +73,12 @@ engine:
 
 # kube-network-policies' own evaluation of the netpol-api target's output, in
 # process (test/knp, a module of its own, built through gooverlay.sh: see
-# test/knp/README.md): the differential test, the regression cases, and the
-# conversion of Cilium sets, whose verdicts Cilium's engine then checks on
-# the original sets (the two engines cannot share a module, so they share a
-# file).
+# test/knp/README.md): the differential test, the regression cases, and
+# Cilium sets converted to the target against Cilium's engine on the
+# originals.
 knp:
-	@verdicts="$$(mktemp)"; trap 'rm -f "$$verdicts"' EXIT; \
-	test/knp/gooverlay.sh vet ./...; \
-	NETPOLC_CONVERT_VERDICTS="$$verdicts" test/knp/gooverlay.sh test -count=1 ./...; \
-	cd backends/cilium/enginetest && NETPOLC_CONVERT_VERDICTS="$$verdicts" $(GO) test -count=1 -run '^TestConvertedToNetpolAPIAgrees$$' .
+	test/knp/gooverlay.sh vet ./...
+	test/knp/gooverlay.sh test ./...
 
 # fuzz_targets prints "PACKAGE Fuzz1 Fuzz2 ..." for each package with fuzz
 # targets, from go test -list (names, then an "ok <package>" line).
@@ -120,10 +117,7 @@ fuzz:
 	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(AGREE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestEnginesAgree$$' ./...
 	NETPOLC_PROGRAMS=$(REACH_PROGRAMS) NETPOLC_ORACLE_PROGRAMS=$(REACH_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^(TestEngineMatchesReference|TestCyclonusFullMatrix)$$' ./compile/reach
 	cd backends/cilium/enginetest && NETPOLC_REACH_PROGRAMS=$(REACH_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestReachCilium' ./...
-	NETPOLC_PROGRAMS=$(KNP_PROGRAMS) test/knp/gooverlay.sh test -count=1 -timeout 3h -run '^TestDifferentialKubeNetworkPolicies$$' .
-	verdicts="$$(mktemp)"; trap 'rm -f "$$verdicts"' EXIT; \
-	NETPOLC_CONVERT_SETS=$(CONVERT_SETS) NETPOLC_CONVERT_VERDICTS="$$verdicts" test/knp/gooverlay.sh test -count=1 -timeout 3h -run '^TestConvertCiliumToNetpolAPI$$' .; \
-	cd backends/cilium/enginetest && NETPOLC_CONVERT_VERDICTS="$$verdicts" $(GO) test -count=1 -timeout 3h -run '^TestConvertedToNetpolAPIAgrees$$' .
+	NETPOLC_PROGRAMS=$(KNP_PROGRAMS) NETPOLC_CONVERT_SETS=$(CONVERT_SETS) test/knp/gooverlay.sh test -count=1 -timeout 3h -run '^(TestDifferentialKubeNetworkPolicies|TestConvertCiliumToNetpolAPI)$$' .
 	@$(call run_fuzz,$(FUZZTIME))
 
 # Only packages that define the -update flag accept it.
