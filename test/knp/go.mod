@@ -1,12 +1,11 @@
 // Module of the kube-network-policies checks of the netpol-api target:
 // kube-network-policies v0.8.0's own evaluation of AdminNetworkPolicy,
 // BaselineAdminNetworkPolicy and NetworkPolicy, in process, against netpolc's
-// evaluator, and on Cilium sets converted to the target (which
-// backends/cilium/enginetest compares with Cilium's engine on the
-// originals). A module of its own so that the compiler's go.mod does not
-// inherit the agent's dependencies, and apart from the Cilium engine's
-// module, which cannot build with network-policy-api v0.3.0. Its packages
-// build only through gooverlay.sh (see README.md).
+// evaluator, and on Cilium sets converted to the target against Cilium's
+// engine (backends/cilium/enginetest) on the originals. A module of its own
+// so that the compiler's go.mod inherits neither the agent's dependencies
+// nor Cilium's. Its packages build only through gooverlay.sh (see
+// README.md).
 module github.com/netpolc/netpolc/test/knp
 
 go 1.26.8
