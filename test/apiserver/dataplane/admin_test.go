@@ -46,9 +46,10 @@ func adminTarget(t *testing.T) backends.Backend {
 // rules); every packet verdict must be the evaluator's, or,
 // where the agent's deviation (a) changes it, the evaluator's without
 // cluster-wide egress isolation (counted). The agent returns to its
-// NetworkPolicy mode afterwards. It is the package's last test (its file
-// sorts last), so that the integration tests, which run beside it, have
-// checked most of their admin policies before it takes the policy API lock.
+// NetworkPolicy mode afterwards. It is the package's first test (its file
+// sorts first): it holds the policy API lock while the integration tests,
+// which run beside it, check everything but the network-policy API, whose
+// tests come last there (zz_netpolapi_test.go).
 func TestAdminPolicies(t *testing.T) {
 	h := setup(t)
 	unlock, err := policylock.Lock()

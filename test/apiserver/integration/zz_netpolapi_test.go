@@ -1,5 +1,9 @@
 package integration
 
+// The network-policy API's tests come last in the package (the file name
+// sorts last): the dataplane tests, beside them, hold the policy API lock
+// for their admin-policy test first (test/apiserver/policylock).
+
 import (
 	"context"
 	"fmt"
