@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/knpdeviation"
+	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
@@ -65,13 +67,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// v1alpha1 is the target as kube-network-policies reads it.
-func v1alpha1(t testing.TB) backends.Backend {
+// v1alpha1 is the target as kube-network-policies reads it, every emitted
+// object validated by its target's rules (targetcheck).
+func v1alpha1() backends.Backend {
 	b, err := netpolapi.New(netpolapi.Options{Version: netpolapi.V1Alpha1})
 	if err != nil {
-		t.Fatal(err)
+		panic(err) // a known version: cannot happen
 	}
-	return b
+	return targetcheck.Checked(b)
 }
 
 // caseResult is the outcome of one program.
@@ -96,9 +99,9 @@ func compileFor(c *testgen.Case, b backends.Backend) (prog *ir.Program, objs []b
 		if p == nil {
 			return nil, nil, dropped, ""
 		}
-		os, diags := emitcheck.Emit(b, p, backends.Options{})
+		emitted, diags := emitcheck.Emit(b, p, backends.Options{})
 		if !diags.HasErrors() {
-			return p, os, dropped, ""
+			return p, emitted, dropped, ""
 		}
 		var lines []int
 		for _, dg := range diags {
@@ -122,13 +125,13 @@ func compileFor(c *testgen.Case, b backends.Backend) (prog *ir.Program, objs []b
 // checkCase compiles c for the v1alpha1 target, loads the objects and the
 // world into kube-network-policies, and compares its verdict with
 // netpolc's evaluator on every judgeable flow of c.
-func checkCase(t testing.TB, c *testgen.Case) (res caseResult) {
+func checkCase(c *testgen.Case) (res caseResult) {
 	defer func() {
 		if r := recover(); r != nil {
 			res.err = fmt.Sprintf("panic: %v", r)
 		}
 	}()
-	prog, objs, dropped, failure := compileFor(c, v1alpha1(t))
+	prog, objs, dropped, failure := compileFor(c, v1alpha1())
 	res.dropped = dropped
 	if failure != "" {
 		res.err = failure
@@ -232,10 +235,10 @@ func TestDifferentialKubeNetworkPolicies(t *testing.T) {
 	var ordered atomic.Int64
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
 		c := testgen.NewNetpolAPI(seed)
-		res := checkCase(t, c)
+		res := checkCase(c)
 		switch {
 		case res.err != "":
-			return reproducer(t, c, res)
+			return reproducer(c, res)
 		case res.rejected:
 			rejected.Add(1)
 			return ""
@@ -263,13 +266,7 @@ func TestDifferentialKubeNetworkPolicies(t *testing.T) {
 		t.Error(f)
 	}
 	var un []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range unjudged {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(unjudged)) {
 		un = append(un, fmt.Sprintf("%d with %s", unjudged[k], k))
 	}
 	t.Logf("differential netpol-api (v1alpha1) vs kube-network-policies v0.8.0: %d programs checked (%d with ordered blocks, %d with a baseline object; %d never compiled for the target; %d statements dropped), %d objects, %d flows (%d allowed), %d disagreements explained by deviation (a) (baseline skipped for a pod a NetworkPolicy of the other direction selects); not judged: %s; steered away by the generator: named ports in admin objects (b), domainNames (c), nodes; %v",
@@ -280,13 +277,13 @@ func TestDifferentialKubeNetworkPolicies(t *testing.T) {
 }
 
 // reproducer shrinks a failing case and prints what replays it.
-func reproducer(t testing.TB, c *testgen.Case, first caseResult) string {
+func reproducer(c *testgen.Case, first caseResult) string {
 	fails := func(k *testgen.Case) bool {
-		r := checkCase(t, k.Clone())
+		r := checkCase(k.Clone())
 		return !r.rejected && r.err != ""
 	}
 	small := testgen.Shrink(c, fails)
-	res := checkCase(t, small.Clone())
+	res := checkCase(small.Clone())
 	world, _ := eval.MarshalWorld(small.World)
 	var b strings.Builder
 	fmt.Fprintf(&b, "kube-network-policies disagrees, seed %d (replay: test/knp/gooverlay.sh test -run TestDifferentialKubeNetworkPolicies -netpolc.seed=%d -netpolc.programs=1 .)\n", c.Seed, c.Seed)
@@ -337,7 +334,7 @@ func TestDifferentialRegressions(t *testing.T) {
 			}
 			c := testgen.FromSource(seed, src, w)
 			before := len(c.Program.Stmts)
-			res := checkCase(t, c)
+			res := checkCase(c)
 			switch {
 			case res.err != "":
 				t.Fatalf("%s\n%s", res.err, res.yaml)
