@@ -21,6 +21,7 @@ import (
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 	"github.com/netpolc/netpolc/internal/testsupport/testgen"
+	"github.com/netpolc/netpolc/lang/diag"
 )
 
 var diffPrograms = flag.Int("programs", 30, "random programs of TestDifferential (per version)")
@@ -379,6 +380,38 @@ func (ref *reference) allowed(f eval.Flow) bool {
 	return ref.side(f, ir.Egress) && ref.side(f, ir.Ingress)
 }
 
+// namedPortsOneProtocol gives the container ports of w the protocol that
+// the rules of p give their names (protocol any leaves them be); false when
+// p gives one name two protocols.
+func namedPortsOneProtocol(p *ir.Program, w *eval.World) bool {
+	proto := map[string]ir.Protocol{}
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			for _, pr := range r.Ports {
+				for _, port := range pr.Ports {
+					if port.Name == "" || port.Protocol == ir.ProtoAny {
+						continue
+					}
+					if old, ok := proto[port.Name]; ok && old != port.Protocol {
+						return false
+					}
+					proto[port.Name] = port.Protocol
+				}
+			}
+		}
+	}
+	for i := range w.Pods {
+		ports := append([]eval.ContainerPort(nil), w.Pods[i].Ports...)
+		for j := range ports {
+			if pr, ok := proto[ports[j].Name]; ok {
+				ports[j].Protocol = pr
+			}
+		}
+		w.Pods[i].Ports = ports
+	}
+	return true
+}
+
 // probePorts are the ports worth probing for p over w: those the rules
 // name, their neighbours and range ends, the pods' container ports, and a
 // few common ones.
@@ -425,8 +458,10 @@ func probePorts(p *ir.Program, w *eval.World) []uint16 {
 // egress isolation, namespaces' own policies) are compiled, emitted in
 // v1alpha2 and v1alpha1, every object validated and strict-decoded, and
 // the reference above must give compile/eval's verdict on every sampled
-// flow between pods and external addresses, on TCP, UDP and SCTP. A
-// mismatch is shrunk to a minimal program.
+// flow between pods and external addresses, on TCP, UDP and SCTP; a third
+// run keeps named ports in the admin rules, over worlds where each name has
+// the protocol the program gives it. A mismatch is shrunk to a minimal
+// program.
 func TestDifferential(t *testing.T) {
 	n := *diffPrograms
 	if testing.Short() {
@@ -438,13 +473,21 @@ func TestDifferential(t *testing.T) {
 	// the API, so such programs would differ by design.
 	opts := testgen.OrderedOptions{NetpolAPI: true, NoNamedPorts: true}
 	var flows, allowed, programs, objects int
-	for _, version := range []string{V1Alpha2, V1Alpha1} {
+	for _, version := range []string{V1Alpha2, V1Alpha1, "named"} {
+		opts, named := opts, false
+		if version == "named" {
+			// Named ports in admin rules too, over worlds whose container
+			// ports have the protocol the program gives their names, where
+			// the API's named ports mean what netpolc's do.
+			version, named = V1Alpha2, true
+			opts.NoNamedPorts = false
+		}
 		for seed := int64(1); seed <= int64(n); seed++ {
 			c := testgen.NewOrdered(seed, opts)
-			res := diffCase(t, c, version)
+			res := diffCase(t, c, version, named)
 			if res.failure != "" {
-				small := testgen.Shrink(c, func(c *testgen.Case) bool { return diffCase(t, c, version).failure != "" })
-				t.Fatalf("%s seed %d: %s\n--- program\n%s\n--- shrunk\n%s\n%s", version, seed, res.failure, c.Program.Source(), small.Program.Source(), diffCase(t, small, version).failure)
+				small := testgen.Shrink(c, func(c *testgen.Case) bool { return diffCase(t, c, version, named).failure != "" })
+				t.Fatalf("%s seed %d: %s\n--- program\n%s\n--- shrunk\n%s\n%s", version, seed, res.failure, c.Program.Source(), small.Program.Source(), diffCase(t, small, version, named).failure)
 			}
 			if res.skipped {
 				continue
@@ -456,8 +499,8 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("%d programs (%d objects): %d flows agree (%d allowed)", programs, objects, flows, allowed)
-	if programs < n {
-		t.Errorf("only %d of %d programs checked", programs, 2*n)
+	if programs < 2*n {
+		t.Errorf("only %d of %d programs checked", programs, 3*n)
 	}
 }
 
@@ -467,10 +510,16 @@ type diffResult struct {
 	failure                 string
 }
 
-func diffCase(t *testing.T, c *testgen.Case, version string) diffResult {
+func diffCase(t *testing.T, c *testgen.Case, version string, named bool) diffResult {
 	prog, _ := backendtest.CompileGenerated(c)
 	if prog == nil {
 		return diffResult{skipped: true}
+	}
+	if named {
+		c = c.Clone()
+		if !namedPortsOneProtocol(prog, c.World) {
+			return diffResult{skipped: true}
+		}
 	}
 	b, err := New(Options{Version: version})
 	if err != nil {
@@ -535,4 +584,53 @@ func diffCase(t *testing.T, c *testgen.Case, version string) diffResult {
 		}
 	}
 	return res
+}
+
+// TestAnyProgram: programs of every generator (NetworkPolicy-shaped,
+// Cilium-shaped with entities, DNS names, HTTP and ICMP, and ordered ones
+// without the netpol-api restriction) either compile for the target, with
+// every object valid as built and as written, or fail with errors at
+// source lines, never an internal error; in both versions.
+func TestAnyProgram(t *testing.T) {
+	n := 60
+	if testing.Short() {
+		n = 15
+	}
+	gens := map[string]func(int64) *testgen.Case{
+		"new":     testgen.New,
+		"cilium":  testgen.NewCilium,
+		"ordered": func(seed int64) *testgen.Case { return testgen.NewOrdered(seed, testgen.OrderedOptions{}) },
+	}
+	for _, name := range []string{"new", "cilium", "ordered"} {
+		var ok, refused int
+		for seed := int64(1); seed <= int64(n); seed++ {
+			c := gens[name](seed)
+			prog, _ := backendtest.CompileGenerated(c)
+			if prog == nil {
+				continue
+			}
+			for _, version := range []string{V1Alpha2, V1Alpha1} {
+				b, err := New(Options{Version: version})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, objs, diags := backends.Run(emitcheck.Checked(b, checkObject), prog, backends.Options{Targets: allTargets(t)})
+				for _, d := range diags {
+					if d.Code == codeInternal || (d.Severity == diag.Error && !d.Span.IsValid()) {
+						t.Fatalf("%s seed %d %s: %s\n%s", name, seed, version, d.Error(), c.Program.Source())
+					}
+				}
+				if diags.HasErrors() {
+					refused++
+					continue
+				}
+				decodeAll(t, backendtest.YAML(t, objs))
+				ok++
+			}
+		}
+		t.Logf("%s: %d outputs, %d refused", name, ok, refused)
+		if ok == 0 {
+			t.Errorf("%s: no program compiled for the target", name)
+		}
+	}
 }

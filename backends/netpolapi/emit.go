@@ -69,7 +69,7 @@ func emit(pl *planned, version string) ([]backends.Object, diag.List) {
 		}
 		o, err := object(obj, meta, version)
 		if err != nil {
-			diags.Errorf("internal", firstSpan(obj), "%v", err)
+			diags.Errorf(codeInternal, firstSpan(obj), "%v", err)
 			continue
 		}
 		objs = append(objs, o)

@@ -3,6 +3,12 @@ package netpolapi
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -10,6 +16,7 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
+	"github.com/netpolc/netpolc/backends/internal/crdschema"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 )
@@ -58,6 +65,38 @@ func allTargets(t testing.TB) *backends.Registry {
 	return reg
 }
 
+var (
+	crdOnce sync.Once
+	crdVal  *crdschema.Validator
+	crdErr  error
+)
+
+// crds is the ClusterNetworkPolicy CRD of the module's release
+// (config/crd/experimental: domainNames, nodes and named ports are
+// experimental fields), read from the module's directory: its schema and
+// CEL rules, as the API server applies them.
+func crds(t testing.TB) *crdschema.Validator {
+	t.Helper()
+	crdOnce.Do(func() {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api").Output()
+		if err != nil {
+			crdErr = fmt.Errorf("go list -m sigs.k8s.io/network-policy-api: %w", err)
+			return
+		}
+		dir := strings.TrimSpace(string(out))
+		data, err := os.ReadFile(filepath.Join(dir, "config", "crd", "experimental", "policy.networking.k8s.io_clusternetworkpolicies.yaml"))
+		if err != nil {
+			crdErr = err
+			return
+		}
+		crdVal, crdErr = crdschema.New(data)
+	})
+	if crdErr != nil {
+		t.Fatalf("loading the ClusterNetworkPolicy CRD: %v", crdErr)
+	}
+	return crdVal
+}
+
 // decodeAll strict-decodes every document of a YAML stream into the
 // upstream type of its kind (unknown fields fail), checks apiVersion, kind
 // and that no status is written, and validates it; it returns the decoded
@@ -69,6 +108,11 @@ func decodeAll(t testing.TB, data []byte) []any {
 		obj, err := decodeStrict(doc)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, doc)
+		}
+		if _, ok := obj.(*CNP); ok {
+			if errs := crds(t).Validate(doc); len(errs) > 0 {
+				t.Fatalf("the CRD refuses the object: %v\n%s", errs.ToAggregate(), doc)
+			}
 		}
 		out = append(out, obj)
 	}

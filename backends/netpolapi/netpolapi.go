@@ -25,7 +25,10 @@
 //     error.
 //  3. The allows of namespaced policies in the directions they isolate,
 //     and that isolation, are NetworkPolicies (package k8s): the
-//     NetworkPolicy tier, which Pass delegates to.
+//     NetworkPolicy tier, which Pass delegates to. An allow of theirs that
+//     NetworkPolicy cannot write (DNS names, nodes) is an Accept of step 2
+//     instead, which is exact in a program without pass rules (an error
+//     with them).
 //  4. Cluster-wide isolation is the Baseline tier: a Deny of every
 //     destination in egress (networks 0.0.0.0/0 and ::/0). Ingress
 //     isolation cannot be said (the ingress peers of the API are pods only,
@@ -46,7 +49,9 @@
 // Prepare reports those errors and the warnings of what the output means
 // beyond the source (networks also match pod and node addresses; a named
 // port is matched whatever its protocol), and returns the program with the
-// NetworkPolicy part's world peers written as CIDRs, as package k8s does.
+// NetworkPolicy part's world peers written as CIDRs, as package k8s does,
+// and without the DNS rules that let every name through (they restrict
+// nothing; any other lookup restriction is an error).
 // Emit maps the plan that Prepare checked to objects.
 package netpolapi
 
@@ -158,15 +163,15 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureCIDR:           p("egress networks (an except as the prefixes around it), which also match pod and node addresses; ingress only in the allows of a namespace's isolated direction (NetworkPolicy ipBlock)"),
 		backends.FeatureWorld:          p("only in the allows of a namespace's isolated direction (NetworkPolicy ipBlock 0.0.0.0/0 and ::/0); the API's networks would match pods too"),
 		backends.FeatureEntity:         n("The policy API has no entities."),
-		backends.FeatureFQDN:           p("egress domainNames, in allow rules that are cluster-wide, ordered or nonisolating"),
+		backends.FeatureFQDN:           p("egress domainNames in allow rules (in a namespace's isolated egress only in programs without pass rules)"),
 		backends.FeatureFQDNAnyDepth:   y("domainNames \"*.\""),
 		backends.FeatureFQDNOneLabel:   n("The only wildcard of the policy API is a leading \"*.\", which matches one or more labels (netpolc's \"**.\")."),
 		backends.FeatureHTTP:           n("The policy API has no L7 rules."),
-		backends.FeatureDNSRules:       n("The policy API cannot restrict DNS lookups."),
+		backends.FeatureDNSRules:       p("only lookups of every name (\"*\", Cilium's DNS visibility rule), which restrict nothing: written at L4"),
 		backends.FeatureDeny:           y("Admin tier Deny rules, before every allow"),
 		backends.FeatureClusterWide:    p("Admin tier rules; cluster-wide isolation as a Baseline Deny, in egress only"),
 		backends.FeatureNodeSubject:    n("The policy API selects pods only."),
-		backends.FeatureNodePeer:       p("egress nodes peers (experimental in the API)"),
+		backends.FeatureNodePeer:       p("egress nodes peers (experimental in the API; in a namespace's isolated egress only in programs without pass rules)"),
 		backends.FeatureService:        n("The policy API cannot select Services."),
 		backends.FeatureNonIsolating:   y("Admin tier Accept rules"),
 		backends.FeatureAnyPeer:        p("egress networks 0.0.0.0/0 and ::/0; ingress only in the allows of a namespace's isolated direction (NetworkPolicy)"),
@@ -188,7 +193,29 @@ func (b *Backend) Prepare(p *ir.Program, opts backends.Options) (*ir.Program, di
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return ir.RewritePeers(p, npWorld), diags
+	return ir.RewritePeers(ir.RewriteRules(p, allLookups), npWorld), diags
+}
+
+// allLookups drops the DNS rules of r that let every name through (plan
+// refuses the others): they restrict no lookup, and the API has no L7
+// rules, so the rule is its L4 part.
+func allLookups(_ *ir.Policy, r *ir.Rule) (*ir.Rule, bool) {
+	changed := false
+	for _, pr := range r.Ports {
+		if len(pr.DNS) > 0 {
+			changed = true
+		}
+	}
+	if !changed {
+		return nil, false
+	}
+	nr := *r
+	nr.Ports = make([]ir.PortRule, len(r.Ports))
+	for i, pr := range r.Ports {
+		pr.DNS = nil
+		nr.Ports[i] = pr
+	}
+	return &nr, true
 }
 
 // Emit implements backends.Backend: it maps the plan of a prepared program
@@ -199,7 +226,7 @@ func (b *Backend) Emit(p *ir.Program) ([]backends.Object, diag.List) {
 		var internal diag.List
 		for _, d := range diags {
 			if d.Severity == diag.Error {
-				internal.Errorf("internal", d.Span, "a prepared program fails the checks of %s: %s", Name, d.Message)
+				internal.Errorf(codeInternal, d.Span, msgPreparedFails, d.Message)
 			}
 		}
 		return nil, internal

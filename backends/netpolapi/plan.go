@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -110,7 +109,37 @@ type planned struct {
 type planner struct {
 	version string
 	lim     limits
+	hasPass bool // the program has pass rules
 	diags   diag.List
+}
+
+// hasPass reports whether p has a pass rule.
+func hasPass(p *ir.Program) bool {
+	for _, pol := range p.Policies {
+		for _, r := range pol.Rules {
+			if r.Action == ir.Pass {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// adminAllow reports whether the allow rule r of the TierDefault policy pol
+// is an admin Accept rule: a cluster-wide or non-isolating allow, or an
+// allow of a namespace's isolated direction that NetworkPolicy cannot
+// write (DNS names, nodes) in a program without pass rules. Such an allow
+// decides exactly as an Accept after every deny: it admits what it
+// matches whatever isolates the pod, and what it does not match goes on to
+// the namespace's NetworkPolicies; only a pass rule, which skips admin
+// Accepts but not the namespaces' isolating allows, tells them apart.
+func (pl *planner) adminAllow(pol *ir.Policy, r *ir.Rule) bool {
+	if pol.Namespace == "" || !isolated(pol, r.Direction) {
+		return true
+	}
+	return !pl.hasPass && slices.ContainsFunc(r.Peers, func(p ir.Peer) bool {
+		return p.Kind == ir.PeerFQDN || p.Kind == ir.PeerNodes
+	})
 }
 
 // plan splits p into admin objects and the NetworkPolicy part, and reports
@@ -125,11 +154,15 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		r   *ir.Rule
 	}
 	blocks := map[int32][]ordered{}
+	pl.hasPass = hasPass(p)
 	var denyPols, acceptPols, isolatePols []*ir.Policy
 	npPols := make([]*ir.Policy, 0, len(p.Policies))
 	for _, pol := range p.Policies {
 		if pol.Subject.Nodes {
 			continue // CheckCapabilities reports node subjects
+		}
+		for _, r := range pol.Rules {
+			pl.checkLookups(r)
 		}
 		if pol.Tier == ir.TierOrdered {
 			for _, r := range pol.Rules {
@@ -142,10 +175,10 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		for _, r := range pol.Rules {
 			switch {
 			case r.Action == ir.Pass:
-				pl.diags.Errorf("unsupported", r.Span, "a pass rule outside an ordered block has nothing to skip")
+				pl.diags.Errorf(codeUnsupported, r.Span, msgPassDefault)
 			case r.Action == ir.Deny:
 				deny = true
-			case pol.Namespace == "" || !isolated(pol, r.Direction):
+			case pl.adminAllow(pol, r):
 				accept = true
 			default:
 				npRules = append(npRules, r)
@@ -160,8 +193,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		}
 		if pol.Namespace == "" {
 			if pol.Isolation.Ingress {
-				d := pl.diags.Errorf("unsupported", pol.Span, "target %s cannot isolate a cluster-wide subject for ingress", Name)
-				d.Detail = "The baseline tier of the policy API would deny ingress from pods only: its ingress peers are pods and namespaces, so nodes and clients outside the cluster would still get in. Make the block's ingress rules nonisolating, or isolate in namespace blocks (NetworkPolicy)."
+				pl.diags.Errorf(codeUnsupported, pol.Span, msgIngressIsolation).Detail = detailIngressIsolation
 			}
 			if pol.Isolation.Egress {
 				isolatePols = append(isolatePols, pol)
@@ -189,10 +221,10 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		rules := blocks[prio]
 		sort.SliceStable(rules, func(a, b int) bool { return ir.RuleLess(rules[a].r, rules[b].r) })
 		limit := int32(MaxPriority)
-		limitWhy := fmt.Sprintf("the highest priority is %d", MaxPriority)
+		limitWhy := fmt.Sprintf(whyMaxPriority, MaxPriority)
 		if i+1 < len(prios) {
 			limit = prios[i+1] - 1
-			limitWhy = fmt.Sprintf("the next block has priority %d", prios[i+1])
+			limitWhy = fmt.Sprintf(whyNextBlock, prios[i+1])
 		}
 		k := prio
 		for start := 0; start < len(rules); {
@@ -207,8 +239,8 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 			}
 			for _, obj := range pl.objects(adminTier, roleOrdered, pol, run) {
 				if k > limit {
-					d := pl.diags.Errorf("unsupported", firstSpan(obj), "the ordered block of priority %d needs priority %d for this rule, and %s", prio, k, limitWhy)
-					d.Detail = fmt.Sprintf("Target %s writes a block as one object per run of rules of the same subject (and per %d rules of a direction), with priorities %d, %d, ... in source order. Leave room before the next block, or group the rules of each subject together.", Name, pl.lim.rules, prio, prio+1)
+					d := pl.diags.Errorf(codeUnsupported, firstSpan(obj), msgBlockPriority, prio, k, limitWhy)
+					d.Detail = fmt.Sprintf(detailBlockPriority, pl.lim.rules, prio, prio+1)
 					break
 				}
 				obj.priority = k
@@ -225,8 +257,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 	place := func(objs []*adminObject, pol *ir.Policy) {
 		for _, obj := range objs {
 			if prio > MaxPriority {
-				d := pl.diags.Errorf("unsupported", firstSpan(obj), "target %s has no admin priority left for this rule (the highest is %d)", Name, MaxPriority)
-				d.Detail = "Deny rules, and allows that are cluster-wide or nonisolating, are written as admin objects after the ordered blocks, each with a priority of its own. Lower the priorities of the ordered blocks."
+				pl.diags.Errorf(codeUnsupported, firstSpan(obj), msgNoPriority, MaxPriority).Detail = detailNoPriority
 				return
 			}
 			obj.priority = prio
@@ -246,7 +277,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 	for _, pol := range acceptPols {
 		var rules []*ir.Rule
 		for _, r := range pol.Rules {
-			if r.Action == ir.Allow && (pol.Namespace == "" || !isolated(pol, r.Direction)) {
+			if r.Action == ir.Allow && pl.adminAllow(pol, r) {
 				rules = append(rules, r)
 			}
 		}
@@ -256,9 +287,9 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 	// 4. Cluster-wide isolation: the baseline.
 	for i, pol := range isolatePols {
 		if pl.version == V1Alpha1 && i > 0 && !sameSubject(pol, isolatePols[0]) {
-			d := pl.diags.Errorf("unsupported", pol.Span, "target %s (v1alpha1) can isolate one cluster-wide subject, and this is a second one", Name)
-			d.Detail = "The baseline of v1alpha1 is the one BaselineAdminNetworkPolicy \"default\", which has one subject. Isolate the same subject in every cluster-wide block, or write ClusterNetworkPolicy (--netpol-api-version v1alpha2)."
-			d.Notes = append(d.Notes, diag.Note{Span: isolatePols[0].Span, Message: "the first isolated subject"})
+			d := pl.diags.Errorf(codeUnsupported, pol.Span, msgSecondBaseline)
+			d.Detail = detailSecondBaseline
+			d.Notes = append(d.Notes, diag.Note{Span: isolatePols[0].Span, Message: noteFirstBaseline})
 			continue
 		}
 		obj := &adminObject{tier: baselineTier, role: roleIsolate, pol: pol, priority: int32(i), spans: []source.Span{pol.Span}}
@@ -433,8 +464,7 @@ func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer) ([]peer, bool) {
 		span = r.Span
 	}
 	if r.Direction == ir.Ingress && p.Kind != ir.PeerPods {
-		d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s as the source of a %s", Name, describePeer(p), ruleKind(pol, r))
-		d.Detail = "The ingress peers of the policy API are pods and namespaces only. Sources outside the cluster can be allowed in a namespace's isolated ingress (NetworkPolicy ipBlock): write the rule in a namespace block, isolating."
+		pl.diags.Errorf(codeUnsupported, span, msgIngressSource, describePeer(p), ruleKind(pol, r)).Detail = detailIngressSource
 		return nil, false
 	}
 	switch p.Kind {
@@ -454,30 +484,27 @@ func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer) ([]peer, bool) {
 			}
 		}
 		if !inside {
-			d := pl.diags.Warnf("networks-match-pods", span, "CIDR %s becomes networks of the policy API, which also match pods and nodes with addresses in it", p.CIDR)
-			d.Detail = "netpolc's CIDR peers stand for addresses outside the cluster; the API's networks match every address, pods and nodes included. The rule is exact only when no pod or node has an address in the block."
+			pl.diags.Warnf(codeNetworksMatchPods, span, msgNetworksMatchPods, p.CIDR).Detail = detailNetworksMatchPods
 		}
 		return networkPeers(Complement(p.CIDR, p.Except)), true
 	case ir.PeerNodes:
 		return []peer{{kind: peerNodes, pods: labelSelector(p.Pods)}}, true
 	case ir.PeerFQDN:
 		if r.Action != ir.Allow {
-			d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s in a %s rule", Name, describePeer(p), r.Action)
-			d.Detail = "The policy API takes domainNames in Accept rules only. Allow the names, then deny the rest of the egress below them (an ordered block, or a deny rule)."
+			pl.diags.Errorf(codeUnsupported, span, msgDomainAction, describePeer(p), r.Action).Detail = detailDomainAction
 			return nil, false
 		}
 		name, ok := domainName(p.FQDN)
 		if !ok {
-			d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s", Name, describePeer(p))
-			d.Detail = "The only wildcard of the policy API's domainNames is a leading \"*.\", which matches one or more labels: netpolc's \"**.\". A \"*\" that matches one label, or a \"*\" elsewhere, has no equivalent."
+			pl.diags.Errorf(codeUnsupported, span, msgDomainPattern, describePeer(p)).Detail = detailDomainPattern
 			return nil, false
 		}
 		return []peer{{kind: peerDomains, values: []string{name}}}, true
 	}
-	d := pl.diags.Errorf("unsupported", span, "target %s cannot write %s in a %s", Name, describePeer(p), ruleKind(pol, r))
-	d.Detail = "The policy API's egress peers are pods, namespaces, nodes, networks and domain names."
+	d := pl.diags.Errorf(codeUnsupported, span, msgEgressPeer, describePeer(p), ruleKind(pol, r))
+	d.Detail = detailEgressPeer
 	if p.Kind == ir.PeerEntity && (p.Entity == ir.EntityWorld || p.Entity == ir.EntityWorldIPv4 || p.Entity == ir.EntityWorldIPv6) {
-		d.Detail = "The API's networks 0.0.0.0/0 and ::/0 would match pods and nodes too, not only what is outside the cluster. Write the CIDR with the cluster's pod and node ranges as except, or \"*\" if every destination is meant."
+		d.Detail = detailWorldPeer
 	}
 	return nil, false
 }
@@ -548,8 +575,8 @@ func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
 					if !span.IsValid() {
 						span = r.Span
 					}
-					d := pl.diags.Warnf("named-port-protocol", span, "named port %s is matched whatever its protocol, not only %s", p.Name, p.Protocol)
-					d.Detail = "The policy API names a container port without a protocol. The rule is exact when the pods' ports called " + strconv.Quote(p.Name) + " are " + string(p.Protocol) + " ports."
+					d := pl.diags.Warnf(codeNamedPortProtocol, span, msgNamedPortProtocol, p.Name, p.Protocol)
+					d.Detail = fmt.Sprintf(detailNamedPortProtocol, p.Name, p.Protocol)
 				}
 				add(port{name: p.Name})
 				continue
@@ -573,6 +600,24 @@ func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
 	return out, named
 }
 
+// checkLookups reports the DNS rules of r that restrict lookups: only
+// those that let every name through ("*") can be written, at L4.
+func (pl *planner) checkLookups(r *ir.Rule) {
+	for _, pr := range r.Ports {
+		if len(pr.DNS) == 0 || slices.ContainsFunc(pr.DNS, everyName) {
+			continue
+		}
+		span := pr.Span
+		if !span.IsValid() {
+			span = r.Span
+		}
+		pl.diags.Errorf(codeUnsupported, span, msgLookups).Detail = detailLookups
+	}
+}
+
+// everyName reports whether f matches every DNS name.
+func everyName(f ir.FQDN) bool { return !f.Exact && f.Pattern == "*" }
+
 // checkNetworkPolicyRule reports the peers of an allow of a namespace's
 // isolated direction that NetworkPolicy cannot write.
 func (pl *planner) checkNetworkPolicyRule(r *ir.Rule) {
@@ -583,8 +628,7 @@ func (pl *planner) checkNetworkPolicyRule(r *ir.Rule) {
 			if !span.IsValid() {
 				span = r.Span
 			}
-			d := pl.diags.Errorf("unsupported", span, "target %s writes the allows of a namespace's isolated %s as NetworkPolicy, which cannot express %s", Name, r.Direction, describePeer(p))
-			d.Detail = "Allows that a namespace isolates stay NetworkPolicy, so that a pass rule delegates to them. Mark the rule nonisolating (then it is an admin Accept rule), or write it in a clusterwide block."
+			pl.diags.Errorf(codeUnsupported, span, msgNetworkPolicyPeer, r.Direction, describePeer(p)).Detail = detailNetworkPolicyPeer
 		}
 	}
 }
@@ -617,6 +661,8 @@ func ruleKind(pol *ir.Policy, r *ir.Rule) string {
 		return "deny rule"
 	case pol.Namespace == "":
 		return "cluster-wide rule"
+	case isolated(pol, r.Direction):
+		return "rule written as an admin Accept (it has DNS names or nodes)"
 	}
 	return "nonisolating rule"
 }

@@ -77,6 +77,7 @@ func TestAnalysisGolden(t *testing.T) {
 		{"graph-dot", 0, []string{"graph", zeroTrust}},
 		{"graph-mermaid-l7", 0, []string{"graph", "--format", "mermaid", ciliumL7}},
 		{"graph-world-dot", 0, []string{"graph", "--world", shopWorld, shop}},
+		{"graph-ordered-mermaid", 0, []string{"graph", "--format", "mermaid", analysisDir + "/ordered.netpol"}},
 		{"graph-yaml-mermaid", 0, []string{"graph", "--format", "mermaid", zeroTrust + "/cilium.yaml"}},
 	}
 	for _, tt := range tests {

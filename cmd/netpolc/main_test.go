@@ -94,7 +94,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing files", "", []string{"check"}, exitUsage, `no input`},
 		{"missing file", "", []string{"check", "testdata/nope.netpol"}, exitUsage, `testdata/nope.netpol: no such file or directory`},
 		{"directory without sources", "", []string{"check", empty}, exitUsage, regexp.QuoteMeta(empty) + `: directory has no .netpol files`},
-		{"compile takes one program", "", []string{"compile", "-t", "k8s", "../../examples/..."}, exitUsage, `compile takes one program, but the arguments name 2 \(\.\./\.\./examples/cilium-l7, \.\./\.\./examples/zero-trust\)`},
+		{"compile takes one program", "", []string{"compile", "-t", "k8s", "../../examples/..."}, exitUsage, `compile takes one program, but the arguments name 3 \(\.\./\.\./examples/cilium-l7, \.\./\.\./examples/cluster-guard, \.\./\.\./examples/zero-trust\)`},
 		{"flag after files", "", []string{"compile", good, "--target", "k8s"}, exitUsage, `flag --target must come before the files`},
 		{"bad format", "", []string{"compile", "-t", "k8s", "--format", "toml", good}, exitUsage, `--format must be yaml or json`},
 		{"bad degrade", "", []string{"compile", "-t", "k8s", "--degrade", "l7", good}, exitUsage, `--degrade "l7": want FEATURE=MODE`},

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
 )
 
@@ -195,6 +196,9 @@ func IntendedGraph(prog *ir.Program) *Graph {
 	for _, pol := range prog.Policies {
 		subj := b.subjectNode(pol, names)
 		for _, r := range pol.Rules {
+			if r.Action == ir.Pass {
+				continue // a pass allows and denies nothing itself
+			}
 			label, l7 := ruleTraffic(r)
 			for i := range r.Peers {
 				p := &r.Peers[i]
@@ -266,6 +270,12 @@ func (b *graphBuilder) subjectNode(pol *ir.Policy, names map[string]string) stri
 	case pol.Subject.Nodes:
 		return b.node("nodes|"+pol.Subject.Pods.String(), "node"+pol.Subject.Pods.String(), "", ShapeEntity)
 	case pol.Namespace == "":
+		if name, ok := namespaceByName(pol.Subject.Namespaces); ok {
+			// Pods of one namespace by name (an ordered block's NS/{...}):
+			// the same node as that namespace's pods.
+			k := podsKey(name, pol.Subject.Pods)
+			return b.node(k, podsLabel(pol.Subject.Pods, names[k]), name, ShapePods)
+		}
 		ns := "ns{}"
 		if pol.Subject.Namespaces != nil {
 			ns = "ns" + pol.Subject.Namespaces.String()
@@ -274,6 +284,15 @@ func (b *graphBuilder) subjectNode(pol *ir.Policy, names map[string]string) stri
 	}
 	k := podsKey(pol.Namespace, pol.Subject.Pods)
 	return b.node(k, podsLabel(pol.Subject.Pods, names[k]), pol.Namespace, ShapePods)
+}
+
+// namespaceByName returns the namespace a namespace selector selects by
+// its name label alone (kubernetes.io/metadata.name=NAME).
+func namespaceByName(s *ir.Selector) (string, bool) {
+	if s == nil || len(s.MatchExpressions) > 0 || len(s.MatchLabels) != 1 || s.MatchLabels[0].Key != eval.NamespaceNameLabel {
+		return "", false
+	}
+	return s.MatchLabels[0].Value, true
 }
 
 func podsLabel(sel ir.Selector, name string) string {

@@ -4,8 +4,12 @@
 // target, and compare the target's semantics (an independent evaluator of
 // the emitted objects) with compile/eval's verdicts on the IR.
 //
-// Everything is derived from a seed, so a case is reproduced by its seed, and
-// Shrink reduces a failing case to a minimal one.
+// Generators: New (L3/L4 programs every target expresses), NewCilium
+// (Cilium-only constructs too) and NewOrdered (ordered blocks, "clusterwide
+// priority N" with allow, deny and pass rules, plus deny and nonisolating
+// rules; OrderedOptions.NetpolAPI restricts it to what the netpol-api target
+// expresses). Everything is derived from a seed, so a case is reproduced by
+// its seed, and Shrink reduces a failing case to a minimal one.
 //
 // It lives under internal/testsupport because its users are test code in
 // several modules (the backends' differential tests, the Cilium engine
