@@ -3,6 +3,7 @@ package knp
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
@@ -126,7 +128,7 @@ func TestConvertCiliumToNetpolAPI(t *testing.T) {
 	n := convertSets()
 	var mu sync.Mutex
 	refused := map[string]int{}
-	var converted, withDeny, withCCNP, flows, ciliumAllowed, devA atomic.Int64
+	var converted, withDeny, withCCNP, flows, ciliumAllowed, devA, podBlocks atomic.Int64
 	var failures []string
 	check := func(s *convertSet) {
 		convertedYAML, why := convertV1alpha1(s.yaml)
@@ -182,9 +184,14 @@ func TestConvertCiliumToNetpolAPI(t *testing.T) {
 			failures = append(failures, fmt.Sprintf("%s set %d: flow %s: %s\n--- original set\n%s--- converted (netpolc convert --to netpol-api --netpol-api-version v1alpha1)\n%s", s.origin, s.seed, f, what, s.yaml, convertedYAML))
 			mu.Unlock()
 		}
-		n, allowed, explained := 0, 0, 0
+		n, allowed, explained, podBlock := 0, 0, 0, 0
+		blocks := podAddressBlocks(kobjs)
 		for _, f := range s.flows {
 			if Judgeable(f) != "" {
+				continue
+			}
+			if blocks.holdsPodEnd(f) {
+				podBlock++
 				continue
 			}
 			got := a.Allowed(f)
@@ -215,6 +222,7 @@ func TestConvertCiliumToNetpolAPI(t *testing.T) {
 			}
 		}
 		converted.Add(1)
+		podBlocks.Add(int64(podBlock))
 		flows.Add(int64(n))
 		ciliumAllowed.Add(int64(allowed))
 		devA.Add(int64(explained))
@@ -259,8 +267,8 @@ func TestConvertCiliumToNetpolAPI(t *testing.T) {
 		why = append(why, fmt.Sprintf("%d %s", v, k))
 	}
 	sort.Strings(why)
-	t.Logf("convert Cilium -> netpol-api v1alpha1, Cilium's engine on the originals vs kube-network-policies on the conversions: %d sets agree (%d with deny rules, %d with a CCNP) of %d, %d flows (%d allowed), %d disagreements explained by deviation (a); not converted: %s; %v",
-		converted.Load(), withDeny.Load(), withCCNP.Load(), len(sets), flows.Load(), ciliumAllowed.Load(), devA.Load(), strings.Join(why, "; "), time.Since(start).Round(time.Millisecond))
+	t.Logf("convert Cilium -> netpol-api v1alpha1, Cilium's engine on the originals vs kube-network-policies on the conversions: %d sets agree (%d with deny rules, %d with a CCNP) of %d, %d flows (%d allowed), %d disagreements explained by deviation (a); not judged: %d pod flows with an end in a NetworkPolicy ipBlock; not converted: %s; %v",
+		converted.Load(), withDeny.Load(), withCCNP.Load(), len(sets), flows.Load(), ciliumAllowed.Load(), devA.Load(), podBlocks.Load(), strings.Join(why, "; "), time.Since(start).Round(time.Millisecond))
 	if withDeny.Load() < int64(n)/3 && len(failures) == 0 {
 		t.Errorf("only %d converted sets with deny rules", withDeny.Load())
 	}
@@ -293,4 +301,91 @@ func ciliumObjects(data []byte) (enginetest.Objects, error) {
 		}
 	}
 	return out, nil
+}
+
+// ipBlocks are the ipBlock CIDRs of the converted NetworkPolicies.
+type ipBlocks []netip.Prefix
+
+// podAddressBlocks returns the ipBlocks of objs' NetworkPolicies. Whether
+// an ipBlock also matches pod addresses NetworkPolicy leaves to the plugin
+// (docs/semantics.md, 1.5): kube-network-policies says it does, while
+// netpolc's evaluator, and Cilium's CIDR and world selectors that the
+// ipBlocks come from, say it does not. A flow between two pods with an end
+// in such a block is not judged, and counted (the dataplane tests judge
+// such flows with cyclonus's reading of ipBlocks matching pods).
+func podAddressBlocks(objs Objects) ipBlocks {
+	var out ipBlocks
+	for _, np := range objs.NetworkPolicies {
+		var peers []networkingv1.NetworkPolicyPeer
+		for _, r := range np.Spec.Ingress {
+			peers = append(peers, r.From...)
+		}
+		for _, r := range np.Spec.Egress {
+			peers = append(peers, r.To...)
+		}
+		for _, p := range peers {
+			if p.IPBlock == nil {
+				continue
+			}
+			if pfx, err := netip.ParsePrefix(p.IPBlock.CIDR); err == nil {
+				out = append(out, pfx)
+			}
+		}
+	}
+	return out
+}
+
+// holdsPodEnd reports whether f is between two pods and a block holds the
+// address of one of them.
+func (b ipBlocks) holdsPodEnd(f eval.Flow) bool {
+	if f.From.Kind != eval.EndpointPod || f.To.Kind != eval.EndpointPod {
+		return false
+	}
+	for _, pfx := range b {
+		if pfx.Contains(f.From.Pod.IP) || pfx.Contains(f.To.Pod.IP) {
+			return true
+		}
+	}
+	return false
+}
+
+// dnsVisibilitySet is the smallest Cilium set with the DNS rule Cilium
+// users (and netpolc's cilium target, for "allow dns") write so that the
+// DNS proxy sees the lookups: every name, matchPattern "*". It restricts no
+// lookup.
+const dnsVisibilitySet = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: dns, namespace: shop}
+spec:
+  endpointSelector: {}
+  egress:
+  - toEndpoints:
+    - matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s:k8s-app: kube-dns}
+    toPorts:
+    - ports: [{port: "53", protocol: UDP}, {port: "53", protocol: TCP}]
+      rules:
+        dns: [{matchPattern: "*"}]
+`
+
+// TestConvertDNSVisibilityRule keeps the reproducer of a refusal that
+// TestConvertCiliumToNetpolAPI found (131 of 300 of netpolc's own Cilium
+// outputs did not convert): netpolc convert --to netpol-api refused the DNS
+// rule matchPattern "*" as a DNS lookup restriction, although it restricts
+// nothing. The target now writes it at L4: one NetworkPolicy.
+func TestConvertDNSVisibilityRule(t *testing.T) {
+	out, why := convertV1alpha1([]byte(dnsVisibilitySet))
+	if why != "" {
+		t.Fatalf("convert --to netpol-api refuses Cilium's DNS visibility rule: %s", why)
+	}
+	objs, err := Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs.NetworkPolicies) != 1 || objs.Len() != 1 {
+		t.Fatalf("want one NetworkPolicy (shop's isolated egress to the DNS pods), got:\n%s", out)
+	}
+	np := objs.NetworkPolicies[0]
+	if len(np.Spec.Egress) != 1 || len(np.Spec.Egress[0].Ports) != 2 {
+		t.Fatalf("want one egress rule on UDP and TCP 53, got:\n%s", out)
+	}
 }
