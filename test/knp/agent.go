@@ -18,11 +18,9 @@
 package knp
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -38,7 +36,6 @@ import (
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile/eval"
-	"github.com/netpolc/netpolc/compile/ir"
 )
 
 // NodeName is the agent's node and every Pod's spec.nodeName. No World node
@@ -251,34 +248,4 @@ func (a *Agent) Allowed(f eval.Flow) bool {
 		proto = corev1.ProtocolTCP
 	}
 	return a.ctrl.NetpolcEvaluatePacket(context.Background(), src, dst, SourcePort, int(f.Port), proto)
-}
-
-// FlowKey names a flow in verdict files: "from -> to:port/PROTO".
-func FlowKey(f eval.Flow) string {
-	p := f.Protocol
-	if p == "" {
-		p = ir.TCP
-	}
-	return f.From.String() + " -> " + f.To.String() + ":" + strconv.Itoa(int(f.Port)) + "/" + string(p)
-}
-
-// Dump renders the agent's objects for a failure message.
-func Dump(objs Objects) string {
-	var b bytes.Buffer
-	for _, o := range objs.NetworkPolicies {
-		y, _ := yaml.Marshal(o)
-		b.WriteString("---\n")
-		b.Write(y)
-	}
-	for _, o := range objs.ANPs {
-		y, _ := yaml.Marshal(o)
-		b.WriteString("---\n")
-		b.Write(y)
-	}
-	for _, o := range objs.BANPs {
-		y, _ := yaml.Marshal(o)
-		b.WriteString("---\n")
-		b.Write(y)
-	}
-	return b.String()
 }
