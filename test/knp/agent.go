@@ -249,3 +249,60 @@ func (a *Agent) Allowed(f eval.Flow) bool {
 	}
 	return a.ctrl.NetpolcEvaluatePacket(context.Background(), src, dst, SourcePort, int(f.Port), proto)
 }
+
+// NamedPorts returns the port names the admin objects of objs match with
+// namedPort.
+func NamedPorts(objs Objects) map[string]bool {
+	out := map[string]bool{}
+	add := func(ports *[]npav1alpha1.AdminNetworkPolicyPort) {
+		if ports == nil {
+			return
+		}
+		for _, p := range *ports {
+			if p.NamedPort != nil {
+				out[*p.NamedPort] = true
+			}
+		}
+	}
+	for _, o := range objs.ANPs {
+		for _, r := range o.Spec.Ingress {
+			add(r.Ports)
+		}
+		for _, r := range o.Spec.Egress {
+			add(r.Ports)
+		}
+	}
+	for _, o := range objs.BANPs {
+		for _, r := range o.Spec.Ingress {
+			add(r.Ports)
+		}
+		for _, r := range o.Spec.Egress {
+			add(r.Ports)
+		}
+	}
+	return out
+}
+
+// LooseNamedPort reports whether deviation (b) of the agent can bear on f:
+// its destination pod has a container port with one of names, and f is not
+// to that port's number and protocol. The agent matches a namedPort on every
+// port of a pod that has a port of that name; the API only on that port.
+func LooseNamedPort(names map[string]bool, f eval.Flow) bool {
+	if len(names) == 0 || f.To.Kind != eval.EndpointPod {
+		return false
+	}
+	proto := f.Protocol
+	if proto == "" {
+		proto = "TCP"
+	}
+	for _, cp := range f.To.Pod.Ports {
+		cproto := cp.Protocol
+		if cproto == "" {
+			cproto = "TCP"
+		}
+		if names[cp.Name] && (cp.Port != f.Port || cproto != proto) {
+			return true
+		}
+	}
+	return false
+}
