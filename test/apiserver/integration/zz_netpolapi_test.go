@@ -131,13 +131,13 @@ func kinds(us []*unstructured.Unstructured) string {
 // testgen.NewNetpolAPI (ordered blocks, deny rules, cluster-wide rules,
 // namespaced rules) for the netpol-api
 // target in each API version, and checks every object as TestExamples
-// does ($NETPOLC_APISERVER_ADMIN_PROGRAMS programs, default 30). The
+// does ($NETPOLC_APISERVER_ADMIN_PROGRAMS programs, default 20). The
 // cluster-scoped objects get names of their program, except the v1alpha1
 // baseline, a singleton named "default", which programs check one at a
 // time.
 func TestNetpolAPIRandomPrograms(t *testing.T) {
 	c := connect(t)
-	want := testgen.ProgramCount(0, "NETPOLC_APISERVER_ADMIN_PROGRAMS", 30, 0)
+	want := testgen.ProgramCount(0, "NETPOLC_APISERVER_ADMIN_PROGRAMS", 20, 0)
 	start := time.Now()
 	versions := netpolapi.Versions()
 	var (
