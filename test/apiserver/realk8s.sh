@@ -7,7 +7,8 @@
 #                      kube-network-policies at $knp_version, into the binary
 #                      cache, unless there
 #   realk8s.sh run [GO TEST ARGS...]
-#                      build, vet the tests, start, install the Cilium CRDs, run
+#                      build, vet the tests, start, install the Cilium and the
+#                      network-policy API CRDs, run
 #                      the integration tests (go test in test/apiserver/integration)
 #                      and beside them the dataplane tests (test/apiserver/dataplane:
 #                      the agent enforcing netpolc's NetworkPolicies on real
