@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -302,6 +303,46 @@ func LooseNamedPort(names map[string]bool, f eval.Flow) bool {
 		}
 		if names[cp.Name] && (cp.Port != f.Port || cproto != proto) {
 			return true
+		}
+	}
+	return false
+}
+
+// DomainNames returns the domainNames of the admin objects of objs,
+// lower-cased.
+func DomainNames(objs Objects) []string {
+	var out []string
+	for _, o := range objs.ANPs {
+		for _, r := range o.Spec.Egress {
+			for _, p := range r.To {
+				for _, d := range p.DomainNames {
+					out = append(out, strings.ToLower(strings.TrimSuffix(string(d), ".")))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// UnresolvedDomain reports whether deviation (c) bears on f: its
+// destination is an external address with a DNS name that one of domains
+// matches (the API's reading: "*.x" matches one or more labels before .x,
+// anything else the name itself). The agent matches domainNames only
+// against the addresses its DNS agent saw in answers, and here none runs.
+func UnresolvedDomain(domains []string, f eval.Flow) bool {
+	if len(domains) == 0 || f.To.Kind != eval.EndpointExternal {
+		return false
+	}
+	for _, n := range f.To.External.Names {
+		n = strings.ToLower(strings.TrimSuffix(n, "."))
+		for _, d := range domains {
+			if rest, ok := strings.CutPrefix(d, "*"); ok {
+				if strings.HasSuffix(n, rest) && len(n) > len(rest) {
+					return true
+				}
+			} else if n == d {
+				return true
+			}
 		}
 	}
 	return false
