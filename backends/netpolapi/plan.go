@@ -254,7 +254,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 
 	// 2. The TierDefault rules of the admin tier: denies, then accepts.
 	prio := next
-	place := func(objs []*adminObject, pol *ir.Policy) {
+	place := func(objs []*adminObject) {
 		for _, obj := range objs {
 			if prio > MaxPriority {
 				pl.diags.Errorf(codeUnsupported, firstSpan(obj), msgNoPriority, MaxPriority).Detail = detailNoPriority
@@ -272,7 +272,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 				rules = append(rules, r)
 			}
 		}
-		place(pl.objects(adminTier, roleDeny, pol, rules), pol)
+		place(pl.objects(adminTier, roleDeny, pol, rules))
 	}
 	for _, pol := range acceptPols {
 		var rules []*ir.Rule
@@ -281,10 +281,11 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 				rules = append(rules, r)
 			}
 		}
-		place(pl.objects(adminTier, roleAccept, pol, rules), pol)
+		place(pl.objects(adminTier, roleAccept, pol, rules))
 	}
 
-	// 4. Cluster-wide isolation: the baseline.
+	// 3 is the NetworkPolicy part (npPols, above). 4. Cluster-wide
+	// isolation: the baseline.
 	for i, pol := range isolatePols {
 		if pl.version == V1Alpha1 && i > 0 && !sameSubject(pol, isolatePols[0]) {
 			d := pl.diags.Errorf(codeUnsupported, pol.Span, msgSecondBaseline)
