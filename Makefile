@@ -11,6 +11,8 @@
 #                    (10,000 of each generator) of Cilium's engine against cyclonus,
 #                    REACH_PROGRAMS (5,000) for the connectivity engine's tests,
 #                    then FUZZTIME (default 10m) of EACH fuzz target, one after the other
+#   make knp         kube-network-policies' own evaluation against the netpol-api
+#                    target (test/knp), and against Cilium's engine on converted sets; part of make test
 #   make bench       the Go benchmarks (both modules)
 #   make tidy-check  go.mod and go.sum are tidy
 #   make apiserver-test  the real kube-apiserver tests and the dataplane tests
@@ -42,8 +44,13 @@ AGREE_PROGRAMS ?= 10000
 # Random programs of each generator in make fuzz for the connectivity engine
 # (compile/reach): against its naive reference, cyclonus and Cilium's engine.
 REACH_PROGRAMS ?= 5000
+# Random programs in make fuzz for the netpol-api target against
+# kube-network-policies in process (test/knp), and Cilium sets of each
+# generator converted to it and checked against Cilium's engine.
+KNP_PROGRAMS ?= 20000
+CONVERT_SETS ?= 3000
 
-.PHONY: all build test vet unit engine fuzz-smoke fuzz update fmt-check bench tidy-check clean
+.PHONY: all build test vet unit engine knp fuzz-smoke fuzz update fmt-check bench tidy-check clean
 
 all: build
 
@@ -51,7 +58,7 @@ build:
 	$(GO) build ./...
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/netpolc
 
-test: vet unit engine fuzz-smoke
+test: vet unit engine knp fuzz-smoke
 
 vet:
 	$(GO) vet ./...
@@ -63,6 +70,15 @@ unit:
 # dependencies stay out of the main module).
 engine:
 	cd backends/cilium/enginetest && $(GO) vet ./... && $(GO) test ./...
+
+# kube-network-policies' own evaluation of the netpol-api target's output, in
+# process (test/knp, a module of its own, built through gooverlay.sh: see
+# test/knp/README.md): the differential test, the regression cases, and
+# Cilium sets converted to the target against Cilium's engine on the
+# originals.
+knp:
+	test/knp/gooverlay.sh vet ./...
+	test/knp/gooverlay.sh test ./...
 
 # fuzz_targets prints "PACKAGE Fuzz1 Fuzz2 ..." for each package with fuzz
 # targets, from go test -list (names, then an "ok <package>" line).
@@ -101,6 +117,7 @@ fuzz:
 	cd backends/cilium/enginetest && NETPOLC_PROGRAMS=$(AGREE_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestEnginesAgree$$' ./...
 	NETPOLC_PROGRAMS=$(REACH_PROGRAMS) NETPOLC_ORACLE_PROGRAMS=$(REACH_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^(TestEngineMatchesReference|TestCyclonusFullMatrix)$$' ./compile/reach
 	cd backends/cilium/enginetest && NETPOLC_REACH_PROGRAMS=$(REACH_PROGRAMS) $(GO) test -count=1 -timeout 3h -run '^TestReachCilium' ./...
+	NETPOLC_PROGRAMS=$(KNP_PROGRAMS) NETPOLC_CONVERT_SETS=$(CONVERT_SETS) test/knp/gooverlay.sh test -count=1 -timeout 3h -run '^(TestDifferentialKubeNetworkPolicies|TestConvertCiliumToNetpolAPI)$$' .
 	@$(call run_fuzz,$(FUZZTIME))
 
 # Only packages that define the -update flag accept it.
@@ -121,6 +138,7 @@ tidy-check:
 	$(GO) mod tidy -diff
 	cd backends/cilium/enginetest && $(GO) mod tidy -diff
 	cd test/apiserver && $(GO) mod tidy -diff
+	cd test/knp && $(GO) mod tidy -diff
 
 clean:
 	rm -rf bin

@@ -7,7 +7,8 @@
 #                      kube-network-policies at $knp_version, into the binary
 #                      cache, unless there
 #   realk8s.sh run [GO TEST ARGS...]
-#                      build, vet the tests, start, install the Cilium CRDs, run
+#                      build, vet the tests, start, install the Cilium and the
+#                      network-policy API CRDs, run
 #                      the integration tests (go test in test/apiserver/integration)
 #                      and beside them the dataplane tests (test/apiserver/dataplane:
 #                      the agent enforcing netpolc's NetworkPolicies on real
@@ -400,7 +401,7 @@ start_once() {
 
 # start_server: starts etcd and kube-apiserver (retrying once, in case
 # another process took a port between the pick and the bind) and installs
-# the Cilium CRDs.
+# the Cilium and network-policy API CRDs.
 start_server() {
 	local start=$SECONDS attempt
 	for attempt in 1 2; do
@@ -442,6 +443,49 @@ install_crds() {
 		grep -v 'unrecognized format "idn-hostname"' >&2 || true
 	kubectl_ wait --for condition=Established --timeout 60s \
 		crd/ciliumnetworkpolicies.cilium.io crd/ciliumclusterwidenetworkpolicies.cilium.io >&2
+	install_policy_api_crds
+}
+
+# module_dir prints the module cache directory of MODULE@VERSION, downloading
+# it if needed.
+module_dir() {
+	(cd "$root" && go mod download -json "$1@$2") |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
+}
+
+# install_policy_api_crds applies the CRDs of the network-policy API
+# (policy.networking.k8s.io) from the module cache: ClusterNetworkPolicy
+# from the sigs.k8s.io/network-policy-api version the compiler depends on,
+# and AdminNetworkPolicy and BaselineAdminNetworkPolicy from the version
+# kube-network-policies $knp_version depends on (v0.3.0 has no CRDs for
+# them). The experimental channel: the standard one lacks fields the
+# netpol-api target writes (networks and nodes peers of AdminNetworkPolicy,
+# named ports, domain names), and every standard field is in it too.
+install_policy_api_crds() {
+	local npa_version knp_gomod anp_version cnp_dir anp_dir
+	npa_version="$(cd "$root" && go list -m -f '{{.Version}}' sigs.k8s.io/network-policy-api)"
+	knp_gomod="$( (cd "$root" && go mod download -json "$knp_module@$knp_version") |
+		sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+	anp_version="$(awk '$1 == "sigs.k8s.io/network-policy-api" { print $2; exit }' "$knp_gomod")"
+	cnp_dir="$(module_dir sigs.k8s.io/network-policy-api "$npa_version")/config/crd/experimental"
+	anp_dir="$(module_dir sigs.k8s.io/network-policy-api "$anp_version")/config/crd/experimental"
+	for f in "$cnp_dir/policy.networking.k8s.io_clusternetworkpolicies.yaml" \
+		"$anp_dir/policy.networking.k8s.io_adminnetworkpolicies.yaml" \
+		"$anp_dir/policy.networking.k8s.io_baselineadminnetworkpolicies.yaml"; do
+		if [[ ! -f $f ]]; then
+			log "no network-policy API CRD $f"
+			return 1
+		fi
+	done
+	kubectl_ apply --server-side --field-manager realk8s \
+		-f "$cnp_dir/policy.networking.k8s.io_clusternetworkpolicies.yaml" \
+		-f "$anp_dir/policy.networking.k8s.io_adminnetworkpolicies.yaml" \
+		-f "$anp_dir/policy.networking.k8s.io_baselineadminnetworkpolicies.yaml" >&2
+	kubectl_ wait --for condition=Established --timeout 60s \
+		crd/clusternetworkpolicies.policy.networking.k8s.io \
+		crd/adminnetworkpolicies.policy.networking.k8s.io \
+		crd/baselineadminnetworkpolicies.policy.networking.k8s.io >&2
+	log "network-policy API CRDs (experimental channel): ClusterNetworkPolicy of network-policy-api $npa_version, AdminNetworkPolicy and BaselineAdminNetworkPolicy of $anp_version (kube-network-policies $knp_version's)"
 }
 
 cmd_run() {
@@ -454,7 +498,7 @@ cmd_run() {
 	else
 		log "not root: the dataplane tests will skip, kube-network-policies is not built"
 	fi
-	if ! run_job go -C "$here" vet ./integration/... ./dataplane/... ./cmd/realk8s-helper; then
+	if ! run_job go -C "$here" vet ./integration/... ./dataplane/... ./policylock ./cmd/realk8s-helper; then
 		tidy_hint
 		return 1
 	fi
@@ -469,11 +513,16 @@ cmd_run() {
 	local status=0 dstatus=0 ipid dpid
 	# No package argument: go test's local directory mode, which shows what
 	# the tests print (their summaries) and never caches the result.
+	# Both packages create admin policies of the network-policy API, which
+	# act on every pod of the cluster: they take turns through this lock
+	# file (test/apiserver/policylock).
 	spawn env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" KUBECONFIG="$dir/kubeconfig" \
+		NETPOLC_POLICY_API_LOCK="$dir/policy-api.lock" \
 		go -C "$here/integration" test "$@"
 	ipid=$!
 	jobs_running+=("$ipid")
 	spawn env NETPOLC_APISERVER_KUBECONFIG="$dir/kubeconfig" NETPOLC_DATAPLANE_AGENT="$knp_bin" \
+		NETPOLC_POLICY_API_LOCK="$dir/policy-api.lock" \
 		go -C "$here/dataplane" test "$@" >"$dir/dataplane.out" 2>&1
 	dpid=$!
 	jobs_running+=("$dpid")

@@ -101,6 +101,7 @@ exec "$@"
 
 type agent struct {
 	mode  queueMode
+	admin bool // the admin-policy mode
 	log   *tailBuffer
 	proxy net.Listener
 	cmd   *exec.Cmd
@@ -111,8 +112,13 @@ type agent struct {
 // startAgent starts the agent in n's namespace, talking to the API server
 // of cfg through a TCP proxy whose listener is in n's namespace (the server
 // listens on the host's loopback, which n does not see).
-func startAgent(n *node, cfg *rest.Config, binary, iptables string, mode queueMode, verbosity int) (*agent, error) {
-	a := &agent{mode: mode, log: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
+//
+// With admin, the agent also enforces AdminNetworkPolicy and
+// BaselineAdminNetworkPolicy (its admin-policy mode: the flags
+// --admin-network-policy and --baseline-admin-network-policy, which need
+// their CRDs in the server; realk8s.sh installs them).
+func startAgent(n *node, cfg *rest.Config, binary, iptables string, mode queueMode, verbosity int, admin bool) (*agent, error) {
+	a := &agent{mode: mode, admin: admin, log: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
 	u, err := url.Parse(cfg.Host)
 	if err != nil {
 		return nil, err
@@ -144,6 +150,9 @@ func startAgent(n *node, cfg *rest.Config, binary, iptables string, mode queueMo
 		"--nfqueue-id=" + strconv.Itoa(queueID),
 		"--metrics-bind-address=127.0.0.1:0",
 		"-v=" + strconv.Itoa(verbosity),
+	}
+	if admin {
+		args = append(args, "--admin-network-policy", "--baseline-admin-network-policy")
 	}
 	a.cmd = exec.Command("nsenter", args...)
 	a.cmd.ExtraFiles = []*os.File{n.ns}

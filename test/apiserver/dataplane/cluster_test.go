@@ -10,6 +10,9 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/netpolc/netpolc/compile/eval"
@@ -32,8 +35,9 @@ import (
 // the agent's node (the pods keep exactly the world's labels).
 const testLabel, testLabelValue = "netpolc.io/test", "dataplane"
 
-// removeLeftovers deletes the Pods and NetworkPolicies of earlier runs.
-func removeLeftovers(ctx context.Context, cs kubernetes.Interface) error {
+// removeLeftovers deletes the Pods, NetworkPolicies and admin policies of
+// earlier runs.
+func removeLeftovers(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface) error {
 	nps, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{LabelSelector: testLabel + "=" + testLabelValue})
 	if err != nil {
 		return err
@@ -49,12 +53,65 @@ func removeLeftovers(ctx context.Context, cs kubernetes.Interface) error {
 	for i := range pods.Items {
 		a.pods = append(a.pods, &pods.Items[i])
 	}
-	return a.remove(ctx, cs)
+	for _, gvr := range adminGVRs {
+		l, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: testLabel + "=" + testLabelValue})
+		if err != nil {
+			return fmt.Errorf("listing %s (are the network-policy API CRDs installed?): %w", gvr.Resource, err)
+		}
+		for i := range l.Items {
+			a.admin = append(a.admin, &l.Items[i])
+		}
+	}
+	return a.remove(ctx, cs, dyn)
+}
+
+// The admin policies the agent reads in its admin-policy mode
+// (policy.networking.k8s.io/v1alpha1).
+var (
+	anpGVR    = schema.GroupVersionResource{Group: "policy.networking.k8s.io", Version: "v1alpha1", Resource: "adminnetworkpolicies"}
+	banpGVR   = schema.GroupVersionResource{Group: "policy.networking.k8s.io", Version: "v1alpha1", Resource: "baselineadminnetworkpolicies"}
+	adminGVRs = []schema.GroupVersionResource{anpGVR, banpGVR}
+)
+
+// adminGVR returns the resource of an admin policy object.
+func adminGVR(u *unstructured.Unstructured) (schema.GroupVersionResource, error) {
+	switch u.GetAPIVersion() + " " + u.GetKind() {
+	case "policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy":
+		return anpGVR, nil
+	case "policy.networking.k8s.io/v1alpha1 BaselineAdminNetworkPolicy":
+		return banpGVR, nil
+	}
+	return schema.GroupVersionResource{}, fmt.Errorf("kube-network-policies v0.8.0 does not read %s %s", u.GetAPIVersion(), u.GetKind())
+}
+
+// applyAdmin creates the admin policies (cluster-scoped) with strict field
+// validation.
+func applyAdmin(ctx context.Context, dyn dynamic.Interface, objs []*unstructured.Unstructured, a *applied) error {
+	for _, u := range objs {
+		gvr, err := adminGVR(u)
+		if err != nil {
+			return err
+		}
+		u = u.DeepCopy()
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[testLabel] = testLabelValue
+		u.SetLabels(labels)
+		got, err := dyn.Resource(gvr).Create(ctx, u, metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict})
+		if err != nil {
+			return fmt.Errorf("creating %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+		a.admin = append(a.admin, got)
+	}
+	return nil
 }
 
 type applied struct {
 	pods     []*corev1.Pod
 	policies []*networkingv1.NetworkPolicy // as the server stored them
+	admin    []*unstructured.Unstructured  // admin policies, as stored
 }
 
 // applyWorld labels the namespaces and creates the pods of w.
@@ -174,7 +231,7 @@ func applyPolicies(ctx context.Context, cs kubernetes.Interface, nps []*networki
 
 // remove deletes the policies, then the pods (at once: no kubelet would
 // confirm a graceful deletion).
-func (a *applied) remove(ctx context.Context, cs kubernetes.Interface) error {
+func (a *applied) remove(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface) error {
 	var first error
 	note := func(err error) {
 		if err != nil && !apierrors.IsNotFound(err) && first == nil {
@@ -183,6 +240,13 @@ func (a *applied) remove(ctx context.Context, cs kubernetes.Interface) error {
 	}
 	for _, np := range a.policies {
 		note(cs.NetworkingV1().NetworkPolicies(np.Namespace).Delete(ctx, np.Name, metav1.DeleteOptions{}))
+	}
+	for _, u := range a.admin {
+		gvr, err := adminGVR(u)
+		note(err)
+		if err == nil {
+			note(dyn.Resource(gvr).Delete(ctx, u.GetName(), metav1.DeleteOptions{}))
+		}
 	}
 	zero := int64(0)
 	var mu sync.Mutex
@@ -198,6 +262,6 @@ func (a *applied) remove(ctx context.Context, cs kubernetes.Interface) error {
 		}()
 	}
 	wg.Wait()
-	a.policies, a.pods = nil, nil
+	a.policies, a.pods, a.admin = nil, nil, nil
 	return first
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -30,9 +31,15 @@ const (
 // a client of the API server. All tests of the package share it; TestMain
 // stops it.
 type harness struct {
-	cs    kubernetes.Interface
-	node  *node
-	agent *agent
+	cs  kubernetes.Interface
+	dyn dynamic.Interface // for the network-policy API objects
+	// How the agent was started, to restart it in another mode.
+	cfg      *rest.Config
+	binary   string
+	iptables string
+	mode     queueMode
+	node     *node
+	agent    *agent
 	// mu serialises the programs: they share the node and the namespaces.
 	mu sync.Mutex
 }
@@ -100,9 +107,13 @@ func newHarness() (*harness, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, "", err
+	}
 	ctx, cancel := apiContext()
 	defer cancel()
-	if err := removeLeftovers(ctx, cs); err != nil {
+	if err := removeLeftovers(ctx, cs, dyn); err != nil {
 		return nil, "", fmt.Errorf("removing the objects of an earlier run: %w", err)
 	}
 	n, err := newNode()
@@ -112,7 +123,7 @@ func newHarness() (*harness, string, error) {
 		}
 		return nil, "", err
 	}
-	h := &harness{cs: cs, node: n}
+	h := &harness{cs: cs, dyn: dyn, node: n}
 	if reason, err := h.startAgent(cfg, binary); reason != "" || err != nil {
 		n.close()
 		return nil, reason, err
@@ -138,15 +149,42 @@ func (h *harness) startAgent(cfg *rest.Config, binary string) (string, error) {
 				"(Debian package iptables) is not installed", nil
 		}
 	}
+	h.cfg, h.binary, h.iptables, h.mode = cfg, binary, iptables, mode
+	return "", h.launch(false)
+}
+
+// launch starts the agent, in the admin-policy mode with admin.
+func (h *harness) launch(admin bool) error {
 	start := time.Now()
-	a, err := startAgent(h.node, cfg, binary, iptables, mode, *agentVerbosity)
+	a, err := startAgent(h.node, h.cfg, h.binary, h.iptables, h.mode, *agentVerbosity, admin)
 	if err != nil {
-		return "", err
+		return err
 	}
 	h.agent = a
-	fmt.Fprintf(os.Stderr, "dataplane: kube-network-policies (%s) enforcing on node %q, packets queued by %s; ready in %v\n",
-		binary, nodeName, mode, time.Since(start).Round(time.Millisecond))
-	return "", nil
+	what := "NetworkPolicy"
+	if admin {
+		what = "admin-policy (--admin-network-policy --baseline-admin-network-policy)"
+	}
+	fmt.Fprintf(os.Stderr, "dataplane: kube-network-policies (%s) enforcing on node %q in %s mode, packets queued by %s; ready in %v\n",
+		h.binary, nodeName, what, h.mode, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// useAgent restarts the agent in the admin-policy mode (admin) or the
+// NetworkPolicy mode, unless it already runs in it. (In the iptables queue
+// mode the new agent appends its NFQUEUE rule again; a queued packet never
+// reaches the second rule, so the duplicate is harmless.)
+func (h *harness) useAgent(admin bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.agent != nil && h.agent.admin == admin {
+		return nil
+	}
+	if h.agent != nil {
+		h.agent.stop()
+		h.agent = nil
+	}
+	return h.launch(admin)
 }
 
 func (h *harness) close() {

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand"
@@ -11,10 +12,12 @@ import (
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/compile/ir"
+	"github.com/netpolc/netpolc/internal/testsupport/knpdeviation"
 	"github.com/netpolc/netpolc/internal/testsupport/nporacle"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -53,6 +56,9 @@ type program struct {
 	sources map[string][]string
 	// replay says how to reproduce a failure (a seed, an example).
 	replay string
+	// admin: objs hold admin policies (the netpol-api target, v1alpha1);
+	// the agent must run in its admin-policy mode.
+	admin bool
 }
 
 // plannedProbe is a flow of the program's test plan with the plan's verdict
@@ -77,12 +83,21 @@ type flowCheck struct {
 	// cyclonus's with ipBlocks matching pods (cyclonusPodIPBlocks).
 	podIPBlock          bool
 	cyclonusPodIPBlocks bool
-	observed            bool
-	err                 error // the probe failed (not a verdict)
+	// baselineSkipped: an admin-policy program where kube-network-policies
+	// v0.8.0 skips the baseline object for the source pod although the API
+	// applies it (deviation a, internal/testsupport/knpdeviation), and this
+	// changes the verdict: the packets must show withoutBaseline, the
+	// evaluator's verdict without cluster-wide egress isolation.
+	baselineSkipped, withoutBaseline bool
+	observed                         bool
+	err                              error // the probe failed (not a verdict)
 }
 
 // want is the verdict the packets must show.
 func (c *flowCheck) want() bool {
+	if c.baselineSkipped {
+		return c.withoutBaseline
+	}
 	if c.podIPBlock {
 		return c.cyclonusPodIPBlocks
 	}
@@ -97,6 +112,7 @@ type stats struct {
 	tcp, udp        atomic.Int64
 	planned         atomic.Int64 // of the verdicts, probes of a test plan
 	podIPBlocks     atomic.Int64 // of the verdicts, judged with ipBlocks matching pods
+	baselineSkipped atomic.Int64 // of the verdicts, judged with the agent's deviation (a)
 	skippedSCTP     atomic.Int64 // flows not probed: no SCTP in this kernel/harness
 	skippedNonPod   atomic.Int64 // flows not probed: externals, nodes, ICMP, L7
 	// First probes contradicted and corrected on confirmation: a
@@ -106,6 +122,7 @@ type stats struct {
 	// enforcedAtOnce counts the programs the agent enforced by the time
 	// their objects were created (the first probes after showed it).
 	enforcedAtOnce     atomic.Int64
+	adminObjects       atomic.Int64
 	emptyPrograms      atomic.Int64
 	rejectedPrograms   atomic.Int64
 	oracleDisagreement atomic.Int64
@@ -115,9 +132,18 @@ func (s *stats) String() string {
 	return fmt.Sprintf("%d packet verdicts checked on %d programs (%d allowed, %d dropped; %d TCP, %d UDP; %d from test plans, %d judged with ipBlocks matching pods); "+
 		"not probed: %d SCTP flows (no SCTP here), %d flows with an external, node, ICMP or L7 end; "+
 		"re-probed before agreeing: %d allowed flows whose first probe timed out, %d denied flows whose first probe passed; "+
-		"%d programs enforced as soon as their objects were created",
+		"%d programs enforced as soon as their objects were created%s",
 		s.verdicts.Load(), s.programs.Load(), s.allowed.Load(), s.denied.Load(), s.tcp.Load(), s.udp.Load(),
-		s.planned.Load(), s.podIPBlocks.Load(), s.skippedSCTP.Load(), s.skippedNonPod.Load(), s.slowAllows.Load(), s.lateDrops.Load(), s.enforcedAtOnce.Load())
+		s.planned.Load(), s.podIPBlocks.Load(), s.skippedSCTP.Load(), s.skippedNonPod.Load(), s.slowAllows.Load(), s.lateDrops.Load(), s.enforcedAtOnce.Load(), s.adminText())
+}
+
+// adminText adds the counts of admin-policy programs.
+func (s *stats) adminText() string {
+	if s.adminObjects.Load() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d admin policies applied, %d verdicts judged with deviation (a) of the agent (baseline skipped for a pod a NetworkPolicy of the other direction selects)",
+		s.adminObjects.Load(), s.baselineSkipped.Load())
 }
 
 // probeable reports whether the harness can send f: TCP or UDP between two
@@ -222,12 +248,20 @@ func (h *harness) run(p *program, st *stats) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var nps []*networkingv1.NetworkPolicy
+	var admin []*unstructured.Unstructured
 	for _, o := range p.objs {
-		np, ok := o.Value.(*networkingv1.NetworkPolicy)
-		if !ok {
-			return []string{fmt.Sprintf("%s: emitted a %s %s, not a NetworkPolicy", p.name, o.Kind, o.Name)}
+		if np, ok := o.Value.(*networkingv1.NetworkPolicy); ok {
+			nps = append(nps, np)
+			continue
 		}
-		nps = append(nps, np)
+		if !h.agent.admin {
+			return []string{fmt.Sprintf("%s: emitted a %s %s, not a NetworkPolicy, and the agent is not in its admin-policy mode", p.name, o.Kind, o.Name)}
+		}
+		u, err := unstructuredOf(o)
+		if err != nil {
+			return []string{fmt.Sprintf("%s: %s %s: %v", p.name, o.Kind, o.Name, err)}
+		}
+		admin = append(admin, u)
 	}
 	checks := p.flows(st)
 	if len(checks) == 0 {
@@ -254,7 +288,7 @@ func (h *harness) run(p *program, st *stats) []string {
 	defer func() {
 		ctx, cancel := apiContext()
 		defer cancel()
-		_ = a.remove(ctx, h.cs)
+		_ = a.remove(ctx, h.cs, h.dyn)
 	}()
 	if err := applyWorld(ctx, h.cs, p.world, a); err != nil {
 		return []string{p.name + ": " + err.Error()}
@@ -262,6 +296,10 @@ func (h *harness) run(p *program, st *stats) []string {
 	if err := applyPolicies(ctx, h.cs, nps, a); err != nil {
 		return []string{p.name + ": " + err.Error()}
 	}
+	if err := applyAdmin(ctx, h.dyn, admin, a); err != nil {
+		return []string{p.name + ": " + err.Error()}
+	}
+	st.adminObjects.Add(int64(len(admin)))
 
 	// The expected verdicts: netpolc's evaluator on the program, cyclonus
 	// on the policies as the server stored them.
@@ -273,9 +311,27 @@ func (h *harness) run(p *program, st *stats) []string {
 			failures = append(failures, s)
 		}
 	}
+	var alt *eval.Evaluator
+	var skipped map[*eval.Pod]bool
+	if p.admin {
+		// cyclonus knows no admin policy: the evaluator alone, and for
+		// a pod whose baseline the agent skips (deviation a), the
+		// evaluator without cluster-wide egress isolation.
+		alt = eval.New(knpdeviation.WithoutClusterEgressIsolation(p.prog), p.world)
+		skipped = knpdeviation.BaselineSkippedPods(p.world, a.policies)
+	}
 	for i := range checks {
 		c := &checks[i]
 		c.eval = ev.Decide(c.flow)
+		if p.admin {
+			c.cyclonus = c.eval.Allowed
+			if skipped[c.flow.From.Pod] {
+				if v := alt.Decide(c.flow).Allowed; v != c.eval.Allowed {
+					c.baselineSkipped, c.withoutBaseline = true, v
+				}
+			}
+			continue
+		}
 		c.cyclonus = oracle.Allowed(c.flow)
 		c.cyclonusPodIPBlocks = oracle.AllowedIPBlocksMatchingPods(c.flow)
 		c.podIPBlock = c.cyclonusPodIPBlocks != c.cyclonus
@@ -339,6 +395,9 @@ func (h *harness) run(p *program, st *stats) []string {
 		}
 		if c.podIPBlock {
 			st.podIPBlocks.Add(1)
+		}
+		if c.baselineSkipped {
+			st.baselineSkipped.Add(1)
 		}
 		switch {
 		case c.planned != nil && c.planned.allowed != c.eval.Allowed:
@@ -525,4 +584,20 @@ func (p *program) lineText(loc string) string {
 		return ""
 	}
 	return ": " + strings.TrimSpace(lines[n-1])
+}
+
+// unstructuredOf turns an emitted object into what the dynamic client sends.
+func unstructuredOf(o backends.Object) (*unstructured.Unstructured, error) {
+	data, err := json.Marshal(o.Value)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := json.Unmarshal(data, &u.Object); err != nil {
+		return nil, err
+	}
+	if u.GetAPIVersion() == "" || u.GetKind() == "" {
+		return nil, fmt.Errorf("no apiVersion or kind")
+	}
+	return u, nil
 }

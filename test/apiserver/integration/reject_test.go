@@ -89,6 +89,60 @@ spec:
   - toEntities: [internet]
 `,
 		want: []string{`spec.egress[0].toEntities[0]: Unsupported value: "internet"`},
+	}, {
+		name: "AdminNetworkPolicy priority above 1000",
+		manifest: `
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: netpolc-test-bad-priority}
+spec:
+  priority: 1001
+  subject: {namespaces: {}}
+  egress:
+  - {name: r, action: Deny, to: [{networks: [0.0.0.0/0]}]}
+`,
+		want: []string{`spec.priority: Invalid value: 1001: spec.priority in body should be less than or equal to 1000`},
+	}, {
+		name: "AdminNetworkPolicy named port with a networks peer (CEL)",
+		manifest: `
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: netpolc-test-bad-named}
+spec:
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - {name: r, action: Allow, to: [{networks: [10.0.0.0/8]}], ports: [{namedPort: http}]}
+`,
+		want: []string{`networks/nodes peer cannot be set with namedPorts`},
+	}, {
+		name: "BaselineAdminNetworkPolicy not named default (CEL)",
+		manifest: `
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: netpolc-test-baseline}
+spec:
+  subject: {namespaces: {}}
+  egress:
+  - {name: r, action: Deny, to: [{networks: [0.0.0.0/0]}]}
+`,
+		want: []string{`Only one baseline admin network policy with metadata.name="default"`},
+	}, {
+		name: "ClusterNetworkPolicy port range of one port (CEL)",
+		manifest: `
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: netpolc-test-bad-range}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - action: Deny
+    to: [{networks: [0.0.0.0/0]}]
+    protocols: [{tcp: {destinationPort: {range: {start: 80, end: 80}}}}]
+`,
+		want: []string{`Start port must be less than End port`},
 	}}
 	var us []*unstructured.Unstructured
 	for _, tc := range cases {

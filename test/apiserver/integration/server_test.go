@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/netpolc/netpolc/backends"
+	"github.com/netpolc/netpolc/test/apiserver/policylock"
 )
 
 // KubeconfigEnv names the kubeconfig of the server the tests use;
@@ -92,10 +93,11 @@ func newCluster(kubeconfig string) (*cluster, error) {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "integration: kube-apiserver %s at %s\n", v.GitVersion, cfg.Host)
-	// The Cilium CRDs must be there; realk8s.sh installs them.
-	for _, gvr := range []schema.GroupVersionResource{cnpGVR, ccnpGVR} {
+	// The Cilium and network-policy API CRDs must be there; realk8s.sh
+	// installs them.
+	for _, gvr := range append([]schema.GroupVersionResource{cnpGVR, ccnpGVR}, policyAPIGVR...) {
 		if _, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
-			return nil, fmt.Errorf("listing %s (are the Cilium CRDs installed?): %w", gvr.Resource, err)
+			return nil, fmt.Errorf("listing %s %s (are the CRDs installed?): %w", gvr.Version, gvr.Resource, err)
 		}
 	}
 	return c, nil
@@ -139,6 +141,12 @@ var (
 	npGVR   = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
 	cnpGVR  = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumnetworkpolicies"}
 	ccnpGVR = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumclusterwidenetworkpolicies"}
+	// The network-policy API (realk8s.sh installs its CRDs).
+	anpGVR       = schema.GroupVersionResource{Group: "policy.networking.k8s.io", Version: "v1alpha1", Resource: "adminnetworkpolicies"}
+	banpGVR      = schema.GroupVersionResource{Group: "policy.networking.k8s.io", Version: "v1alpha1", Resource: "baselineadminnetworkpolicies"}
+	cnpA2GVR     = schema.GroupVersionResource{Group: "policy.networking.k8s.io", Version: "v1alpha2", Resource: "clusternetworkpolicies"}
+	cnpB1GVR     = schema.GroupVersionResource{Group: "policy.networking.k8s.io", Version: "v1beta1", Resource: "clusternetworkpolicies"}
+	policyAPIGVR = []schema.GroupVersionResource{anpGVR, banpGVR, cnpA2GVR, cnpB1GVR}
 )
 
 // resourceOf maps an emitted object's apiVersion and kind to its resource.
@@ -150,6 +158,14 @@ func resourceOf(u *unstructured.Unstructured) (schema.GroupVersionResource, erro
 		return cnpGVR, nil
 	case "cilium.io/v2 CiliumClusterwideNetworkPolicy":
 		return ccnpGVR, nil
+	case "policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy":
+		return anpGVR, nil
+	case "policy.networking.k8s.io/v1alpha1 BaselineAdminNetworkPolicy":
+		return banpGVR, nil
+	case "policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy":
+		return cnpA2GVR, nil
+	case "policy.networking.k8s.io/v1beta1 ClusterNetworkPolicy":
+		return cnpB1GVR, nil
 	}
 	return schema.GroupVersionResource{}, fmt.Errorf("no resource known for %s %s", u.GetAPIVersion(), u.GetKind())
 }
@@ -267,7 +283,38 @@ func (c *cluster) check(ctx context.Context, u *unstructured.Unstructured) (err 
 		c.clusterScoped.Lock()
 		defer c.clusterScoped.Unlock()
 	}
+	if gvr.Group == "policy.networking.k8s.io" {
+		// Admin policies act on every pod of the cluster: none may exist
+		// while the dataplane tests run the agent in its admin-policy
+		// mode (policylock).
+		unlock, err := policylock.Lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	return roundTrip(ctx, ri, u, "read back differs from what was sent", func(sent, got map[string]any) []string {
+		return unexplained(u.GetKind(), sent, got)
+	})
+}
+
+// checkUnique is check for a cluster-scoped object whose name no other
+// object of the run has: it need not wait for the other cluster-scoped
+// objects.
+func (c *cluster) checkUnique(ctx context.Context, u *unstructured.Unstructured) error {
+	gvr, err := resourceOf(u)
+	if err != nil {
+		return err
+	}
+	if u.GetNamespace() != "" {
+		return fmt.Errorf("checkUnique takes cluster-scoped objects")
+	}
+	unlock, err := policylock.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return roundTrip(ctx, c.dyn.Resource(gvr), u, "read back differs from what was sent", func(sent, got map[string]any) []string {
 		return unexplained(u.GetKind(), sent, got)
 	})
 }
