@@ -202,7 +202,11 @@ func (r *reader) file(f *source.File) {
 		// meaning.
 		content = bytes.ReplaceAll(content, []byte("\t"), []byte(" "))
 	}
-	if docs, ok := parseParallel(content); ok {
+	docs, ok := parseParallel(content)
+	if !ok && !looksLikeJSON(content) {
+		docs, ok = fastDocs(content, 0)
+	}
+	if ok {
 		for _, doc := range docs {
 			r.root(t, doc)
 		}
@@ -331,8 +335,17 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 }
 
 // decodeDocs decodes every document of chunk, with their lines moved down
-// by line (where chunk starts); ok false on any error.
+// by line (where chunk starts); ok false on any error. It reads the block
+// style with fastDocs, everything else with yaml.v3 (yamlDocs).
 func decodeDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
+	if docs, ok := fastDocs(chunk, line); ok {
+		return docs, true
+	}
+	return yamlDocs(chunk, line)
+}
+
+// yamlDocs is decodeDocs with yaml.v3 alone.
+func yamlDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
 	dec := yaml.NewDecoder(bytes.NewReader(chunk))
 	for {
 		doc := new(yaml.Node)
@@ -395,10 +408,11 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 	}
 	// The document without its items, lines after them moved back.
 	rest := append(append([]byte{}, content[:blockStart]...), content[blockEnd:]...)
-	var doc yaml.Node
-	if err := yaml.Unmarshal(rest, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+	restDocs, ok := decodeDocs(rest, 0)
+	if !ok || len(restDocs) != 1 || len(restDocs[0].Content) != 1 {
 		return nil, false
 	}
+	doc := restDocs[0]
 	var after func(x *yaml.Node)
 	after = func(x *yaml.Node) {
 		if x.Line > blockLine {
@@ -408,7 +422,7 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 			after(c)
 		}
 	}
-	after(&doc)
+	after(doc)
 	m := doc.Content[0]
 	itemsAt := -1
 	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
@@ -439,13 +453,12 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 	}
 	par.For(workers, len(rs), func(i int) {
 		rn := &rs[i]
-		var d yaml.Node
-		if err := yaml.Unmarshal(content[rn.from:rn.to], &d); err != nil || d.Kind != yaml.DocumentNode || len(d.Content) != 1 || d.Content[0].Kind != yaml.SequenceNode {
+		d, ok := decodeDocs(content[rn.from:rn.to], rn.line)
+		if !ok || len(d) != 1 || len(d[0].Content) != 1 || d[0].Content[0].Kind != yaml.SequenceNode {
 			rn.err = true
 			return
 		}
-		shiftLines(&d, rn.line)
-		rn.seq = d.Content[0]
+		rn.seq = d[0].Content[0]
 	})
 	for _, rn := range rs {
 		if rn.err {
@@ -458,7 +471,7 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 		seq.Content = append(seq.Content, rn.seq.Content...)
 	}
 	m.Content[itemsAt] = &seq
-	return []*yaml.Node{&doc}, true
+	return []*yaml.Node{doc}, true
 }
 
 // shiftLines adds n to the line of every node of the tree n0.
