@@ -136,6 +136,8 @@ type text struct {
 	// mu guards it, so that objects decode concurrently.
 	mu     sync.Mutex
 	fields map[reflect.Type]map[string]reflect.Type
+	// fastCache holds fastFields' *structFields per struct type.
+	fastCache sync.Map
 }
 
 // jsonFields returns the JSON fields of struct type typ, computed once
