@@ -143,10 +143,36 @@ func Read(files []*source.File, opts Options) (*eval.World, diag.List) {
 	return w, r.diags
 }
 
-// origin is where an entry of the world was given, for duplicate reports.
+// origin is where an entry of the world was given, for duplicate reports;
+// its span and description are computed when a report needs them.
 type origin struct {
-	span source.Span
-	what string // "Pod shop/web-0", "pod shop/web-0 of the world document"
+	obj  *yamlsrc.Object // the object that gave it, if any
+	at   []any           // the entry's path in obj; nil for metadata.name
+	sp   source.Span     // the span when obj is nil
+	desc string          // "pod shop/web-0 of a world document"; "" for obj's String ("Pod shop/web-0")
+}
+
+// objectOrigin is the origin of what Kubernetes object o gives.
+func objectOrigin(o *yamlsrc.Object) *origin { return &origin{obj: o} }
+
+// span is where the entry was given.
+func (o *origin) span() source.Span {
+	switch {
+	case o.obj == nil:
+		return o.sp
+	case o.at == nil:
+		return o.obj.Pos("metadata", "name")
+	}
+	return o.obj.Pos(o.at...)
+}
+
+// what describes the entry: "Pod shop/web-0", "pod shop/web-0 of a world
+// document".
+func (o *origin) what() string {
+	if o.desc == "" && o.obj != nil {
+		return o.obj.String()
+	}
+	return o.desc
 }
 
 type reader struct {
@@ -320,7 +346,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		ok := r.name(o, apimachineryvalidation.ValidateNamespaceName)
 		ok = r.labels(o, ns.Labels, "metadata", "labels") && ok
 		if ok {
-			r.addNamespace(ns.Name, ns.Labels, &origin{o.Pos("metadata", "name"), o.String()})
+			r.addNamespace(ns.Name, ns.Labels, objectOrigin(o))
 		}
 	case "Pod":
 		var pod corev1.Pod
@@ -337,7 +363,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		if pod.Spec.HostNetwork || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 			return // no endpoint of its own, or none any more
 		}
-		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, &origin{o.Pos("metadata", "name"), o.String()})
+		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, objectOrigin(o))
 		if len(pod.OwnerReferences) > 0 {
 			r.owned = append(r.owned, ownedPod{namespace: o.Namespace, name: o.Name, labels: pod.Labels, owners: pod.OwnerReferences})
 		}
@@ -388,7 +414,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 			if len(sel) == 0 {
 				sel = nil // selects nothing, as the API server stores {}
 			}
-			r.addService(eval.Service{Namespace: o.Namespace, Name: o.Name, Labels: s.Labels, Selector: sel}, &origin{o.Pos("metadata", "name"), o.String()})
+			r.addService(eval.Service{Namespace: o.Namespace, Name: o.Name, Labels: s.Labels, Selector: sel}, objectOrigin(o))
 		}
 	case "Node":
 		var n corev1.Node
@@ -412,7 +438,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 			break
 		}
 		if ok {
-			r.addNode(node, &origin{o.Pos("metadata", "name"), o.String()})
+			r.addNode(node, objectOrigin(o))
 		}
 	}
 }
@@ -572,7 +598,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		}
 		ok = r.labels(o, ns.Labels, at...) && ok
 		if ok {
-			r.addNamespace(ns.Name, ns.Labels, &origin{o.Pos(at...), "namespace " + ns.Name + " of a world document"})
+			r.addNamespace(ns.Name, ns.Labels, &origin{obj: o, at: at, desc: "namespace " + ns.Name + " of a world document"})
 		}
 	}
 	for i, p := range w.Pods {
@@ -583,7 +609,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		ok = r.docName(o, p.Namespace, apimachineryvalidation.ValidateNamespaceName, "pods", i, "namespace") && ok
 		ok = r.labels(o, p.Labels, "pods", i, "labels") && ok
 		if ok {
-			r.addPod(p, &origin{o.Pos("pods", i), "pod " + p.Namespace + "/" + p.Name + " of a world document"})
+			r.addPod(p, &origin{obj: o, at: []any{"pods", i}, desc: "pod " + p.Namespace + "/" + p.Name + " of a world document"})
 		}
 	}
 	for i, x := range w.Externals {
@@ -597,7 +623,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		}
 		ok := r.docName(o, n.Name, apimachineryvalidation.NameIsDNSSubdomain, "nodes", i, "name")
 		if r.labels(o, n.Labels, "nodes", i, "labels") && ok {
-			r.addNode(n, &origin{o.Pos("nodes", i), "node " + n.Name + " of a world document"})
+			r.addNode(n, &origin{obj: o, at: []any{"nodes", i}, desc: "node " + n.Name + " of a world document"})
 		}
 	}
 	for i, s := range w.Services {
@@ -609,7 +635,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		ok = r.labels(o, s.Labels, "services", i, "labels") && ok
 		ok = r.labels(o, s.Selector, "services", i, "selector") && ok
 		if ok {
-			r.addService(s, &origin{o.Pos("services", i), "Service " + s.Namespace + "/" + s.Name + " of a world document"})
+			r.addService(s, &origin{obj: o, at: []any{"services", i}, desc: "Service " + s.Namespace + "/" + s.Name + " of a world document"})
 		}
 	}
 }
@@ -631,8 +657,8 @@ func (r *reader) docName(o *yamlsrc.Object, name string, valid func(string, bool
 // there was a first.
 func (r *reader) duplicate(m map[string]*origin, key string, o *origin) bool {
 	if first := m[key]; first != nil {
-		d := r.diags.Errorf(CodeDuplicate, o.span, "%s is given twice", o.what)
-		d.Notes = []diag.Note{{Span: first.span, Message: "first given here, as " + first.what}}
+		d := r.diags.Errorf(CodeDuplicate, o.span(), "%s is given twice", o.what())
+		d.Notes = []diag.Note{{Span: first.span(), Message: "first given here, as " + first.what()}}
 		return true
 	}
 	m[key] = o
@@ -656,9 +682,9 @@ func (r *reader) addNode(n eval.Node, o *origin) {
 		return
 	}
 	if n.Local {
-		r.locals = append(r.locals, o.span)
+		r.locals = append(r.locals, o.span())
 		if len(r.locals) == 2 {
-			d := r.diags.Errorf(CodeInvalid, o.span, "a second local node: at most one node can be local")
+			d := r.diags.Errorf(CodeInvalid, o.span(), "a second local node: at most one node can be local")
 			d.Notes = []diag.Note{{Span: r.locals[0], Message: "the first local node"}}
 		}
 	}
