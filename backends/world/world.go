@@ -52,6 +52,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -106,6 +107,19 @@ type Options struct {
 // input order) and the diagnostics; the world is nil when there is an
 // error.
 func Read(files []*source.File, opts Options) (*eval.World, diag.List) {
+	// First with the objects' YAML dropped as soon as they are decoded
+	// (memory for a few parts of a big input's node trees), which gives
+	// the world and every warning; errors need positions, so an input
+	// with errors is read again with its YAML kept, for the messages.
+	if w, diags := read(files, opts, true); !diags.HasErrors() {
+		return w, diags
+	}
+	return read(files, opts, false)
+}
+
+// read is Read, dropping the YAML of the objects it decodes ahead when
+// lean.
+func read(files []*source.File, opts Options, lean bool) (*eval.World, diag.List) {
 	r := &reader{
 		namespaces: map[string]*origin{}, pods: map[string]*origin{},
 		nodes: map[string]*origin{}, services: map[string]*origin{},
@@ -116,12 +130,30 @@ func Read(files []*source.File, opts Options) (*eval.World, diag.List) {
 	if hint == "" {
 		hint = "write the namespace the object runs in"
 	}
-	objs, diags := yamlsrc.Read(files, yamlsrc.Options{
+	yo := yamlsrc.Options{
 		Kinds: Kinds, Namespace: opts.Namespace, NamespaceHint: hint, Untyped: true,
 		Skip: r.skip,
-	})
+	}
+	if lean {
+		r.pre = map[*yamlsrc.Object]*decoded{}
+		var mu sync.Mutex
+		yo.Each = func(o *yamlsrc.Object) bool {
+			v := kindValue(o.Kind)
+			if v == nil {
+				return true // netpolc's world format: decoded (strictly) in order
+			}
+			d := &decoded{value: v, diags: o.DecodeLax(v)}
+			mu.Lock()
+			r.pre[o] = d
+			mu.Unlock()
+			return false
+		}
+	}
+	objs, diags := yamlsrc.Read(files, yo)
 	r.diags = diags
-	r.pre = predecode(objs)
+	if !lean {
+		r.pre = predecode(objs)
+	}
 	for _, o := range objs {
 		r.object(o)
 	}

@@ -45,6 +45,11 @@ func (o *Object) decode(into any, lax bool) diag.List {
 		l.Errorf("internal", o.Span, "yamlsrc: Decode needs a non-nil pointer, got %T", into)
 		return l
 	}
+	if o.node == nil {
+		var l diag.List
+		l.Errorf("internal", o.Span, "yamlsrc: Decode of %s, whose YAML Options.Each dropped", o)
+		return l
+	}
 	// Aliases may repeat a node many times ("billion laughs"); a document
 	// may expand to a bounded multiple of its text only.
 	budget := 100*len(o.File.Content) + 10000

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/netpolc/netpolc/compile/reach"
+	"github.com/netpolc/netpolc/internal/par"
 )
 
 // RepresentativeNote describes the world used when none is given.
@@ -289,21 +291,38 @@ func (v MatrixView) JSON() ([]byte, error) {
 	if v.Port != nil {
 		out.Port = v.Port.String()
 	}
-	v.eachPair(func(i, j int) {
+	// Each pair that allows something; without a focus, the rows on
+	// several goroutines (millions of cells at thousands of pods), put
+	// together in order.
+	add := func(conns []ConnectionJSON, i, j int) []ConnectionJSON {
 		if !v.Conn.Policed(i, j) {
-			return
+			return conns
 		}
 		x := v.Conn.Cell(i, j)
 		if x.IsEmpty() || v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) {
-			return
+			return conns
 		}
 		c := ConnectionJSON{From: v.Conn.Nodes[i].Name, To: v.Conn.Nodes[j].Name, ConnsJSON: NewConnsJSON(x)}
 		if v.Port != nil {
 			l7 := x.L7Restricted(v.Port.Protocol, v.Port.Port)
 			c.PortL7 = &l7
 		}
-		out.Connections = append(out.Connections, c)
+		return append(conns, c)
+	}
+	if v.Focus >= 0 {
+		v.eachPair(func(i, j int) { out.Connections = add(out.Connections, i, j) })
+		return marshal(out)
+	}
+	n := len(v.Conn.Nodes)
+	rows := make([][]ConnectionJSON, n)
+	par.For(min(runtime.GOMAXPROCS(0), n/64), n, func(i int) {
+		for j := 0; j < n; j++ {
+			rows[i] = add(rows[i], i, j)
+		}
 	})
+	for _, r := range rows {
+		out.Connections = append(out.Connections, r...)
+	}
 	return marshal(out)
 }
 
