@@ -313,11 +313,34 @@ func (v MatrixView) JSON() ([]byte, error) {
 		v.eachPair(func(i, j int) { out.Connections = add(out.Connections, i, j) })
 		return marshal(out)
 	}
+	// Cells are judged by their connections' number (reach's Pair): each
+	// set of connections once per goroutine.
 	n := len(v.Conn.Nodes)
+	an := v.Conn.ans[0]
+	first := make([]int, n)
+	for i, nd := range v.Conn.Nodes {
+		first[i] = nd.members[0]
+	}
 	rows := make([][]ConnectionJSON, n)
-	par.For(min(runtime.GOMAXPROCS(0), n/64), n, func(i int) {
-		for j := 0; j < n; j++ {
-			rows[i] = add(rows[i], i, j)
+	par.ForEach(min(runtime.GOMAXPROCS(0), n/64), n, func() func(int) {
+		var shown []int8 // per number: 0 unknown, 1 nothing to show, 2 something
+		return func(i int) {
+			for j := 0; j < n; j++ {
+				id := an.Pair(first[i], first[j])
+				if int(id) >= len(shown) {
+					shown = append(shown, make([]int8, int(id)+1-len(shown))...)
+				}
+				if shown[id] == 0 {
+					x := an.PairConns(id)
+					shown[id] = 1
+					if !x.IsEmpty() && (v.Port == nil || x.Contains(v.Port.Protocol, v.Port.Port)) {
+						shown[id] = 2
+					}
+				}
+				if shown[id] == 2 {
+					rows[i] = add(rows[i], i, j)
+				}
+			}
 		}
 	})
 	for _, r := range rows {
