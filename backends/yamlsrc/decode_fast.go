@@ -128,6 +128,19 @@ func (t *text) fastFields(typ reflect.Type) *structFields {
 	return got.(*structFields)
 }
 
+// readsItself reports whether (a pointer to) type typ reads its own JSON
+// (json.Unmarshaler) or text, computed once per file.
+func (t *text) readsItself(typ reflect.Type) (json, text bool) {
+	if v, ok := t.fastKinds.Load(typ); ok {
+		k := v.([2]bool)
+		return k[0], k[1]
+	}
+	pt := reflect.PointerTo(typ)
+	k := [2]bool{pt.Implements(jsonUnmarshalerType), pt.Implements(textUnmarshalerType)}
+	t.fastKinds.Store(typ, k)
+	return k[0], k[1]
+}
+
 var (
 	// jsonUnmarshalerType and textUnmarshalerType are the interfaces
 	// encoding/json calls.
@@ -157,7 +170,8 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 		v.Set(p)
 		return true
 	}
-	if reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+	custom, text := f.d.t.readsItself(t)
+	if custom {
 		// The type reads its own JSON: check does not look inside, and
 		// encoding/json calls it (with null too, on a value).
 		raw := []byte("null")
@@ -171,7 +185,7 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 		}
 		return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw) == nil
 	}
-	if reflect.PointerTo(t).Implements(textUnmarshalerType) || t.Kind() == reflect.Interface {
+	if text || t.Kind() == reflect.Interface {
 		return false
 	}
 	if null {

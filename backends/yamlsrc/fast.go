@@ -123,7 +123,26 @@ type fastParser struct {
 	marker     bool // a line starting with "---" or "..."
 	bad        bool // something fastDocs does not read
 
-	slab []yaml.Node // nodes are allocated from here
+	slab     []yaml.Node  // nodes are allocated from here
+	children []*yaml.Node // and the Content of collections from here
+	stack    []*yaml.Node // the children of the collections being read
+}
+
+// push adds n to the children of the collection being read.
+func (p *fastParser) push(n *yaml.Node) { p.stack = append(p.stack, n) }
+
+// content returns the children pushed since mark, as a slice of their
+// own, and pops them.
+func (p *fastParser) content(mark int) []*yaml.Node {
+	kids := p.stack[mark:]
+	if len(p.children) < len(kids) {
+		p.children = make([]*yaml.Node, max(1024, len(kids)))
+	}
+	out := p.children[:len(kids):len(kids)]
+	p.children = p.children[len(kids):]
+	copy(out, kids)
+	p.stack = p.stack[:mark]
+	return out
 }
 
 // next moves to the next content line from the current one (itself
@@ -209,6 +228,8 @@ func (p *fastParser) node() *yaml.Node {
 // the current and following lines.
 func (p *fastParser) sequence(col int) *yaml.Node {
 	s := p.newNode(yaml.SequenceNode, "!!seq", "", p.line, col+1)
+	mark := len(p.stack)
+	defer func() { s.Content = p.content(mark) }()
 	for {
 		j := p.start + col + 1
 		for j < p.end && p.src[j] == ' ' {
@@ -229,7 +250,7 @@ func (p *fastParser) sequence(col int) *yaml.Node {
 		if p.bad {
 			return nil
 		}
-		s.Content = append(s.Content, item)
+		p.push(item)
 		switch {
 		case p.eof || p.marker || p.ind < col:
 			return s
@@ -246,6 +267,8 @@ func (p *fastParser) sequence(col int) *yaml.Node {
 // at offset at of the current line.
 func (p *fastParser) mapping(col, at int) *yaml.Node {
 	m := p.newNode(yaml.MappingNode, "!!map", "", p.line, p.col(at))
+	mark := len(p.stack)
+	defer func() { m.Content = p.content(mark) }()
 	for {
 		k, after := p.key(at)
 		if after == 0 {
@@ -256,7 +279,8 @@ func (p *fastParser) mapping(col, at int) *yaml.Node {
 		if p.bad {
 			return nil
 		}
-		m.Content = append(m.Content, k, v)
+		p.push(k)
+		p.push(v)
 		switch {
 		case p.eof || p.marker || p.ind < col:
 			return m

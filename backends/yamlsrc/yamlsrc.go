@@ -148,8 +148,9 @@ type text struct {
 	// mu guards it, so that objects decode concurrently.
 	mu     sync.Mutex
 	fields map[reflect.Type]map[string]reflect.Type
-	// fastCache holds fastFields' *structFields per struct type.
-	fastCache sync.Map
+	// fastCache holds fastFields' *structFields per struct type,
+	// fastKinds readsItself's answers per type.
+	fastCache, fastKinds sync.Map
 }
 
 // jsonFields returns the JSON fields of struct type typ, computed once
@@ -982,6 +983,19 @@ func offset(f *source.File, lines []int, line, col int) int {
 func lineOffsets(f *source.File) []int {
 	out := []int{f.Start()}
 	c := f.Content
+	if bytes.IndexByte(c, '\r') < 0 && bytes.Index(c, []byte("\u0085")) < 0 && bytes.Index(c, []byte("\u2028")) < 0 && bytes.Index(c, []byte("\u2029")) < 0 {
+		// Line feeds only (the common case), found fast.
+		out = make([]int, 1, bytes.Count(c, []byte("\n"))+1)
+		out[0] = f.Start()
+		for i := f.Start(); ; {
+			nl := bytes.IndexByte(c[i:], '\n')
+			if nl < 0 {
+				return out
+			}
+			i += nl + 1
+			out = append(out, i)
+		}
+	}
 	for i := f.Start(); i < len(c); i++ {
 		switch {
 		case c[i] == '\n':
