@@ -58,6 +58,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -143,6 +144,7 @@ func read(files []*source.File, opts Options, lean bool) (*eval.World, diag.List
 				return true // netpolc's world format: decoded (strictly) in order
 			}
 			d := &decoded{value: v, diags: o.DecodeLax(v)}
+			d.value = trimmed(d.value)
 			mu.Lock()
 			r.pre[o] = d
 			mu.Unlock()
@@ -260,6 +262,54 @@ func kindValue(kind string) any {
 		return new(corev1.Node)
 	}
 	return nil
+}
+
+// trimmed returns decoded value v (of kindValue's types) with only the
+// fields object() and workload() read, so that what a big input's objects
+// keep until they are read in order is small (a pod's status conditions,
+// container images and the like go); the lean read is held to the full
+// one (TestLeanSameAsFull, and every golden file: Read reads lean first).
+func trimmed(v any) any {
+	meta := func(m metav1.ObjectMeta) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: m.Name, Labels: m.Labels, UID: m.UID, OwnerReferences: m.OwnerReferences}
+	}
+	podSpec := func(s corev1.PodSpec) corev1.PodSpec {
+		out := corev1.PodSpec{HostNetwork: s.HostNetwork}
+		for _, c := range s.Containers {
+			out.Containers = append(out.Containers, corev1.Container{Name: c.Name, Ports: c.Ports})
+		}
+		return out
+	}
+	template := func(t corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{ObjectMeta: meta(t.ObjectMeta), Spec: podSpec(t.Spec)}
+	}
+	switch x := v.(type) {
+	case *corev1.Namespace:
+		return &corev1.Namespace{ObjectMeta: meta(x.ObjectMeta)}
+	case *corev1.Pod:
+		return &corev1.Pod{ObjectMeta: meta(x.ObjectMeta), Spec: podSpec(x.Spec),
+			Status: corev1.PodStatus{Phase: x.Status.Phase, PodIP: x.Status.PodIP, PodIPs: x.Status.PodIPs}}
+	case *appsv1.Deployment:
+		return &appsv1.Deployment{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.DeploymentSpec{Replicas: x.Spec.Replicas, Template: template(x.Spec.Template)}}
+	case *appsv1.StatefulSet:
+		return &appsv1.StatefulSet{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.StatefulSetSpec{Replicas: x.Spec.Replicas, Template: template(x.Spec.Template)}}
+	case *appsv1.DaemonSet:
+		return &appsv1.DaemonSet{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.DaemonSetSpec{Template: template(x.Spec.Template)}}
+	case *appsv1.ReplicaSet:
+		return &appsv1.ReplicaSet{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.ReplicaSetSpec{Replicas: x.Spec.Replicas, Template: template(x.Spec.Template)}}
+	case *batchv1.Job:
+		return &batchv1.Job{ObjectMeta: meta(x.ObjectMeta),
+			Spec:   batchv1.JobSpec{Suspend: x.Spec.Suspend, Parallelism: x.Spec.Parallelism, Template: template(x.Spec.Template)},
+			Status: batchv1.JobStatus{CompletionTime: x.Status.CompletionTime, Conditions: x.Status.Conditions}}
+	case *batchv1.CronJob:
+		return &batchv1.CronJob{ObjectMeta: meta(x.ObjectMeta), Spec: batchv1.CronJobSpec{Suspend: x.Spec.Suspend,
+			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: template(x.Spec.JobTemplate.Spec.Template)}}}}
+	case *corev1.Service:
+		return &corev1.Service{ObjectMeta: meta(x.ObjectMeta), Spec: corev1.ServiceSpec{Selector: x.Spec.Selector}}
+	case *corev1.Node:
+		return &corev1.Node{ObjectMeta: meta(x.ObjectMeta), Status: corev1.NodeStatus{Addresses: x.Status.Addresses}}
+	}
+	return v
 }
 
 // predecode decodes the Kubernetes objects of a big input on up to

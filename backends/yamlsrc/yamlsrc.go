@@ -368,8 +368,8 @@ func documentCuts(content []byte) (cuts []cut, ok bool) {
 }
 
 // streamFile reads content, for Options.Each, as parseParallel would, but
-// the items of a big List (kubectl's output) run by run on several
-// goroutines: each run is parsed, its objects read and given to Each, and
+// the items of a big List (kubectl's output), and the documents of a
+// stream of many, run by run on several goroutines: each run is parsed, its objects read and given to Each, and
 // the YAML of those Each does not keep is dropped before the next runs, so
 // that only a few runs' node trees are in memory at once. It gives up (ok
 // false, having changed nothing but called Each) on input parseParallel
@@ -383,8 +383,11 @@ func (r *reader) streamFile(t *text, content []byte) bool {
 		return false
 	}
 	cuts, ok := documentCuts(content)
-	if !ok || len(cuts) >= 2*workers {
+	if !ok {
 		return false
+	}
+	if len(cuts) >= 2*workers {
+		return r.streamDocs(t, content, cuts, workers)
 	}
 	// Each document parsed, or cut into runs when it is a big List.
 	type part struct {
@@ -419,8 +422,57 @@ func (r *reader) streamFile(t *text, content []byte) bool {
 	if lists == 0 {
 		return false
 	}
-	// The runs of each List: the objects of each read by a reader of its
-	// own, whose skipped objects are replayed in order.
+	for _, p := range parts {
+		if p.list.runs == nil {
+			for _, doc := range p.docs {
+				r.root(t, doc)
+			}
+			continue
+		}
+		ok := r.streamRuns(workers, len(p.list.runs), func(i int, sub *reader) bool {
+			seq := p.list.parseRun(p.chunk, i)
+			if seq == nil {
+				return false
+			}
+			for _, it := range seq.Content {
+				sub.document(t, resolve(it), false)
+			}
+			return true
+		})
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// streamDocs is streamFile for a stream of many documents (cut at cuts):
+// runs of whole documents, each parsed and read on its own.
+func (r *reader) streamDocs(t *text, content []byte, cuts []cut, workers int) bool {
+	runs := min(len(cuts), 32*workers)
+	return r.streamRuns(workers, runs, func(i int, sub *reader) bool {
+		a, b := cuts[i*len(cuts)/runs], len(content)
+		if i+1 < runs {
+			b = cuts[(i+1)*len(cuts)/runs].off
+		}
+		docs, ok := decodeDocs(content[a.off:b], a.line)
+		if !ok {
+			return false
+		}
+		for _, doc := range docs {
+			sub.root(t, doc)
+		}
+		return true
+	})
+}
+
+// streamRuns reads n runs on workers goroutines, run i by read(i, sub)
+// into a reader of its own (false: a syntax error), gives their objects to
+// Options.Each as soon as a run is read, and then appends the runs'
+// objects and diagnostics in order and replays their skipped objects in
+// order to Options.Skip. It reports false, having added nothing, when a
+// run reports false.
+func (r *reader) streamRuns(workers, n int, read func(i int, sub *reader) bool) bool {
 	type skipCall struct {
 		kind, object string
 		span         source.Span
@@ -431,45 +483,33 @@ func (r *reader) streamFile(t *text, content []byte) bool {
 		skips []skipCall
 		ok    bool
 	}
-	for _, p := range parts {
-		if p.list.runs == nil {
-			for _, doc := range p.docs {
-				r.root(t, doc)
-			}
-			continue
-		}
-		res := make([]runResult, len(p.list.runs))
-		par.For(workers, len(p.list.runs), func(i int) {
-			seq := p.list.parseRun(p.chunk, i)
-			if seq == nil {
-				return
-			}
-			rr := &res[i]
-			sub := &reader{opts: r.opts}
-			if r.opts.Skip != nil {
-				sub.opts.Skip = func(kind, object string, span source.Span) {
-					rr.skips = append(rr.skips, skipCall{kind, object, span})
-				}
-			}
-			for _, it := range seq.Content {
-				sub.document(t, resolve(it), false)
-			}
-			for _, o := range sub.objs {
-				r.visit(o)
-			}
-			rr.objs, rr.diags, rr.ok = sub.objs, sub.diags, true
-		})
-		for _, rr := range res {
-			if !rr.ok {
-				return false
+	res := make([]runResult, n)
+	par.For(workers, n, func(i int) {
+		rr := &res[i]
+		sub := &reader{opts: r.opts}
+		if r.opts.Skip != nil {
+			sub.opts.Skip = func(kind, object string, span source.Span) {
+				rr.skips = append(rr.skips, skipCall{kind, object, span})
 			}
 		}
-		for _, rr := range res {
-			r.objs = append(r.objs, rr.objs...)
-			r.diags = append(r.diags, rr.diags...)
-			for _, c := range rr.skips {
-				r.opts.Skip(c.kind, c.object, c.span)
-			}
+		if !read(i, sub) {
+			return
+		}
+		for _, o := range sub.objs {
+			r.visit(o)
+		}
+		rr.objs, rr.diags, rr.ok = sub.objs, sub.diags, true
+	})
+	for _, rr := range res {
+		if !rr.ok {
+			return false
+		}
+	}
+	for _, rr := range res {
+		r.objs = append(r.objs, rr.objs...)
+		r.diags = append(r.diags, rr.diags...)
+		for _, c := range rr.skips {
+			r.opts.Skip(c.kind, c.object, c.span)
 		}
 	}
 	return true
