@@ -635,6 +635,17 @@ func plainTag(v string) string {
 	if v != "" && !plainHint(v[0]) {
 		return "!!str"
 	}
+	if v != "" && strings.IndexByte("yYnNtTfFoO~", v[0]) >= 0 {
+		// resolve looks these up in its table of booleans and nulls,
+		// and takes anything else for a string.
+		switch v {
+		case "true", "True", "TRUE", "false", "False", "FALSE":
+			return "!!bool"
+		case "~", "null", "Null", "NULL":
+			return "!!null"
+		}
+		return "!!str"
+	}
 	n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
 	return n.ShortTag()
 }

@@ -292,3 +292,20 @@ func FuzzFastDocs(f *testing.F) {
 		checkFast(t, text)
 	})
 }
+
+// TestPlainTag holds plainTag to yaml.v3's resolution of plain scalars.
+func TestPlainTag(t *testing.T) {
+	words := []string{"", "~", "~~", "null", "Null", "NULL", "NuLL", "nil", "true", "True", "TRUE", "truE", "tru", "false",
+		"False", "FALSE", "y", "Y", "yes", "n", "N", "no", "No", "on", "On", "off", "OFF", "o", "O", "t", "f", "name",
+		"namespace", "ownerReferences", "0", "-1", "+1", "1.5", ".5", ".inf", "-.Inf", ".nan", "0x1F", "0o17", "1_000",
+		"2026-11-20", "2026-11-20T09:12:44Z", "-", "+", ".", "a", "Z", "<", "<<<", "=", "10.244.0.1", "8080/TCP"}
+	for _, w := range words {
+		want := (&yaml.Node{Kind: yaml.ScalarNode, Value: w}).ShortTag()
+		if got := plainTag(w); got != want {
+			t.Errorf("plainTag(%q) = %s, yaml.v3 resolves %s", w, got, want)
+		}
+	}
+	if got := plainTag("<<"); got != "!!merge" {
+		t.Errorf("plainTag(<<) = %s, want the parser's !!merge", got)
+	}
+}
