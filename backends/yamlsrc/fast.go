@@ -434,6 +434,10 @@ func (p *fastParser) literal(at, col int) *yaml.Node {
 		b.WriteByte('\n')
 		p.advance()
 	}
+	if indent < 0 {
+		p.bad = true // no line at all: an empty scalar
+		return nil
+	}
 	v := b.String()
 	if strip {
 		v = v[:len(v)-1]
