@@ -191,3 +191,16 @@ func TestFastDecode(t *testing.T) {
 		t.Errorf("the fast decoder decoded %d of %d (%d with warnings)", st.fast, st.decodes, st.fastWarnings)
 	}
 }
+
+// FuzzFastDecode holds the fast decoder to the slow path on any input
+// (objects of every kind decodeKinds lists, into every type, strict and
+// lax), seeded with small objects as kubectl prints them.
+func FuzzFastDecode(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-0\n  namespace: shop\n  labels:\n    app: web\n  creationTimestamp: \"2026-11-20T09:12:44Z\"\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: web-5d7c\n    controller: true\nspec:\n  containers:\n  - name: app\n    ports:\n    - containerPort: 8080\n      name: http\n      protocol: TCP\n    resources: {}\nstatus:\n  phase: Running\n  podIP: 10.244.0.1\n"))
+	f.Add([]byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxSurge: 25%\n      maxUnavailable: 1\n  template:\n    metadata:\n      creationTimestamp: null\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: app\n        resources:\n          limits:\n            cpu: 500m\n"))
+	f.Add([]byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  podSelector:\n    matchLabels:\n      app: web\n  ingress:\n  - from:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - 10.1.0.0/16\n    ports:\n    - port: 80\n      endPort: 90\n    - port: http\n  policyTypes:\n  - Ingress\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		var st decodeStats
+		checkDecode(t, "fuzz.yaml", text, &st)
+	})
+}
