@@ -22,7 +22,7 @@ func TestLeanSameAsFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster := string(clustergen.Generate(300).WorldYAML)
+	cluster := string(clustergen.Generate(100).WorldYAML)
 	// Objects with warnings and errors, as items of the List.
 	withItems := func(items string) string {
 		return strings.Replace(cluster, "\nitems:\n", "\nitems:\n"+items, 1)
