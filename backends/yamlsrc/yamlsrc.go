@@ -12,11 +12,14 @@
 // kubectl.kubernetes.io/last-applied-configuration are accepted and
 // ignored by Object.Decode.
 //
-// It parses with go.yaml.in/yaml/v3, whose yaml.Node keeps the line and
+// It parses into go.yaml.in/yaml/v3's yaml.Node, which keeps the line and
 // column of every scalar, mapping and sequence (sigs.k8s.io/yaml, which the
 // API machinery uses, converts YAML to JSON first and so loses them). The
 // module is the maintained continuation of gopkg.in/yaml.v3 and already a
-// dependency of the Kubernetes modules netpolc uses.
+// dependency of the Kubernetes modules netpolc uses. The block style
+// kubectl prints is read by a faster reader of this package (fast.go) into
+// the very nodes yaml.v3 gives, everything else by yaml.v3; Decode fills
+// values in one pass where it can (decode_fast.go).
 //
 // Scalars are read as kubectl reads them where YAML 1.1 and 1.2 differ: a
 // plain yes, no, on, off, y or n is a boolean (so "enabled: on" as a label
