@@ -47,8 +47,9 @@ type matrixJSON struct {
 // compares every cell of its output with cyclonus on the same
 // NetworkPolicy objects: every pair of pods, and every pod with every
 // external address the output shows (both ways), on every port the
-// policies and the pods' named ports mention, its neighbours and the ends
-// of the port space, for TCP, UDP and SCTP. compile/reach's
+// policies and the pods' named ports mention for a protocol, its
+// neighbours and the ends of the port space, and the ports mentioned for
+// the other protocols, for TCP, UDP and SCTP (probePorts). compile/reach's
 // TestBenchmarkClusterCyclonus checks the library path on every port
 // interval; this checks what the command prints.
 func TestMatrixCommandCyclonus(t *testing.T) {
@@ -185,23 +186,27 @@ func TestMatrixCommandCyclonus(t *testing.T) {
 }
 
 // probePorts are the ports probed per protocol: every port the policies
-// name (both ends of a range) and every container port of the cluster,
-// each with its neighbours, and the ends of the port space.
+// name for it (both ends of a range) and every container port of it, each
+// with its neighbours, the ends of the port space, and the ports named for
+// the other protocols (so that nothing allowed on one protocol shows on
+// another).
 func probePorts(c *clustergen.Cluster) map[ir.Protocol][]uint16 {
+	protos := []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP}
 	set := map[ir.Protocol]map[int]bool{ir.TCP: {}, ir.UDP: {}, ir.SCTP: {}}
+	named := map[int]bool{}
 	add := func(proto ir.Protocol, p int) {
+		named[p] = true
 		for _, q := range []int{p - 1, p, p + 1} {
 			if q >= 1 && q <= 65535 {
 				set[proto][q] = true
 			}
 		}
 	}
-	for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
+	for _, proto := range protos {
 		add(proto, 1)
 		add(proto, 65535)
 	}
 	for _, np := range c.Policies {
-		var ports [][2]int
 		var pps []networkingv1.NetworkPolicyPort
 		for _, r := range np.Spec.Ingress {
 			pps = append(pps, r.Ports...)
@@ -210,31 +215,32 @@ func probePorts(c *clustergen.Cluster) map[ir.Protocol][]uint16 {
 			pps = append(pps, r.Ports...)
 		}
 		for _, p := range pps {
-			if p.Port != nil {
-				ports = append(ports, portOf(p.Port.IntValue(), p.EndPort))
+			if p.Port == nil {
+				continue
 			}
-		}
-		for _, pr := range ports {
-			for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
-				if pr[0] > 0 {
-					add(proto, pr[0])
-				}
-				if pr[1] > 0 {
-					add(proto, pr[1])
+			proto := ir.TCP
+			if p.Protocol != nil {
+				proto = ir.Protocol(*p.Protocol)
+			}
+			pr := portOf(p.Port.IntValue(), p.EndPort)
+			for _, q := range pr {
+				if q > 0 {
+					add(proto, q)
 				}
 			}
 		}
 	}
 	for _, p := range c.World.Pods {
 		for _, cp := range p.Ports {
-			for _, proto := range []ir.Protocol{ir.TCP, ir.UDP, ir.SCTP} {
-				add(proto, int(cp.Port))
-			}
+			add(cp.Protocol, int(cp.Port))
 		}
 	}
 	out := map[ir.Protocol][]uint16{}
-	for proto, s := range set {
-		for p := range s {
+	for _, proto := range protos {
+		for p := range named {
+			set[proto][p] = true
+		}
+		for p := range set[proto] {
 			out[proto] = append(out[proto], uint16(p))
 		}
 		slices.Sort(out[proto])
