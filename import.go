@@ -1,6 +1,8 @@
 package netpolc
 
 import (
+	"sync"
+
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
@@ -46,22 +48,47 @@ func Import(files []*source.File, opts ImportOptions) (*ir.Program, diag.List) {
 	for _, im := range imps {
 		kinds = append(kinds, im.kinds...)
 	}
-	objs, diags := yamlsrc.Read(files, yamlsrc.Options{Kinds: kinds, Namespace: opts.Namespace})
+	// Objects whose importer converts them one by one are converted as
+	// soon as they are read, and their YAML dropped (the program keeps
+	// the positions it needs): a big input's node trees are never all in
+	// memory.
+	var mu sync.Mutex
+	converted := map[*yamlsrc.Object]any{}
+	each := func(o *yamlsrc.Object) bool {
+		for _, im := range imps {
+			if oi, ok := im.imp.(backends.ObjectImporter); ok && im.reads(o) {
+				c := oi.Convert(o)
+				mu.Lock()
+				converted[o] = c
+				mu.Unlock()
+				return false
+			}
+		}
+		return true
+	}
+	objs, diags := yamlsrc.Read(files, yamlsrc.Options{Kinds: kinds, Namespace: opts.Namespace, Each: each})
 	var progs []*ir.Program
 	for _, im := range imps {
 		var mine []*yamlsrc.Object
 		for _, o := range objs {
-			for _, k := range im.kinds {
-				if o.APIVersion == k.APIVersion && o.Kind == k.Kind {
-					mine = append(mine, o)
-					break
-				}
+			if im.reads(o) {
+				mine = append(mine, o)
 			}
 		}
 		if len(mine) == 0 {
 			continue
 		}
-		p, d := im.imp.Import(mine)
+		var p *ir.Program
+		var d diag.List
+		if oi, ok := im.imp.(backends.ObjectImporter); ok {
+			cs := make([]any, len(mine))
+			for i, o := range mine {
+				cs[i] = converted[o]
+			}
+			p, d = oi.ImportConverted(mine, cs)
+		} else {
+			p, d = im.imp.Import(mine)
+		}
 		diags.Append(d)
 		if p != nil {
 			progs = append(progs, p)
@@ -79,6 +106,16 @@ func Import(files []*source.File, opts ImportOptions) (*ir.Program, diag.List) {
 		return nil, diags
 	}
 	return prog, diags
+}
+
+// reads reports whether o is of a kind im imports.
+func (im importer) reads(o *yamlsrc.Object) bool {
+	for _, k := range im.kinds {
+		if o.APIVersion == k.APIVersion && o.Kind == k.Kind {
+			return true
+		}
+	}
+	return false
 }
 
 func kindList(kinds []yamlsrc.Kind) string {

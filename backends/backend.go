@@ -110,6 +110,18 @@ type Importer interface {
 	Import(objs []*yamlsrc.Object) (*ir.Program, diag.List)
 }
 
+// An ObjectImporter is an Importer that converts each object on its own,
+// so that a reader can convert objects as soon as they are read and drop
+// their YAML (yamlsrc.Options.Each): Convert, safe for concurrent use,
+// converts one object (nil for one of a kind it does not import), and
+// ImportConverted(objs, c), with c[i] = Convert(objs[i]) or nil (then it
+// converts objs[i] itself), returns what Import(objs) returns.
+type ObjectImporter interface {
+	Importer
+	Convert(o *yamlsrc.Object) any
+	ImportConverted(objs []*yamlsrc.Object, converted []any) (*ir.Program, diag.List)
+}
+
 // Feature is one thing a program may need from a target.
 type Feature string
 

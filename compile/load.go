@@ -47,20 +47,22 @@ var ManifestExts = []string{".yaml", ".yml", ".json"}
 
 // LoadManifests reads Kubernetes manifests (YAML or JSON) named by paths as
 // Load reads sources: files as given, the *.yaml, *.yml and *.json files of
-// a directory, of a tree with "DIR/...", and "-" for standard input.
+// a directory, of a tree with "DIR/...", and "-" for standard input; each
+// at most MaxManifestSize bytes.
 func LoadManifests(paths []string, stdin io.Reader) ([]*source.File, error) {
 	return manifestFiles.load(paths, stdin)
 }
 
 // fileKind is what a loader reads from directories.
 type fileKind struct {
-	exts []string // extensions read from directories
-	what string   // how messages name them, e.g. ".netpol files"
+	exts  []string // extensions read from directories
+	what  string   // how messages name them, e.g. ".netpol files"
+	limit int      // the most bytes of one file: MaxSourceSize or MaxManifestSize
 }
 
 var (
-	netpolFiles   = fileKind{exts: []string{SourceExt}, what: SourceExt + " files"}
-	manifestFiles = fileKind{exts: ManifestExts, what: ".yaml, .yml or .json files"}
+	netpolFiles   = fileKind{exts: []string{SourceExt}, what: SourceExt + " files", limit: MaxSourceSize}
+	manifestFiles = fileKind{exts: ManifestExts, what: ".yaml, .yml or .json files", limit: MaxManifestSize}
 )
 
 func (k fileKind) load(paths []string, stdin io.Reader) ([]*source.File, error) {
@@ -115,7 +117,7 @@ func (k fileKind) load(paths []string, stdin io.Reader) ([]*source.File, error) 
 		if i > 0 && names[i-1] == name {
 			continue
 		}
-		content, err := ReadFile(name)
+		content, err := readFile(name, k.limit)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -125,7 +127,7 @@ func (k fileKind) load(paths []string, stdin io.Reader) ([]*source.File, error) 
 	if useStdin {
 		if stdin == nil {
 			errs = append(errs, errors.New("-: no standard input"))
-		} else if content, err := readLimited(stdin); errors.Is(err, ErrSourceTooLarge) {
+		} else if content, err := readLimited(stdin, k.limit); errors.Is(err, ErrSourceTooLarge) || errors.Is(err, ErrManifestTooLarge) {
 			errs = append(errs, fmt.Errorf("-: standard input is %w", err))
 		} else if err != nil {
 			errs = append(errs, fmt.Errorf("-: reading standard input: %w", err))

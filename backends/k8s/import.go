@@ -62,15 +62,35 @@ var ImportKinds = []yamlsrc.Kind{{APIVersion: APIVersion, Kind: Kind}}
 // policies; it passes ir.Validate, or the violation is an internal error.
 // Policies of objects with errors are left out; the program is nil only
 // when no object could be read.
-func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
+func (b Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
+	return b.ImportConverted(objs, nil)
+}
+
+// Convert implements backends.ObjectImporter: it decodes and converts one
+// NetworkPolicy on its own (nil for an object of another kind).
+func (Backend) Convert(o *yamlsrc.Object) any {
+	if o.APIVersion != APIVersion || o.Kind != Kind {
+		return nil
+	}
+	r := convert(o)
+	return &r
+}
+
+// ImportConverted implements backends.ObjectImporter: Import, with the
+// objects Convert has converted (converted[i] for objs[i]; nil: not yet).
+func (Backend) ImportConverted(objs []*yamlsrc.Object, converted []any) (*ir.Program, diag.List) {
 	im := &importer{seen: map[string]*yamlsrc.Object{}}
 	// Objects are decoded and converted in parallel, each with its own
 	// diagnostics; duplicates are found and everything is reported in
 	// input order afterwards, as one pass would.
-	converted := make([]objectResult, len(objs))
+	results := make([]*objectResult, len(objs))
+	for i := range converted {
+		results[i], _ = converted[i].(*objectResult)
+	}
 	parallel(len(objs), func(i int) {
-		if o := objs[i]; o.APIVersion == APIVersion && o.Kind == Kind {
-			converted[i] = convert(o)
+		if o := objs[i]; results[i] == nil && o.APIVersion == APIVersion && o.Kind == Kind {
+			r := convert(o)
+			results[i] = &r
 		}
 	})
 	var pols []*ir.Policy
@@ -82,7 +102,7 @@ func (Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 			continue
 		}
 		read++
-		if pol := im.object(o, &converted[i]); pol != nil {
+		if pol := im.object(o, results[i]); pol != nil {
 			pols = append(pols, pol)
 		}
 	}

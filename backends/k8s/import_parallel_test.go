@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -14,7 +16,8 @@ import (
 // (enough for Import to convert them in parallel) with duplicates,
 // objects that do not decode, invalid ones and warnings spread through
 // it, and requires the same program and the same diagnostics, in the same
-// order, as on one processor (one goroutine).
+// order, as on one processor (one goroutine), and as when every object is
+// converted as soon as it is read and its YAML dropped (ObjectImporter).
 func TestImportParallelSameAsSequential(t *testing.T) {
 	var b strings.Builder
 	for i := 0; i < 300; i++ {
@@ -49,6 +52,30 @@ func TestImportParallelSameAsSequential(t *testing.T) {
 		return ir.Format(prog), d.String()
 	}
 	prog, diags := importOnce()
+	// Converted ahead as netpolc.Import does (backends.ObjectImporter:
+	// each object converted as it is read, its YAML then dropped).
+	var mu sync.Mutex
+	ahead := map[*yamlsrc.Object]any{}
+	objs, readDiags := yamlsrc.Read([]*source.File{file}, yamlsrc.Options{Kinds: ImportKinds, Each: func(o *yamlsrc.Object) bool {
+		c := Backend{}.Convert(o)
+		mu.Lock()
+		ahead[o] = c
+		mu.Unlock()
+		return false
+	}})
+	cs := make([]any, len(objs))
+	for i, o := range objs {
+		cs[i] = ahead[o]
+	}
+	aheadProg, aheadDiags := Backend{}.ImportConverted(objs, cs)
+	readDiags.Append(aheadDiags)
+	var ad strings.Builder
+	for _, x := range readDiags {
+		ad.WriteString(x.Error() + "\n")
+	}
+	if got := ir.Format(aheadProg); got != prog || ad.String() != diags {
+		t.Errorf("converted ahead, YAML dropped:\n%s\n%s\nwant\n%s\n%s", got, ad.String(), prog, diags)
+	}
 	old := runtime.GOMAXPROCS(1)
 	seqProg, seqDiags := importOnce()
 	runtime.GOMAXPROCS(old)

@@ -20,9 +20,8 @@ type workload struct {
 	kind, namespace, name string
 	uid                   types.UID
 	owners                []metav1.OwnerReference
-	span                  source.Span
-	desc                  string   // "Deployment shop/web"
-	pod                   eval.Pod // the representative: the template's labels and named ports
+	obj                   *yamlsrc.Object // the workload's object: span and description for reports
+	pod                   eval.Pod        // the representative: the template's labels and named ports
 	// idle says why the workload runs no pod ("scaled to zero",
 	// "suspended", "finished", "host network"); "" when it may run some.
 	idle string
@@ -38,6 +37,9 @@ type ownedPod struct {
 	labels    map[string]string
 	owners    []metav1.OwnerReference
 }
+
+// span is where the workload is named.
+func (w *workload) span() source.Span { return w.obj.Pos("metadata", "name") }
 
 func workloadKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
 
@@ -55,7 +57,7 @@ func (r *reader) workload(o *yamlsrc.Object, meta metav1.ObjectMeta, tmpl corev1
 	key := workloadKey(o.Kind, o.Namespace, o.Name)
 	if first := r.workloads[key]; first != nil {
 		d := r.diags.Errorf(CodeDuplicate, o.Pos("metadata", "name"), "%s is given twice", o)
-		d.Notes = []diag.Note{{Span: first.span, Message: "first given here"}}
+		d.Notes = []diag.Note{{Span: first.span(), Message: "first given here"}}
 		return
 	}
 	if idle == "" && tmpl.Spec.HostNetwork {
@@ -63,7 +65,7 @@ func (r *reader) workload(o *yamlsrc.Object, meta metav1.ObjectMeta, tmpl corev1
 	}
 	w := &workload{
 		kind: o.Kind, namespace: o.Namespace, name: o.Name, uid: meta.UID, owners: meta.OwnerReferences,
-		span: o.Pos("metadata", "name"), desc: o.String(), idle: idle,
+		obj: o, idle: idle,
 		pod: eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: tmpl.Labels, Ports: ports},
 	}
 	r.workloads[key] = w
@@ -167,13 +169,13 @@ func (r *reader) represent() {
 		}
 		key := w.namespace + "/" + w.pod.Name
 		if first := r.pods[key]; first != nil {
-			d := r.diags.Errorf(CodeDuplicate, w.span, "%s is represented by a pod named %s, and the input has a pod of that name", w.desc, w.pod.Name)
-			d.Notes = []diag.Note{{Span: first.span, Message: "the pod " + key + ", " + first.what}}
+			d := r.diags.Errorf(CodeDuplicate, w.span(), "%s is represented by a pod named %s, and the input has a pod of that name", w.obj, w.pod.Name)
+			d.Notes = []diag.Note{{Span: first.span(), Message: "the pod " + key + ", " + first.what()}}
 			d.Detail = "A workload whose pods are not in the input is represented by one pod named after it. Rename the pod, or give the workload's pods (with their ownerReferences)."
 			continue
 		}
 		w.pod.Workload = w.kind + "/" + w.name
-		r.addPod(w.pod, &origin{w.span, "the pod of " + w.desc})
+		r.addPod(w.pod, &origin{obj: w.obj, desc: "the pod of " + w.obj.String()})
 	}
 }
 

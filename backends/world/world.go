@@ -52,12 +52,14 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/netpolc/netpolc/backends/yamlsrc"
@@ -106,6 +108,19 @@ type Options struct {
 // input order) and the diagnostics; the world is nil when there is an
 // error.
 func Read(files []*source.File, opts Options) (*eval.World, diag.List) {
+	// First with the objects' YAML dropped as soon as they are decoded
+	// (memory for a few parts of a big input's node trees), which gives
+	// the world and every warning; errors need positions, so an input
+	// with errors is read again with its YAML kept, for the messages.
+	if w, diags := read(files, opts, true); !diags.HasErrors() {
+		return w, diags
+	}
+	return read(files, opts, false)
+}
+
+// read is Read, dropping the YAML of the objects it decodes ahead when
+// lean.
+func read(files []*source.File, opts Options, lean bool) (*eval.World, diag.List) {
 	r := &reader{
 		namespaces: map[string]*origin{}, pods: map[string]*origin{},
 		nodes: map[string]*origin{}, services: map[string]*origin{},
@@ -116,12 +131,31 @@ func Read(files []*source.File, opts Options) (*eval.World, diag.List) {
 	if hint == "" {
 		hint = "write the namespace the object runs in"
 	}
-	objs, diags := yamlsrc.Read(files, yamlsrc.Options{
+	yo := yamlsrc.Options{
 		Kinds: Kinds, Namespace: opts.Namespace, NamespaceHint: hint, Untyped: true,
 		Skip: r.skip,
-	})
+	}
+	if lean {
+		r.pre = map[*yamlsrc.Object]*decoded{}
+		var mu sync.Mutex
+		yo.Each = func(o *yamlsrc.Object) bool {
+			v := kindValue(o.Kind)
+			if v == nil {
+				return true // netpolc's world format: decoded (strictly) in order
+			}
+			d := &decoded{value: v, diags: o.DecodeLax(v)}
+			d.value = trimmed(d.value)
+			mu.Lock()
+			r.pre[o] = d
+			mu.Unlock()
+			return false
+		}
+	}
+	objs, diags := yamlsrc.Read(files, yo)
 	r.diags = diags
-	r.pre = predecode(objs)
+	if !lean {
+		r.pre = predecode(objs)
+	}
 	for _, o := range objs {
 		r.object(o)
 	}
@@ -143,10 +177,36 @@ func Read(files []*source.File, opts Options) (*eval.World, diag.List) {
 	return w, r.diags
 }
 
-// origin is where an entry of the world was given, for duplicate reports.
+// origin is where an entry of the world was given, for duplicate reports;
+// its span and description are computed when a report needs them.
 type origin struct {
-	span source.Span
-	what string // "Pod shop/web-0", "pod shop/web-0 of the world document"
+	obj  *yamlsrc.Object // the object that gave it, if any
+	at   []any           // the entry's path in obj; nil for metadata.name
+	sp   source.Span     // the span when obj is nil
+	desc string          // "pod shop/web-0 of a world document"; "" for obj's String ("Pod shop/web-0")
+}
+
+// objectOrigin is the origin of what Kubernetes object o gives.
+func objectOrigin(o *yamlsrc.Object) *origin { return &origin{obj: o} }
+
+// span is where the entry was given.
+func (o *origin) span() source.Span {
+	switch {
+	case o.obj == nil:
+		return o.sp
+	case o.at == nil:
+		return o.obj.Pos("metadata", "name")
+	}
+	return o.obj.Pos(o.at...)
+}
+
+// what describes the entry: "Pod shop/web-0", "pod shop/web-0 of a world
+// document".
+func (o *origin) what() string {
+	if o.desc == "" && o.obj != nil {
+		return o.obj.String()
+	}
+	return o.desc
 }
 
 type reader struct {
@@ -202,6 +262,54 @@ func kindValue(kind string) any {
 		return new(corev1.Node)
 	}
 	return nil
+}
+
+// trimmed returns decoded value v (of kindValue's types) with only the
+// fields object() and workload() read, so that what a big input's objects
+// keep until they are read in order is small (a pod's status conditions,
+// container images and the like go); the lean read is held to the full
+// one (TestLeanSameAsFull, and every golden file: Read reads lean first).
+func trimmed(v any) any {
+	meta := func(m metav1.ObjectMeta) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: m.Name, Labels: m.Labels, UID: m.UID, OwnerReferences: m.OwnerReferences}
+	}
+	podSpec := func(s corev1.PodSpec) corev1.PodSpec {
+		out := corev1.PodSpec{HostNetwork: s.HostNetwork}
+		for _, c := range s.Containers {
+			out.Containers = append(out.Containers, corev1.Container{Name: c.Name, Ports: c.Ports})
+		}
+		return out
+	}
+	template := func(t corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{ObjectMeta: meta(t.ObjectMeta), Spec: podSpec(t.Spec)}
+	}
+	switch x := v.(type) {
+	case *corev1.Namespace:
+		return &corev1.Namespace{ObjectMeta: meta(x.ObjectMeta)}
+	case *corev1.Pod:
+		return &corev1.Pod{ObjectMeta: meta(x.ObjectMeta), Spec: podSpec(x.Spec),
+			Status: corev1.PodStatus{Phase: x.Status.Phase, PodIP: x.Status.PodIP, PodIPs: x.Status.PodIPs}}
+	case *appsv1.Deployment:
+		return &appsv1.Deployment{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.DeploymentSpec{Replicas: x.Spec.Replicas, Template: template(x.Spec.Template)}}
+	case *appsv1.StatefulSet:
+		return &appsv1.StatefulSet{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.StatefulSetSpec{Replicas: x.Spec.Replicas, Template: template(x.Spec.Template)}}
+	case *appsv1.DaemonSet:
+		return &appsv1.DaemonSet{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.DaemonSetSpec{Template: template(x.Spec.Template)}}
+	case *appsv1.ReplicaSet:
+		return &appsv1.ReplicaSet{ObjectMeta: meta(x.ObjectMeta), Spec: appsv1.ReplicaSetSpec{Replicas: x.Spec.Replicas, Template: template(x.Spec.Template)}}
+	case *batchv1.Job:
+		return &batchv1.Job{ObjectMeta: meta(x.ObjectMeta),
+			Spec:   batchv1.JobSpec{Suspend: x.Spec.Suspend, Parallelism: x.Spec.Parallelism, Template: template(x.Spec.Template)},
+			Status: batchv1.JobStatus{CompletionTime: x.Status.CompletionTime, Conditions: x.Status.Conditions}}
+	case *batchv1.CronJob:
+		return &batchv1.CronJob{ObjectMeta: meta(x.ObjectMeta), Spec: batchv1.CronJobSpec{Suspend: x.Spec.Suspend,
+			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: template(x.Spec.JobTemplate.Spec.Template)}}}}
+	case *corev1.Service:
+		return &corev1.Service{ObjectMeta: meta(x.ObjectMeta), Spec: corev1.ServiceSpec{Selector: x.Spec.Selector}}
+	case *corev1.Node:
+		return &corev1.Node{ObjectMeta: meta(x.ObjectMeta), Status: corev1.NodeStatus{Addresses: x.Status.Addresses}}
+	}
+	return v
 }
 
 // predecode decodes the Kubernetes objects of a big input on up to
@@ -320,7 +428,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		ok := r.name(o, apimachineryvalidation.ValidateNamespaceName)
 		ok = r.labels(o, ns.Labels, "metadata", "labels") && ok
 		if ok {
-			r.addNamespace(ns.Name, ns.Labels, &origin{o.Pos("metadata", "name"), o.String()})
+			r.addNamespace(ns.Name, ns.Labels, objectOrigin(o))
 		}
 	case "Pod":
 		var pod corev1.Pod
@@ -337,7 +445,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 		if pod.Spec.HostNetwork || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 			return // no endpoint of its own, or none any more
 		}
-		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, &origin{o.Pos("metadata", "name"), o.String()})
+		r.addPod(eval.Pod{Namespace: o.Namespace, Name: o.Name, Labels: pod.Labels, IP: ip, Ports: ports}, objectOrigin(o))
 		if len(pod.OwnerReferences) > 0 {
 			r.owned = append(r.owned, ownedPod{namespace: o.Namespace, name: o.Name, labels: pod.Labels, owners: pod.OwnerReferences})
 		}
@@ -388,7 +496,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 			if len(sel) == 0 {
 				sel = nil // selects nothing, as the API server stores {}
 			}
-			r.addService(eval.Service{Namespace: o.Namespace, Name: o.Name, Labels: s.Labels, Selector: sel}, &origin{o.Pos("metadata", "name"), o.String()})
+			r.addService(eval.Service{Namespace: o.Namespace, Name: o.Name, Labels: s.Labels, Selector: sel}, objectOrigin(o))
 		}
 	case "Node":
 		var n corev1.Node
@@ -412,7 +520,7 @@ func (r *reader) object(o *yamlsrc.Object) {
 			break
 		}
 		if ok {
-			r.addNode(node, &origin{o.Pos("metadata", "name"), o.String()})
+			r.addNode(node, objectOrigin(o))
 		}
 	}
 }
@@ -572,7 +680,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		}
 		ok = r.labels(o, ns.Labels, at...) && ok
 		if ok {
-			r.addNamespace(ns.Name, ns.Labels, &origin{o.Pos(at...), "namespace " + ns.Name + " of a world document"})
+			r.addNamespace(ns.Name, ns.Labels, &origin{obj: o, at: at, desc: "namespace " + ns.Name + " of a world document"})
 		}
 	}
 	for i, p := range w.Pods {
@@ -583,7 +691,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		ok = r.docName(o, p.Namespace, apimachineryvalidation.ValidateNamespaceName, "pods", i, "namespace") && ok
 		ok = r.labels(o, p.Labels, "pods", i, "labels") && ok
 		if ok {
-			r.addPod(p, &origin{o.Pos("pods", i), "pod " + p.Namespace + "/" + p.Name + " of a world document"})
+			r.addPod(p, &origin{obj: o, at: []any{"pods", i}, desc: "pod " + p.Namespace + "/" + p.Name + " of a world document"})
 		}
 	}
 	for i, x := range w.Externals {
@@ -597,7 +705,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		}
 		ok := r.docName(o, n.Name, apimachineryvalidation.NameIsDNSSubdomain, "nodes", i, "name")
 		if r.labels(o, n.Labels, "nodes", i, "labels") && ok {
-			r.addNode(n, &origin{o.Pos("nodes", i), "node " + n.Name + " of a world document"})
+			r.addNode(n, &origin{obj: o, at: []any{"nodes", i}, desc: "node " + n.Name + " of a world document"})
 		}
 	}
 	for i, s := range w.Services {
@@ -609,7 +717,7 @@ func (r *reader) document(o *yamlsrc.Object) {
 		ok = r.labels(o, s.Labels, "services", i, "labels") && ok
 		ok = r.labels(o, s.Selector, "services", i, "selector") && ok
 		if ok {
-			r.addService(s, &origin{o.Pos("services", i), "Service " + s.Namespace + "/" + s.Name + " of a world document"})
+			r.addService(s, &origin{obj: o, at: []any{"services", i}, desc: "Service " + s.Namespace + "/" + s.Name + " of a world document"})
 		}
 	}
 }
@@ -631,8 +739,8 @@ func (r *reader) docName(o *yamlsrc.Object, name string, valid func(string, bool
 // there was a first.
 func (r *reader) duplicate(m map[string]*origin, key string, o *origin) bool {
 	if first := m[key]; first != nil {
-		d := r.diags.Errorf(CodeDuplicate, o.span, "%s is given twice", o.what)
-		d.Notes = []diag.Note{{Span: first.span, Message: "first given here, as " + first.what}}
+		d := r.diags.Errorf(CodeDuplicate, o.span(), "%s is given twice", o.what())
+		d.Notes = []diag.Note{{Span: first.span(), Message: "first given here, as " + first.what()}}
 		return true
 	}
 	m[key] = o
@@ -656,9 +764,9 @@ func (r *reader) addNode(n eval.Node, o *origin) {
 		return
 	}
 	if n.Local {
-		r.locals = append(r.locals, o.span)
+		r.locals = append(r.locals, o.span())
 		if len(r.locals) == 2 {
-			d := r.diags.Errorf(CodeInvalid, o.span, "a second local node: at most one node can be local")
+			d := r.diags.Errorf(CodeInvalid, o.span(), "a second local node: at most one node can be local")
 			d.Notes = []diag.Note{{Span: r.locals[0], Message: "the first local node"}}
 		}
 	}

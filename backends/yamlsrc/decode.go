@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -46,8 +45,30 @@ func (o *Object) decode(into any, lax bool) diag.List {
 		l.Errorf("internal", o.Span, "yamlsrc: Decode needs a non-nil pointer, got %T", into)
 		return l
 	}
+	if o.node == nil {
+		var l diag.List
+		l.Errorf("internal", o.Span, "yamlsrc: Decode of %s, whose YAML Options.Each dropped", o)
+		return l
+	}
 	// Aliases may repeat a node many times ("billion laughs"); a document
 	// may expand to a bounded multiple of its text only.
+	budget := 100*len(o.File.Content) + 10000
+	if v := rv.Elem(); v.IsZero() {
+		// The fast decoder (decode_fast.go), and when it gives up the
+		// three passes below, on the zero value again.
+		f := &fastDecoder{d: &decoder{t: o.text, budget: budget, lax: lax}}
+		if f.fast(resolve(o.node), v, true) {
+			return f.diags
+		}
+		v.SetZero()
+	}
+	return o.decodeSlow(into, lax)
+}
+
+// decodeSlow is decode with the three passes: check, json and
+// json.Unmarshal.
+func (o *Object) decodeSlow(into any, lax bool) diag.List {
+	rv := reflect.ValueOf(into)
 	d := &decoder{t: o.text, budget: 100*len(o.File.Content) + 10000, lax: lax}
 	d.check(o.node, rv.Type().Elem(), "", true)
 	if d.diags.HasErrors() {
@@ -311,27 +332,21 @@ func (d *decoder) json(buf *bytes.Buffer, n *yaml.Node) {
 		case "!!null":
 			buf.WriteString("null")
 		case "!!bool":
-			var b bool
-			if err := n.Decode(&b); err != nil {
-				b = yaml11True[n.Value] // a YAML 1.1 boolean (tagOf)
-			}
-			buf.WriteString(strconv.FormatBool(b))
+			buf.WriteString(strconv.FormatBool(scalarBool(n)))
 		case "!!int":
-			var i int64
-			if err := n.Decode(&i); err == nil {
-				buf.WriteString(strconv.FormatInt(i, 10))
-				return
-			}
-			var u uint64
-			if err := n.Decode(&u); err == nil {
+			i, u, unsigned, ok := scalarInt(n)
+			switch {
+			case !ok:
+				d.diags.Errorf(CodeBadValue, span(d.t, n), "the integer %s is out of range", n.Value)
+				buf.WriteString("0")
+			case unsigned:
 				buf.WriteString(strconv.FormatUint(u, 10))
-				return
+			default:
+				buf.WriteString(strconv.FormatInt(i, 10))
 			}
-			d.diags.Errorf(CodeBadValue, span(d.t, n), "the integer %s is out of range", n.Value)
-			buf.WriteString("0")
 		case "!!float":
-			var f float64
-			if err := n.Decode(&f); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			f, ok := scalarFloat(n)
+			if !ok {
 				d.diags.Errorf(CodeBadValue, span(d.t, n), "the number %s has no JSON form", n.Value)
 				buf.WriteString("0")
 				return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/netpolc/netpolc/lang/source"
@@ -71,15 +72,31 @@ func TestReadParallelSameAsSequential(t *testing.T) {
 		{"list with a duplicate items key", bigList("") + "items: []\n"},
 		{"list then a document", bigList("") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ns}\n"},
 		{"list then a bad document", bigList("") + "---\napiVersion: [v1\n"},
+		{"list with other kinds and bad items", bigList("- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: cm, namespace: ns}\n- apiVersion: networking.k8s.io/v2\n  kind: NetworkPolicy\n  metadata: {name: v2}\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {namespace: ns}\n- 42\n")},
+		{"document then list", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ns}\n---\n" + bigList("")},
+		{"list without a kind", strings.Replace(bigList(""), "kind: List\n", "", 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := tc.text
 			if len(text) < parallelMin {
 				t.Fatalf("the stream has %d bytes, less than %d", len(text), parallelMin)
 			}
-			readAll := func() string {
-				objs, diags := Read([]*source.File{source.NewFile("big.yaml", []byte(text))}, npKinds)
+			readAll := func(each bool) string {
+				opts := npKinds
 				var b strings.Builder
+				// Skipped objects through the hook, in order.
+				opts.Skip = func(kind, object string, span source.Span) { fmt.Fprintf(&b, "skip %s %s %s\n", kind, object, span) }
+				var visits atomic.Int64
+				if each {
+					opts.Each = func(*Object) bool {
+						visits.Add(1)
+						return true
+					}
+				}
+				objs, diags := Read([]*source.File{source.NewFile("big.yaml", []byte(text))}, opts)
+				if each && visits.Load() != int64(len(objs)) && !diags.HasErrors() {
+					t.Errorf("Each called %d times for %d objects", visits.Load(), len(objs))
+				}
 				b.WriteString(summary(objs, diags))
 				for _, o := range objs {
 					fmt.Fprintf(&b, "%s %s\n", o.Pos("spec", "ingress", 0, "ports", 0, "port"), o.Pos("metadata", "name"))
@@ -89,14 +106,18 @@ func TestReadParallelSameAsSequential(t *testing.T) {
 			if runtime.GOMAXPROCS(0) < 2 {
 				t.Skip("one processor: the parallel path is not taken")
 			}
-			par := readAll()
+			par := readAll(false)
+			streamed := readAll(true)
 			old := runtime.GOMAXPROCS(1)
-			seq := readAll()
+			seq := readAll(false)
 			runtime.GOMAXPROCS(old)
 			if par != seq {
 				t.Errorf("parallel and sequential reads differ:\n--- parallel\n%s\n--- sequential\n%s", par, seq)
 			}
-			if n := strings.Count(seq, "NetworkPolicy"); n < 500 && !strings.Contains(tc.name, "error in an item") {
+			if streamed != seq {
+				t.Errorf("the read with Options.Each (streamed) and the sequential read differ:\n--- streamed\n%s\n--- sequential\n%s", streamed, seq)
+			}
+			if n := strings.Count(seq, "NetworkPolicy"); n < 500 && !strings.Contains(tc.name, "error in an item") && !strings.Contains(tc.name, "without a kind") {
 				t.Errorf("only %d NetworkPolicies read", n)
 			}
 		})
@@ -161,6 +182,39 @@ func TestParseParallelSameTrees(t *testing.T) {
 			if len(pl) != len(sl) {
 				t.Errorf("%s: %d nodes in parallel, %d sequentially", name, len(pl), len(sl))
 			}
+		}
+	}
+}
+
+// TestEachDrops: an object whose YAML Each does not keep has its Span for
+// every position, no fields and no Decode; a big List is read run by run
+// (streamFile) with Each, and the objects Each keeps read as without it.
+func TestEachDrops(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one processor: the List is not streamed")
+	}
+	text := []byte(bigList(""))
+	f := source.NewFile("big.yaml", text)
+	if !(&reader{opts: Options{Kinds: npKinds.Kinds, Each: func(*Object) bool { return true }}}).streamFile(newText(f), text) {
+		t.Fatal("the List was not streamed")
+	}
+	opts := npKinds
+	opts.Each = func(o *Object) bool { return o.Name == "p-7" }
+	objs, diags := Read([]*source.File{f}, opts)
+	if diags.HasErrors() || len(objs) != 700 {
+		t.Fatalf("%d objects, %v", len(objs), diags)
+	}
+	for _, o := range objs {
+		kept := o.Name == "p-7"
+		if got := o.Pos("metadata", "name"); (got == o.Span) == kept {
+			t.Errorf("%s: Pos(metadata, name) = %s, span %s", o, got, o.Span)
+		}
+		if o.Has("spec") != kept || o.IsNull("spec") == kept {
+			t.Errorf("%s: Has(spec) = %v, IsNull(spec) = %v", o, o.Has("spec"), o.IsNull("spec"))
+		}
+		var m map[string]any
+		if d := o.Decode(&m); d.HasErrors() == kept {
+			t.Errorf("%s: Decode: %v", o, d)
 		}
 	}
 }

@@ -12,11 +12,14 @@
 // kubectl.kubernetes.io/last-applied-configuration are accepted and
 // ignored by Object.Decode.
 //
-// It parses with go.yaml.in/yaml/v3, whose yaml.Node keeps the line and
+// It parses into go.yaml.in/yaml/v3's yaml.Node, which keeps the line and
 // column of every scalar, mapping and sequence (sigs.k8s.io/yaml, which the
 // API machinery uses, converts YAML to JSON first and so loses them). The
 // module is the maintained continuation of gopkg.in/yaml.v3 and already a
-// dependency of the Kubernetes modules netpolc uses.
+// dependency of the Kubernetes modules netpolc uses. The block style
+// kubectl prints is read by a faster reader of this package (fast.go) into
+// the very nodes yaml.v3 gives, everything else by yaml.v3; Decode fills
+// values in one pass where it can (decode_fast.go).
 //
 // Scalars are read as kubectl reads them where YAML 1.1 and 1.2 differ: a
 // plain yes, no, on, off, y or n is a boolean (so "enabled: on" as a label
@@ -49,6 +52,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +112,16 @@ type Options struct {
 	// list (in any API version) instead of reporting it with an info
 	// diagnostic: its kind, its description ("ConfigMap shop/x") and span.
 	Skip func(kind, object string, span source.Span)
+	// Each, when set, is called once for every object Read returns,
+	// before Read returns, as soon as the object is read: on several
+	// goroutines at once and in no particular order. When it returns
+	// false, Read drops the object's YAML: Pos then returns the object's
+	// Span, Has reports false, IsNull true, and Decode fails. A caller
+	// that decodes what it needs in Each keeps in memory only a few parts
+	// of a big input's node trees at a time. When a file has a syntax
+	// error, Each may also have been called for objects of it that Read
+	// does not return (the file is then read again, as without Each).
+	Each func(o *Object) (keep bool)
 }
 
 // Object is one Kubernetes object of a file, with the YAML it was read from.
@@ -124,8 +138,9 @@ type Object struct {
 	// Span covers the object's mapping.
 	Span source.Span
 
-	node *yaml.Node // the object's mapping
-	text *text
+	node    *yaml.Node // the object's mapping; nil when dropped (Options.Each)
+	text    *text
+	visited bool // given to Options.Each
 }
 
 // text is a file with the offsets of its lines.
@@ -136,6 +151,9 @@ type text struct {
 	// mu guards it, so that objects decode concurrently.
 	mu     sync.Mutex
 	fields map[reflect.Type]map[string]reflect.Type
+	// fastCache holds fastFields' *structFields per struct type,
+	// fastKinds readsItself's answers per type.
+	fastCache, fastKinds sync.Map
 }
 
 // jsonFields returns the JSON fields of struct type typ, computed once
@@ -183,6 +201,9 @@ func Read(files []*source.File, opts Options) ([]*Object, diag.List) {
 	for _, f := range files {
 		r.file(f)
 	}
+	if opts.Each != nil {
+		par.For(runtime.GOMAXPROCS(0), len(r.objs), func(i int) { r.visit(r.objs[i]) })
+	}
 	return r.objs, r.diags
 }
 
@@ -194,6 +215,9 @@ type reader struct {
 
 func (r *reader) file(f *source.File) {
 	t := newText(f)
+	if r.opts.Each != nil && r.streamFile(t, f.Content) {
+		return
+	}
 	content := f.Content
 	if looksLikeJSON(content) {
 		// YAML forbids tabs as indentation, JSON allows them as white
@@ -202,7 +226,11 @@ func (r *reader) file(f *source.File) {
 		// meaning.
 		content = bytes.ReplaceAll(content, []byte("\t"), []byte(" "))
 	}
-	if docs, ok := parseParallel(content); ok {
+	docs, ok := parseParallel(content)
+	if !ok && !looksLikeJSON(content) {
+		docs, ok = fastDocs(content, 0)
+	}
+	if ok {
 		for _, doc := range docs {
 			r.root(t, doc)
 		}
@@ -251,29 +279,9 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 	if workers < 2 || len(content) < parallelMin || looksLikeJSON(content) || bytes.HasPrefix(content, []byte(source.BOM)) {
 		return nil, false
 	}
-	// Cut points: the offsets (and lines, 0-based) of document markers.
-	type cut struct{ off, line int }
-	cuts := []cut{{0, 0}}
-	line := 0
-	for off := 0; off < len(content); {
-		rest := content[off:]
-		if len(rest) > 0 && rest[0] == '%' {
-			return nil, false // a directive
-		}
-		for _, marker := range []string{"---", "..."} {
-			if bytes.HasPrefix(rest, []byte(marker)) && (len(rest) == 3 || rest[3] == ' ' || rest[3] == '\t' || rest[3] == '\n' || rest[3] == '\r') {
-				if marker == "..." {
-					return nil, false // a document end marker
-				}
-				cuts = append(cuts, cut{off, line})
-			}
-		}
-		nl := bytes.IndexByte(rest, '\n')
-		if nl < 0 {
-			break
-		}
-		off += nl + 1
-		line++
+	cuts, ok := documentCuts(content)
+	if !ok {
+		return nil, false
 	}
 	if len(cuts) < 2*workers {
 		// Few documents: each alone, a big List on several goroutines.
@@ -330,9 +338,224 @@ func parseParallel(content []byte) (docs []*yaml.Node, ok bool) {
 	return docs, true
 }
 
+// cut is where a document starts: its offset and line (0-based).
+type cut struct{ off, line int }
+
+// documentCuts returns where the documents of content start: at 0 and at
+// each document marker ("---" at the start of a line); ok false on
+// directives and document end markers.
+func documentCuts(content []byte) (cuts []cut, ok bool) {
+	cuts = []cut{{0, 0}}
+	line := 0
+	for off := 0; off < len(content); {
+		rest := content[off:]
+		if len(rest) > 0 && rest[0] == '%' {
+			return nil, false // a directive
+		}
+		for _, marker := range []string{"---", "..."} {
+			if bytes.HasPrefix(rest, []byte(marker)) && (len(rest) == 3 || rest[3] == ' ' || rest[3] == '\t' || rest[3] == '\n' || rest[3] == '\r') {
+				if marker == "..." {
+					return nil, false // a document end marker
+				}
+				cuts = append(cuts, cut{off, line})
+			}
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+		line++
+	}
+	return cuts, true
+}
+
+// streamFile reads content, for Options.Each, as parseParallel would, but
+// the items of a big List (kubectl's output), and the documents of a
+// stream of many, run by run on several goroutines: each run is parsed, its objects read and given to Each, and
+// the YAML of those Each does not keep is dropped before the next runs, so
+// that only a few runs' node trees are in memory at once. It gives up (ok
+// false, having changed nothing but called Each) on input parseParallel
+// would not read in parallel, on a List it would not cut into items, on a
+// List the object checks would not unwrap as one (Options.Untyped, no
+// apiVersion or kind, merge keys) and on any error; the caller then reads
+// the file as usual.
+func (r *reader) streamFile(t *text, content []byte) bool {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(content) < parallelMin || looksLikeJSON(content) || bytes.HasPrefix(content, []byte(source.BOM)) {
+		return false
+	}
+	cuts, ok := documentCuts(content)
+	if !ok {
+		return false
+	}
+	if len(cuts) >= 2*workers {
+		return r.streamDocs(t, content, cuts, workers)
+	}
+	// Each document parsed, or cut into runs when it is a big List.
+	type part struct {
+		docs  []*yaml.Node
+		list  listSplit
+		chunk []byte
+	}
+	var parts []part
+	lists := 0
+	for i, c := range cuts {
+		end := len(content)
+		if i+1 < len(cuts) {
+			end = cuts[i+1].off
+		}
+		chunk := content[c.off:end]
+		if len(chunk) >= parallelMin {
+			if l, ok := splitList(chunk, workers, 32*workers); ok && unwrapsAsList(l.list) {
+				for j := range l.runs {
+					l.runs[j].line += c.line
+				}
+				parts = append(parts, part{list: l, chunk: chunk})
+				lists++
+				continue
+			}
+		}
+		d, ok := decodeDocs(chunk, c.line)
+		if !ok {
+			return false
+		}
+		parts = append(parts, part{docs: d})
+	}
+	if lists == 0 {
+		return false
+	}
+	for _, p := range parts {
+		if p.list.runs == nil {
+			for _, doc := range p.docs {
+				r.root(t, doc)
+			}
+			continue
+		}
+		ok := r.streamRuns(workers, len(p.list.runs), func(i int, sub *reader) bool {
+			seq := p.list.parseRun(p.chunk, i)
+			if seq == nil {
+				return false
+			}
+			for _, it := range seq.Content {
+				sub.document(t, resolve(it), false)
+			}
+			return true
+		})
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// streamDocs is streamFile for a stream of many documents (cut at cuts):
+// runs of whole documents, each parsed and read on its own.
+func (r *reader) streamDocs(t *text, content []byte, cuts []cut, workers int) bool {
+	runs := min(len(cuts), 32*workers)
+	return r.streamRuns(workers, runs, func(i int, sub *reader) bool {
+		a, b := cuts[i*len(cuts)/runs], len(content)
+		if i+1 < runs {
+			b = cuts[(i+1)*len(cuts)/runs].off
+		}
+		docs, ok := decodeDocs(content[a.off:b], a.line)
+		if !ok {
+			return false
+		}
+		for _, doc := range docs {
+			sub.root(t, doc)
+		}
+		return true
+	})
+}
+
+// streamRuns reads n runs on workers goroutines, run i by read(i, sub)
+// into a reader of its own (false: a syntax error), gives their objects to
+// Options.Each as soon as a run is read, and then appends the runs'
+// objects and diagnostics in order and replays their skipped objects in
+// order to Options.Skip. It reports false, having added nothing, when a
+// run reports false.
+func (r *reader) streamRuns(workers, n int, read func(i int, sub *reader) bool) bool {
+	type skipCall struct {
+		kind, object string
+		span         source.Span
+	}
+	type runResult struct {
+		objs  []*Object
+		diags diag.List
+		skips []skipCall
+		ok    bool
+	}
+	res := make([]runResult, n)
+	par.For(workers, n, func(i int) {
+		rr := &res[i]
+		sub := &reader{opts: r.opts}
+		if r.opts.Skip != nil {
+			sub.opts.Skip = func(kind, object string, span source.Span) {
+				rr.skips = append(rr.skips, skipCall{kind, object, span})
+			}
+		}
+		if !read(i, sub) {
+			return
+		}
+		for _, o := range sub.objs {
+			r.visit(o)
+		}
+		rr.objs, rr.diags, rr.ok = sub.objs, sub.diags, true
+	})
+	for _, rr := range res {
+		if !rr.ok {
+			return false
+		}
+	}
+	for _, rr := range res {
+		r.objs = append(r.objs, rr.objs...)
+		r.diags = append(r.diags, rr.diags...)
+		for _, c := range rr.skips {
+			r.opts.Skip(c.kind, c.object, c.span)
+		}
+	}
+	return true
+}
+
+// unwrapsAsList reports whether document m, a List without its items, is
+// one the object checks unwrap without a word: apiVersion and kind
+// strings, the kind ending in "List", no merge key.
+func unwrapsAsList(m *yaml.Node) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Kind != yaml.ScalarNode || m.Content[i].ShortTag() == "!!merge" {
+			return false
+		}
+	}
+	apiVersion, _ := str(field(m, "apiVersion"))
+	kind, _ := str(field(m, "kind"))
+	return apiVersion != "" && strings.HasSuffix(kind, "List")
+}
+
+// visit gives o to Options.Each once, and drops its YAML unless Each
+// keeps it.
+func (r *reader) visit(o *Object) {
+	if r.opts.Each == nil || o.visited {
+		return
+	}
+	o.visited = true
+	if !r.opts.Each(o) {
+		o.node = nil
+	}
+}
+
 // decodeDocs decodes every document of chunk, with their lines moved down
-// by line (where chunk starts); ok false on any error.
+// by line (where chunk starts); ok false on any error. It reads the block
+// style with fastDocs, everything else with yaml.v3 (yamlDocs).
 func decodeDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
+	if docs, ok := fastDocs(chunk, line); ok {
+		return docs, true
+	}
+	return yamlDocs(chunk, line)
+}
+
+// yamlDocs is decodeDocs with yaml.v3 alone.
+func yamlDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
 	dec := yaml.NewDecoder(bytes.NewReader(chunk))
 	for {
 		doc := new(yaml.Node)
@@ -355,6 +578,41 @@ func decodeDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
 // back under "items" with their lines moved to where they are. It gives
 // up (ok false) on anything else and on any error.
 func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
+	l, ok := splitList(content, workers, 4*workers)
+	if !ok {
+		return nil, false
+	}
+	seqs := make([]*yaml.Node, len(l.runs))
+	par.For(workers, len(l.runs), func(i int) { seqs[i] = l.parseRun(content, i) })
+	if slices.Contains(seqs, nil) {
+		return nil, false
+	}
+	seq := *seqs[0]
+	seq.Content = nil
+	for _, s := range seqs {
+		seq.Content = append(seq.Content, s.Content...)
+	}
+	l.list.Content[l.itemsAt] = &seq
+	return []*yaml.Node{l.doc}, true
+}
+
+// listSplit is a List document cut into its items, in runs, and the rest.
+type listSplit struct {
+	doc     *yaml.Node // the document without its items ("items:" null), lines where they are
+	list    *yaml.Node // its mapping
+	itemsAt int        // the index of the items' value in list.Content
+	runs    []itemRun
+}
+
+// itemRun is a run of whole items: content[from:to], starting at line
+// line (0-based).
+type itemRun struct{ from, to, line int }
+
+// splitList cuts content, a single List document as parseList reads
+// it, into the rest of the document (parsed) and at most maxRuns runs of
+// items (not parsed), at least 2*workers of them; ok false on anything
+// else.
+func splitList(content []byte, workers, maxRuns int) (l listSplit, ok bool) {
 	// Lines (start offsets) of the items block and of each item.
 	var itemStarts []int
 	blockStart, blockEnd := -1, -1
@@ -378,7 +636,7 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 		case len(text) == 0 || text[0] == ' ':
 			// inside an item (or blank)
 		case text[0] == '#' || text[0] == '-':
-			return nil, false
+			return l, false
 		default:
 			blockEnd, blockLines = off, line-blockLine
 		}
@@ -388,17 +646,18 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 		off = end
 	}
 	if blockStart < 0 || len(itemStarts) < 2*workers || itemStarts[0] != blockStart {
-		return nil, false
+		return l, false
 	}
 	if blockEnd < 0 {
 		blockEnd = len(content) // nothing follows the items: no line to move
 	}
 	// The document without its items, lines after them moved back.
 	rest := append(append([]byte{}, content[:blockStart]...), content[blockEnd:]...)
-	var doc yaml.Node
-	if err := yaml.Unmarshal(rest, &doc); err != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, false
+	restDocs, ok := decodeDocs(rest, 0)
+	if !ok || len(restDocs) != 1 || len(restDocs[0].Content) != 1 {
+		return l, false
 	}
+	doc := restDocs[0]
 	var after func(x *yaml.Node)
 	after = func(x *yaml.Node) {
 		if x.Line > blockLine {
@@ -408,57 +667,45 @@ func parseList(content []byte, workers int) (docs []*yaml.Node, ok bool) {
 			after(c)
 		}
 	}
-	after(&doc)
+	after(doc)
 	m := doc.Content[0]
 	itemsAt := -1
 	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
 		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "items" {
 			if itemsAt >= 0 {
-				return nil, false
+				return l, false
 			}
 			itemsAt = i + 1
 		}
 	}
 	if itemsAt < 0 || m.Content[itemsAt].Kind != yaml.ScalarNode || m.Content[itemsAt].Tag != "!!null" {
-		return nil, false
+		return l, false
 	}
-	// Runs of whole items, a few per worker.
-	runs := min(len(itemStarts), 4*workers)
-	type run struct {
-		from, to, line int
-		seq            *yaml.Node
-		err            bool
-	}
-	rs := make([]run, runs)
-	for i := range rs {
+	l = listSplit{doc: doc, list: m, itemsAt: itemsAt}
+	// Runs of whole items.
+	runs := min(len(itemStarts), maxRuns)
+	lines, counted := 0, 0 // lines before offset counted
+	for i := 0; i < runs; i++ {
 		a, b := itemStarts[i*len(itemStarts)/runs], blockEnd
 		if i+1 < runs {
 			b = itemStarts[(i+1)*len(itemStarts)/runs]
 		}
-		rs[i] = run{from: a, to: b, line: bytes.Count(content[:a], []byte("\n"))}
+		lines += bytes.Count(content[counted:a], []byte("\n"))
+		counted = a
+		l.runs = append(l.runs, itemRun{from: a, to: b, line: lines})
 	}
-	par.For(workers, len(rs), func(i int) {
-		rn := &rs[i]
-		var d yaml.Node
-		if err := yaml.Unmarshal(content[rn.from:rn.to], &d); err != nil || d.Kind != yaml.DocumentNode || len(d.Content) != 1 || d.Content[0].Kind != yaml.SequenceNode {
-			rn.err = true
-			return
-		}
-		shiftLines(&d, rn.line)
-		rn.seq = d.Content[0]
-	})
-	for _, rn := range rs {
-		if rn.err {
-			return nil, false
-		}
+	return l, true
+}
+
+// parseRun parses run i of content's items: a sequence node, nil on any
+// error.
+func (l *listSplit) parseRun(content []byte, i int) *yaml.Node {
+	rn := l.runs[i]
+	d, ok := decodeDocs(content[rn.from:rn.to], rn.line)
+	if !ok || len(d) != 1 || len(d[0].Content) != 1 || d[0].Content[0].Kind != yaml.SequenceNode {
+		return nil
 	}
-	seq := *rs[0].seq
-	seq.Content = nil
-	for _, rn := range rs {
-		seq.Content = append(seq.Content, rn.seq.Content...)
-	}
-	m.Content[itemsAt] = &seq
-	return []*yaml.Node{&doc}, true
+	return d[0].Content[0]
 }
 
 // shiftLines adds n to the line of every node of the tree n0.
@@ -779,6 +1026,19 @@ func offset(f *source.File, lines []int, line, col int) int {
 func lineOffsets(f *source.File) []int {
 	out := []int{f.Start()}
 	c := f.Content
+	if bytes.IndexByte(c, '\r') < 0 && bytes.Index(c, []byte("\u0085")) < 0 && bytes.Index(c, []byte("\u2028")) < 0 && bytes.Index(c, []byte("\u2029")) < 0 {
+		// Line feeds only (the common case), found fast.
+		out = make([]int, 1, bytes.Count(c, []byte("\n"))+1)
+		out[0] = f.Start()
+		for i := f.Start(); ; {
+			nl := bytes.IndexByte(c[i:], '\n')
+			if nl < 0 {
+				return out
+			}
+			i += nl + 1
+			out = append(out, i)
+		}
+	}
 	for i := f.Start(); i < len(c); i++ {
 		switch {
 		case c[i] == '\n':
@@ -937,12 +1197,20 @@ func FieldPath(s string) []any {
 // 1, "ipBlock"): for a key, from the key to the end of its value; for an
 // index, the item. When the path does not exist, it returns the span of
 // its longest prefix that does (the object's span for none).
-func (o *Object) Pos(path ...any) source.Span { return pos(o.text, o.node, path...) }
+func (o *Object) Pos(path ...any) source.Span {
+	if o.node == nil {
+		return o.Span // dropped (Options.Each)
+	}
+	return pos(o.text, o.node, path...)
+}
 
 // Has reports whether the node at path exists (a key present with any
 // value, null included; an index in range).
 func (o *Object) Has(path ...any) bool {
 	cur := o.node
+	if cur == nil {
+		return false // dropped (Options.Each)
+	}
 	for _, p := range path {
 		cur = resolve(cur)
 		switch p := p.(type) {

@@ -180,12 +180,14 @@ func (e *env) readStdin(paths ...string) ([]byte, error) {
 	if !slices.Contains(paths, compile.StdinName) {
 		return nil, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(e.stdin, 16<<20+1))
+	// Manifests may be larger than sources (compile.MaxManifestSize);
+	// loading applies the limit of the kind of input.
+	data, err := io.ReadAll(io.LimitReader(e.stdin, compile.MaxManifestSize+1))
 	if err != nil {
 		return nil, &internalError{err: fmt.Errorf("reading standard input: %w", err)}
 	}
-	if len(data) > 16<<20 {
-		return nil, usagef("standard input is larger than 16 MiB")
+	if len(data) > compile.MaxManifestSize {
+		return nil, usagef("standard input is larger than %d MiB", compile.MaxManifestSize>>20)
 	}
 	return data, nil
 }

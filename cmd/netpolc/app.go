@@ -20,6 +20,9 @@ type env struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
 	registry       *backends.Registry
+	// setMemoryLimit sets the soft memory limit of the process (nil in
+	// tests: the test binary's is left alone).
+	setMemoryLimit func(int64) int64
 
 	// Set from the global flags before a command runs.
 	diagnostics string // diagJSON or diagText
@@ -45,7 +48,14 @@ const (
 // process exit code; see exitCode for their meaning. It never exits the
 // process and recovers panics as internal errors.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv, diagnostics: diagText}
+	return runWith(args, stdin, stdout, stderr, nil)
+}
+
+// runWith is run; setMemoryLimit, when set (the command, not in-process
+// tests), is how a command that reads a big world sets the process's soft
+// memory limit (runtime/debug.SetMemoryLimit).
+func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, setMemoryLimit func(int64) int64) (code int) {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv, diagnostics: diagText, setMemoryLimit: setMemoryLimit}
 	defer func() {
 		if p := recover(); p != nil {
 			code = e.report(&internalError{panicValue: p, stack: debug.Stack()})

@@ -21,8 +21,9 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestInputTooLarge: a source larger than compile.MaxSourceSize, even an
-// endless one, fails at once, as a usage error naming it.
+// TestInputTooLarge: a source larger than compile.MaxSourceSize, or a
+// manifest larger than compile.MaxManifestSize, even an endless one, fails
+// at once, as a usage error naming it.
 func TestInputTooLarge(t *testing.T) {
 	big := filepath.Join(t.TempDir(), "big.netpol")
 	if err := os.WriteFile(big, bytes.Repeat([]byte("# comment\n"), compile.MaxSourceSize/10+1), 0o644); err != nil {
@@ -32,7 +33,19 @@ func TestInputTooLarge(t *testing.T) {
 	if err := os.WriteFile(atMost, bytes.Repeat([]byte("#"), compile.MaxSourceSize), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Manifests (worlds, policies to import) may be larger than sources,
+	// up to compile.MaxManifestSize: a world of comments past the source
+	// limit is read, one past the manifest limit is not.
+	bigWorld := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(bigWorld, bytes.Repeat([]byte("# comment\n"), compile.MaxManifestSize/10+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	padded := filepath.Join(t.TempDir(), "padded.yaml")
+	if err := os.WriteFile(padded, append([]byte("externals:\n- ip: 8.8.8.8\n"), bytes.Repeat([]byte("# comment\n"), compile.MaxSourceSize/10+1)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const msg = ": larger than 16 MiB, the most netpolc reads from one file\n"
+	const manifestMsg = ": larger than 64 MiB, the most netpolc reads from one manifest\n"
 	tests := []struct {
 		name string
 		args []string
@@ -40,7 +53,10 @@ func TestInputTooLarge(t *testing.T) {
 	}{
 		{"file", []string{"check", big}, "netpolc: " + big + msg},
 		{"fmt", []string{"fmt", big}, "netpolc: " + big + msg},
-		{"world file", []string{"check", "--world", big, good}, "netpolc: --world: " + big + msg},
+		{"world file", []string{"check", "--world", bigWorld, good}, "netpolc: --world: " + bigWorld + manifestMsg},
+		{"world file past the source limit", []string{"check", "--world", padded, good}, ""},
+		{"manifest", []string{"matrix", bigWorld}, "netpolc: " + bigWorld + manifestMsg},
+		{"manifest on stdin", []string{"matrix", "-"}, "netpolc: standard input is larger than 64 MiB"},
 		{"at most the limit", []string{"check", atMost}, ""},
 		{"stdin", []string{"check", "-"}, "netpolc: -: standard input is" + strings.TrimPrefix(msg, ":")},
 	}

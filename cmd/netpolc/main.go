@@ -3,6 +3,9 @@
 // only maps flags to their options (see run).
 package main
 
-import "os"
+import (
+	"os"
+	"runtime/debug"
+)
 
-func main() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr)) }
+func main() { os.Exit(runWith(os.Args, os.Stdin, os.Stdout, os.Stderr, debug.SetMemoryLimit)) }

@@ -178,13 +178,6 @@ func (c *Connectivity) alike(members []int, n int) bool {
 	return true
 }
 
-// classPair identifies the cell from node i to node j in the first
-// analysis by the engine's classes of their first endpoints: cells with
-// equal keys are equal.
-func (c *Connectivity) classPair(i, j int) [2]int {
-	return [2]int{c.ans[0].Class(c.Nodes[i].members[0]), c.ans[0].Class(c.Nodes[j].members[0])}
-}
-
 // Cell returns the connections allowed from node i to node j (indices
 // into Nodes) in the first analysis.
 func (c *Connectivity) Cell(i, j int) reach.Conns { return c.CellOf(0, i, j) }

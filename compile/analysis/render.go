@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/netpolc/netpolc/compile/reach"
+	"github.com/netpolc/netpolc/internal/par"
 )
 
 // RepresentativeNote describes the world used when none is given.
@@ -28,7 +30,14 @@ type MatrixView struct {
 	// Port reduces each cell to one port; nil for every connection.
 	Port *PortQuery
 
-	texts map[[2]int]string // cell texts by class pair (Connectivity.classPair)
+	texts *cellTexts // cell texts by the number of their connections (grid)
+}
+
+// cellTexts caches cell texts by the number reach's Pair gives their
+// connections.
+type cellTexts struct {
+	byID []string
+	set  []bool
 }
 
 // eachPair calls f with the (from, to) node pairs of the view in order:
@@ -59,9 +68,7 @@ func (v MatrixView) eachPair(f func(i, j int)) {
 // row r (the header is row -1), so that a large grid is never held whole.
 func (v MatrixView) grid() (rows int, row func(r int) []string) {
 	nodes := v.Conn.Nodes
-	if v.Conn.ans[0].Classes() <= maxCachedClasses {
-		v.texts = map[[2]int]string{}
-	}
+	v.texts = &cellTexts{}
 	if v.Focus >= 0 {
 		f := nodes[v.Focus].Name
 		return len(nodes), func(r int) []string {
@@ -88,11 +95,6 @@ func (v MatrixView) grid() (rows int, row func(r int) []string) {
 	}
 }
 
-// maxCachedClasses bounds the cache of cell texts: with more classes than
-// this, most cells are of a pair of their own and the cache would only
-// grow (up to classes squared entries).
-const maxCachedClasses = 256
-
 // cellText renders the cell from node i to node j; "n/a" when no policy
 // can apply to either end (two externals, say).
 func (v MatrixView) cellText(i, j int) string {
@@ -102,13 +104,54 @@ func (v MatrixView) cellText(i, j int) string {
 	if v.texts == nil {
 		return cellText(v.Conn.Cell(i, j), v.Port)
 	}
-	k := v.Conn.classPair(i, j)
-	t, ok := v.texts[k]
-	if !ok {
-		t = cellText(v.Conn.Cell(i, j), v.Port)
-		v.texts[k] = t
+	an := v.Conn.ans[0]
+	id := an.Pair(v.Conn.Nodes[i].members[0], v.Conn.Nodes[j].members[0])
+	c := v.texts
+	if int(id) >= len(c.set) {
+		c.byID = append(c.byID, make([]string, int(id)+1-len(c.byID))...)
+		c.set = append(c.set, make([]bool, int(id)+1-len(c.set))...)
 	}
-	return t
+	if !c.set[id] {
+		c.byID[id], c.set[id] = cellText(an.PairConns(id), v.Port), true
+	}
+	return c.byID[id]
+}
+
+// shownRows returns, for each row of the whole matrix, the columns whose
+// cell shows something: a policy can apply (Policed), and it allows
+// something (with Port, that port). Rows are computed on every core,
+// each set of connections judged once per goroutine (by the number
+// reach's Pair gives it).
+func (v MatrixView) shownRows() [][]int32 {
+	n := len(v.Conn.Nodes)
+	an := v.Conn.ans[0]
+	first := make([]int, n)
+	for i, nd := range v.Conn.Nodes {
+		first[i] = nd.members[0]
+	}
+	rows := make([][]int32, n)
+	par.ForEach(min(runtime.GOMAXPROCS(0), n/64), n, func() func(int) {
+		var shown []int8 // per number: 0 unknown, 1 nothing to show, 2 something
+		return func(i int) {
+			for j := 0; j < n; j++ {
+				id := an.Pair(first[i], first[j])
+				if int(id) >= len(shown) {
+					shown = append(shown, make([]int8, int(id)+1-len(shown))...)
+				}
+				if shown[id] == 0 {
+					x := an.PairConns(id)
+					shown[id] = 1
+					if !x.IsEmpty() && (v.Port == nil || x.Contains(v.Port.Protocol, v.Port.Port)) {
+						shown[id] = 2
+					}
+				}
+				if shown[id] == 2 && v.Conn.Policed(i, j) {
+					rows[i] = append(rows[i], int32(j))
+				}
+			}
+		}
+	})
+	return rows
 }
 
 // preamble is the first lines of the text forms: the world, the port, the
@@ -186,7 +229,7 @@ func (v MatrixView) List() string {
 func (v MatrixView) WriteList(w io.Writer) error {
 	b := bufio.NewWriter(w)
 	b.WriteString(v.preamble())
-	v.eachPair(func(i, j int) {
+	line := func(i, j int) {
 		if !v.Conn.Policed(i, j) {
 			return
 		}
@@ -195,7 +238,16 @@ func (v MatrixView) WriteList(w io.Writer) error {
 			return
 		}
 		fmt.Fprintf(b, "%s -> %s: %s\n", v.Conn.Nodes[i].Name, v.Conn.Nodes[j].Name, cellText(x, v.Port))
-	})
+	}
+	if v.Focus >= 0 {
+		v.eachPair(line)
+		return b.Flush()
+	}
+	for i, cols := range v.shownRows() {
+		for _, j := range cols {
+			line(i, int(j))
+		}
+	}
 	return b.Flush()
 }
 
@@ -289,21 +341,33 @@ func (v MatrixView) JSON() ([]byte, error) {
 	if v.Port != nil {
 		out.Port = v.Port.String()
 	}
-	v.eachPair(func(i, j int) {
+	// Each pair that allows something; without a focus, the rows on
+	// several goroutines (millions of cells at thousands of pods), put
+	// together in order.
+	add := func(conns []ConnectionJSON, i, j int) []ConnectionJSON {
 		if !v.Conn.Policed(i, j) {
-			return
+			return conns
 		}
 		x := v.Conn.Cell(i, j)
 		if x.IsEmpty() || v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) {
-			return
+			return conns
 		}
 		c := ConnectionJSON{From: v.Conn.Nodes[i].Name, To: v.Conn.Nodes[j].Name, ConnsJSON: NewConnsJSON(x)}
 		if v.Port != nil {
 			l7 := x.L7Restricted(v.Port.Protocol, v.Port.Port)
 			c.PortL7 = &l7
 		}
-		out.Connections = append(out.Connections, c)
-	})
+		return append(conns, c)
+	}
+	if v.Focus >= 0 {
+		v.eachPair(func(i, j int) { out.Connections = add(out.Connections, i, j) })
+		return marshal(out)
+	}
+	for i, cols := range v.shownRows() {
+		for _, j := range cols {
+			out.Connections = add(out.Connections, i, int(j))
+		}
+	}
 	return marshal(out)
 }
 

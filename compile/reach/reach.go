@@ -56,6 +56,18 @@ func (a *Analysis) Allowed(i, j int) Conns {
 	return e.get(e.pair(e.classOf[i], e.classOf[j]))
 }
 
+// Pair returns a number for the connections allowed from endpoint i to
+// endpoint j: pairs with the same number allow the same connections
+// (PairConns returns them), so that a caller going through many cells
+// judges each such set once.
+func (a *Analysis) Pair(i, j int) int32 {
+	e := a.eng
+	return e.pair(e.classOf[i], e.classOf[j])
+}
+
+// PairConns returns the connections of a number Pair returned.
+func (a *Analysis) PairConns(id int32) Conns { return a.eng.get(id) }
+
 // Class returns the class of endpoint i: endpoints of one class are told
 // apart by no policy, so their rows and columns are equal (Allowed(i, x) ==
 // Allowed(j, x) and Allowed(x, i) == Allowed(x, j) for every x, also for

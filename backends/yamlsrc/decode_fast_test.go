@@ -1,0 +1,206 @@
+package yamlsrc_test
+
+import (
+	"fmt"
+	"io/fs"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/netpolc/netpolc/backends/cilium/api"
+	"github.com/netpolc/netpolc/backends/yamlsrc"
+	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/internal/testsupport/clustergen"
+	"github.com/netpolc/netpolc/lang/diag"
+	"github.com/netpolc/netpolc/lang/source"
+)
+
+// decodeTypes are the types objects are decoded into: those the world,
+// the importers and the world format decode, plus a few with maps,
+// pointers and types that read their own JSON.
+var decodeTypes = []func() any{
+	func() any { return new(corev1.Pod) },
+	func() any { return new(corev1.Namespace) },
+	func() any { return new(corev1.Service) },
+	func() any { return new(corev1.Node) },
+	func() any { return new(appsv1.Deployment) },
+	func() any { return new(appsv1.StatefulSet) },
+	func() any { return new(appsv1.DaemonSet) },
+	func() any { return new(appsv1.ReplicaSet) },
+	func() any { return new(batchv1.Job) },
+	func() any { return new(batchv1.CronJob) },
+	func() any { return new(networkingv1.NetworkPolicy) },
+	func() any { return new(eval.WorldFile) },
+	func() any { return new(api.Rule) },
+	func() any { return new(map[string]any) },
+	func() any { return new(any) },
+}
+
+// decodeKinds are the kinds checkDecode reads.
+var decodeKinds = []yamlsrc.Kind{
+	{APIVersion: "v1", Kind: "Namespace", ClusterScoped: true},
+	{APIVersion: "v1", Kind: "Pod"},
+	{APIVersion: "v1", Kind: "Service"},
+	{APIVersion: "v1", Kind: "Node", ClusterScoped: true},
+	{APIVersion: "apps/v1", Kind: "Deployment"},
+	{APIVersion: "apps/v1", Kind: "StatefulSet"},
+	{APIVersion: "apps/v1", Kind: "DaemonSet"},
+	{APIVersion: "apps/v1", Kind: "ReplicaSet"},
+	{APIVersion: "batch/v1", Kind: "Job"},
+	{APIVersion: "batch/v1", Kind: "CronJob"},
+	{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+	{APIVersion: "cilium.io/v2", Kind: "CiliumNetworkPolicy"},
+	{APIVersion: "cilium.io/v2", Kind: "CiliumClusterwideNetworkPolicy", ClusterScoped: true},
+}
+
+// decodeStats count what checkDecode compared.
+type decodeStats struct{ decodes, fast, fastWarnings int }
+
+// checkDecode decodes every object of text into every type of
+// decodeTypes, strictly and laxly, and holds Decode (with the fast
+// decoder) and the fast decoder alone to the slow path: the same value and
+// the same diagnostics, and no value from the fast decoder where the slow
+// path reports an error.
+func checkDecode(t *testing.T, name string, text []byte, st *decodeStats) {
+	t.Helper()
+	objs, _ := yamlsrc.Read([]*source.File{source.NewFile(name, text)}, yamlsrc.Options{Kinds: decodeKinds, Namespace: "default", Untyped: true})
+	for _, o := range objs {
+		for _, newValue := range decodeTypes {
+			for _, lax := range []bool{false, true} {
+				st.decodes++
+				slow := newValue()
+				slowDiags := o.DecodeSlow(slow, lax)
+				got := newValue()
+				var gotDiags diag.List
+				if lax {
+					gotDiags = o.DecodeLax(got)
+				} else {
+					gotDiags = o.Decode(got)
+				}
+				what := fmt.Sprintf("%s: %s into %T (lax %v)", name, o, slow, lax)
+				if !reflect.DeepEqual(slow, got) || fmt.Sprint(slowDiags) != fmt.Sprint(gotDiags) {
+					t.Fatalf("%s: Decode gives %+v\n%v\nthe slow path %+v\n%v\n--- text\n%s", what, got, gotDiags, slow, slowDiags, text)
+				}
+				fast := newValue()
+				fastDiags, ok := o.DecodeFast(fast, lax)
+				if !ok {
+					continue
+				}
+				st.fast++
+				if len(fastDiags) > 0 {
+					st.fastWarnings++
+				}
+				if slowDiags.HasErrors() {
+					t.Fatalf("%s: the fast decoder accepts what the slow path refuses: %v\n--- text\n%s", what, slowDiags, text)
+				}
+				if !reflect.DeepEqual(slow, fast) || fmt.Sprint(slowDiags) != fmt.Sprint(fastDiags) {
+					t.Fatalf("%s: the fast decoder gives %+v\n%v\nthe slow path %+v\n%v\n--- text\n%s", what, fast, fastDiags, slow, slowDiags, text)
+				}
+			}
+		}
+	}
+}
+
+// decodeValues replace values in mutateValues.
+var decodeValues = []string{
+	"80", "-1", "0", "007", "0x10", "1_000", "99999999999", "-9223372036854775809", "18446744073709551615",
+	"1e3", "1.5", "-0.0", ".inf", ".nan", "true", "false", "yes", "on", "n", "null", "~", "{}", "[]", `"x"`,
+	`'80'`, "abc", `"2026-11-20T09:12:44Z"`, "2026-11-20T09:12:44Z", "2001-12-14", `"garbage time"`, "10.244.0.1",
+	`"100m"`, "1Gi", `"1.5x"`, "TCP", "http", `"-"`, "<<",
+}
+
+// mutateValues changes a few lines of block-style text: a value replaced,
+// a line removed or given twice, an unknown field added.
+func mutateValues(r *rand.Rand, text []byte) []byte {
+	lines := strings.Split(string(text), "\n")
+	for n := 1 + r.Intn(3); n > 0; n-- {
+		i := r.Intn(len(lines))
+		l := lines[i]
+		switch r.Intn(5) {
+		case 0, 1:
+			if k, _, ok := strings.Cut(l, ": "); ok {
+				lines[i] = k + ": " + decodeValues[r.Intn(len(decodeValues))]
+			}
+		case 2:
+			lines = append(lines[:i], lines[i+1:]...)
+		case 3:
+			lines = append(lines[:i+1], lines[i:]...)
+		default:
+			ind := len(l) - len(strings.TrimLeft(l, " -"))
+			lines = append(lines[:i+1], append([]string{strings.Repeat(" ", ind) + "unknownField: 1"}, lines[i+1:]...)...)
+		}
+		if len(lines) == 0 {
+			break
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// TestFastDecode holds the fast decoder to the slow path on the
+// benchmark cluster's world and policies (the first objects), on every
+// YAML file of the repository and on value-level mutations of both.
+func TestFastDecode(t *testing.T) {
+	var st decodeStats
+	r := rand.New(rand.NewSource(1))
+	c := clustergen.Generate(20)
+	inputs := map[string][]byte{"cluster.yaml": c.WorldYAML[:40000], "policies.yaml": c.PolicyYAML[:20000]}
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			text, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			inputs[path] = text
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range inputs {
+		if name == "cluster.yaml" || name == "policies.yaml" {
+			// Cut at an object: the last "\n- " or "\n---".
+			i := max(strings.LastIndex(string(text), "\n- apiVersion"), strings.LastIndex(string(text), "\n---"))
+			text = text[:i+1]
+		}
+		checkDecode(t, name, text, &st)
+		mutations := 1
+		if name == "cluster.yaml" || name == "policies.yaml" {
+			mutations = 12
+		}
+		for j := 0; j < mutations; j++ {
+			checkDecode(t, name+" (mutated)", mutateValues(r, text), &st)
+		}
+	}
+	t.Logf("%d decodes, %d by the fast decoder (%d with warnings)", st.decodes, st.fast, st.fastWarnings)
+	if st.fast < st.decodes/10 || st.fastWarnings == 0 {
+		t.Errorf("the fast decoder decoded %d of %d (%d with warnings)", st.fast, st.decodes, st.fastWarnings)
+	}
+}
+
+// FuzzFastDecode holds the fast decoder to the slow path on any input
+// (objects of every kind decodeKinds lists, into every type, strict and
+// lax), seeded with small objects as kubectl prints them.
+func FuzzFastDecode(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-0\n  namespace: shop\n  labels:\n    app: web\n  creationTimestamp: \"2026-11-20T09:12:44Z\"\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: web-5d7c\n    controller: true\nspec:\n  containers:\n  - name: app\n    ports:\n    - containerPort: 8080\n      name: http\n      protocol: TCP\n    resources: {}\nstatus:\n  phase: Running\n  podIP: 10.244.0.1\n"))
+	f.Add([]byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxSurge: 25%\n      maxUnavailable: 1\n  template:\n    metadata:\n      creationTimestamp: null\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: app\n        resources:\n          limits:\n            cpu: 500m\n"))
+	f.Add([]byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  podSelector:\n    matchLabels:\n      app: web\n  ingress:\n  - from:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - 10.1.0.0/16\n    ports:\n    - port: 80\n      endPort: 90\n    - port: http\n  policyTypes:\n  - Ingress\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		var st decodeStats
+		checkDecode(t, "fuzz.yaml", text, &st)
+	})
+}
