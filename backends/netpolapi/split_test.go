@@ -68,7 +68,7 @@ func summary(pl *planned) string {
 
 func mustPlan(t *testing.T, p *ir.Program, version string) *planned {
 	t.Helper()
-	pl, diags := plan(p, version)
+	pl, diags := plan(p, config{version: version})
 	if diags.HasErrors() {
 		t.Fatalf("plan: %v", diags)
 	}
@@ -242,8 +242,8 @@ func TestPorts(t *testing.T) {
 		{Protocol: ir.TCP, Port: 53},
 		{Protocol: ir.SCTP, Port: 9, EndPort: 9},
 	}}}}
-	pl := &planner{version: V1Alpha2, lim: limitsOf(V1Alpha2)}
-	ports, named := pl.ports(r)
+	pl := &planner{config: config{version: V1Alpha2}, lim: limitsOf(V1Alpha2)}
+	ports, named, _ := pl.ports(r)
 	var got []string
 	for _, p := range ports {
 		got = append(got, fmt.Sprintf("%s %d-%d", p.protocol, p.start, p.end))
@@ -252,7 +252,7 @@ func TestPorts(t *testing.T) {
 	if strings.Join(got, "|") != want || named {
 		t.Errorf("ports %s (named %v), want %s", strings.Join(got, "|"), named, want)
 	}
-	if ports, _ := pl.ports(&ir.Rule{AllTraffic: true}); ports != nil {
+	if ports, _, _ := pl.ports(&ir.Rule{AllTraffic: true}); ports != nil {
 		t.Errorf("all traffic: %v", ports)
 	}
 }
