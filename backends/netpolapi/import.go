@@ -196,7 +196,7 @@ func isImportKind(o *yamlsrc.Object) bool {
 type importer struct {
 	cluster []netip.Prefix // Importer.ClusterCIDRs
 	diags   diag.List
-	seen  map[string]*yamlsrc.Object // kind/name -> first object
+	seen    map[string]*yamlsrc.Object // kind/name -> first object
 }
 
 // imported is one object read: the neutral form and its policy (nil when
@@ -270,8 +270,8 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 type converter struct {
 	o       *yamlsrc.Object
 	cluster []netip.Prefix // Importer.ClusterCIDRs
-	diags diag.List
-	bad   bool // an error was reported
+	diags   diag.List
+	bad     bool // an error was reported
 }
 
 func (c *converter) errorf(code diag.Code, path []any, format string, args ...any) *diag.Diagnostic {

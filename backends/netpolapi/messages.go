@@ -48,7 +48,7 @@ const (
 	notEnforcedNamed    = "the protocol of named port %s"
 
 	msgNodePeer    = "target netpol-api cannot write %s: the policy API's nodes also match the pod's own node"
-	detailNodePeer = "netpolc's node{...} is the other nodes (the pod's own node is host); the API's nodes selector matches every node it selects, the pod's own included. Only every node, node{} together with host in one egress rule, is exactly the API's nodes {}."
+	detailNodePeer = "netpolc's node{...} is the other nodes (the pod's own node is host); the API's nodes selector matches every node it selects, the pod's own included. Only every node, node{} together with host in one egress rule (\"node{}:PORTS, host:PORTS\"), is exactly the API's nodes {}."
 	msgHostPeer    = "target netpol-api cannot write host alone: the policy API selects nodes by label, never only the pod's own node"
 
 	msgDomainAction    = "target netpol-api cannot write %s in a %s rule"
@@ -62,7 +62,7 @@ const (
 	detailWorldPeer  = "The API's networks 0.0.0.0/0 and ::/0 would match pods and nodes too, not only what is outside the cluster. Write the CIDR with the cluster's pod and node ranges as except, or \"*\" if every destination is meant."
 
 	msgNamedPortProtocol    = "target netpol-api cannot write named port %s/%s: the policy API's named port matches the container port of that name whatever its protocol"
-	detailNamedPortProtocol = "The policy API names a container port without a protocol. Write %q/any (exact), or accept that the pods' ports called %q of any protocol are matched with --degrade named-port=any-protocol (they are the same when those ports are %s ports)."
+	detailNamedPortProtocol = "The policy API names a container port without a protocol. Write %s/any (exact), or accept that the pods' ports called %q of any protocol are matched with --degrade named-port=any-protocol (they are the same when those ports are %s ports)."
 
 	msgNetworkPolicyPeer    = "target netpol-api writes the allows of a namespace's isolated %s as NetworkPolicy, which cannot express %s"
 	detailNetworkPolicyPeer = "The program has pass rules, which delegate to the allows that namespaces isolate: those must stay NetworkPolicy. (Without pass rules, netpolc writes such an allow as an admin Accept.) Mark the rule nonisolating (then it is an admin Accept, which a pass rule skips), or write it in a clusterwide block."

@@ -426,7 +426,7 @@ func (pl *planner) rule(pol *ir.Policy, r *ir.Rule) []rule {
 			}
 		}
 	}
-	if ok && r.Direction == ir.Egress && everyNode(r) {
+	if ok && r.Direction == ir.Egress && hasEveryNodePeer(r) && everyNode(pol, r) {
 		otherPeers = append(otherPeers, peer{kind: peerNodes})
 	}
 	ports, named, anyProto := pl.ports(r)
@@ -552,15 +552,45 @@ func formatPrefixes(ps []netip.Prefix) string {
 	return strings.Join(s, ",")
 }
 
-// everyNode reports whether r names every node: node{} and host (the
-// other nodes and the pod's own), which is the API's nodes {}.
-func everyNode(r *ir.Rule) bool {
+// everyNode reports whether rule r of pol names every node on its
+// traffic: node{} and host (the other nodes and the pod's own), which is
+// the API's nodes {}. The two may be peers of r or of the rules written
+// with it in one source rule ("node{}:10250, host:10250": same span,
+// direction, action and traffic), which are consecutive and so their
+// union in every tier.
+func everyNode(pol *ir.Policy, r *ir.Rule) bool {
 	nodes, host := false, false
-	for _, p := range r.Peers {
-		nodes = nodes || (p.Kind == ir.PeerNodes && p.Pods.IsEmpty())
-		host = host || (p.Kind == ir.PeerEntity && p.Entity == ir.EntityHost)
+	key := trafficKey(r)
+	for _, s := range pol.Rules {
+		if s != r && (s.Span != r.Span || s.Direction != r.Direction || s.Action != r.Action || trafficKey(s) != key) {
+			continue
+		}
+		for _, p := range s.Peers {
+			nodes = nodes || (p.Kind == ir.PeerNodes && p.Pods.IsEmpty())
+			host = host || (p.Kind == ir.PeerEntity && p.Entity == ir.EntityHost)
+		}
 	}
 	return nodes && host
+}
+
+// hasEveryNodePeer reports whether r has the peer node{}.
+func hasEveryNodePeer(r *ir.Rule) bool {
+	return slices.ContainsFunc(r.Peers, func(p ir.Peer) bool { return p.Kind == ir.PeerNodes && p.Pods.IsEmpty() })
+}
+
+// trafficKey is the traffic of r (all, or its ports) as a string.
+func trafficKey(r *ir.Rule) string {
+	if r.AllTraffic {
+		return "*"
+	}
+	var b strings.Builder
+	for _, pr := range r.Ports {
+		for _, p := range pr.Ports {
+			b.WriteString(ir.FormatPort(p) + ",")
+		}
+		b.WriteString(";")
+	}
+	return b.String()
 }
 
 // isWorld reports whether e is a world entity.
@@ -591,7 +621,7 @@ func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer, widened *[]string
 	case ir.PeerCIDR:
 		return pl.networks(span, p, widened)
 	case ir.PeerNodes, ir.PeerEntity:
-		if everyNode(r) && (p.Kind == ir.PeerNodes || p.Entity == ir.EntityHost) {
+		if everyNode(pol, r) && (p.Kind == ir.PeerNodes || p.Entity == ir.EntityHost) {
 			// node{} and host: every node, which rule writes as one
 			// nodes {}; other node peers of the rule are among them.
 			return nil, true
