@@ -101,6 +101,10 @@ func ruleUses(pol *ir.Policy, r *ir.Rule, keep func(Feature) bool, add func(Feat
 				if keep(FeatureWorld) {
 					add(FeatureWorld, span, r, "entity "+string(peer.Entity))
 				}
+			case ir.EntityHost:
+				if keep(FeatureHost) {
+					add(FeatureHost, span, r, "entity "+string(peer.Entity))
+				}
 			default:
 				if keep(FeatureEntity) {
 					add(FeatureEntity, span, r, "entity "+string(peer.Entity))
@@ -354,21 +358,36 @@ func CheckCapabilities(p *ir.Program, b Backend, opts Options) diag.List {
 	return diags
 }
 
-// targetErrors returns the spans of the errors that b's own checks
-// (CheckCapabilities, then Prepare when that passes) report on p, without
-// degradations and without naming other targets; an error without a span
-// stands for the whole program.
+// targetErrors returns the spans of the errors that b's own checks report
+// on p, without degradations and without naming other targets:
+// CheckCapabilities, then Prepare on the policies CheckCapabilities did not
+// refuse (Prepare expects what the capabilities let through). An error
+// without a span stands for the whole program.
 func targetErrors(p *ir.Program, b Backend) []source.Span {
-	diags := CheckCapabilities(p, b, Options{})
-	if !diags.HasErrors() {
-		_, pd := b.Prepare(p, Options{})
-		diags = pd
-	}
 	var out []source.Span
-	for _, d := range diags {
-		if d.Severity == diag.Error {
-			out = append(out, d.Span)
+	errs := func(diags diag.List) {
+		for _, d := range diags {
+			if d.Severity == diag.Error {
+				out = append(out, d.Span)
+			}
 		}
+	}
+	uses := features(p, func(f Feature) bool { return !b.Capabilities().Supports(f) })
+	errs(CheckCapabilities(p, b, Options{}))
+	refused := map[*ir.Policy]bool{}
+	for _, u := range uses {
+		refused[u.Policy] = true
+	}
+	rest := *p
+	rest.Policies = nil
+	for _, pol := range p.Policies {
+		if !refused[pol] {
+			rest.Policies = append(rest.Policies, pol)
+		}
+	}
+	if len(rest.Policies) > 0 {
+		_, pd := b.Prepare(&rest, Options{})
+		errs(pd)
 	}
 	return out
 }

@@ -509,3 +509,54 @@ func egressPorts(rs []v1alpha1.AdminNetworkPolicyEgressRule) []*[]v1alpha1.Admin
 	}
 	return out
 }
+
+// TestImportNetworksClusterRanges: networks are read as addresses outside
+// the cluster. Without the cluster's ranges that is a warning at each
+// network (none inside 169.254.0.0/16); with them, networks clear of the
+// ranges read silently, networks that overlap them are an error at the
+// network, and 0.0.0.0/0 with ::/0 is still every address (*).
+func TestImportNetworksClusterRanges(t *testing.T) {
+	src := `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: guard
+spec:
+  priority: 10
+  subject:
+    namespaces: {}
+  egress:
+  - action: Deny
+    to:
+    - networks: [169.254.169.254/32, 203.0.113.0/24]
+  - action: Deny
+    to:
+    - networks: [10.0.0.0/8]
+  - action: Allow
+    to:
+    - networks: [0.0.0.0/0, '::/0']
+`
+	cluster := []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}
+	for _, c := range []struct {
+		cluster []netip.Prefix
+		want    string
+	}{
+		{nil, "warning networks-match-pods 12:38; warning networks-match-pods 15:18"},
+		{cluster, "error networks-match-pods 15:18"},
+		{[]netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}, ""},
+	} {
+		file := source.NewFile("anp.yaml", []byte(src))
+		objs, diags := yamlsrc.Read([]*source.File{file}, yamlsrc.Options{Kinds: ImportKinds})
+		prog, d := Importer{ClusterCIDRs: c.cluster}.Import(objs)
+		diags.Append(d)
+		var got []string
+		for _, d := range diags {
+			got = append(got, fmt.Sprintf("%s %s %d:%d", d.Severity, d.Code, d.Span.Start.Line, d.Span.Start.Col))
+		}
+		if strings.Join(got, "; ") != c.want {
+			t.Errorf("cluster %v: got %q, want %q", c.cluster, strings.Join(got, "; "), c.want)
+		}
+		if (prog == nil || len(prog.Policies) == 0) != strings.Contains(c.want, "error") {
+			t.Errorf("cluster %v: program %v", c.cluster, prog)
+		}
+	}
+}
