@@ -8,6 +8,7 @@ const (
 	codeNetworksMatchPods = "networks-match-pods" // a CIDR's networks would also match pod and node addresses
 	codeNamedPortProtocol = "named-port-protocol" // a named port would be matched whatever its protocol
 	codeDegraded          = "degraded"            // warning: a rule widened by --degrade
+	codeSharedPriority    = "shared-priority"     // warning: two admin objects of one priority, whose order does not matter
 	codeInternal          = "internal"            // a bug: a program the stages before Emit should have refused
 )
 
@@ -21,6 +22,9 @@ const (
 	msgBlockPriority    = "the ordered block of priority %d needs priority %d for this rule, and %s"
 	detailBlockPriority = "Target netpol-api writes a block as one object per run of rules of the same subject (and per %d rules of a direction), with priorities %d, %d, ... in source order. Leave room before the next block, or group the rules of each subject together."
 	whyNextBlock        = "the next block has priority %d"
+
+	msgSharedPriority    = "the ordered block of priority %d writes this rule at priority %d, beside the rules before it (priority %d is not free: %s)"
+	detailSharedPriority = "No connection can match this run of rules and the runs at that priority with different actions, so their order does not matter, and the policy API lets objects share a priority then (AdminNetworkPolicy's priority field). Some implementations (OVN-Kubernetes) refuse a second object of one priority: leave room before the next block to avoid it."
 	whyMaxPriority      = "the highest priority is %d"
 
 	msgNoPriority    = "target netpol-api has no admin priority left for this rule (the highest is %d)"

@@ -245,6 +245,7 @@ func plan(p *ir.Program, cfg config) (*planned, diag.List) {
 			limitWhy = fmt.Sprintf(whyNextBlock, prios[i+1])
 		}
 		k := prio
+		var last []*ir.Policy // the runs at priority k-1, as policies
 		for start := 0; start < len(rules); {
 			end := start
 			for end < len(rules) && rules[end].pol == rules[start].pol {
@@ -255,7 +256,24 @@ func plan(p *ir.Program, cfg config) (*planned, diag.List) {
 			for _, o := range rules[start:end] {
 				run = append(run, o.r)
 			}
-			for _, obj := range pl.objects(adminTier, roleOrdered, pol, run) {
+			objs := pl.objects(adminTier, roleOrdered, pol, run)
+			runPol := *pol
+			runPol.Rules = run
+			if k > limit && len(objs) == 1 && len(last) > 0 && pl.canShare(&runPol, last) {
+				// No priority left, but the run cannot decide a
+				// connection otherwise than the runs before it at k-1:
+				// their order does not matter, and the API lets them
+				// share it (imported objects of one priority are such).
+				obj := objs[0]
+				obj.priority = k - 1
+				d := pl.diags.Warnf(codeSharedPriority, firstSpan(obj), msgSharedPriority, prio, k-1, k, limitWhy)
+				d.Detail = detailSharedPriority
+				out.admin = append(out.admin, obj)
+				last = append(last, &runPol)
+				start = end
+				continue
+			}
+			for _, obj := range objs {
 				if k > limit {
 					d := pl.diags.Errorf(codeUnsupported, firstSpan(obj), msgBlockPriority, prio, k, limitWhy)
 					d.Detail = fmt.Sprintf(detailBlockPriority, pl.lim.rules, prio, prio+1)
@@ -264,6 +282,10 @@ func plan(p *ir.Program, cfg config) (*planned, diag.List) {
 				obj.priority = k
 				out.admin = append(out.admin, obj)
 				k++
+			}
+			last = []*ir.Policy{&runPol}
+			if len(objs) > 1 {
+				last = nil // its objects are ordered among themselves
 			}
 			start = end
 		}
@@ -323,6 +345,30 @@ func plan(p *ir.Program, cfg config) (*planned, diag.List) {
 		out.baseline = append(out.baseline, obj)
 	}
 	return out, pl.diags
+}
+
+// canShare reports whether the run run may share a priority with the runs
+// of others: no rule of it and of them may match one connection with
+// different actions (conflict, as the importer judges ties), so that their
+// order does not matter. CIDR peers are judged as addresses outside the
+// cluster, which their networks are only when exact: with the cluster's
+// ranges, or inside 169.254.0.0/16.
+func (pl *planner) canShare(run *ir.Policy, others []*ir.Policy) bool {
+	for _, o := range append([]*ir.Policy{run}, others...) {
+		for _, r := range o.Rules {
+			for _, p := range r.Peers {
+				if p.Kind == ir.PeerCIDR && len(pl.cluster) == 0 && !outside(p.CIDR) {
+					return false
+				}
+			}
+		}
+	}
+	for _, o := range others {
+		if ra, _ := conflict(run, o); ra != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // isolated reports whether pol isolates direction d.
