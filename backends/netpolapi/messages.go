@@ -25,7 +25,7 @@ const (
 
 	msgSharedPriority    = "the ordered block of priority %d writes this rule at priority %d, beside the rules before it (priority %d is not free: %s)"
 	detailSharedPriority = "No connection can match this run of rules and the runs at that priority with different actions, so their order does not matter, and the policy API lets objects share a priority then (AdminNetworkPolicy's priority field). Some implementations (OVN-Kubernetes) refuse a second object of one priority: leave room before the next block to avoid it."
-	whyMaxPriority      = "the highest priority is %d"
+	whyMaxPriority       = "the highest priority is %d"
 
 	msgNoPriority    = "target netpol-api has no admin priority left for this rule (the highest is %d)"
 	detailNoPriority = "Deny rules, and allows that are cluster-wide or nonisolating, are written as admin objects after the ordered blocks, each with a priority of its own. Lower the priorities of the ordered blocks."
