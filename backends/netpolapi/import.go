@@ -71,7 +71,9 @@ func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 //     of those namespaces (a namespace selector that is exactly
 //     kubernetes.io/metadata.name=X is the namespace X by name); networks ->
 //     one CIDR peer each (netpolc's CIDRs are addresses outside the cluster,
-//     as for NetworkPolicy ipBlocks), except that 0.0.0.0/0 and ::/0 in
+//     as for NetworkPolicy ipBlocks: with Importer.ClusterCIDRs networks that
+//     overlap them are an error, without them each network outside
+//     169.254.0.0/16 gets a warning "networks-match-pods"), except that 0.0.0.0/0 and ::/0 in
 //     one rule, which the API matches against every address, pods and
 //     nodes included, are the any peer; nodes: {} -> node{} and the entity
 //     host (every node, the pod's own included); domainNames -> DNS names

@@ -37,18 +37,24 @@
 //     "default", which has one subject.
 //
 // Peers: pods and namespaces as pods/namespaces peers (a namespaced
-// policy's own namespace by name); in egress, CIDRs as networks (an except
-// as the prefixes of the complement, exactly), any as 0.0.0.0/0 and ::/0,
-// DNS names as domainNames (accept rules only; "**.x" is the API's "*.x"),
-// nodes as nodes. Ports: numbers, ranges (every port of a protocol is the
-// range 1-65535), named ports, protocol any as one entry per protocol;
-// all traffic as no ports. Every other construct, and every construct the
+// policy's own namespace by name); in egress, CIDRs as networks of the
+// block minus its excepts and the cluster's ranges (Options.ClusterCIDRs:
+// networks match pods and nodes too, netpolc's CIDRs do not), exactly;
+// without the ranges only blocks inside 169.254.0.0/16, others with
+// --degrade cidr=networks; any as 0.0.0.0/0 and ::/0, DNS names as
+// domainNames (accept rules only; "**.x" is the API's "*.x"), node{} with
+// host in one rule as nodes {} (the API's nodes include the pod's own
+// node, so no other node peer). Ports: numbers, ranges (every port of a
+// protocol is the range 1-65535), named ports for every protocol (others
+// with --degrade named-port=any-protocol: the API's named port has no
+// protocol), protocol any as one entry per protocol; all traffic as no
+// ports. A run of an ordered block with no priority left shares the
+// priority of the run before it when their order cannot matter. Every other construct, and every construct the
 // NetworkPolicy part cannot carry, is an error at its source line:
 // capabilities (Capabilities) first, then Prepare.
 //
-// Prepare reports those errors and the warnings of what the output means
-// beyond the source (networks also match pod and node addresses; a named
-// port is matched whatever its protocol), and returns the program with the
+// Prepare reports those errors and the warnings of the degraded rules and
+// of shared priorities, and returns the program with the
 // NetworkPolicy part's world peers written as CIDRs, as package k8s does,
 // and without the DNS rules that let every name through (they restrict
 // nothing; any other lookup restriction is an error).
