@@ -1,6 +1,7 @@
 package netpolc
 
 import (
+	"net/netip"
 	"sync"
 
 	"github.com/netpolc/netpolc/backends"
@@ -18,6 +19,10 @@ type ImportOptions struct {
 	// Namespace is the namespace of namespaced objects that name none
 	// (like kubectl's --namespace); without it such an object is an error.
 	Namespace string
+	// ClusterCIDRs are the cluster's own address ranges (pods, Services,
+	// nodes): the network-policy API importer reads networks against them
+	// (netpolapi.Importer).
+	ClusterCIDRs []netip.Prefix
 }
 
 // importer is a built-in backend's importer with the kinds it reads.
@@ -27,11 +32,11 @@ type importer struct {
 }
 
 // importers are the built-in importers: the one place they are listed.
-func importers() []importer {
+func importers(opts ImportOptions) []importer {
 	return []importer{
 		{kinds: k8s.ImportKinds, imp: k8s.New().(backends.Importer)},
 		{kinds: cilium.ImportKinds, imp: cilium.Backend{}},
-		{kinds: netpolapi.ImportKinds, imp: netpolapi.Importer{}},
+		{kinds: netpolapi.ImportKinds, imp: netpolapi.Importer{ClusterCIDRs: opts.ClusterCIDRs}},
 	}
 }
 
@@ -43,7 +48,7 @@ func importers() []importer {
 // what the IR cannot hold is an error at its field. The program is nil
 // when no object could be read.
 func Import(files []*source.File, opts ImportOptions) (*ir.Program, diag.List) {
-	imps := importers()
+	imps := importers(opts)
 	var kinds []yamlsrc.Kind
 	for _, im := range imps {
 		kinds = append(kinds, im.kinds...)

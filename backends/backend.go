@@ -138,7 +138,8 @@ const (
 	FeatureNamespaceLabel Feature = "namespace-label" // namespaces by label
 	FeatureCIDR           Feature = "cidr"            // IP blocks with except
 	FeatureWorld          Feature = "world"           // everything outside the cluster
-	FeatureEntity         Feature = "entity"          // entities other than world
+	FeatureEntity         Feature = "entity"          // entities other than world and host
+	FeatureHost           Feature = "host"            // the local node (entity host) as a peer
 	FeatureFQDN           Feature = "fqdn"            // DNS names as peers
 	FeatureFQDNAnyDepth   Feature = "fqdn-any-depth"  // "**." patterns
 	FeatureFQDNOneLabel   Feature = "fqdn-one-label"  // "*" within a label ("*.x", "a*.x")

@@ -101,6 +101,10 @@ func ruleUses(pol *ir.Policy, r *ir.Rule, keep func(Feature) bool, add func(Feat
 				if keep(FeatureWorld) {
 					add(FeatureWorld, span, r, "entity "+string(peer.Entity))
 				}
+			case ir.EntityHost:
+				if keep(FeatureHost) {
+					add(FeatureHost, span, r, "entity "+string(peer.Entity))
+				}
 			default:
 				if keep(FeatureEntity) {
 					add(FeatureEntity, span, r, "entity "+string(peer.Entity))
@@ -229,16 +233,37 @@ func DegradationFor(b Backend, opts Options, f Feature) (Degradation, bool) {
 // degradation b offers for it. Uses are grouped per rule (and per policy for
 // policy-level features): one error each, naming the features and the
 // targets that can express them: those of opts.Targets, other than b, whose
-// Capabilities include every one of the features.
+// Capabilities include every one of the features and whose own checks
+// (CheckCapabilities and Prepare, without degradations) report no error in
+// the rule or policy of the group (a capability may be partial: Cilium
+// cannot order rules, netpol-api cannot take a CIDR as an ingress source).
 func CheckCapabilities(p *ir.Program, b Backend, opts Options) diag.List {
 	var diags diag.List
 	alternatives := map[string]Capabilities{}
+	others := map[string]Backend{}
 	if opts.Targets != nil {
 		for _, name := range opts.Targets.Names() {
 			if o, _ := opts.Targets.Lookup(name); name != b.Name() {
 				alternatives[name] = o.Capabilities()
+				others[name] = o
 			}
 		}
+	}
+	refusals := map[string][]source.Span{}
+	refused := func(name string, region []source.Span) bool {
+		errs, ok := refusals[name]
+		if !ok {
+			errs = targetErrors(p, others[name])
+			refusals[name] = errs
+		}
+		for _, e := range errs {
+			for _, r := range region {
+				if overlaps(e, r) {
+					return true
+				}
+			}
+		}
+		return false
 	}
 
 	diags.Append(checkDegradeOptions(b, opts))
@@ -285,7 +310,18 @@ func CheckCapabilities(p *ir.Program, b Backend, opts Options) diag.List {
 		for i, f := range feats {
 			names[i] = string(f)
 		}
-		targets := targetsFor(alternatives, feats)
+		region := []source.Span{g.span}
+		if u := g.uses[0]; u.Rule != nil && u.Rule.Span.IsValid() {
+			region = append(region, u.Rule.Span)
+		} else if u.Policy != nil && u.Policy.Span.IsValid() {
+			region = append(region, u.Policy.Span)
+		}
+		var targets []string
+		for _, name := range targetsFor(alternatives, feats) {
+			if !refused(name, region) {
+				targets = append(targets, name)
+			}
+		}
 		msg := fmt.Sprintf("target %s cannot express %s", b.Name(), strings.Join(whats, ", "))
 		if len(targets) > 0 {
 			flag := opts.TargetFlag
@@ -320,6 +356,53 @@ func CheckCapabilities(p *ir.Program, b Backend, opts Options) diag.List {
 		}
 	}
 	return diags
+}
+
+// targetErrors returns the spans of the errors that b's own checks report
+// on p, without degradations and without naming other targets:
+// CheckCapabilities, then Prepare on the policies CheckCapabilities did not
+// refuse (Prepare expects what the capabilities let through). An error
+// without a span stands for the whole program.
+func targetErrors(p *ir.Program, b Backend) []source.Span {
+	var out []source.Span
+	errs := func(diags diag.List) {
+		for _, d := range diags {
+			if d.Severity == diag.Error {
+				out = append(out, d.Span)
+			}
+		}
+	}
+	uses := features(p, func(f Feature) bool { return !b.Capabilities().Supports(f) })
+	errs(CheckCapabilities(p, b, Options{}))
+	refused := map[*ir.Policy]bool{}
+	for _, u := range uses {
+		refused[u.Policy] = true
+	}
+	rest := *p
+	rest.Policies = nil
+	for _, pol := range p.Policies {
+		if !refused[pol] {
+			rest.Policies = append(rest.Policies, pol)
+		}
+	}
+	if len(rest.Policies) > 0 {
+		_, pd := b.Prepare(&rest, Options{})
+		errs(pd)
+	}
+	return out
+}
+
+// overlaps reports whether the error span e lies in region r (an error
+// without a position concerns every region).
+func overlaps(e, r source.Span) bool {
+	if !e.IsValid() {
+		return true
+	}
+	if !r.IsValid() || e.File != r.File {
+		return false
+	}
+	end := func(s source.Span) int { return max(s.End.Offset, s.Start.Offset+1) }
+	return e.Start.Offset < end(r) && r.Start.Offset < end(e)
 }
 
 // checkDegradeOptions reports degradations asked for that b does not offer.

@@ -15,13 +15,19 @@ type fakeBackend struct {
 	name string
 	caps Capabilities
 	degs []Degradation
+	// refuse are the spans its Prepare refuses (a partial capability).
+	refuse []source.Span
 }
 
 func (f fakeBackend) Name() string               { return f.name }
 func (f fakeBackend) Description() string        { return f.name }
 func (f fakeBackend) Capabilities() Capabilities { return f.caps }
 func (f fakeBackend) Prepare(p *ir.Program, _ Options) (*ir.Program, diag.List) {
-	return p, nil
+	var diags diag.List
+	for _, s := range f.refuse {
+		diags.Errorf("unsupported", s, "refused")
+	}
+	return p, diags
 }
 func (f fakeBackend) Emit(*ir.Program) ([]Object, diag.List) {
 	return nil, nil
@@ -71,8 +77,8 @@ func TestCheckCapabilities(t *testing.T) {
 		FeatureHTTP: {Support: No, Note: "No L7."},
 	}, degs: []Degradation{{Feature: FeatureHTTP, Mode: "l4", Note: "L7 dropped"}}}
 	all := fakeBackend{name: "full", caps: Capabilities{}}
-	for _, f := range []Feature{FeatureFQDN, FeatureFQDNAnyDepth, FeatureHTTP, FeatureNonIsolating, FeatureDeny, FeatureClusterWide, FeatureNodeSubject} {
-		all.caps[f] = Capability{Support: Yes}
+	for _, u := range Features(testProgram()) {
+		all.caps[u.Feature] = Capability{Support: Yes}
 	}
 
 	reg, err := NewRegistry(all, l4)
@@ -109,8 +115,10 @@ func TestCheckCapabilities(t *testing.T) {
 	}
 
 	// A target named must express every feature of the error: "partial"
-	// counts, "no" or a missing feature does not.
-	some := fakeBackend{name: "some", caps: Capabilities{FeatureFQDN: {Support: Partial}, FeatureFQDNAnyDepth: {Support: No}, FeatureDeny: {Support: Yes}}}
+	// counts, "no" or a missing feature does not; and its own checks must
+	// accept the rule (some cannot express rule 4's other features).
+	some := fakeBackend{name: "some", caps: Capabilities{FeatureFQDN: {Support: Partial}, FeatureFQDNAnyDepth: {Support: No}, FeatureDeny: {Support: Yes},
+		FeatureAnyPeer: {Support: Yes}, FeatureAllTraffic: {Support: Yes}, FeatureNonIsolating: {Support: Yes}}}
 	reg, err = NewRegistry(l4, some)
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +132,39 @@ func TestCheckCapabilities(t *testing.T) {
 		`target l4 cannot express a rule that does not isolate its subject (non-isolating)`,
 		`target l4 cannot express a deny rule (deny); use --target some`,
 		`target l4 cannot express a cluster-wide policy, a policy for nodes (cluster-wide, node-subject)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestHintsCheckTheTarget: a target whose capability table covers a rule's
+// features but whose own checks (Prepare) refuse that rule, or whose table
+// misses another feature of the rule, is not suggested for it; it still is
+// for the rules it accepts.
+func TestHintsCheckTheTarget(t *testing.T) {
+	l4 := fakeBackend{name: "l4", caps: Capabilities{
+		FeatureL4: {Support: Yes}, FeatureCIDR: {Support: Yes}, FeatureSCTP: {Support: Yes},
+		FeaturePortRange: {Support: Yes}, FeatureNamedPort: {Support: Yes}, FeatureNamespaceName: {Support: Yes},
+		FeatureAllTraffic: {Support: Yes}, FeatureAnyPeer: {Support: Yes},
+	}}
+	partial := fakeBackend{name: "partial", caps: Capabilities{}, refuse: []source.Span{line(5)}}
+	for _, u := range Features(testProgram()) {
+		partial.caps[u.Feature] = Capability{Support: Partial}
+	}
+	reg, err := NewRegistry(l4, partial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range CheckCapabilities(testProgram(), l4, Options{Targets: reg}) {
+		got = append(got, d.Message)
+	}
+	want := []string{
+		`target l4 cannot express FQDN "**.example.com", FQDN pattern "**.example.com", HTTP rules (fqdn, fqdn-any-depth, l7); use --target partial`,
+		`target l4 cannot express a rule that does not isolate its subject (non-isolating); use --target partial`,
+		`target l4 cannot express a deny rule (deny)`,
+		`target l4 cannot express a cluster-wide policy, a policy for nodes (cluster-wide, node-subject); use --target partial`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

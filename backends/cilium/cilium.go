@@ -162,6 +162,7 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureCIDR:           y("toCIDRSet/fromCIDRSet with except; never matches Cilium-managed pods or nodes"),
 		backends.FeatureWorld:          y("entity world; world-ipv4/-ipv6 as CIDR 0.0.0.0/0 / ::/0 (the CRD has no such entities)"),
 		backends.FeatureEntity:         y("toEntities/fromEntities; kube-apiserver ingress may not work on AKS/GKE"),
+		backends.FeatureHost:           y("the entity host"),
 		backends.FeatureFQDN:           y("toFQDNs; the pods' lookups go through the DNS proxy (a rule is added if allow dns does not cover them)"),
 		backends.FeatureFQDNAnyDepth:   p("matchPattern \"**.\" needs Cilium >= 1.19 (--cilium-version); before, \"**\" silently meant \"*\""),
 		backends.FeatureFQDNOneLabel:   y("matchPattern \"*\": any characters within one label"),

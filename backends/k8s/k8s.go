@@ -111,6 +111,7 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureCIDR:           y("ipBlock with except"),
 		backends.FeatureWorld:          p("ipBlock 0.0.0.0/0 and ::/0; CNIs that match ipBlocks against pod IPs also admit pods"),
 		backends.FeatureEntity:         n("NetworkPolicy has no entities (nodes, the API server); only world maps to ipBlocks."),
+		backends.FeatureHost:           n("NetworkPolicy cannot select nodes."),
 		backends.FeatureFQDN:           n("NetworkPolicy has no DNS-name peers; an ipBlock snapshot would be a different policy."),
 		backends.FeatureFQDNAnyDepth:   n("NetworkPolicy has no DNS-name peers."),
 		backends.FeatureFQDNOneLabel:   n("NetworkPolicy has no DNS-name peers."),

@@ -473,21 +473,28 @@ func TestDifferential(t *testing.T) {
 	// the API, so such programs would differ by design.
 	opts := testgen.OrderedOptions{NetpolAPI: true, NoNamedPorts: true}
 	var flows, allowed, programs, objects int
-	for _, version := range []string{V1Alpha2, V1Alpha1, "named"} {
-		opts, named := opts, false
-		if version == "named" {
+	for _, version := range []string{V1Alpha2, V1Alpha1, "named", "pods-in-cidrs"} {
+		opts, mode := opts, diffMode{version: version}
+		switch version {
+		case "named":
 			// Named ports in admin rules too, over worlds whose container
 			// ports have the protocol the program gives their names, where
-			// the API's named ports mean what netpolc's do.
-			version, named = V1Alpha2, true
+			// the API's named ports mean what netpolc's do
+			// (--degrade named-port=any-protocol is then exact).
+			mode = diffMode{version: V1Alpha2, named: true}
 			opts.NoNamedPorts = false
+		case "pods-in-cidrs":
+			// Pods with addresses inside the programs' CIDRs, and those
+			// addresses among the cluster's ranges: the networks leave
+			// them out, exactly.
+			mode = diffMode{version: V1Alpha2, podsInCIDRs: true}
 		}
 		for seed := int64(1); seed <= int64(n); seed++ {
 			c := testgen.NewOrdered(seed, opts)
-			res := diffCase(t, c, version, named)
+			res := diffCase(t, c, mode)
 			if res.failure != "" {
-				small := testgen.Shrink(c, func(c *testgen.Case) bool { return diffCase(t, c, version, named).failure != "" })
-				t.Fatalf("%s seed %d: %s\n--- program\n%s\n--- shrunk\n%s\n%s", version, seed, res.failure, c.Program.Source(), small.Program.Source(), diffCase(t, small, version, named).failure)
+				small := testgen.Shrink(c, func(c *testgen.Case) bool { return diffCase(t, c, mode).failure != "" })
+				t.Fatalf("%s seed %d: %s\n--- program\n%s\n--- shrunk\n%s\n%s", version, seed, res.failure, c.Program.Source(), small.Program.Source(), diffCase(t, small, mode).failure)
 			}
 			if res.skipped {
 				continue
@@ -499,8 +506,40 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("%d programs (%d objects): %d flows agree (%d allowed)", programs, objects, flows, allowed)
-	if programs < 2*n {
-		t.Errorf("only %d of %d programs checked", programs, 3*n)
+	if programs < 3*n {
+		t.Errorf("only %d of %d programs checked", programs, 4*n)
+	}
+}
+
+// diffMode is how diffCase runs a program.
+type diffMode struct {
+	version string
+	// named: the world's container ports get the protocols the program
+	// gives their names, and named ports with a protocol are written with
+	// --degrade named-port=any-protocol (then exact).
+	named bool
+	// podsInCIDRs: some pods get addresses inside the CIDRs of the
+	// generated programs, and those addresses are cluster ranges.
+	podsInCIDRs bool
+	// noRanges: the target is not given the cluster's ranges, and
+	// --degrade cidr=networks writes the CIDRs as networks.
+	noRanges bool
+}
+
+// podRanges are the cluster ranges that podsInCIDRs moves pods into:
+// inside the CIDRs testgen writes (203.0.113.0/24, 198.51.100.0/24,
+// 192.0.2.0/24), and clear of its external addresses.
+var podRanges = []string{"203.0.113.96/27", "198.51.100.192/26", "192.0.2.128/26"}
+
+// movePods gives every other pod of w an address in podRanges.
+func movePods(w *eval.World) {
+	for i := range w.Pods {
+		if i%2 == 1 {
+			pr := netip.MustParsePrefix(podRanges[(i/2)%len(podRanges)])
+			b := pr.Addr().As4()
+			b[3] += byte(1 + i)
+			w.Pods[i].IP = netip.AddrFrom4(b)
+		}
 	}
 }
 
@@ -508,24 +547,42 @@ type diffResult struct {
 	flows, allowed, objects int
 	skipped                 bool
 	failure                 string
+	// mismatches counts the flows the objects decide otherwise, when a
+	// degradation allows it (noRanges); each is checked to be a widening.
+	mismatches int
 }
 
-func diffCase(t *testing.T, c *testgen.Case, version string, named bool) diffResult {
+func diffCase(t *testing.T, c *testgen.Case, mode diffMode) diffResult {
 	prog, _ := backendtest.CompileGenerated(c)
 	if prog == nil {
 		return diffResult{skipped: true}
 	}
-	if named {
+	if mode.named || mode.podsInCIDRs {
 		c = c.Clone()
-		if !namedPortsOneProtocol(prog, c.World) {
-			return diffResult{skipped: true}
+	}
+	if mode.named && !namedPortsOneProtocol(prog, c.World) {
+		return diffResult{skipped: true}
+	}
+	cluster := testgen.ClusterCIDRs()
+	if mode.podsInCIDRs {
+		movePods(c.World)
+		for _, r := range podRanges {
+			cluster = append(cluster, netip.MustParsePrefix(r))
 		}
 	}
-	b, err := New(Options{Version: version})
+	opts := backends.Options{Degrade: map[backends.Feature]string{}}
+	if mode.named {
+		opts.Degrade[backends.FeatureNamedPort] = DegradeAnyProtocol
+	}
+	if mode.noRanges {
+		cluster = nil
+		opts.Degrade[backends.FeatureCIDR] = DegradeNetworks
+	}
+	b, err := New(Options{Version: mode.version, ClusterCIDRs: cluster})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prepared, objs, diags := backends.Run(emitcheck.Checked(b, checkObject), prog, backends.Options{})
+	prepared, objs, diags := backends.Run(emitcheck.Checked(b, checkObject), prog, opts)
 	if diags.HasErrors() {
 		return diffResult{failure: fmt.Sprintf("the target refuses the program: %v", diags)}
 	}
@@ -557,6 +614,10 @@ func diffCase(t *testing.T, c *testgen.Case, version string, named bool) diffRes
 			if want {
 				res.allowed++
 			}
+			if got != want && mode.noRanges && widening(prog, f, got) {
+				res.mismatches++
+				continue
+			}
 			if got != want {
 				return fmt.Sprintf("%s: the objects say allowed=%v, the program %v (egress %v, ingress %v)\n--- objects\n%s", f, got, want, ref.side(f, ir.Egress), ref.side(f, ir.Ingress), data)
 			}
@@ -586,6 +647,74 @@ func diffCase(t *testing.T, c *testgen.Case, version string, named bool) diffRes
 	return res
 }
 
+// widening reports whether the objects' verdict got on f can come from
+// networks matching a pod: the peer of one side is a pod whose address
+// lies in a CIDR of prog.
+func widening(prog *ir.Program, f eval.Flow, got bool) bool {
+	for _, ep := range []eval.Endpoint{f.From, f.To} {
+		if ep.Kind != eval.EndpointPod {
+			continue
+		}
+		for _, pol := range prog.Policies {
+			for _, r := range pol.Rules {
+				for _, p := range r.Peers {
+					if p.Kind == ir.PeerCIDR && p.CIDR.Contains(ep.Pod.IP) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TestDifferentialWidened: without the cluster's ranges, pods inside the
+// programs' CIDRs are matched by the networks (--degrade cidr=networks):
+// the objects then decide some flows otherwise, every one of them a flow
+// of such a pod (the widening the warning reports), and without the
+// degradation the target refuses those programs with networks-match-pods.
+func TestDifferentialWidened(t *testing.T) {
+	n := 40
+	if testing.Short() {
+		n = 10
+	}
+	opts := testgen.OrderedOptions{NetpolAPI: true, NoNamedPorts: true}
+	mode := diffMode{version: V1Alpha2, podsInCIDRs: true, noRanges: true}
+	var mismatches, refused, programs int
+	for seed := int64(1); seed <= int64(n); seed++ {
+		c := testgen.NewOrdered(seed, opts)
+		res := diffCase(t, c, mode)
+		if res.failure != "" {
+			t.Fatalf("seed %d: %s\n--- program\n%s", seed, res.failure, c.Program.Source())
+		}
+		if res.skipped {
+			continue
+		}
+		programs++
+		mismatches += res.mismatches
+		prog, _ := backendtest.CompileGenerated(c)
+		b, err := New(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, diags := backends.Run(b, prog, backends.Options{})
+		cidrs := false
+		for _, d := range diags {
+			cidrs = cidrs || d.Code == codeNetworksMatchPods
+		}
+		if cidrs {
+			refused++
+		}
+		if res.mismatches > 0 && !cidrs {
+			t.Errorf("seed %d: %d flows widened, but the target accepts the program without ranges", seed, res.mismatches)
+		}
+	}
+	t.Logf("%d programs: %d refused without ranges, %d flows widened with --degrade cidr=networks", programs, refused, mismatches)
+	if mismatches == 0 || refused == 0 {
+		t.Errorf("no widening seen (%d refused): the test cannot fail", refused)
+	}
+}
+
 // TestAnyProgram: programs of every generator (NetworkPolicy-shaped,
 // Cilium-shaped with entities, DNS names, HTTP and ICMP, and ordered ones
 // without the netpol-api restriction) either compile for the target, with
@@ -610,11 +739,14 @@ func TestAnyProgram(t *testing.T) {
 				continue
 			}
 			for _, version := range []string{V1Alpha2, V1Alpha1} {
-				b, err := New(Options{Version: version})
+				b, err := New(Options{Version: version, ClusterCIDRs: testgen.ClusterCIDRs()})
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, objs, diags := backends.Run(emitcheck.Checked(b, checkObject), prog, backends.Options{Targets: allTargets(t)})
+				// Named ports with a protocol are degraded, so that the
+				// programs that have them still reach Emit.
+				degrade := map[backends.Feature]string{backends.FeatureNamedPort: DegradeAnyProtocol}
+				_, objs, diags := backends.Run(emitcheck.Checked(b, checkObject), prog, backends.Options{Targets: allTargets(t), Degrade: degrade})
 				for _, d := range diags {
 					if d.Code == codeInternal || (d.Severity == diag.Error && !d.Span.IsValid()) {
 						t.Fatalf("%s seed %d %s: %s\n%s", name, seed, version, d.Error(), c.Program.Source())

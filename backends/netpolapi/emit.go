@@ -3,6 +3,7 @@ package netpolapi
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
@@ -67,6 +68,12 @@ func emit(pl *planned, version string) ([]backends.Object, diag.List) {
 		if lines := backends.SourceLines(obj.spans); lines != "" {
 			meta.Annotations = map[string]string{backends.SourceAnnotation: lines}
 		}
+		if lost := notEnforced(obj); lost != "" {
+			if meta.Annotations == nil {
+				meta.Annotations = map[string]string{}
+			}
+			meta.Annotations[backends.NotEnforcedAnnotation] = lost
+		}
 		o, err := object(obj, meta, version)
 		if err != nil {
 			diags.Errorf(codeInternal, firstSpan(obj), "%v", err)
@@ -80,6 +87,22 @@ func emit(pl *planned, version string) ([]backends.Object, diag.List) {
 		return nil, diags
 	}
 	return append(objs, npObjs...), diags
+}
+
+// notEnforced lists what the degraded rules of obj do not enforce, each
+// once, in rule order; "" when none is degraded.
+func notEnforced(obj *adminObject) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range append(append([]rule(nil), obj.ingress...), obj.egress...) {
+		for _, s := range r.notEnforced {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // baseName is the suggested name of an admin object: the policy's name,

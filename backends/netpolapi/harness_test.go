@@ -19,6 +19,7 @@ import (
 	"github.com/netpolc/netpolc/backends/internal/crdschema"
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -27,7 +28,14 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // every object Emit returns is checked (checkObject).
 func testBackend(t testing.TB, version string) backends.Backend {
 	t.Helper()
-	b, err := New(Options{Version: version})
+	return testBackendWith(t, Options{Version: version, ClusterCIDRs: testgen.ClusterCIDRs()})
+}
+
+// testBackendWith returns the target configured with opts, with its
+// objects checked as testBackend's.
+func testBackendWith(t testing.TB, opts Options) backends.Backend {
+	t.Helper()
+	b, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package netpolapi
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -34,12 +35,19 @@ var ImportKinds = []yamlsrc.Kind{
 
 // Importer reads the objects of the SIG Network policy API into the IR. It
 // implements backends.Importer.
-type Importer struct{}
+type Importer struct {
+	// ClusterCIDRs are the cluster's own address ranges (pods, Services,
+	// nodes; --cluster-cidrs). netpolc reads networks as addresses outside
+	// the cluster, which is exact only when no pod or node has an address
+	// in them: with the ranges, networks that overlap them are an error
+	// (networks-match-pods); without them, such a reading is a warning.
+	ClusterCIDRs []netip.Prefix
+}
 
 // Import implements backends.Importer for the target: Importer's Import,
 // whatever the API version the target writes.
 func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
-	return Importer{}.Import(objs)
+	return Importer{ClusterCIDRs: b.cluster}.Import(objs)
 }
 
 // Import implements backends.Importer: it reads AdminNetworkPolicies,
@@ -63,7 +71,9 @@ func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 //     of those namespaces (a namespace selector that is exactly
 //     kubernetes.io/metadata.name=X is the namespace X by name); networks ->
 //     one CIDR peer each (netpolc's CIDRs are addresses outside the cluster,
-//     as for NetworkPolicy ipBlocks), except that 0.0.0.0/0 and ::/0 in
+//     as for NetworkPolicy ipBlocks: with Importer.ClusterCIDRs networks that
+//     overlap them are an error, without them each network outside
+//     169.254.0.0/16 gets a warning "networks-match-pods"), except that 0.0.0.0/0 and ::/0 in
 //     one rule, which the API matches against every address, pods and
 //     nodes included, are the any peer; nodes: {} -> node{} and the entity
 //     host (every node, the pod's own included); domainNames -> DNS names
@@ -109,8 +119,14 @@ func (b *Backend) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
 // ClusterWide set; it passes ir.Validate, or the violation is an internal
 // error. Objects with errors are left out; the program is nil only when no
 // object could be read.
-func (Importer) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
-	im := &importer{seen: map[string]*yamlsrc.Object{}}
+func (i Importer) Import(objs []*yamlsrc.Object) (*ir.Program, diag.List) {
+	cluster, err := clusterRanges(i.ClusterCIDRs)
+	if err != nil {
+		var diags diag.List
+		diags.Errorf(codeInvalid, source.Span{}, "%v", err)
+		return nil, diags
+	}
+	im := &importer{seen: map[string]*yamlsrc.Object{}, cluster: cluster}
 	var pols []*ir.Policy
 	var ordered []*imported
 	read := 0
@@ -180,8 +196,9 @@ func isImportKind(o *yamlsrc.Object) bool {
 }
 
 type importer struct {
-	diags diag.List
-	seen  map[string]*yamlsrc.Object // kind/name -> first object
+	cluster []netip.Prefix // Importer.ClusterCIDRs
+	diags   diag.List
+	seen    map[string]*yamlsrc.Object // kind/name -> first object
 }
 
 // imported is one object read: the neutral form and its policy (nil when
@@ -206,7 +223,7 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 		im.diags.Errorf(codeInvalid, o.Pos("metadata", "name"), msgName, o.Name, strings.Join(errs, "; ")).Detail = detailAPIRefuses
 		return nil
 	}
-	c := &converter{o: o}
+	c := &converter{o: o, cluster: im.cluster}
 	var obj *importObject
 	switch {
 	case o.Kind == KindANP:
@@ -253,9 +270,10 @@ func (im *importer) object(o *yamlsrc.Object) *imported {
 // converter reads one object: its neutral form, its checks and its
 // policy, with the diagnostics of all three.
 type converter struct {
-	o     *yamlsrc.Object
-	diags diag.List
-	bad   bool // an error was reported
+	o       *yamlsrc.Object
+	cluster []netip.Prefix // Importer.ClusterCIDRs
+	diags   diag.List
+	bad     bool // an error was reported
 }
 
 func (c *converter) errorf(code diag.Code, path []any, format string, args ...any) *diag.Diagnostic {

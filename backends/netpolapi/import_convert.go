@@ -211,7 +211,36 @@ func (c *converter) everyAddress(r *ruleSpec, peers []ir.Peer) []ir.Peer {
 		c.errorf(codeUnsupported, path, msgOneFamily, whole, family).Detail = detailOneFamily
 		return nil
 	}
+	for _, p := range peers {
+		if p.Kind == ir.PeerCIDR && !c.outsideCIDR(p) {
+			return nil
+		}
+	}
 	return ir.PeersIn(peers, "")
+}
+
+// outsideCIDR checks the reading of networks p as a CIDR peer, addresses
+// outside the cluster: exact when p lies in outsideRanges or, given the
+// cluster's ranges, when it overlaps none of them (an error otherwise:
+// the API's networks match the pods and nodes there, which no netpolc
+// peer says with an address). Without the ranges, a warning says what
+// the reading assumes.
+func (c *converter) outsideCIDR(p ir.Peer) bool {
+	if outside(p.CIDR) {
+		return true
+	}
+	if len(c.cluster) == 0 {
+		c.diags.Warnf(codeNetworksMatchPods, p.Span, msgImportNetworks, p.CIDR).Detail = detailImportNetworks
+		return true
+	}
+	for _, r := range c.cluster {
+		if r.Overlaps(p.CIDR) {
+			c.bad = true
+			c.diags.Errorf(codeNetworksMatchPods, p.Span, msgImportNetworksCluster, p.CIDR, r).Detail = detailImportNetworksCluster
+			return false
+		}
+	}
+	return true
 }
 
 // port returns the IR port of p.

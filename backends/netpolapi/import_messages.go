@@ -10,6 +10,15 @@ const (
 	codePriorityTie      = "priority-tie"       // two admin policies whose order the API leaves open
 )
 
+// Messages of reading networks (code networks-match-pods).
+const (
+	msgImportNetworks    = "networks %s are read as addresses outside the cluster: exact only if no pod or node has an address in them"
+	detailImportNetworks = "The API's networks match every address, pods and nodes included; netpolc's CIDR peers match addresses outside the cluster only. Give the cluster's own ranges with --cluster-cidrs to check the reading."
+
+	msgImportNetworksCluster    = "networks %s overlap the cluster's range %s: they match the pods and nodes with addresses there, which a netpolc CIDR peer never does"
+	detailImportNetworksCluster = "netpolc's CIDR peers stand for addresses outside the cluster, and netpolc selects pods and nodes by label, not by address. Write networks outside the cluster's ranges (--cluster-cidrs), or all of 0.0.0.0/0 and ::/0 (every address: netpolc's *)."
+)
+
 // Messages of the importer (lower case, no final period) and details
 // (sentences).
 const (

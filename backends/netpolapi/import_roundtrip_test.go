@@ -29,8 +29,9 @@ var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs
 // blocks with allow, deny and pass, baseline isolation, namespaces'
 // NetworkPolicies) and from testgen.NewCilium (deny rules and cluster-wide
 // rules, as a CiliumClusterwideNetworkPolicy with deny rules says them).
-// The programs the target refuses, and those it writes wider with a
-// warning (named-port-protocol), are counted and skipped.
+// The programs the target refuses (named ports of one protocol among them:
+// named-port-protocol), and those it writes wider with a warning (a
+// degradation, none here), are counted and skipped.
 func TestEmitImport(t *testing.T) {
 	n := testgen.ProgramCount(*importProgramsFlag, "NETPOLC_IMPORT_PROGRAMS", 60, 30)
 	for _, gen := range []struct {
@@ -58,10 +59,9 @@ func TestEmitImport(t *testing.T) {
 					refused.Add(1)
 					continue
 				}
-				if slices.ContainsFunc(diags, func(d diag.Diagnostic) bool { return d.Code == "named-port-protocol" }) {
+				if slices.ContainsFunc(diags, func(d diag.Diagnostic) bool { return d.Code == codeDegraded }) {
 					// The target warned that the objects mean more than the
-					// program (a named port of one protocol is matched
-					// whatever its protocol): not a trip that must agree.
+					// program (a degradation): not a trip that must agree.
 					widened.Add(1)
 					continue
 				}

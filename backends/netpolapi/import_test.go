@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -507,5 +508,148 @@ func egressPorts(rs []v1alpha1.AdminNetworkPolicyEgressRule) []*[]v1alpha1.Admin
 			out = append(out, r.Ports)
 		}
 	}
+	return out
+}
+
+// TestImportNetworksClusterRanges: networks are read as addresses outside
+// the cluster. Without the cluster's ranges that is a warning at each
+// network (none inside 169.254.0.0/16); with them, networks clear of the
+// ranges read silently, networks that overlap them are an error at the
+// network, and 0.0.0.0/0 with ::/0 is still every address (*).
+func TestImportNetworksClusterRanges(t *testing.T) {
+	src := `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: guard
+spec:
+  priority: 10
+  subject:
+    namespaces: {}
+  egress:
+  - action: Deny
+    to:
+    - networks: [169.254.169.254/32, 203.0.113.0/24]
+  - action: Deny
+    to:
+    - networks: [10.0.0.0/8]
+  - action: Allow
+    to:
+    - networks: [0.0.0.0/0, '::/0']
+`
+	cluster := []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}
+	for _, c := range []struct {
+		cluster []netip.Prefix
+		want    string
+	}{
+		{nil, "warning networks-match-pods 12:38; warning networks-match-pods 15:18"},
+		{cluster, "error networks-match-pods 15:18"},
+		{[]netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}, ""},
+	} {
+		file := source.NewFile("anp.yaml", []byte(src))
+		objs, diags := yamlsrc.Read([]*source.File{file}, yamlsrc.Options{Kinds: ImportKinds})
+		prog, d := Importer{ClusterCIDRs: c.cluster}.Import(objs)
+		diags.Append(d)
+		var got []string
+		for _, d := range diags {
+			got = append(got, fmt.Sprintf("%s %s %d:%d", d.Severity, d.Code, d.Span.Start.Line, d.Span.Start.Col))
+		}
+		if strings.Join(got, "; ") != c.want {
+			t.Errorf("cluster %v: got %q, want %q", c.cluster, strings.Join(got, "; "), c.want)
+		}
+		if (prog == nil || len(prog.Policies) == 0) != strings.Contains(c.want, "error") {
+			t.Errorf("cluster %v: program %v", c.cluster, prog)
+		}
+	}
+}
+
+// TestImportTiesRoundTrip: two admin objects of one priority whose order
+// cannot matter import as one block, whose second run has no priority of
+// its own when the next object takes the next priority: it shares the
+// priority (a warning), and the objects written import again with the
+// same meaning (before, the target refused the block). Each version.
+func TestImportTiesRoundTrip(t *testing.T) {
+	src := `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: team-a
+spec:
+  priority: 50
+  subject:
+    namespaces:
+      matchLabels: {team: a}
+  ingress:
+  - action: Deny
+    from:
+    - namespaces:
+        matchLabels: {team: b}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: team-b
+spec:
+  priority: 50
+  subject:
+    namespaces:
+      matchLabels: {team: b}
+  ingress:
+  - action: Deny
+    from:
+    - namespaces:
+        matchLabels: {team: a}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: monitoring
+spec:
+  priority: 51
+  subject:
+    namespaces: {}
+  ingress:
+  - action: Allow
+    from:
+    - namespaces:
+        matchLabels: {team: a}
+    ports:
+    - portNumber: {protocol: TCP, port: 9090}
+`
+	prog, diags := importFiles([]*source.File{source.NewFile("ties.yaml", []byte(src))})
+	if diags.HasErrors() || prog == nil {
+		t.Fatalf("import: %v", diags)
+	}
+	for _, v := range Versions() {
+		if !tripped(t, prog, v) {
+			t.Errorf("%s: the target refuses the imported objects", v)
+			continue
+		}
+		_, objs, diags := backends.Run(testBackend(t, v), prog, backends.Options{})
+		shared := 0
+		for _, d := range diags {
+			if d.Code == codeSharedPriority {
+				shared++
+			}
+		}
+		prios := map[string]int{}
+		for _, o := range decodeAll(t, backendtest.YAML(t, objs)) {
+			switch x := o.(type) {
+			case *ANP:
+				prios[x.Name] = int(x.Spec.Priority)
+			case *CNP:
+				prios[x.Name] = int(x.Spec.Priority)
+			}
+		}
+		if shared != 1 || len(prios) != 3 || fmt.Sprint(sortedValues(prios)) != "[50 50 51]" {
+			t.Errorf("%s: %d shared-priority warnings, priorities %v; want one warning and 50, 50, 51", v, shared, prios)
+		}
+	}
+}
+
+func sortedValues(m map[string]int) []int {
+	var out []int
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.Sort(out)
 	return out
 }

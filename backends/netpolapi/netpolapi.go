@@ -37,18 +37,24 @@
 //     "default", which has one subject.
 //
 // Peers: pods and namespaces as pods/namespaces peers (a namespaced
-// policy's own namespace by name); in egress, CIDRs as networks (an except
-// as the prefixes of the complement, exactly), any as 0.0.0.0/0 and ::/0,
-// DNS names as domainNames (accept rules only; "**.x" is the API's "*.x"),
-// nodes as nodes. Ports: numbers, ranges (every port of a protocol is the
-// range 1-65535), named ports, protocol any as one entry per protocol;
-// all traffic as no ports. Every other construct, and every construct the
+// policy's own namespace by name); in egress, CIDRs as networks of the
+// block minus its excepts and the cluster's ranges (Options.ClusterCIDRs:
+// networks match pods and nodes too, netpolc's CIDRs do not), exactly;
+// without the ranges only blocks inside 169.254.0.0/16, others with
+// --degrade cidr=networks; any as 0.0.0.0/0 and ::/0, DNS names as
+// domainNames (accept rules only; "**.x" is the API's "*.x"), node{} with
+// host in one rule as nodes {} (the API's nodes include the pod's own
+// node, so no other node peer). Ports: numbers, ranges (every port of a
+// protocol is the range 1-65535), named ports for every protocol (others
+// with --degrade named-port=any-protocol: the API's named port has no
+// protocol), protocol any as one entry per protocol; all traffic as no
+// ports. A run of an ordered block with no priority left shares the
+// priority of the run before it when their order cannot matter. Every other construct, and every construct the
 // NetworkPolicy part cannot carry, is an error at its source line:
 // capabilities (Capabilities) first, then Prepare.
 //
-// Prepare reports those errors and the warnings of what the output means
-// beyond the source (networks also match pod and node addresses; a named
-// port is matched whatever its protocol), and returns the program with the
+// Prepare reports those errors and the warnings of the degraded rules and
+// of shared priorities, and returns the program with the
 // NetworkPolicy part's world peers written as CIDRs, as package k8s does,
 // and without the DNS rules that let every name through (they restrict
 // nothing; any other lookup restriction is an error).
@@ -57,6 +63,8 @@ package netpolapi
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/netpolc/netpolc/backends"
@@ -103,26 +111,108 @@ type Options struct {
 	// Version is the API version of the admin objects (Versions); "" is
 	// DefaultVersion.
 	Version string
+	// ClusterCIDRs are the cluster's own address ranges: every pod,
+	// Service and node address lies in one of them (--cluster-cidrs). With
+	// them, a CIDR peer (addresses outside the cluster) is written as the
+	// networks of the CIDR minus these ranges, which is exact; without
+	// them, a CIDR that may hold a cluster address is an error unless
+	// degraded (--degrade cidr=networks). The importer reads networks
+	// against them the same way.
+	ClusterCIDRs []netip.Prefix
 }
 
 // Backend is the network-policy API target.
 type Backend struct {
 	version string
+	cluster []netip.Prefix
 }
 
-// New returns the target configured with opts; an unknown version is an
-// error.
+// New returns the target configured with opts; an unknown version, or a
+// cluster range that is not canonical, is an error.
 func New(opts Options) (*Backend, error) {
 	v := opts.Version
 	if v == "" {
 		v = DefaultVersion
 	}
+	cluster, err := clusterRanges(opts.ClusterCIDRs)
+	if err != nil {
+		return nil, err
+	}
 	for _, known := range Versions() {
 		if v == known {
-			return &Backend{version: v}, nil
+			return &Backend{version: v, cluster: cluster}, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown network-policy API version %q (one of %s)", opts.Version, strings.Join(Versions(), ", "))
+}
+
+// clusterRanges checks the cluster's address ranges (canonical prefixes)
+// and returns them sorted, without duplicates.
+func clusterRanges(in []netip.Prefix) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range in {
+		if !p.IsValid() {
+			return nil, fmt.Errorf("cluster range %v: not a CIDR", p)
+		}
+		if p.Masked() != p {
+			return nil, fmt.Errorf("cluster range %v has host bits set (write %v)", p, p.Masked())
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, comparePrefix)
+	return slices.Compact(out), nil
+}
+
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return a.Bits() - b.Bits()
+}
+
+// ParseClusterCIDRs parses a comma-separated list of canonical CIDRs (the
+// value of --cluster-cidrs); the empty string is none.
+func ParseClusterCIDRs(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR (e.g. 10.244.0.0/16)", f)
+		}
+		if p.Masked() != p {
+			return nil, fmt.Errorf("%q has host bits set (write %v)", f, p.Masked())
+		}
+		out = append(out, p)
+	}
+	return clusterRanges(out)
+}
+
+// ClusterCIDRs are the cluster ranges the backend was configured with.
+func (b *Backend) ClusterCIDRs() []netip.Prefix { return slices.Clone(b.cluster) }
+
+// Degradations of the target (--degrade FEATURE=MODE).
+const (
+	// DegradeNetworks writes CIDR peers that may hold cluster addresses as
+	// networks, which also match those pods and nodes.
+	DegradeNetworks = "networks"
+	// DegradeAnyProtocol writes a named port with a protocol as the API's
+	// named port, which matches the container port of that name whatever
+	// its protocol.
+	DegradeAnyProtocol = "any-protocol"
+)
+
+// Degradations implements backends.Degrader.
+func (b *Backend) Degradations() []backends.Degradation {
+	return []backends.Degradation{
+		{Feature: backends.FeatureCIDR, Mode: DegradeNetworks,
+			Note: "the CIDR is written as networks, which also match the pods and nodes with addresses in it (give the cluster's ranges with --cluster-cidrs to stay exact)"},
+		{Feature: backends.FeatureNamedPort, Mode: DegradeAnyProtocol,
+			Note: "the named port matches the container port of that name whatever its protocol"},
+	}
 }
 
 // Version is the API version the backend writes.
@@ -154,15 +244,16 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureL4:             y("ports with an explicit protocol"),
 		backends.FeatureAllTraffic:     y("a rule without ports"),
 		backends.FeaturePortRange:      y("port ranges"),
-		backends.FeatureNamedPort:      p("the API matches a container port by its name only, whatever its protocol (a warning unless the protocol is any); not towards CIDRs, nodes or DNS names"),
+		backends.FeatureNamedPort:      p("the API matches a container port by its name only, whatever its protocol: exact for /any (or TCP, UDP and SCTP together), otherwise --degrade named-port=any-protocol; not towards CIDRs, nodes or DNS names"),
 		backends.FeatureSCTP:           p("SCTP needs support by the network plugin"),
 		backends.FeatureProtoAny:       y("one port entry each for TCP, UDP and SCTP"),
 		backends.FeatureICMP:           n("The policy API has no ICMP rules."),
 		backends.FeatureNamespaceName:  y("a namespace selector on kubernetes.io/metadata.name"),
 		backends.FeatureNamespaceLabel: y("namespace selectors"),
-		backends.FeatureCIDR:           p("egress networks (an except as the prefixes around it), which also match pod and node addresses; ingress only in the allows of a namespace's isolated direction (NetworkPolicy ipBlock)"),
+		backends.FeatureCIDR:           p("egress networks minus the cluster's ranges (--cluster-cidrs; an except as the prefixes around it), or inside 169.254.0.0/16; otherwise --degrade cidr=networks (networks also match pods and nodes); ingress only in the allows of a namespace's isolated direction (NetworkPolicy ipBlock)"),
 		backends.FeatureWorld:          p("only in the allows of a namespace's isolated direction (NetworkPolicy ipBlock 0.0.0.0/0 and ::/0); the API's networks would match pods too"),
 		backends.FeatureEntity:         n("The policy API has no entities."),
+		backends.FeatureHost:           p("only together with node{} in one egress rule: every node, the API's nodes {}"),
 		backends.FeatureFQDN:           p("egress domainNames in allow rules (in a namespace's isolated egress only in programs without pass rules)"),
 		backends.FeatureFQDNAnyDepth:   y("domainNames \"*.\""),
 		backends.FeatureFQDNOneLabel:   n("The only wildcard of the policy API is a leading \"*.\", which matches one or more labels (netpolc's \"**.\")."),
@@ -171,7 +262,7 @@ func Capabilities() backends.Capabilities {
 		backends.FeatureDeny:           y("Admin tier Deny rules, before every allow"),
 		backends.FeatureClusterWide:    p("Admin tier rules; cluster-wide isolation as a Baseline Deny, in egress only"),
 		backends.FeatureNodeSubject:    n("The policy API selects pods only."),
-		backends.FeatureNodePeer:       p("egress nodes peers (experimental in the API; in a namespace's isolated egress only in programs without pass rules)"),
+		backends.FeatureNodePeer:       p("only node{} together with host in one egress rule (every node: nodes {}, experimental in the API), since the API's nodes also match the pod's own node; in a namespace's isolated egress only in programs without pass rules"),
 		backends.FeatureService:        n("The policy API cannot select Services."),
 		backends.FeatureNonIsolating:   y("Admin tier Accept rules"),
 		backends.FeatureAnyPeer:        p("egress networks 0.0.0.0/0 and ::/0; ingress only in the allows of a namespace's isolated direction (NetworkPolicy)"),
@@ -183,7 +274,10 @@ func Capabilities() backends.Capabilities {
 // Prepare implements backends.Backend: the target's checks beyond its
 // capabilities (plan), and the program it emits.
 func (b *Backend) Prepare(p *ir.Program, opts backends.Options) (*ir.Program, diag.List) {
-	pl, diags := plan(p, b.version)
+	cfg := b.config()
+	_, cfg.degradeNetworks = backends.DegradationFor(b, opts, backends.FeatureCIDR)
+	_, cfg.degradeNamed = backends.DegradationFor(b, opts, backends.FeatureNamedPort)
+	pl, diags := plan(p, cfg)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -218,10 +312,20 @@ func allLookups(_ *ir.Policy, r *ir.Rule) (*ir.Rule, bool) {
 	return &nr, true
 }
 
+// config is the plan configuration of b, without degradations.
+func (b *Backend) config() config {
+	return config{version: b.version, cluster: b.cluster}
+}
+
 // Emit implements backends.Backend: it maps the plan of a prepared program
-// to objects.
+// to objects. Prepare has reported what the degradations widen (and
+// refused it without them), so Emit writes it as degraded: the CIDRs
+// that may hold cluster addresses as networks, named ports with a
+// protocol as named ports.
 func (b *Backend) Emit(p *ir.Program) ([]backends.Object, diag.List) {
-	pl, diags := plan(p, b.version)
+	cfg := b.config()
+	cfg.degradeNetworks, cfg.degradeNamed, cfg.quiet = true, true, true
+	pl, diags := plan(p, cfg)
 	if diags.HasErrors() {
 		var internal diag.List
 		for _, d := range diags {

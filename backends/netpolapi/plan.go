@@ -51,6 +51,9 @@ type rule struct {
 	action ir.Action
 	peers  []peer
 	ports  []port
+	// notEnforced says what a degraded rule does not enforce (the
+	// object's netpolc.io/not-enforced annotation).
+	notEnforced []string
 }
 
 // peerKind says which field of a peer is set.
@@ -105,9 +108,24 @@ type planned struct {
 	np       *ir.Program
 }
 
+// config is what a plan depends on besides the program.
+type config struct {
+	version string
+	// cluster are the cluster's own address ranges (--cluster-cidrs).
+	cluster []netip.Prefix
+	// degradeNetworks writes CIDRs that may hold cluster addresses as
+	// networks (--degrade cidr=networks); degradeNamed writes named ports
+	// with a protocol as the API's named ports (--degrade
+	// named-port=any-protocol).
+	degradeNetworks, degradeNamed bool
+	// quiet leaves out the warnings of degraded rules (Emit: Prepare
+	// gave them).
+	quiet bool
+}
+
 // planner collects the plan and its diagnostics.
 type planner struct {
-	version string
+	config
 	lim     limits
 	hasPass bool // the program has pass rules
 	diags   diag.List
@@ -138,15 +156,15 @@ func (pl *planner) adminAllow(pol *ir.Policy, r *ir.Rule) bool {
 		return true
 	}
 	return !pl.hasPass && slices.ContainsFunc(r.Peers, func(p ir.Peer) bool {
-		return p.Kind == ir.PeerFQDN || p.Kind == ir.PeerNodes
+		return p.Kind == ir.PeerFQDN || p.Kind == ir.PeerNodes || (p.Kind == ir.PeerEntity && !isWorld(p.Entity))
 	})
 }
 
 // plan splits p into admin objects and the NetworkPolicy part, and reports
 // every construct the target cannot write (errors) and what the output
 // means beyond the source (warnings).
-func plan(p *ir.Program, version string) (*planned, diag.List) {
-	pl := &planner{version: version, lim: limitsOf(version)}
+func plan(p *ir.Program, cfg config) (*planned, diag.List) {
+	pl := &planner{config: cfg, lim: limitsOf(cfg.version)}
 	out := &planned{}
 
 	type ordered struct {
@@ -227,6 +245,7 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 			limitWhy = fmt.Sprintf(whyNextBlock, prios[i+1])
 		}
 		k := prio
+		var last []*ir.Policy // the runs at priority k-1, as policies
 		for start := 0; start < len(rules); {
 			end := start
 			for end < len(rules) && rules[end].pol == rules[start].pol {
@@ -237,7 +256,24 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 			for _, o := range rules[start:end] {
 				run = append(run, o.r)
 			}
-			for _, obj := range pl.objects(adminTier, roleOrdered, pol, run) {
+			objs := pl.objects(adminTier, roleOrdered, pol, run)
+			runPol := *pol
+			runPol.Rules = run
+			if k > limit && len(objs) == 1 && len(last) > 0 && pl.canShare(&runPol, last) {
+				// No priority left, but the run cannot decide a
+				// connection otherwise than the runs before it at k-1:
+				// their order does not matter, and the API lets them
+				// share it (imported objects of one priority are such).
+				obj := objs[0]
+				obj.priority = k - 1
+				d := pl.diags.Warnf(codeSharedPriority, firstSpan(obj), msgSharedPriority, prio, k-1, k, limitWhy)
+				d.Detail = detailSharedPriority
+				out.admin = append(out.admin, obj)
+				last = append(last, &runPol)
+				start = end
+				continue
+			}
+			for _, obj := range objs {
 				if k > limit {
 					d := pl.diags.Errorf(codeUnsupported, firstSpan(obj), msgBlockPriority, prio, k, limitWhy)
 					d.Detail = fmt.Sprintf(detailBlockPriority, pl.lim.rules, prio, prio+1)
@@ -246,6 +282,10 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 				obj.priority = k
 				out.admin = append(out.admin, obj)
 				k++
+			}
+			last = []*ir.Policy{&runPol}
+			if len(objs) > 1 {
+				last = nil // its objects are ordered among themselves
 			}
 			start = end
 		}
@@ -305,6 +345,30 @@ func plan(p *ir.Program, version string) (*planned, diag.List) {
 		out.baseline = append(out.baseline, obj)
 	}
 	return out, pl.diags
+}
+
+// canShare reports whether the run run may share a priority with the runs
+// of others: no rule of it and of them may match one connection with
+// different actions (conflict, as the importer judges ties), so that their
+// order does not matter. CIDR peers are judged as addresses outside the
+// cluster, which their networks are only when exact: with the cluster's
+// ranges, or inside 169.254.0.0/16.
+func (pl *planner) canShare(run *ir.Policy, others []*ir.Policy) bool {
+	for _, o := range append([]*ir.Policy{run}, others...) {
+		for _, r := range o.Rules {
+			for _, p := range r.Peers {
+				if p.Kind == ir.PeerCIDR && len(pl.cluster) == 0 && !outside(p.CIDR) {
+					return false
+				}
+			}
+		}
+	}
+	for _, o := range others {
+		if ra, _ := conflict(run, o); ra != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // isolated reports whether pol isolates direction d.
@@ -396,8 +460,9 @@ func (pl *planner) objects(t tier, ro role, pol *ir.Policy, rules []*ir.Rule) []
 func (pl *planner) rule(pol *ir.Policy, r *ir.Rule) []rule {
 	var podPeers, otherPeers []peer
 	ok := true
+	var widened []string
 	for _, p := range r.Peers {
-		conv, good := pl.peer(pol, r, p)
+		conv, good := pl.peer(pol, r, p, &widened)
 		ok = ok && good
 		for _, c := range conv {
 			if c.kind == peerPods || c.kind == peerNamespaces {
@@ -407,10 +472,37 @@ func (pl *planner) rule(pol *ir.Policy, r *ir.Rule) []rule {
 			}
 		}
 	}
-	ports, named := pl.ports(r)
+	if ok && r.Direction == ir.Egress && hasEveryNodePeer(r) && everyNode(pol, r) {
+		otherPeers = append(otherPeers, peer{kind: peerNodes})
+	}
+	ports, named, anyProto := pl.ports(r)
 	if !ok {
 		return nil
 	}
+	var notEnforced []string
+	if len(widened) > 0 {
+		if !pl.quiet {
+			pl.diags.Warnf(codeDegraded, r.Span, msgDegradedNetworks, strings.Join(widened, ", ")).Detail = detailDegradedNetworks
+		}
+		notEnforced = append(notEnforced, fmt.Sprintf(notEnforcedNetworks, strings.Join(widened, ", ")))
+	}
+	if len(anyProto) > 0 {
+		if !pl.quiet {
+			pl.diags.Warnf(codeDegraded, r.Span, msgDegradedNamed, strings.Join(anyProto, ", ")).Detail = detailDegradedNamed
+		}
+		notEnforced = append(notEnforced, fmt.Sprintf(notEnforcedNamed, strings.Join(anyProto, ", ")))
+	}
+	out := pl.split(r, podPeers, otherPeers, ports, named)
+	for i := range out {
+		out[i].notEnforced = notEnforced
+	}
+	return out
+}
+
+// split writes the peers and ports of r as rules: the pods with every
+// port and the other peers with the numbered ports when r has named ports
+// and peers that are not pods.
+func (pl *planner) split(r *ir.Rule, podPeers, otherPeers []peer, ports []port, named bool) []rule {
 	var out []rule
 	if named && len(otherPeers) > 0 {
 		out = append(out, pl.chunk(r, podPeers, ports)...)
@@ -453,13 +545,108 @@ var (
 	allIPv6 = netip.MustParsePrefix("::/0")
 )
 
-// Link-local ranges: no pod or node has such an address, so networks in
-// them match only what netpolc's CIDR peers match.
-var linkLocal = []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fe80::/10")}
+// outsideRanges are the ranges that hold no pod, Service or node address
+// in any cluster: IPv4 link-local (169.254.0.0/16: cloud metadata
+// services, never a pod's or node's address), so networks in them match
+// only what netpolc's CIDR peers match. IPv6 link-local (fe80::/10) is
+// not among them: every interface of a pod and a node has such an
+// address (docs/semantics.md, 5.3).
+var outsideRanges = []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16")}
+
+// outside reports whether cidr lies inside outsideRanges.
+func outside(cidr netip.Prefix) bool {
+	for _, o := range outsideRanges {
+		if o.Bits() <= cidr.Bits() && o.Contains(cidr.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// networks writes the CIDR peer p (addresses outside the cluster) as
+// networks. Exactly: a CIDR in outsideRanges as it is; with the cluster's
+// ranges, the CIDR minus its excepts and those ranges (an error when
+// nothing is left: the CIDR can only mean cluster addresses). Otherwise
+// the networks would also match the pods and nodes with addresses in the
+// CIDR: an error, unless degraded (widened names the CIDR for the rule's
+// warning).
+func (pl *planner) networks(span source.Span, p ir.Peer, widened *[]string) ([]peer, bool) {
+	switch {
+	case outside(p.CIDR):
+		return networkPeers(Complement(p.CIDR, p.Except)), true
+	case len(pl.cluster) > 0:
+		cut := append(slices.Clone(p.Except), pl.cluster...)
+		out := Complement(p.CIDR, cut)
+		if len(out) == 0 {
+			pl.diags.Errorf(codeNetworksMatchPods, span, msgCIDRInCluster, describePeer(p), formatPrefixes(pl.cluster)).Detail = detailCIDRInCluster
+			return nil, false
+		}
+		return networkPeers(out), true
+	case pl.degradeNetworks:
+		*widened = append(*widened, describePeer(p))
+		return networkPeers(Complement(p.CIDR, p.Except)), true
+	}
+	pl.diags.Errorf(codeNetworksMatchPods, span, msgNetworksMatchPods, describePeer(p)).Detail = detailNetworksMatchPods
+	return nil, false
+}
+
+func formatPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// everyNode reports whether rule r of pol names every node on its
+// traffic: node{} and host (the other nodes and the pod's own), which is
+// the API's nodes {}. The two may be peers of r or of the rules written
+// with it in one source rule ("node{}:10250, host:10250": same span,
+// direction, action and traffic), which are consecutive and so their
+// union in every tier.
+func everyNode(pol *ir.Policy, r *ir.Rule) bool {
+	nodes, host := false, false
+	key := trafficKey(r)
+	for _, s := range pol.Rules {
+		if s != r && (s.Span != r.Span || s.Direction != r.Direction || s.Action != r.Action || trafficKey(s) != key) {
+			continue
+		}
+		for _, p := range s.Peers {
+			nodes = nodes || (p.Kind == ir.PeerNodes && p.Pods.IsEmpty())
+			host = host || (p.Kind == ir.PeerEntity && p.Entity == ir.EntityHost)
+		}
+	}
+	return nodes && host
+}
+
+// hasEveryNodePeer reports whether r has the peer node{}.
+func hasEveryNodePeer(r *ir.Rule) bool {
+	return slices.ContainsFunc(r.Peers, func(p ir.Peer) bool { return p.Kind == ir.PeerNodes && p.Pods.IsEmpty() })
+}
+
+// trafficKey is the traffic of r (all, or its ports) as a string.
+func trafficKey(r *ir.Rule) string {
+	if r.AllTraffic {
+		return "*"
+	}
+	var b strings.Builder
+	for _, pr := range r.Ports {
+		for _, p := range pr.Ports {
+			b.WriteString(ir.FormatPort(p) + ",")
+		}
+		b.WriteString(";")
+	}
+	return b.String()
+}
+
+// isWorld reports whether e is a world entity.
+func isWorld(e ir.Entity) bool {
+	return e == ir.EntityWorld || e == ir.EntityWorldIPv4 || e == ir.EntityWorldIPv6
+}
 
 // peer converts one peer of a rule of an admin object; ok is false when
 // it cannot be written (reported).
-func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer) ([]peer, bool) {
+func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer, widened *[]string) ([]peer, bool) {
 	span := p.Span
 	if !span.IsValid() {
 		span = r.Span
@@ -478,18 +665,21 @@ func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer) ([]peer, bool) {
 	case ir.PeerAny:
 		return networkPeers([]netip.Prefix{allIPv4, allIPv6}), true
 	case ir.PeerCIDR:
-		inside := false
-		for _, ll := range linkLocal {
-			if ll.Bits() <= p.CIDR.Bits() && ll.Contains(p.CIDR.Addr()) {
-				inside = true
-			}
+		return pl.networks(span, p, widened)
+	case ir.PeerNodes, ir.PeerEntity:
+		if everyNode(pol, r) && (p.Kind == ir.PeerNodes || p.Entity == ir.EntityHost) {
+			// node{} and host: every node, which rule writes as one
+			// nodes {}; other node peers of the rule are among them.
+			return nil, true
 		}
-		if !inside {
-			pl.diags.Warnf(codeNetworksMatchPods, span, msgNetworksMatchPods, p.CIDR).Detail = detailNetworksMatchPods
+		if p.Kind == ir.PeerNodes {
+			pl.diags.Errorf(codeUnsupported, span, msgNodePeer, describePeer(p)).Detail = detailNodePeer
+			return nil, false
 		}
-		return networkPeers(Complement(p.CIDR, p.Except)), true
-	case ir.PeerNodes:
-		return []peer{{kind: peerNodes, pods: labelSelector(p.Pods)}}, true
+		if p.Entity == ir.EntityHost {
+			pl.diags.Errorf(codeUnsupported, span, msgHostPeer).Detail = detailNodePeer
+			return nil, false
+		}
 	case ir.PeerFQDN:
 		if r.Action != ir.Allow {
 			pl.diags.Errorf(codeUnsupported, span, msgDomainAction, describePeer(p), r.Action).Detail = detailDomainAction
@@ -555,11 +745,32 @@ func nameSelector(ns string) metav1.LabelSelector {
 }
 
 // ports converts the ports of r; nil for all traffic. named reports a
-// named port.
-func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
+// named port; degraded lists the named ports written for every protocol
+// under --degrade named-port=any-protocol. A named port is exact when the
+// rule names it for every protocol (/any, or TCP, UDP and SCTP): the API's
+// named port matches the container port of that name whatever its
+// protocol, and container ports have no other protocols. Otherwise it is
+// an error (named-port-protocol), or degraded.
+func (pl *planner) ports(r *ir.Rule) (out []port, named bool, degraded []string) {
 	if r.AllTraffic {
-		return nil, false
+		return nil, false, nil
 	}
+	protos := map[string]map[ir.Protocol]bool{}
+	for _, pr := range r.Ports {
+		for _, p := range pr.Ports {
+			if p.Name != "" {
+				if protos[p.Name] == nil {
+					protos[p.Name] = map[ir.Protocol]bool{}
+				}
+				protos[p.Name][p.Protocol] = true
+			}
+		}
+	}
+	everyProtocol := func(name string) bool {
+		m := protos[name]
+		return m[ir.ProtoAny] || (m[ir.TCP] && m[ir.UDP] && m[ir.SCTP])
+	}
+	reported := map[string]bool{}
 	seen := map[port]bool{}
 	add := func(p port) {
 		if !seen[p] {
@@ -571,13 +782,18 @@ func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
 		for _, p := range pr.Ports {
 			if p.Name != "" {
 				named = true
-				if p.Protocol != ir.ProtoAny {
-					span := p.Span
-					if !span.IsValid() {
-						span = r.Span
+				if !everyProtocol(p.Name) && !reported[p.Name] {
+					reported[p.Name] = true
+					if pl.degradeNamed {
+						degraded = append(degraded, p.Name+"/"+string(p.Protocol))
+					} else {
+						span := p.Span
+						if !span.IsValid() {
+							span = r.Span
+						}
+						d := pl.diags.Errorf(codeNamedPortProtocol, span, msgNamedPortProtocol, p.Name, p.Protocol)
+						d.Detail = fmt.Sprintf(detailNamedPortProtocol, p.Name, p.Name, p.Protocol)
 					}
-					d := pl.diags.Warnf(codeNamedPortProtocol, span, msgNamedPortProtocol, p.Name, p.Protocol)
-					d.Detail = fmt.Sprintf(detailNamedPortProtocol, p.Name, p.Protocol)
 				}
 				add(port{name: p.Name})
 				continue
@@ -598,7 +814,7 @@ func (pl *planner) ports(r *ir.Rule) (out []port, named bool) {
 			}
 		}
 	}
-	return out, named
+	return out, named, degraded
 }
 
 // checkLookups reports the DNS rules of r that restrict lookups: only
@@ -623,8 +839,7 @@ func everyName(f ir.FQDN) bool { return !f.Exact && f.Pattern == "*" }
 // isolated direction that NetworkPolicy cannot write.
 func (pl *planner) checkNetworkPolicyRule(r *ir.Rule) {
 	for _, p := range r.Peers {
-		switch p.Kind {
-		case ir.PeerFQDN, ir.PeerNodes:
+		if p.Kind == ir.PeerFQDN || p.Kind == ir.PeerNodes || (p.Kind == ir.PeerEntity && !isWorld(p.Entity)) {
 			span := p.Span
 			if !span.IsValid() {
 				span = r.Span

@@ -3,6 +3,7 @@ package netpolapi
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/internal/testsupport/emitcheck"
 	"github.com/netpolc/netpolc/internal/testsupport/irbuild"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -68,11 +70,114 @@ func summary(pl *planned) string {
 
 func mustPlan(t *testing.T, p *ir.Program, version string) *planned {
 	t.Helper()
-	pl, diags := plan(p, version)
+	pl, diags := plan(p, config{version: version, cluster: testgen.ClusterCIDRs()})
 	if diags.HasErrors() {
 		t.Fatalf("plan: %v", diags)
 	}
 	return pl
+}
+
+// TestNetworks: a CIDR peer (addresses outside the cluster) is written as
+// networks exactly: inside 169.254.0.0/16 as it is, with the cluster's
+// ranges as the CIDR minus excepts and ranges (an error when nothing is
+// left); without the ranges an error, or the CIDR itself when degraded.
+func TestNetworks(t *testing.T) {
+	pfx := netip.MustParsePrefix
+	cluster := []netip.Prefix{pfx("10.244.0.0/16"), pfx("10.96.0.0/12"), pfx("fd00:10::/64")}
+	cases := []struct {
+		cidr, except string
+		cluster      []netip.Prefix
+		degrade      bool
+		want         string // networks, or "error CODE", plus " widened" when degraded
+	}{
+		{"169.254.169.254/32", "", nil, false, "169.254.169.254/32"},
+		{"169.254.169.0/24", "169.254.169.254/32", nil, false, "169.254.169.0/25 169.254.169.128/26 169.254.169.192/27 169.254.169.224/28 169.254.169.240/29 169.254.169.248/30 169.254.169.252/31 169.254.169.255/32"},
+		{"169.254.0.0/15", "", nil, false, "error networks-match-pods"},
+		{"fe80::/10", "", nil, false, "error networks-match-pods"},
+		{"203.0.113.0/24", "", nil, false, "error networks-match-pods"},
+		{"203.0.113.0/24", "", nil, true, "203.0.113.0/24 widened"},
+		{"203.0.113.0/24", "", cluster, false, "203.0.113.0/24"},
+		{"10.0.0.0/8", "10.1.0.0/16", cluster, false, "10.0.0.0/16 10.2.0.0/15 10.4.0.0/14 10.8.0.0/13 10.16.0.0/12 10.32.0.0/11 10.64.0.0/11 10.112.0.0/12 10.128.0.0/10 10.192.0.0/11 10.224.0.0/12 10.240.0.0/14 10.245.0.0/16 10.246.0.0/15 10.248.0.0/13"},
+		{"10.244.7.0/24", "", cluster, false, "error networks-match-pods"},
+		{"10.244.0.0/16", "", cluster, true, "error networks-match-pods"}, // the ranges win over the degradation
+		{"fd00:10::/63", "", cluster, false, "fd00:10:0:1::/64"},
+		{"2001:db8::/32", "", cluster, false, "2001:db8::/32"},
+	}
+	for _, c := range cases {
+		p := ir.Peer{Kind: ir.PeerCIDR, CIDR: pfx(c.cidr), Span: line(1)}
+		if c.except != "" {
+			p.Except = []netip.Prefix{pfx(c.except)}
+		}
+		pl := &planner{config: config{version: V1Alpha2, cluster: c.cluster, degradeNetworks: c.degrade}, lim: limitsOf(V1Alpha2)}
+		var widened []string
+		peers, ok := pl.networks(line(1), p, &widened)
+		var got []string
+		for _, peer := range peers {
+			got = append(got, peer.values...)
+		}
+		res := strings.Join(got, " ")
+		if !ok {
+			res = "error"
+			for _, d := range pl.diags {
+				res += " " + string(d.Code)
+			}
+		}
+		if len(widened) > 0 {
+			res += " widened"
+		}
+		// Complement sorts by address; compare as sets.
+		if sortWords(res) != sortWords(c.want) {
+			t.Errorf("%s except %q, cluster %v, degrade %v:\n got %s\nwant %s", c.cidr, c.except, c.cluster, c.degrade, res, c.want)
+		}
+	}
+}
+
+func sortWords(s string) string {
+	w := strings.Fields(s)
+	slices.Sort(w)
+	return strings.Join(w, " ")
+}
+
+// TestNamedPortProtocols: a named port is exact for every protocol (/any,
+// or TCP, UDP and SCTP in one rule); otherwise an error at the port, or a
+// degraded rule.
+func TestNamedPortProtocols(t *testing.T) {
+	named := func(name string, protos ...ir.Protocol) *ir.Rule {
+		var ports []ir.Port
+		for _, pr := range protos {
+			ports = append(ports, ir.Port{Span: line(1), Protocol: pr, Name: name})
+		}
+		return &ir.Rule{Span: line(1), Ports: []ir.PortRule{{Span: line(1), Ports: ports}}}
+	}
+	cases := []struct {
+		r       *ir.Rule
+		degrade bool
+		want    string
+	}{
+		{named("m", ir.ProtoAny), false, "ok"},
+		{named("m", ir.TCP, ir.UDP, ir.SCTP), false, "ok"},
+		{named("m", ir.TCP, ir.ProtoAny), false, "ok"},
+		{named("m", ir.TCP), false, "error"},
+		{named("m", ir.TCP, ir.UDP), false, "error"},
+		{named("m", ir.UDP), true, "degraded m/UDP"},
+	}
+	for i, c := range cases {
+		pl := &planner{config: config{version: V1Alpha2, degradeNamed: c.degrade}, lim: limitsOf(V1Alpha2)}
+		ports, named, degraded := pl.ports(c.r)
+		got := "ok"
+		switch {
+		case pl.diags.HasErrors():
+			got = "error"
+			if pl.diags[0].Code != codeNamedPortProtocol || pl.diags[0].Span != line(1) {
+				t.Errorf("case %d: %v", i, pl.diags)
+			}
+		case len(degraded) > 0:
+			got = "degraded " + strings.Join(degraded, " ")
+		}
+		if got != c.want || !named || len(ports) != 1 || ports[0].name != "m" {
+			t.Errorf("case %d: got %s (%d ports, named %v), want %s", i, got, len(ports), named, c.want)
+		}
+	}
 }
 
 // TestOrderedRuns: a block's rules are cut into runs of one subject in
@@ -242,8 +347,8 @@ func TestPorts(t *testing.T) {
 		{Protocol: ir.TCP, Port: 53},
 		{Protocol: ir.SCTP, Port: 9, EndPort: 9},
 	}}}}
-	pl := &planner{version: V1Alpha2, lim: limitsOf(V1Alpha2)}
-	ports, named := pl.ports(r)
+	pl := &planner{config: config{version: V1Alpha2}, lim: limitsOf(V1Alpha2)}
+	ports, named, _ := pl.ports(r)
 	var got []string
 	for _, p := range ports {
 		got = append(got, fmt.Sprintf("%s %d-%d", p.protocol, p.start, p.end))
@@ -252,7 +357,7 @@ func TestPorts(t *testing.T) {
 	if strings.Join(got, "|") != want || named {
 		t.Errorf("ports %s (named %v), want %s", strings.Join(got, "|"), named, want)
 	}
-	if ports, _ := pl.ports(&ir.Rule{AllTraffic: true}); ports != nil {
+	if ports, _, _ := pl.ports(&ir.Rule{AllTraffic: true}); ports != nil {
 		t.Errorf("all traffic: %v", ports)
 	}
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // TestTxtar runs the cases of testdata/*.txtar (see backendtest.RunTxtar):
-// .netpol sources, an optional "options" file ("netpol-api-version V"),
+// .netpol sources, an optional "options" file ("netpol-api-version V",
+// "cluster-cidrs A,B", "degrade FEATURE=MODE"),
 // and the expected "netpol-api.yaml" and "diagnostics". With -update the
 // expectations are rewritten.
 //
@@ -19,7 +20,11 @@ func TestTxtar(t *testing.T) {
 	backendtest.RunTxtar(t, backendtest.TxtarCases{
 		Glob: "testdata/*.txtar",
 		Backend: func(o backendtest.CaseOptions) (backends.Backend, error) {
-			return testBackend(t, o.NetpolAPIVersion), nil
+			cidrs, err := ParseClusterCIDRs(o.ClusterCIDRs)
+			if err != nil {
+				return nil, err
+			}
+			return testBackendWith(t, Options{Version: o.NetpolAPIVersion, ClusterCIDRs: cidrs}), nil
 		},
 		Targets: allTargets(t),
 		Check:   func(t testing.TB, yaml []byte) { decodeAll(t, yaml) },

@@ -49,6 +49,7 @@ Examples:
    netpolc compile --target k8s --format json production.netpol | jq '.items[].metadata.name'
    netpolc compile --target cilium --cilium-version 1.19 policies/
    netpolc compile --target netpol-api --netpol-api-version v1alpha1 policies/
+   netpolc compile --target netpol-api --cluster-cidrs 10.244.0.0/16,10.96.0.0/12,192.168.0.0/24 policies/
    netpolc compile --target k8s --degrade l7=l4 policies/`
 
 func compileCommand(e *env) *cli.Command {
@@ -164,6 +165,7 @@ func outputFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "degrade", Usage: "approximate `FEATURE=MODE` on this target instead of failing (repeatable)"},
 		&cli.StringFlag{Name: "cilium-version", Value: "1.20", Usage: "the Cilium `VERSION` the output must work on"},
 		&cli.StringFlag{Name: "netpol-api-version", Value: netpolapi.DefaultVersion, Usage: "the `VERSION` of the network-policy API objects for --target netpol-api: v1alpha2 or v1beta1 (ClusterNetworkPolicy), v1alpha1 (AdminNetworkPolicy, BaselineAdminNetworkPolicy)"},
+		clusterCIDRsFlag(),
 	}
 }
 

@@ -73,13 +73,17 @@ func importCommand(e *env) *cli.Command {
 		Usage:       "print netpolc source for existing NetworkPolicy, Cilium and admin network policy manifests",
 		ArgsUsage:   "FILES|DIR|-",
 		Description: importHelp,
-		Flags:       []cli.Flag{namespaceFlag()},
+		Flags:       []cli.Flag{namespaceFlag(), clusterCIDRsFlag()},
 		Action: func(c *cli.Context) error {
+			cidrs, err := parseClusterCIDRs(c)
+			if err != nil {
+				return err
+			}
 			files, err := e.loadManifests(c)
 			if err != nil {
 				return err
 			}
-			prog, diags := netpolc.Import(files, netpolc.ImportOptions{Namespace: c.String("namespace")})
+			prog, diags := netpolc.Import(files, netpolc.ImportOptions{Namespace: c.String("namespace"), ClusterCIDRs: cidrs})
 			var out []byte
 			if prog != nil && !diags.HasErrors() {
 				var dd diag.List
@@ -114,7 +118,7 @@ func convertCommand(e *env) *cli.Command {
 				if err != nil {
 					return nil, nil, nil, err
 				}
-				prog, diags := netpolc.Import(files, netpolc.ImportOptions{Namespace: c.String("namespace")})
+				prog, diags := netpolc.Import(files, netpolc.ImportOptions{Namespace: c.String("namespace"), ClusterCIDRs: flags.clusterCIDRs})
 				if prog == nil || diags.HasErrors() {
 					return files, nil, diags, nil
 				}

@@ -75,3 +75,54 @@ func TestConvertAdmin(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterCIDRs: a CIDR of an admin rule that may hold cluster addresses
+// is an error without --cluster-cidrs, naming both ways out; with the
+// ranges it is written minus them; --degrade cidr=networks writes it as it
+// is, with a warning. import and convert read networks against the ranges.
+func TestClusterCIDRs(t *testing.T) {
+	src := "clusterwide priority 10\ndeny egress {} -> 10.0.0.0/8:*\n"
+	r := runApp(t, src, "compile", "--target", "netpol-api", "-")
+	if r.code == exitOK || !strings.Contains(r.stderr, "-:2:19: error[networks-match-pods]") ||
+		!strings.Contains(r.stderr, "--cluster-cidrs") || !strings.Contains(r.stderr, "--degrade cidr=networks") {
+		t.Errorf("without ranges\n%s", r)
+	}
+	r = runApp(t, src, "compile", "--target", "netpol-api", "--cluster-cidrs", "10.244.0.0/16,10.96.0.0/12", "-")
+	if r.code != exitOK || strings.Contains(r.stdout, "10.0.0.0/8") || !strings.Contains(r.stdout, "- 10.245.0.0/16") || !strings.Contains(r.stdout, "- 10.0.0.0/10") {
+		t.Errorf("with ranges\n%s", r)
+	}
+	r = runApp(t, src, "compile", "--target", "netpol-api", "--degrade", "cidr=networks", "-")
+	if r.code != exitOK || !strings.Contains(r.stdout, "- 10.0.0.0/8") || !strings.Contains(r.stderr, "warning[degraded]") || !strings.Contains(r.stdout, "netpolc.io/not-enforced") {
+		t.Errorf("degraded\n%s", r)
+	}
+	// The metadata guard needs no option.
+	if r := runApp(t, "clusterwide priority 10\ndeny egress {} -> 169.254.169.254:*\n", "compile", "--target", "netpol-api", "-"); r.code != exitOK {
+		t.Errorf("metadata guard\n%s", r)
+	}
+
+	anp := `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: deny-internal
+spec:
+  priority: 5
+  subject:
+    namespaces: {}
+  egress:
+  - action: Deny
+    to:
+    - networks: [10.0.0.0/8]
+`
+	r = runApp(t, anp, "import", "-")
+	if r.code != exitOK || !strings.Contains(r.stderr, "-:12:18: warning[networks-match-pods]") {
+		t.Errorf("import without ranges\n%s", r)
+	}
+	r = runApp(t, anp, "import", "--cluster-cidrs", "10.244.0.0/16", "-")
+	if r.code == exitOK || !strings.Contains(r.stderr, "-:12:18: error[networks-match-pods]") {
+		t.Errorf("import with ranges\n%s", r)
+	}
+	r = runApp(t, anp, "convert", "--to", "netpol-api", "--cluster-cidrs", "172.16.0.0/12", "-")
+	if r.code != exitOK || !strings.Contains(r.stdout, "- 10.0.0.0/8") || strings.Contains(r.stderr, "networks-match-pods") {
+		t.Errorf("convert with ranges clear of the networks\n%s", r)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -16,6 +17,25 @@ type targetFlags struct {
 	degrade       map[backends.Feature]string // --degrade
 	ciliumVersion string                      // --cilium-version
 	apiVersion    string                      // --netpol-api-version
+	clusterCIDRs  []netip.Prefix              // --cluster-cidrs
+}
+
+// clusterCIDRsFlag is --cluster-cidrs: the cluster's own address ranges,
+// for the network-policy API target and importer.
+func clusterCIDRsFlag() cli.Flag {
+	return &cli.StringFlag{Name: "cluster-cidrs", Usage: "the cluster's own address ranges (pods, Services, nodes) as comma-separated `CIDRS`, e.g. 10.244.0.0/16,10.96.0.0/12,192.168.0.0/24: --target netpol-api writes CIDR peers as networks minus these ranges (exact), and reads networks against them"}
+}
+
+// parseClusterCIDRs reads --cluster-cidrs.
+func parseClusterCIDRs(c *cli.Context) ([]netip.Prefix, error) {
+	cidrs, err := netpolapi.ParseClusterCIDRs(c.String("cluster-cidrs"))
+	if err != nil {
+		return nil, &usageError{msg: "--cluster-cidrs: " + err.Error(), command: c.Command.Name}
+	}
+	if c.IsSet("cluster-cidrs") && len(cidrs) == 0 {
+		return nil, &usageError{msg: "--cluster-cidrs: want at least one CIDR, e.g. 10.244.0.0/16", command: c.Command.Name}
+	}
+	return cidrs, nil
 }
 
 // targetOptions reads the target option flags of compile (--degrade,
@@ -45,7 +65,11 @@ func targetOptions(c *cli.Context, target backends.Backend) (flags targetFlags, 
 	if err := checkAPIVersion(apiVersion, c.IsSet("netpol-api-version")); err != nil {
 		return targetFlags{}, err
 	}
-	return targetFlags{degrade: degrade, ciliumVersion: version, apiVersion: apiVersion}, nil
+	cidrs, err := parseClusterCIDRs(c)
+	if err != nil {
+		return targetFlags{}, err
+	}
+	return targetFlags{degrade: degrade, ciliumVersion: version, apiVersion: apiVersion, clusterCIDRs: cidrs}, nil
 }
 
 // parseDegrade parses the --degrade FEATURE=MODE values; checkDegrade then

@@ -20,6 +20,6 @@ func newRegistry() (*backends.Registry, error) {
 func configuredRegistry(flags targetFlags) (*backends.Registry, error) {
 	return netpolc.NewTargets(netpolc.TargetOptions{
 		Cilium:    cilium.Options{Version: flags.ciliumVersion},
-		NetpolAPI: netpolapi.Options{Version: flags.apiVersion},
+		NetpolAPI: netpolapi.Options{Version: flags.apiVersion, ClusterCIDRs: flags.clusterCIDRs},
 	})
 }

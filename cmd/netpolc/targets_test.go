@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,16 +113,63 @@ func TestTargetsShowsCapabilities(t *testing.T) {
 }
 
 // TestHints compiles a program that uses every feature for every target and
-// checks each "unsupported" error against the backends' data: the targets it
-// names ("use --target X or Y") are exactly the other registered targets
-// whose capabilities include every feature of the error, and every feature a
-// target lacks is reported (so the program keeps using all of them).
+// checks each "unsupported" error against the backends' data and their own
+// output: the targets it names ("use --target X or Y") are other registered
+// targets whose capabilities include every feature of the error and that
+// report no error on that line when compiling the program themselves; a
+// target with those capabilities that is not named does report one there.
+// Every feature a target lacks is reported (so the program keeps using all
+// of them).
 func TestHints(t *testing.T) {
 	reg, err := newRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	errRE := regexp.MustCompile(`error\[unsupported\]: target (\S+) cannot express .* \(([a-z0-9, -]+)\)(?:; use --target (.+))?$`)
+	errRE := regexp.MustCompile(`^(\S+):(\d+):\d+: error\[unsupported\]: target (\S+) cannot express .* \(([a-z0-9, -]+)\)(?:; use --target (.+))?$`)
+	blockLineRE := regexp.MustCompile(`block\.netpol:(\d+):\d+: error\[`)
+	// The program's blocks (lines from a "namespace" or "clusterwide"
+	// header to the next), and whether a target compiles the lines [lo,
+	// hi) of a block: compiling that block alone (the other lines blank,
+	// so that positions stay), it reports no error there.
+	data, err := os.ReadFile("testdata/every-feature.netpol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	blockOf := func(n int) (int, int) { // 1-based line -> its block [start, end)
+		start, end := 1, len(lines)+1
+		for i, l := range lines {
+			if strings.HasPrefix(l, "namespace ") || strings.HasPrefix(l, "clusterwide") {
+				if i+1 <= n {
+					start = i + 1
+				} else {
+					end = i + 1
+					break
+				}
+			}
+		}
+		return start, end
+	}
+	dir := t.TempDir()
+	compiles := func(target string, lo, hi int) bool {
+		start, end := blockOf(lo)
+		alone := make([]string, len(lines))
+		copy(alone[start-1:end-1], lines[start-1:end-1])
+		path := filepath.Join(dir, "block.netpol")
+		if err := os.WriteFile(path, []byte(strings.Join(alone, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := runApp(t, "", "compile", "--target", target, path)
+		for _, l := range strings.Split(r.stderr, "\n") {
+			if m := blockLineRE.FindStringSubmatch(l); m != nil {
+				if n, _ := strconv.Atoi(m[1]); n >= lo && n < hi {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	hinted := 0
 	for _, name := range reg.Names() {
 		target, _ := reg.Lookup(name)
 		r := runApp(t, "", "compile", "--target", name, "testdata/every-feature.netpol")
@@ -129,31 +179,41 @@ func TestHints(t *testing.T) {
 				continue
 			}
 			m := errRE.FindStringSubmatch(line)
-			if m == nil || m[1] != name {
+			if m == nil || m[3] != name {
 				t.Errorf("--target %s: unexpected error line %q", name, line)
 				continue
 			}
+			at, _ := strconv.Atoi(m[2])
 			var feats []backends.Feature
-			for _, f := range strings.Split(m[2], ", ") {
+			for _, f := range strings.Split(m[4], ", ") {
 				feats = append(feats, backends.Feature(f))
 				reported[backends.Feature(f)] = true
 				if target.Capabilities().Supports(backends.Feature(f)) {
 					t.Errorf("--target %s: %q reports %s, which the target declares", name, line, f)
 				}
 			}
+			// A policy-level error (features of a whole block) concerns
+			// the whole block; a rule's, its line.
+			lo, hi := at, at+1
+			if slices.ContainsFunc(feats, func(f backends.Feature) bool {
+				return f == backends.FeatureClusterWide || f == backends.FeatureNodeSubject || f == backends.FeatureOrdered
+			}) {
+				lo, hi = blockOf(at)
+			}
 			var want []string
 			for _, other := range reg.Names() {
 				o, _ := reg.Lookup(other)
-				if other != name && supportsAll(o.Capabilities(), feats) {
+				if other != name && supportsAll(o.Capabilities(), feats) && compiles(other, lo, hi) {
 					want = append(want, other)
 				}
 			}
 			var named []string
-			if m[3] != "" {
-				named = strings.Split(m[3], " or ")
+			if m[5] != "" {
+				named = strings.Split(m[5], " or ")
+				hinted++
 			}
 			if !slices.Equal(named, want) {
-				t.Errorf("--target %s: %q names %v, want the targets that express %v: %v", name, line, named, feats, want)
+				t.Errorf("--target %s: %q names %v, want the targets that express %v and compile line %d: %v", name, line, named, feats, at, want)
 			}
 		}
 		for f := range target.Capabilities() {
@@ -164,6 +224,9 @@ func TestHints(t *testing.T) {
 		if r.code == exitUsage {
 			t.Errorf("--target %s: %s", name, r)
 		}
+	}
+	if hinted == 0 {
+		t.Error("no error names another target")
 	}
 }
 

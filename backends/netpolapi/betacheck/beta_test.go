@@ -20,6 +20,7 @@ import (
 	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
+	"github.com/netpolc/netpolc/internal/testsupport/testgen"
 )
 
 // typeTree renders t's JSON shape: field names, tags and kinds, recursively
@@ -74,13 +75,13 @@ egress {app: a} -> 10.0.0.0/8 except 10.1.0.0/16:[443, 8000-8080/udp]
 namespace shop
 default deny
 deny egress {app: web} -> 192.0.2.0/24:*
-nonisolating {app: web} -> {app: db}:metrics
+nonisolating {app: web} -> {app: db}:metrics/any
 `
 	prog, set, diags := backendtest.Compile(map[string]string{"in.netpol": src})
 	if diags.HasErrors() {
 		t.Fatalf("compile:\n%s", backendtest.RenderDiags(set, diags))
 	}
-	b, err := netpolapi.New(netpolapi.Options{Version: netpolapi.V1Beta1})
+	b, err := netpolapi.New(netpolapi.Options{Version: netpolapi.V1Beta1, ClusterCIDRs: testgen.ClusterCIDRs()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,9 @@ import (
 
 // TxtarCases are the txtar cases of one backend. Each case holds one or more
 // .netpol sources (compiled as one program), an optional "options" file
-// ("cilium-version V" and "netpol-api-version V" lines, see CaseOptions, and "degrade FEATURE=MODE"
-// lines, see backends.Options), and the expected output: the YAML in a file
+// ("cilium-version V", "netpol-api-version V" and "cluster-cidrs A,B"
+// lines, see CaseOptions, and "degrade FEATURE=MODE" lines, see
+// backends.Options), and the expected output: the YAML in a file
 // named after the backend ("k8s.yaml", "cilium.yaml") and the rendered
 // diagnostics of compiling and of the target stages (backends.Run) in
 // "diagnostics".
@@ -111,6 +112,7 @@ func RunTxtar(t *testing.T, c TxtarCases) {
 type CaseOptions struct {
 	CiliumVersion    string // "cilium-version V"
 	NetpolAPIVersion string // "netpol-api-version V"
+	ClusterCIDRs     string // "cluster-cidrs A,B" (netpol-api)
 }
 
 // parseOptions reads the "options" file of a case into opts and copts.
@@ -122,6 +124,9 @@ func parseOptions(text string, opts *backends.Options, copts *CaseOptions) {
 		}
 		if v, ok := strings.CutPrefix(line, "netpol-api-version "); ok {
 			copts.NetpolAPIVersion = v
+		}
+		if v, ok := strings.CutPrefix(line, "cluster-cidrs "); ok {
+			copts.ClusterCIDRs = v
 		}
 		if rest, ok := strings.CutPrefix(line, "degrade "); ok {
 			k, v, _ := strings.Cut(rest, "=")

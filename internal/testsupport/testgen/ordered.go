@@ -24,7 +24,12 @@ type OrderedOptions struct {
 	// blocks have priorities 10 to 490, at least 40 apart, so that the
 	// target's split of a block into one object per run of rules of one
 	// subject (priority N, N+1, ...) and the default-tier deny and accept
-	// objects above them fit in 0-1000.
+	// objects above them fit in 0-1000. Its CIDRs lie outside
+	// ClusterCIDRs: give those to the target (netpolapi.Options
+	// .ClusterCIDRs), which refuses a CIDR that may hold cluster addresses
+	// without them; its named ports in admin rules have a protocol, which
+	// the target refuses unless degraded (--degrade
+	// named-port=any-protocol) or left out (NoNamedPorts).
 	NetpolAPI bool
 	// NoNamedPorts leaves named ports out of ordered blocks and of deny and
 	// nonisolating rules (the rules the netpol-api target writes as admin

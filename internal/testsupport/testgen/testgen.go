@@ -169,6 +169,16 @@ var externalAddrs = []string{
 	"2001:db8::5", "2001:db8:1::9", "2606:4700::1",
 }
 
+// ClusterCIDRs are the cluster's own address ranges of the generators'
+// worlds: every pod address (10.244.0.0/16) and the Service range
+// (10.96.0.0/12, kube-adm's default); generated nodes have no address,
+// and no external address lies in these ranges. Pass them to the
+// netpol-api target (netpolapi.Options.ClusterCIDRs, --cluster-cidrs) so
+// that its CIDR peers are written exactly as networks.
+func ClusterCIDRs() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("10.96.0.0/12")}
+}
+
 func (g *gen) world() *eval.World {
 	w := &eval.World{}
 	all := append(append([]string{}, g.governed...), referencedNS)
