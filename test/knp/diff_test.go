@@ -70,7 +70,7 @@ func TestMain(m *testing.M) {
 // v1alpha1 is the target as kube-network-policies reads it, every emitted
 // object validated by its target's rules (targetcheck).
 func v1alpha1() backends.Backend {
-	b, err := netpolapi.New(netpolapi.Options{Version: netpolapi.V1Alpha1})
+	b, err := netpolapi.New(netpolapi.Options{Version: netpolapi.V1Alpha1, ClusterCIDRs: testgen.ClusterCIDRs()})
 	if err != nil {
 		panic(err) // a known version: cannot happen
 	}

@@ -26,7 +26,7 @@ import (
 // reads (AdminNetworkPolicy and BaselineAdminNetworkPolicy v1alpha1), every
 // object validated by its target's rules.
 func adminTarget(t *testing.T) backends.Backend {
-	b, err := netpolapi.New(netpolapi.Options{Version: netpolapi.V1Alpha1})
+	b, err := netpolapi.New(netpolapi.Options{Version: netpolapi.V1Alpha1, ClusterCIDRs: testgen.ClusterCIDRs()})
 	if err != nil {
 		t.Fatal(err)
 	}

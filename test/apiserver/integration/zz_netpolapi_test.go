@@ -36,7 +36,7 @@ import (
 // of network-policy-api v0.3.0, AdminNetworkPolicy and
 // BaselineAdminNetworkPolicy of the version kube-network-policies uses).
 func netpolAPIBackend(t testing.TB, version string) backends.Backend {
-	b, err := netpolapi.New(netpolapi.Options{Version: version})
+	b, err := netpolapi.New(netpolapi.Options{Version: version, ClusterCIDRs: testgen.ClusterCIDRs()})
 	if err != nil {
 		t.Fatal(err)
 	}
