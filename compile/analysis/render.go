@@ -294,14 +294,16 @@ type ConnectionJSON struct {
 }
 
 // ConnsJSON is a reach.Conns: port ranges per protocol ([first, last],
-// inclusive), ICMP types per family, and the L7-restricted ports.
+// inclusive), ICMP type ranges per family in the same form ([[0, 255]] is
+// every type), and the L7-restricted ports. The ICMP ranges are [2]uint16,
+// not bytes: encoding/json writes a []uint8 as a base64 string.
 type ConnsJSON struct {
 	Text   string      `json:"connections"`
 	TCP    [][2]uint16 `json:"tcp,omitempty"`
 	UDP    [][2]uint16 `json:"udp,omitempty"`
 	SCTP   [][2]uint16 `json:"sctp,omitempty"`
-	ICMP   []uint8     `json:"icmp,omitempty"`
-	ICMPv6 []uint8     `json:"icmpv6,omitempty"`
+	ICMP   [][2]uint16 `json:"icmp,omitempty"`
+	ICMPv6 [][2]uint16 `json:"icmpv6,omitempty"`
 	L7     *L7JSON     `json:"l7,omitempty"`
 }
 
@@ -320,9 +322,22 @@ func ranges(s reach.PortSet) [][2]uint16 {
 	return out
 }
 
+// icmpRanges returns the runs of consecutive types of s as [first, last].
+func icmpRanges(s reach.ICMPTypes) [][2]uint16 {
+	var out [][2]uint16
+	for _, t := range s.Types() {
+		if n := len(out); n > 0 && out[n-1][1]+1 == uint16(t) {
+			out[n-1][1] = uint16(t)
+			continue
+		}
+		out = append(out, [2]uint16{uint16(t), uint16(t)})
+	}
+	return out
+}
+
 // NewConnsJSON converts x.
 func NewConnsJSON(x reach.Conns) ConnsJSON {
-	out := ConnsJSON{Text: x.String(), TCP: ranges(x.TCP), UDP: ranges(x.UDP), SCTP: ranges(x.SCTP), ICMP: x.ICMPv4.Types(), ICMPv6: x.ICMPv6.Types()}
+	out := ConnsJSON{Text: x.String(), TCP: ranges(x.TCP), UDP: ranges(x.UDP), SCTP: ranges(x.SCTP), ICMP: icmpRanges(x.ICMPv4), ICMPv6: icmpRanges(x.ICMPv6)}
 	if !x.L7.IsEmpty() {
 		out.L7 = &L7JSON{TCP: ranges(x.L7.TCP), UDP: ranges(x.L7.UDP), SCTP: ranges(x.L7.SCTP)}
 	}
