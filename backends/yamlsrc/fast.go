@@ -650,6 +650,32 @@ func plainTag(v string) string {
 		}
 		return "!!str"
 	}
+	// Numbers and addresses are most of a cluster's other plain scalars
+	// (ports, replicas, pod IPs); resolve tries them as a timestamp, an
+	// integer in several bases and a float, with an error value for each
+	// failure. Two forms are decided here as it decides them: decimal
+	// digits without a leading zero that fit in an int64 (18 digits) are an
+	// integer; digits and at least two dots are none of a timestamp
+	// (four digits and a dash), an integer or a float (one dot at most),
+	// so a string.
+	digits, dots := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			digits = -1
+			i = len(v)
+		}
+	}
+	switch {
+	case digits > 0 && dots == 0 && digits <= 18 && (v[0] != '0' || len(v) == 1):
+		return "!!int"
+	case digits > 0 && dots >= 2 && v[0] != '.':
+		return "!!str"
+	}
 	n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
 	return n.ShortTag()
 }
