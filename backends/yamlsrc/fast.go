@@ -657,23 +657,31 @@ func plainTag(v string) string {
 	// digits without a leading zero that fit in an int64 (18 digits) are an
 	// integer; digits and at least two dots are none of a timestamp
 	// (four digits and a dash), an integer or a float (one dot at most),
-	// so a string.
-	digits, dots := 0, 0
-	for i := 0; i < len(v); i++ {
+	// so a string; a nonzero digit followed by digits and ASCII letters, one
+	// of them not e or E (a pod template's hash, 7d9c8ff12), is no
+	// integer (decimal: no 0x, 0o or 0b) nor float (only e), so a string.
+	digits, dots, letters, other := 0, 0, 0, false
+	for i := 0; i < len(v) && !other; i++ {
 		switch c := v[i]; {
 		case '0' <= c && c <= '9':
 			digits++
 		case c == '.':
 			dots++
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			if c != 'e' && c != 'E' {
+				letters++
+			}
 		default:
-			digits = -1
-			i = len(v)
+			other = true
 		}
 	}
 	switch {
-	case digits > 0 && dots == 0 && digits <= 18 && (v[0] != '0' || len(v) == 1):
+	case other || v == "":
+	case dots == 0 && letters == 0 && digits == len(v) && digits <= 18 && (v[0] != '0' || len(v) == 1):
 		return "!!int"
-	case digits > 0 && dots >= 2 && v[0] != '.':
+	case dots >= 2 && digits+dots == len(v) && v[0] != '.':
+		return "!!str"
+	case dots == 0 && letters > 0 && '1' <= v[0] && v[0] <= '9':
 		return "!!str"
 	}
 	n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
