@@ -127,7 +127,7 @@ func (k fileKind) load(paths []string, stdin io.Reader) ([]*source.File, error) 
 	if useStdin {
 		if stdin == nil {
 			errs = append(errs, errors.New("-: no standard input"))
-		} else if content, err := readLimited(stdin, k.limit); errors.Is(err, ErrSourceTooLarge) || errors.Is(err, ErrManifestTooLarge) {
+		} else if content, err := readLimited(stdin, k.limit, 0); errors.Is(err, ErrSourceTooLarge) || errors.Is(err, ErrManifestTooLarge) {
 			errs = append(errs, fmt.Errorf("-: standard input is %w", err))
 		} else if err != nil {
 			errs = append(errs, fmt.Errorf("-: reading standard input: %w", err))

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -42,7 +43,11 @@ func readFile(name string, limit int) ([]byte, error) {
 		return nil, pathError(name, err)
 	}
 	defer f.Close()
-	content, err := readLimited(f, limit)
+	hint := 0
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		hint = int(min(st.Size(), int64(limit)))
+	}
+	content, err := readLimited(f, limit, hint)
 	if err != nil {
 		return nil, pathError(name, err)
 	}
@@ -51,9 +56,14 @@ func readFile(name string, limit int) ([]byte, error) {
 
 // readLimited reads r to its end, or fails with ErrSourceTooLarge (limit
 // MaxSourceSize) or ErrManifestTooLarge as soon as it has read more than
-// limit bytes (so that an endless input fails at once).
-func readLimited(r io.Reader, limit int) ([]byte, error) {
-	content, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+// limit bytes (so that an endless input fails at once). sizeHint is how
+// many bytes r probably holds (a file's size; 0 if not known): the buffer
+// starts that large, so that a big file is read without growing it and
+// copying what was read again and again.
+func readLimited(r io.Reader, limit, sizeHint int) ([]byte, error) {
+	b := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
+	_, err := b.ReadFrom(io.LimitReader(r, int64(limit)+1))
+	content := b.Bytes()
 	switch {
 	case err != nil:
 		return nil, err

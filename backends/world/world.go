@@ -228,6 +228,8 @@ type reader struct {
 
 	pre map[*yamlsrc.Object]*decoded // objects decoded ahead, in parallel
 
+	// Label keys and values found valid (labels).
+	validKeys, validValues map[string]struct{}
 }
 
 // decoded is an object decoded ahead (DecodeLax) and its diagnostics.
@@ -570,16 +572,40 @@ func (r *reader) name(o *yamlsrc.Object, valid func(string, bool) []string) bool
 // labels checks the keys and values of a label map (labels or a selector)
 // at path, each at its key.
 func (r *reader) labels(o *yamlsrc.Object, labels map[string]string, path ...any) bool {
+	// A cluster repeats its labels (the pods of a workload, the workload's
+	// template and selector): those checked and valid before are not
+	// checked again (regular expressions).
+	known := true
+	for k, v := range labels {
+		if _, ok := r.validKeys[k]; !ok {
+			known = false
+			break
+		}
+		if _, ok := r.validValues[v]; !ok {
+			known = false
+			break
+		}
+	}
+	if known {
+		return true
+	}
+	if r.validKeys == nil {
+		r.validKeys, r.validValues = map[string]struct{}{}, map[string]struct{}{}
+	}
 	ok := true
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		at := func() source.Span { return o.Pos(append(path[:len(path):len(path)], k)...) } // only for errors: positions cost
 		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
 			r.diags.Errorf(CodeInvalid, at(), "invalid label key %q: %s", k, strings.Join(msgs, "; "))
 			ok = false
+		} else {
+			r.validKeys[k] = struct{}{}
 		}
 		if msgs := content.IsLabelValue(labels[k]); len(msgs) > 0 {
 			r.diags.Errorf(CodeInvalid, at(), "invalid value %q of label %s: %s", labels[k], k, strings.Join(msgs, "; "))
 			ok = false
+		} else {
+			r.validValues[labels[k]] = struct{}{}
 		}
 	}
 	return ok

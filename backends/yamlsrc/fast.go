@@ -650,6 +650,40 @@ func plainTag(v string) string {
 		}
 		return "!!str"
 	}
+	// Numbers and addresses are most of a cluster's other plain scalars
+	// (ports, replicas, pod IPs); resolve tries them as a timestamp, an
+	// integer in several bases and a float, with an error value for each
+	// failure. Two forms are decided here as it decides them: decimal
+	// digits without a leading zero that fit in an int64 (18 digits) are an
+	// integer; digits and at least two dots are none of a timestamp
+	// (four digits and a dash), an integer or a float (one dot at most),
+	// so a string; a nonzero digit followed by digits and ASCII letters, one
+	// of them not e or E (a pod template's hash, 7d9c8ff12), is no
+	// integer (decimal: no 0x, 0o or 0b) nor float (only e), so a string.
+	digits, dots, letters, other := 0, 0, 0, false
+	for i := 0; i < len(v) && !other; i++ {
+		switch c := v[i]; {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			if c != 'e' && c != 'E' {
+				letters++
+			}
+		default:
+			other = true
+		}
+	}
+	switch {
+	case other || v == "":
+	case dots == 0 && letters == 0 && digits == len(v) && digits <= 18 && (v[0] != '0' || len(v) == 1):
+		return "!!int"
+	case dots >= 2 && digits+dots == len(v) && v[0] != '.':
+		return "!!str"
+	case dots == 0 && letters > 0 && '1' <= v[0] && v[0] <= '9':
+		return "!!str"
+	}
 	n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
 	return n.ShortTag()
 }

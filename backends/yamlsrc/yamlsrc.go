@@ -1135,28 +1135,38 @@ func end(f *source.File, lines []int, n *yaml.Node) int {
 
 // pos is Object.Pos on node n.
 func pos(t *text, n *yaml.Node, path ...any) source.Span {
-	cur := n
-	best := span(t, n)
+	// The span of the longest prefix found: of the key bestKey with its
+	// value best, or of the node best when bestKey is nil. It is computed
+	// once, at the end: a key's span runs to the end of its value, which
+	// takes walking the value ("spec" is most of an object).
+	cur, best := n, n
+	var bestKey *yaml.Node
+	found := func() source.Span {
+		if bestKey != nil {
+			return keySpan(t, bestKey, best)
+		}
+		return span(t, best)
+	}
 	for _, p := range path {
 		cur = resolve(cur)
 		switch p := p.(type) {
 		case string:
 			k, v := entry(cur, p)
 			if k == nil {
-				return best
+				return found()
 			}
-			best, cur = keySpan(t, k, v), v
+			bestKey, best, cur = k, v, v
 		case int:
 			if cur == nil || cur.Kind != yaml.SequenceNode || p < 0 || p >= len(cur.Content) {
-				return best
+				return found()
 			}
 			cur = cur.Content[p]
-			best = span(t, cur)
+			bestKey, best = nil, cur
 		default:
-			return best
+			return found()
 		}
 	}
-	return best
+	return found()
 }
 
 // FieldPath splits a field path as the API machinery writes it

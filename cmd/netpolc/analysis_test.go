@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -424,4 +425,63 @@ func splitQuoted(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// TestICMPJSON decodes the JSON of matrix and diff over a program with ICMP
+// rules with a plain decoder and checks the ICMP types: ranges of numbers
+// like the ports, not the base64 string encoding/json makes of a []uint8.
+func TestICMPJSON(t *testing.T) {
+	type conns struct {
+		Connections  string
+		ICMP, ICMPv6 [][2]int
+	}
+	r := runApp(t, "", "matrix", "--format", "json", analysisDir+"/icmp-types.netpol")
+	if r.code != exitOK {
+		t.Fatalf("matrix: exit %d\n%s", r.code, r)
+	}
+	var m struct {
+		Connections []struct {
+			From, To string
+			conns
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+		t.Fatalf("matrix JSON: %v", err)
+	}
+	cells := map[string]conns{}
+	for _, c := range m.Connections {
+		cells[c.From+" -> "+c.To] = c.conns
+	}
+	want := map[string]conns{
+		// 8 and 9 are one range.
+		"shop/web -> shop/db": {Connections: "ICMP 0,8,9; ICMPv6 128", ICMP: [][2]int{{0, 0}, {8, 9}}, ICMPv6: [][2]int{{128, 128}}},
+		// Unrestricted: every type of both families.
+		"host -> host": {Connections: "all", ICMP: [][2]int{{0, 255}}, ICMPv6: [][2]int{{0, 255}}},
+		// No ICMP at all: the fields are left out.
+		"shop/web -> kube-system/kube-dns": {Connections: "TCP 53; UDP 53"},
+	}
+	for pair, w := range want {
+		if got, ok := cells[pair]; !ok || !reflect.DeepEqual(got, w) {
+			t.Errorf("matrix %s: got %+v (present %v), want %+v", pair, got, ok, w)
+		}
+	}
+
+	r = runApp(t, "", "diff", "--format", "json", analysisDir+"/icmp.netpol", analysisDir+"/icmp-types.netpol")
+	if r.code != exitInput {
+		t.Fatalf("diff: exit %d, want 1 (something opens)\n%s", r.code, r)
+	}
+	var d struct {
+		Changes []struct {
+			From, To       string
+			Opened, Closed *conns
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatalf("diff JSON: %v", err)
+	}
+	wantOpened := conns{Connections: "ICMP 0,9; ICMPv6 128", ICMP: [][2]int{{0, 0}, {9, 9}}, ICMPv6: [][2]int{{128, 128}}}
+	if len(d.Changes) != 1 || d.Changes[0].From != "shop/web" || d.Changes[0].To != "shop/db" ||
+		d.Changes[0].Closed != nil || d.Changes[0].Opened == nil || !reflect.DeepEqual(*d.Changes[0].Opened, wantOpened) {
+		t.Errorf("diff changes %+v, want one opening %+v from shop/web to shop/db", d.Changes, wantOpened)
+	}
 }

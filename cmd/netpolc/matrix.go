@@ -110,11 +110,7 @@ func matrixCommand(e *env) *cli.Command {
 			case formatCSV:
 				err2 = v.WriteCSV(e.stdout)
 			case formatJSON:
-				out, err := v.JSON()
-				if err != nil {
-					return &internalError{err: err}
-				}
-				return e.writeOut(out)
+				err2 = v.WriteJSON(e.stdout)
 			}
 			if err2 != nil {
 				return &internalError{err: err2}

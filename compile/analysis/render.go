@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -294,14 +295,16 @@ type ConnectionJSON struct {
 }
 
 // ConnsJSON is a reach.Conns: port ranges per protocol ([first, last],
-// inclusive), ICMP types per family, and the L7-restricted ports.
+// inclusive), ICMP type ranges per family in the same form ([[0, 255]] is
+// every type), and the L7-restricted ports. The ICMP ranges are [2]uint16,
+// not bytes: encoding/json writes a []uint8 as a base64 string.
 type ConnsJSON struct {
 	Text   string      `json:"connections"`
 	TCP    [][2]uint16 `json:"tcp,omitempty"`
 	UDP    [][2]uint16 `json:"udp,omitempty"`
 	SCTP   [][2]uint16 `json:"sctp,omitempty"`
-	ICMP   []uint8     `json:"icmp,omitempty"`
-	ICMPv6 []uint8     `json:"icmpv6,omitempty"`
+	ICMP   [][2]uint16 `json:"icmp,omitempty"`
+	ICMPv6 [][2]uint16 `json:"icmpv6,omitempty"`
 	L7     *L7JSON     `json:"l7,omitempty"`
 }
 
@@ -320,17 +323,52 @@ func ranges(s reach.PortSet) [][2]uint16 {
 	return out
 }
 
+// icmpRanges returns the runs of consecutive types of s as [first, last].
+func icmpRanges(s reach.ICMPTypes) [][2]uint16 {
+	var out [][2]uint16
+	for _, t := range s.Types() {
+		if n := len(out); n > 0 && out[n-1][1]+1 == uint16(t) {
+			out[n-1][1] = uint16(t)
+			continue
+		}
+		out = append(out, [2]uint16{uint16(t), uint16(t)})
+	}
+	return out
+}
+
 // NewConnsJSON converts x.
 func NewConnsJSON(x reach.Conns) ConnsJSON {
-	out := ConnsJSON{Text: x.String(), TCP: ranges(x.TCP), UDP: ranges(x.UDP), SCTP: ranges(x.SCTP), ICMP: x.ICMPv4.Types(), ICMPv6: x.ICMPv6.Types()}
+	out := ConnsJSON{Text: x.String(), TCP: ranges(x.TCP), UDP: ranges(x.UDP), SCTP: ranges(x.SCTP), ICMP: icmpRanges(x.ICMPv4), ICMPv6: icmpRanges(x.ICMPv6)}
 	if !x.L7.IsEmpty() {
 		out.L7 = &L7JSON{TCP: ranges(x.L7.TCP), UDP: ranges(x.L7.UDP), SCTP: ranges(x.L7.SCTP)}
 	}
 	return out
 }
 
-// JSON renders the view (MatrixJSON), indented, with a final newline.
+// JSON renders the view (MatrixJSON), indented, with a final newline: what
+// WriteJSON writes.
 func (v MatrixView) JSON() ([]byte, error) {
+	var b bytes.Buffer
+	err := v.WriteJSON(&b)
+	return b.Bytes(), err
+}
+
+// Pieces of the indented JSON of a MatrixJSON that WriteJSON puts together.
+const (
+	// noConnections ends the JSON of a MatrixJSON with no connections.
+	noConnections = "[]\n}"
+	// cellHead starts the JSON of a ConnectionJSON with empty ends, indented
+	// as an element of connections.
+	cellHead = "{\n      \"from\": \"\",\n      \"to\": \"\","
+)
+
+// WriteJSON writes the view as JSON: the bytes json.MarshalIndent makes of
+// the MatrixJSON (two spaces, a final newline), without building it. A
+// matrix has tens of thousands of cells at thousands of pods but few
+// distinct sets of connections: each set's JSON is made once (by
+// encoding/json, with empty ends that are then written in), and each
+// node's name is encoded once.
+func (v MatrixView) WriteJSON(w io.Writer) error {
 	out := MatrixJSON{World: v.World, Granularity: "workload", Nodes: v.Conn.Nodes, Connections: []ConnectionJSON{}}
 	if v.PerPod {
 		out.Granularity = "pod"
@@ -341,34 +379,112 @@ func (v MatrixView) JSON() ([]byte, error) {
 	if v.Port != nil {
 		out.Port = v.Port.String()
 	}
-	// Each pair that allows something; without a focus, the rows on
-	// several goroutines (millions of cells at thousands of pods), put
-	// together in order.
-	add := func(conns []ConnectionJSON, i, j int) []ConnectionJSON {
-		if !v.Conn.Policed(i, j) {
-			return conns
+	head, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	if !bytes.HasSuffix(head, []byte(noConnections)) {
+		return fmt.Errorf("matrix JSON: the document does not end with its connections")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head[:len(head)-len(noConnections)])
+
+	an := v.Conn.ans[0]
+	names := make([][]byte, len(v.Conn.Nodes)) // encoded on first use
+	name := func(i int) ([]byte, error) {
+		if names[i] == nil {
+			b, err := json.Marshal(v.Conn.Nodes[i].Name)
+			if err != nil {
+				return nil, err
+			}
+			names[i] = b
 		}
-		x := v.Conn.Cell(i, j)
+		return names[i], nil
+	}
+	// tails[id]: the JSON of a cell with connections number id after its
+	// ends, nil when the cell is not shown.
+	tails := map[int32][]byte{}
+	tail := func(id int32) ([]byte, error) {
+		if t, ok := tails[id]; ok {
+			return t, nil
+		}
+		x := an.PairConns(id)
 		if x.IsEmpty() || v.Port != nil && !x.Contains(v.Port.Protocol, v.Port.Port) {
-			return conns
+			tails[id] = nil
+			return nil, nil
 		}
-		c := ConnectionJSON{From: v.Conn.Nodes[i].Name, To: v.Conn.Nodes[j].Name, ConnsJSON: NewConnsJSON(x)}
+		c := ConnectionJSON{ConnsJSON: NewConnsJSON(x)}
 		if v.Port != nil {
 			l7 := x.L7Restricted(v.Port.Protocol, v.Port.Port)
 			c.PortL7 = &l7
 		}
-		return append(conns, c)
+		b, err := json.MarshalIndent(c, "    ", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.HasPrefix(b, []byte(cellHead)) {
+			return nil, fmt.Errorf("matrix JSON: a cell does not start with its ends")
+		}
+		tails[id] = b[len(cellHead):]
+		return tails[id], nil
+	}
+	shown := 0
+	cell := func(i, j int) error {
+		if !v.Conn.Policed(i, j) {
+			return nil
+		}
+		t, err := tail(an.Pair(v.Conn.Nodes[i].members[0], v.Conn.Nodes[j].members[0]))
+		if t == nil || err != nil {
+			return err
+		}
+		from, err := name(i)
+		if err != nil {
+			return err
+		}
+		to, err := name(j)
+		if err != nil {
+			return err
+		}
+		if shown == 0 {
+			bw.WriteString("[\n    {\n      \"from\": ")
+		} else {
+			bw.WriteString(",\n    {\n      \"from\": ")
+		}
+		shown++
+		bw.Write(from)
+		bw.WriteString(",\n      \"to\": ")
+		bw.Write(to)
+		bw.WriteByte(',')
+		_, err = bw.Write(t)
+		return err
 	}
 	if v.Focus >= 0 {
-		v.eachPair(func(i, j int) { out.Connections = add(out.Connections, i, j) })
-		return marshal(out)
-	}
-	for i, cols := range v.shownRows() {
-		for _, j := range cols {
-			out.Connections = add(out.Connections, i, int(j))
+		v.eachPair(func(i, j int) {
+			if err == nil {
+				err = cell(i, j)
+			}
+		})
+	} else {
+		// The rows that show something, found on every core (millions of
+		// cells at thousands of pods).
+	rows:
+		for i, cols := range v.shownRows() {
+			for _, j := range cols {
+				if err = cell(i, int(j)); err != nil {
+					break rows
+				}
+			}
 		}
 	}
-	return marshal(out)
+	if err != nil {
+		return err
+	}
+	if shown == 0 {
+		bw.WriteString(noConnections + "\n")
+	} else {
+		bw.WriteString("\n  ]\n}\n")
+	}
+	return bw.Flush()
 }
 
 func marshal(v any) ([]byte, error) {

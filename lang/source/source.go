@@ -32,13 +32,19 @@ func NewFile(name string, content []byte) *File {
 	if bytes.HasPrefix(content, []byte(BOM)) {
 		start = len(BOM)
 	}
-	f := &File{Name: name, Content: content, lines: []int{start}}
-	for i, b := range content {
-		if b == '\n' {
-			f.lines = append(f.lines, i+1)
+	// Counted first: a world of megabytes has hundreds of thousands of
+	// lines, and growing the slice would copy them again and again.
+	lines := make([]int, 1, 1+bytes.Count(content, []byte{'\n'}))
+	lines[0] = start
+	for i := 0; ; {
+		j := bytes.IndexByte(content[i:], '\n')
+		if j < 0 {
+			break
 		}
+		i += j + 1
+		lines = append(lines, i)
 	}
-	return f
+	return &File{Name: name, Content: content, lines: lines}
 }
 
 // Start is the offset of the text: 3 after a byte order mark, else 0.
