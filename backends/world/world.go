@@ -595,17 +595,22 @@ func (r *reader) labels(o *yamlsrc.Object, labels map[string]string, path ...any
 	ok := true
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		at := func() source.Span { return o.Pos(append(path[:len(path):len(path)], k)...) } // only for errors: positions cost
-		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
-			r.diags.Errorf(CodeInvalid, at(), "invalid label key %q: %s", k, strings.Join(msgs, "; "))
-			ok = false
-		} else {
-			r.validKeys[k] = struct{}{}
+		// Each key and value found valid before is not checked again.
+		if _, valid := r.validKeys[k]; !valid {
+			if msgs := content.IsLabelKey(k); len(msgs) > 0 {
+				r.diags.Errorf(CodeInvalid, at(), "invalid label key %q: %s", k, strings.Join(msgs, "; "))
+				ok = false
+			} else {
+				r.validKeys[k] = struct{}{}
+			}
 		}
-		if msgs := content.IsLabelValue(labels[k]); len(msgs) > 0 {
-			r.diags.Errorf(CodeInvalid, at(), "invalid value %q of label %s: %s", labels[k], k, strings.Join(msgs, "; "))
-			ok = false
-		} else {
-			r.validValues[labels[k]] = struct{}{}
+		if _, valid := r.validValues[labels[k]]; !valid {
+			if msgs := content.IsLabelValue(labels[k]); len(msgs) > 0 {
+				r.diags.Errorf(CodeInvalid, at(), "invalid value %q of label %s: %s", labels[k], k, strings.Join(msgs, "; "))
+				ok = false
+			} else {
+				r.validValues[labels[k]] = struct{}{}
+			}
 		}
 	}
 	return ok
