@@ -30,15 +30,26 @@ import (
 // NetworkPolicy read back from a cluster, whose status field was removed),
 // and everything of metadata the type knows (managedFields, uid,
 // resourceVersion, generation, creationTimestamp, annotations, ...).
-func (o *Object) Decode(into any) diag.List { return o.decode(into, false) }
+func (o *Object) Decode(into any) diag.List { return o.decode(into, false, nil) }
 
 // DecodeLax is Decode, except that a field the type does not have is a
 // warning (`unknown field "spec.foo", ignored`) and is left out: for objects
 // read for a few of their fields, which may come from a cluster newer than
 // netpolc's types. Values of the wrong type are still errors.
-func (o *Object) DecodeLax(into any) diag.List { return o.decode(into, true) }
+func (o *Object) DecodeLax(into any) diag.List { return o.decode(into, true, nil) }
 
-func (o *Object) decode(into any, lax bool) diag.List {
+// Fields names fields of a struct by their JSON names, each with the
+// fields it names in turn of its value (nil: all of them); for a slice,
+// a map or a pointer, they are those of its elements.
+type Fields map[string]Fields
+
+// DecodeLaxFields is DecodeLax for a reader of the fields keep names: it
+// checks the whole object and reports the same diagnostics, but may leave
+// out the values of other fields (it fills them when the fast decoder
+// gives up). A value equals DecodeLax's in the fields keep names.
+func (o *Object) DecodeLaxFields(into any, keep Fields) diag.List { return o.decode(into, true, keep) }
+
+func (o *Object) decode(into any, lax bool, keep Fields) diag.List {
 	rv := reflect.ValueOf(into)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		var l diag.List
@@ -57,7 +68,7 @@ func (o *Object) decode(into any, lax bool) diag.List {
 		// The fast decoder (decode_fast.go), and when it gives up the
 		// three passes below, on the zero value again.
 		f := &fastDecoder{d: &decoder{t: o.text, budget: budget, lax: lax}}
-		if f.fast(resolve(o.node), v, true) {
+		if f.walk(resolve(o.node), v.Type(), v, true, keep) {
 			return f.diags
 		}
 		v.SetZero()

@@ -73,6 +73,7 @@ type structFields struct {
 
 type fieldInfo struct {
 	index []int
+	typ   reflect.Type
 	i     int // 0..n-1
 }
 
@@ -116,7 +117,7 @@ func (t *text) fastFields(typ reflect.Type) *structFields {
 				sf.unsupported = true
 				continue
 			}
-			sf.byName[name] = fieldInfo{index: at, i: sf.n}
+			sf.byName[name] = fieldInfo{index: at, typ: f.Type, i: sf.n}
 			sf.n++
 			if name != "status" && strings.EqualFold(name, "status") {
 				sf.foldStatus = true
@@ -151,10 +152,20 @@ var (
 // fast fills v, a zero value, from node n as decode's slow path would;
 // ok false when it gives up (the value is then partly filled).
 func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
+	return f.walk(n, v.Type(), v, top, nil)
+}
+
+// walk is fast for a value of type t: it fills v, or when v is not valid
+// only checks n against t (what fast would fill, it accepts; where fast
+// gives up, it does) and reports the same warnings. Of a struct, it
+// fills the fields keep names (keep nil: all of them) and checks the
+// others; keep applies again to a slice's elements, a map's values and
+// what a pointer points to.
+func (f *fastDecoder) walk(n *yaml.Node, t reflect.Type, v reflect.Value, top bool, keep Fields) bool {
 	if n.Kind == yaml.AliasNode || n.Kind == yaml.DocumentNode {
 		return false
 	}
-	t := v.Type()
+	fill := v.IsValid()
 	null := n.Kind == yaml.ScalarNode && tagOf(n) == "!!null"
 	if t.Kind() == reflect.Pointer {
 		if null {
@@ -163,8 +174,11 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 		if t.Elem().Kind() == reflect.Pointer {
 			return false
 		}
+		if !fill {
+			return f.walk(n, t.Elem(), v, top, keep)
+		}
 		p := reflect.New(t.Elem())
-		if !f.fast(n, p.Elem(), top) {
+		if !f.walk(n, t.Elem(), p.Elem(), top, keep) {
 			return false
 		}
 		v.Set(p)
@@ -183,6 +197,9 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 			}
 			raw = buf.Bytes()
 		}
+		if !fill {
+			v = reflect.New(t).Elem() // read, for its error, and dropped
+		}
 		return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw) == nil
 	}
 	if text || t.Kind() == reflect.Interface {
@@ -193,7 +210,7 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		return f.fastStruct(n, v, top)
+		return f.fastStruct(n, t, v, top, keep)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			return false
@@ -202,47 +219,73 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 		if kt.Kind() != reflect.String || reflect.PointerTo(kt).Implements(textUnmarshalerType) {
 			return false
 		}
-		if v.IsNil() {
+		if fill && v.IsNil() {
 			v.Set(reflect.MakeMapWithSize(t, len(n.Content)/2))
 		}
+		var seen map[string]bool // the keys, when only checking
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
 				return false
 			}
-			key := reflect.New(kt).Elem()
-			key.SetString(k.Value)
-			if v.MapIndex(key).IsValid() {
-				return false // a duplicate key
+			var key, elem reflect.Value
+			if fill {
+				key = reflect.New(kt).Elem()
+				key.SetString(k.Value)
+				if v.MapIndex(key).IsValid() {
+					return false // a duplicate key
+				}
+				elem = reflect.New(t.Elem()).Elem()
+			} else {
+				if seen[k.Value] {
+					return false // a duplicate key
+				}
+				if seen == nil {
+					seen = make(map[string]bool, len(n.Content)/2)
+				}
+				seen[k.Value] = true
 			}
-			elem := reflect.New(t.Elem()).Elem()
 			f.path = append(f.path, pathSeg{name: k.Value, kind: '['})
-			ok := f.fast(val, elem, false)
+			ok := f.walk(val, t.Elem(), elem, false, keep)
 			f.path = f.path[:len(f.path)-1]
 			if !ok {
 				return false
 			}
-			v.SetMapIndex(key, elem)
+			if fill {
+				v.SetMapIndex(key, elem)
+			}
 		}
 		return true
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode || t.Elem().Kind() == reflect.Uint8 {
 			return false
 		}
-		s := reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		var s reflect.Value
+		if fill {
+			s = reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		}
 		for i, it := range n.Content {
+			var elem reflect.Value
+			if fill {
+				elem = s.Index(i)
+			}
 			f.path = append(f.path, pathSeg{index: i, kind: 'i'})
-			ok := f.fast(it, s.Index(i), false)
+			ok := f.walk(it, t.Elem(), elem, false, keep)
 			f.path = f.path[:len(f.path)-1]
 			if !ok {
 				return false
 			}
 		}
-		v.Set(s)
+		if fill {
+			v.Set(s)
+		}
 		return true
 	}
 	if n.Kind != yaml.ScalarNode {
 		return false
+	}
+	if !fill {
+		v = reflect.Zero(t) // for the range checks below, not set
 	}
 	tag := tagOf(n)
 	switch t.Kind() {
@@ -250,18 +293,24 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 		if tag != "!!str" && tag != "!!timestamp" && tag != "!!binary" {
 			return false
 		}
-		v.SetString(n.Value)
+		if fill {
+			v.SetString(n.Value)
+		}
 	case reflect.Bool:
 		if tag != "!!bool" {
 			return false
 		}
-		v.SetBool(scalarBool(n))
+		if fill {
+			v.SetBool(scalarBool(n))
+		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		i, _, unsigned, ok := scalarInt(n)
 		if tag != "!!int" || !ok || unsigned || v.OverflowInt(i) {
 			return false
 		}
-		v.SetInt(i)
+		if fill {
+			v.SetInt(i)
+		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		i, u, unsigned, ok := scalarInt(n)
 		if !unsigned {
@@ -273,7 +322,9 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 		if tag != "!!int" || !ok || v.OverflowUint(u) {
 			return false
 		}
-		v.SetUint(u)
+		if fill {
+			v.SetUint(u)
+		}
 	case reflect.Float64:
 		switch tag {
 		case "!!int":
@@ -281,9 +332,11 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 			if !ok {
 				return false
 			}
-			if unsigned {
+			switch {
+			case !fill:
+			case unsigned:
 				v.SetFloat(float64(u))
-			} else {
+			default:
 				v.SetFloat(float64(i))
 			}
 		case "!!float":
@@ -291,7 +344,9 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 			if !ok {
 				return false
 			}
-			v.SetFloat(x)
+			if fill {
+				v.SetFloat(x)
+			}
 		default:
 			return false
 		}
@@ -301,12 +356,13 @@ func (f *fastDecoder) fast(n *yaml.Node, v reflect.Value, top bool) bool {
 	return true
 }
 
-// fastStruct fills struct v from mapping n.
-func (f *fastDecoder) fastStruct(n *yaml.Node, v reflect.Value, top bool) bool {
+// fastStruct fills struct v of type t from mapping n (checks it when v
+// is not valid), the fields keep names (nil: all).
+func (f *fastDecoder) fastStruct(n *yaml.Node, t reflect.Type, v reflect.Value, top bool, keep Fields) bool {
 	if n.Kind != yaml.MappingNode {
 		return false
 	}
-	sf := f.d.t.fastFields(v.Type())
+	sf := f.d.t.fastFields(t)
 	if sf.unsupported {
 		return false
 	}
@@ -351,9 +407,15 @@ func (f *fastDecoder) fastStruct(n *yaml.Node, v reflect.Value, top bool) bool {
 			}
 			seenBits |= 1 << fi.i
 		}
-		fv := v.FieldByIndex(fi.index)
+		var fv reflect.Value
+		var sub Fields
+		if v.IsValid() {
+			if kept, ok := keep[name]; keep == nil || ok {
+				fv, sub = v.FieldByIndex(fi.index), kept
+			}
+		}
 		f.path = append(f.path, pathSeg{name: name, kind: '.'})
-		ok = f.fast(val, fv, false)
+		ok = f.walk(val, fi.typ, fv, false, sub)
 		f.path = f.path[:len(f.path)-1]
 		if !ok {
 			return false

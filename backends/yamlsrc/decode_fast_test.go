@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,6 +92,9 @@ func checkDecode(t *testing.T, name string, text []byte, st *decodeStats) {
 				}
 				fast := newValue()
 				fastDiags, ok := o.DecodeFast(fast, lax)
+				if lax {
+					checkOnly(t, what, o, newValue, ok, fastDiags, text)
+				}
 				if !ok {
 					continue
 				}
@@ -106,6 +110,35 @@ func checkDecode(t *testing.T, name string, text []byte, st *decodeStats) {
 				}
 			}
 		}
+	}
+}
+
+// checkOnly holds the fast decoder that fills no field (DecodeLaxFields
+// with an empty Fields), which checks the whole value, to the fast decoder
+// that fills them all: it gives up exactly when that does, reports the
+// same warnings otherwise, and leaves a struct zero. DecodeLaxFields must
+// equal DecodeLax but for the fields left out.
+func checkOnly(t *testing.T, what string, o *yamlsrc.Object, newValue func() any, fastOK bool, fastDiags diag.List, text []byte) {
+	t.Helper()
+	got := newValue()
+	diags, ok := o.DecodeFastFields(got, yamlsrc.Fields{})
+	if ok != fastOK {
+		t.Fatalf("%s: checking alone accepts %v (%v), filling accepts %v (%v)\n--- text\n%s", what, ok, diags, fastOK, fastDiags, text)
+	}
+	lax := newValue()
+	laxDiags := o.DecodeLax(lax)
+	fields := newValue()
+	if d := o.DecodeLaxFields(fields, yamlsrc.Fields{}); fmt.Sprint(d) != fmt.Sprint(laxDiags) {
+		t.Fatalf("%s: DecodeLaxFields reports %v, DecodeLax %v\n--- text\n%s", what, d, laxDiags, text)
+	}
+	if !ok {
+		return
+	}
+	if fmt.Sprint(diags) != fmt.Sprint(fastDiags) {
+		t.Fatalf("%s: checking alone reports %v, filling %v\n--- text\n%s", what, diags, fastDiags, text)
+	}
+	if v := reflect.ValueOf(got).Elem(); v.Kind() == reflect.Struct && !v.IsZero() {
+		t.Fatalf("%s: checking alone fills %+v\n--- text\n%s", what, got, text)
 	}
 }
 
@@ -203,4 +236,55 @@ func FuzzFastDecode(f *testing.F) {
 		var st decodeStats
 		checkDecode(t, "fuzz.yaml", text, &st)
 	})
+}
+
+// checkOnlyTexts are objects of the world's kinds as kubectl prints them,
+// for TestCheckOnlyEveryValue.
+var checkOnlyTexts = []string{
+	"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-0\n  namespace: shop\n  labels:\n    app: web\n  creationTimestamp: \"2026-11-20T09:12:44Z\"\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: web-5d7c\n    controller: true\n    uid: 8c433eed\nspec:\n  hostNetwork: false\n  containers:\n  - name: app\n    image: app:1\n    ports:\n    - containerPort: 8080\n      hostPort: 80\n      name: http\n      protocol: TCP\n    resources:\n      limits:\n        cpu: 500m\n  terminationGracePeriodSeconds: 30\n  nodeName: worker-1\nstatus:\n  conditions:\n  - lastProbeTime: null\n    lastTransitionTime: \"2026-11-20T09:12:44Z\"\n    status: \"True\"\n    type: Ready\n  containerStatuses:\n  - name: app\n    ready: true\n    restartCount: 0\n    state:\n      running:\n        startedAt: \"2026-11-20T09:12:44Z\"\n  phase: Running\n  podIP: 10.244.0.1\n  podIPs:\n  - ip: 10.244.0.1\n",
+	"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  generation: 3\nspec:\n  replicas: 2\n  progressDeadlineSeconds: 600\n  strategy:\n    rollingUpdate:\n      maxSurge: 25%\n      maxUnavailable: 1\n  template:\n    metadata:\n      creationTimestamp: null\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: app\n        ports:\n        - containerPort: 8080\n          name: http\n        resources:\n          requests:\n            memory: 1Gi\nstatus:\n  availableReplicas: 2\n  observedGeneration: 3\n",
+	"apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  namespace: shop\nspec:\n  parallelism: 1\n  suspend: false\n  template:\n    spec:\n      containers:\n      - name: c\nstatus:\n  completionTime: \"2026-11-20T09:12:44Z\"\n  conditions:\n  - type: Complete\n    status: \"True\"\n",
+	"apiVersion: v1\nkind: Node\nmetadata:\n  name: worker-1\n  labels:\n    zone: a\nstatus:\n  capacity:\n    cpu: \"4\"\n  addresses:\n  - type: InternalIP\n    address: 192.168.0.10\n",
+	"apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n    targetPort: http\n  clusterIP: 10.96.0.10\n",
+}
+
+// TestCheckOnlyEveryValue holds checking alone (DecodeLaxFields' fields
+// left out) to filling on objects of the world's kinds with every value
+// of decodeValues in turn on every line, a line given twice and an
+// unknown field after it.
+func TestCheckOnlyEveryValue(t *testing.T) {
+	n := 0
+	for _, text := range checkOnlyTexts {
+		lines := strings.Split(text, "\n")
+		for i, l := range lines {
+			k, _, ok := strings.Cut(l, ": ")
+			if !ok {
+				continue
+			}
+			var variants []string
+			for _, v := range decodeValues {
+				variants = append(variants, strings.Join(append(append(slices.Clone(lines[:i]), k+": "+v), lines[i+1:]...), "\n"))
+			}
+			variants = append(variants, strings.Join(append(slices.Clone(lines[:i+1]), lines[i:]...), "\n"))
+			ind := len(l) - len(strings.TrimLeft(l, " -"))
+			variants = append(variants, strings.Join(append(append(slices.Clone(lines[:i+1]), strings.Repeat(" ", ind)+"unknownField: [1]"), lines[i+1:]...), "\n"))
+			for _, v := range variants {
+				objs, _ := yamlsrc.Read([]*source.File{source.NewFile("o.yaml", []byte(v))}, yamlsrc.Options{Kinds: decodeKinds, Namespace: "default", Untyped: true})
+				for _, o := range objs {
+					for _, newValue := range decodeTypes[:10] {
+						if reflect.TypeOf(newValue()).Elem().Name() != o.Kind {
+							continue // into its own type only: the test's time
+						}
+						n++
+						full := newValue()
+						fullDiags, ok := o.DecodeFast(full, true)
+						checkOnly(t, fmt.Sprintf("%s into %T", o, full), o, newValue, ok, fullDiags, []byte(v))
+					}
+				}
+			}
+		}
+	}
+	if n < 2000 {
+		t.Errorf("%d decodes", n)
+	}
 }

@@ -16,3 +16,12 @@ func (o *Object) DecodeFast(into any, lax bool) (diag.List, bool) {
 	ok := f.fast(resolve(o.node), reflect.ValueOf(into).Elem(), true)
 	return f.diags, ok
 }
+
+// DecodeFastFields is DecodeLaxFields with the fast decoder alone: ok
+// false when it gives up.
+func (o *Object) DecodeFastFields(into any, keep Fields) (diag.List, bool) {
+	f := &fastDecoder{d: &decoder{t: o.text, budget: 100*len(o.File.Content) + 10000, lax: true}}
+	v := reflect.ValueOf(into).Elem()
+	ok := f.walk(resolve(o.node), v.Type(), v, true, keep)
+	return f.diags, ok
+}
