@@ -143,7 +143,7 @@ func read(files []*source.File, opts Options, lean bool) (*eval.World, diag.List
 			if v == nil {
 				return true // netpolc's world format: decoded (strictly) in order
 			}
-			d := &decoded{value: v, diags: o.DecodeLax(v)}
+			d := &decoded{value: v, diags: o.DecodeLaxFields(v, kindFields[o.Kind])}
 			d.value = trimmed(d.value)
 			mu.Lock()
 			r.pre[o] = d
@@ -265,6 +265,29 @@ func kindValue(kind string) any {
 	}
 	return nil
 }
+
+// kindFields are the fields trimmed keeps of each kind: the lean read
+// fills only these (DecodeLaxFields) and checks the others, as the full
+// read does (TestLeanSameAsFull, TestFieldsSameAsTrimmed).
+var kindFields = func() map[string]yamlsrc.Fields {
+	meta := yamlsrc.Fields{"name": nil, "labels": nil, "uid": nil, "ownerReferences": nil}
+	template := yamlsrc.Fields{"metadata": meta, "spec": {"hostNetwork": nil, "containers": {"name": nil, "ports": nil}}}
+	replicated := yamlsrc.Fields{"metadata": meta, "spec": {"replicas": nil, "template": template}}
+	return map[string]yamlsrc.Fields{
+		"Namespace": {"metadata": meta},
+		"Pod": {"metadata": meta, "spec": template["spec"],
+			"status": {"phase": nil, "podIP": nil, "podIPs": nil}},
+		"Deployment":  replicated,
+		"StatefulSet": replicated,
+		"DaemonSet":   {"metadata": meta, "spec": {"template": template}},
+		"ReplicaSet":  replicated,
+		"Job": {"metadata": meta, "spec": {"suspend": nil, "parallelism": nil, "template": template},
+			"status": {"completionTime": nil, "conditions": nil}},
+		"CronJob": {"metadata": meta, "spec": {"suspend": nil, "jobTemplate": {"spec": {"template": template}}}},
+		"Service": {"metadata": meta, "spec": {"selector": nil}},
+		"Node":    {"metadata": meta, "status": {"addresses": nil}},
+	}
+}()
 
 // trimmed returns decoded value v (of kindValue's types) with only the
 // fields object() and workload() read, so that what a big input's objects

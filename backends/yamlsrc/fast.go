@@ -48,10 +48,15 @@ const fastMaxKey = 1000
 // lines before chunk in its file); ok is false when chunk has anything
 // fastDocs does not read.
 func fastDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
+	return fastDocsIn(chunk, line, nil)
+}
+
+// fastDocsIn is fastDocs with the nodes taken from a (nil: allocated).
+func fastDocsIn(chunk []byte, line int, a *arena) (docs []*yaml.Node, ok bool) {
 	if !fastText(chunk) {
 		return nil, false
 	}
-	p := &fastParser{src: string(chunk), line: line + 1}
+	p := &fastParser{src: string(chunk), line: line + 1, arena: a}
 	for {
 		p.next()
 		if p.eof {
@@ -126,7 +131,48 @@ type fastParser struct {
 	slab     []yaml.Node  // nodes are allocated from here
 	children []*yaml.Node // and the Content of collections from here
 	stack    []*yaml.Node // the children of the collections being read
+	arena    *arena       // where slab and children come from; nil: make
 }
+
+// arena holds the blocks of nodes and of children a fastParser took, to
+// be given again (cleared) after reset, when every node taken from it is
+// dead: streamRuns reuses one for the next run when Options.Each dropped
+// every object of a run, so that a big input's node trees are allocated
+// once per worker rather than once per run.
+type arena struct {
+	nodes    [][]yaml.Node
+	children [][]*yaml.Node
+	n, c     int // blocks given since reset
+}
+
+// nodeBlock returns a cleared block of 256 nodes.
+func (a *arena) nodeBlock() []yaml.Node {
+	if a.n == len(a.nodes) {
+		a.nodes = append(a.nodes, make([]yaml.Node, 256))
+	} else {
+		clear(a.nodes[a.n])
+	}
+	a.n++
+	return a.nodes[a.n-1]
+}
+
+// childBlock returns a cleared block of at least n children.
+func (a *arena) childBlock(n int) []*yaml.Node {
+	if n > 1024 {
+		return make([]*yaml.Node, n) // not kept: rare
+	}
+	if a.c == len(a.children) {
+		a.children = append(a.children, make([]*yaml.Node, 1024))
+	} else {
+		clear(a.children[a.c])
+	}
+	a.c++
+	return a.children[a.c-1]
+}
+
+// reset makes every block given again; nothing taken before may be used
+// any more.
+func (a *arena) reset() { a.n, a.c = 0, 0 }
 
 // push adds n to the children of the collection being read.
 func (p *fastParser) push(n *yaml.Node) { p.stack = append(p.stack, n) }
@@ -136,7 +182,11 @@ func (p *fastParser) push(n *yaml.Node) { p.stack = append(p.stack, n) }
 func (p *fastParser) content(mark int) []*yaml.Node {
 	kids := p.stack[mark:]
 	if len(p.children) < len(kids) {
-		p.children = make([]*yaml.Node, max(1024, len(kids)))
+		if p.arena != nil {
+			p.children = p.arena.childBlock(len(kids))
+		} else {
+			p.children = make([]*yaml.Node, max(1024, len(kids)))
+		}
 	}
 	out := p.children[:len(kids):len(kids)]
 	p.children = p.children[len(kids):]
@@ -197,7 +247,11 @@ func (p *fastParser) col(at int) int {
 
 func (p *fastParser) newNode(kind yaml.Kind, tag, value string, line, col int) *yaml.Node {
 	if len(p.slab) == 0 {
-		p.slab = make([]yaml.Node, 256)
+		if p.arena != nil {
+			p.slab = p.arena.nodeBlock()
+		} else {
+			p.slab = make([]yaml.Node, 256)
+		}
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]

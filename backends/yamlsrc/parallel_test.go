@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -215,6 +216,69 @@ func TestEachDrops(t *testing.T) {
 		var m map[string]any
 		if d := o.Decode(&m); d.HasErrors() == kept {
 			t.Errorf("%s: Decode: %v", o, d)
+		}
+	}
+}
+
+// TestArenaKeepsKeptRuns: runs whose objects Each all drops give their
+// nodes to later runs (streamRuns' arenas); the objects Each keeps, in
+// other runs, read afterwards exactly as without Each: the same values
+// and the same positions deep inside, on a big List and a big stream.
+func TestArenaKeepsKeptRuns(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one processor: nothing is streamed")
+	}
+	// Block style, which fastDocs reads into arenas (yaml.v3 allocates).
+	var list, stream strings.Builder
+	list.WriteString("apiVersion: v1\nitems:\n")
+	for i := 0; i < 1500; i++ {
+		if i > 0 {
+			stream.WriteString("---\n")
+		}
+		fmt.Fprintf(&stream, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p-%d\n  namespace: ns\nspec:\n  podSelector:\n    matchLabels:\n      app: a%d\n  ingress:\n  - ports:\n    - port: %d\n      protocol: TCP\n", i, i, 1+i)
+		fmt.Fprintf(&list, "- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: p-%d\n    namespace: ns\n  spec:\n    podSelector:\n      matchLabels:\n        app: a%d\n    ingress:\n    - ports:\n      - port: %d\n        protocol: TCP\n", i, i, 1+i)
+	}
+	list.WriteString("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	for name, text := range map[string]string{"list": list.String(), "stream": stream.String()} {
+		if _, ok := fastDocs([]byte(text), 0); !ok {
+			t.Fatalf("%s: not read by fastDocs", name)
+		}
+		f := source.NewFile(name+".yaml", []byte(text))
+		want, wantDiags := Read([]*source.File{f}, npKinds)
+		keep := func(o *Object) bool { // every 97th: most runs keep nothing
+			var i int
+			_, err := fmt.Sscanf(o.Name, "p-%d", &i)
+			return err == nil && i%97 == 0
+		}
+		opts := npKinds
+		opts.Each = func(o *Object) bool {
+			var m map[string]any
+			o.Decode(&m) // work on the nodes while other runs are read
+			return keep(o)
+		}
+		got, gotDiags := Read([]*source.File{f}, opts)
+		if len(got) != len(want) || fmt.Sprint(gotDiags) != fmt.Sprint(wantDiags) {
+			t.Fatalf("%s: %d objects (%v), want %d (%v)", name, len(got), gotDiags, len(want), wantDiags)
+		}
+		kept := 0
+		for i, o := range got {
+			if !keep(o) {
+				continue
+			}
+			kept++
+			var a, b map[string]any
+			da, db := o.Decode(&a), want[i].Decode(&b)
+			if !reflect.DeepEqual(a, b) || fmt.Sprint(da) != fmt.Sprint(db) {
+				t.Errorf("%s: %s decodes to %v (%v), without Each %v (%v)", name, o, a, da, b, db)
+			}
+			for _, path := range [][]any{{"spec", "ingress", 0, "ports", 0, "port"}, {"metadata", "name"}, {"spec", "podSelector", "matchLabels", "app"}} {
+				if g, w := o.Pos(path...), want[i].Pos(path...); g != w {
+					t.Errorf("%s: %s: Pos(%v) = %s, without Each %s", name, o, path, g, w)
+				}
+			}
+		}
+		if kept < 10 {
+			t.Errorf("%s: %d objects kept", name, kept)
 		}
 	}
 }

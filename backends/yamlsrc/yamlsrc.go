@@ -432,8 +432,8 @@ func (r *reader) streamFile(t *text, content []byte) bool {
 			}
 			continue
 		}
-		ok := r.streamRuns(workers, len(p.list.runs), func(i int, sub *reader) bool {
-			seq := p.list.parseRun(p.chunk, i)
+		ok := r.streamRuns(workers, len(p.list.runs), func(i int, sub *reader, a *arena) bool {
+			seq := p.list.parseRunIn(p.chunk, i, a)
 			if seq == nil {
 				return false
 			}
@@ -453,12 +453,12 @@ func (r *reader) streamFile(t *text, content []byte) bool {
 // runs of whole documents, each parsed and read on its own.
 func (r *reader) streamDocs(t *text, content []byte, cuts []cut, workers int) bool {
 	runs := min(len(cuts), 32*workers)
-	return r.streamRuns(workers, runs, func(i int, sub *reader) bool {
+	return r.streamRuns(workers, runs, func(i int, sub *reader, ar *arena) bool {
 		a, b := cuts[i*len(cuts)/runs], len(content)
 		if i+1 < runs {
 			b = cuts[(i+1)*len(cuts)/runs].off
 		}
-		docs, ok := decodeDocs(content[a.off:b], a.line)
+		docs, ok := decodeDocsIn(content[a.off:b], a.line, ar)
 		if !ok {
 			return false
 		}
@@ -469,13 +469,14 @@ func (r *reader) streamDocs(t *text, content []byte, cuts []cut, workers int) bo
 	})
 }
 
-// streamRuns reads n runs on workers goroutines, run i by read(i, sub)
-// into a reader of its own (false: a syntax error), gives their objects to
-// Options.Each as soon as a run is read, and then appends the runs'
-// objects and diagnostics in order and replays their skipped objects in
-// order to Options.Skip. It reports false, having added nothing, when a
-// run reports false.
-func (r *reader) streamRuns(workers, n int, read func(i int, sub *reader) bool) bool {
+// streamRuns reads n runs on workers goroutines, run i by read(i, sub, a)
+// into a reader of its own (false: a syntax error) with its nodes from
+// arena a, gives their objects to Options.Each as soon as a run is read,
+// and then appends the runs' objects and diagnostics in order and replays
+// their skipped objects in order to Options.Skip. It reports false, having
+// added nothing, when a run reports false. A run whose objects Each all
+// dropped leaves no node in use: its arena is reset and reused.
+func (r *reader) streamRuns(workers, n int, read func(i int, sub *reader, a *arena) bool) bool {
 	type skipCall struct {
 		kind, object string
 		span         source.Span
@@ -487,6 +488,7 @@ func (r *reader) streamRuns(workers, n int, read func(i int, sub *reader) bool) 
 		ok    bool
 	}
 	res := make([]runResult, n)
+	free := make(chan *arena, workers) // arenas of runs that kept no node
 	par.For(workers, n, func(i int) {
 		rr := &res[i]
 		sub := &reader{opts: r.opts}
@@ -495,13 +497,28 @@ func (r *reader) streamRuns(workers, n int, read func(i int, sub *reader) bool) 
 				rr.skips = append(rr.skips, skipCall{kind, object, span})
 			}
 		}
-		if !read(i, sub) {
+		var a *arena
+		select {
+		case a = <-free:
+		default:
+			a = &arena{}
+		}
+		if !read(i, sub, a) {
 			return
 		}
+		kept := false
 		for _, o := range sub.objs {
 			r.visit(o)
+			kept = kept || o.node != nil
 		}
 		rr.objs, rr.diags, rr.ok = sub.objs, sub.diags, true
+		if !kept {
+			a.reset()
+			select {
+			case free <- a:
+			default:
+			}
+		}
 	})
 	for _, rr := range res {
 		if !rr.ok {
@@ -548,7 +565,13 @@ func (r *reader) visit(o *Object) {
 // by line (where chunk starts); ok false on any error. It reads the block
 // style with fastDocs, everything else with yaml.v3 (yamlDocs).
 func decodeDocs(chunk []byte, line int) (docs []*yaml.Node, ok bool) {
-	if docs, ok := fastDocs(chunk, line); ok {
+	return decodeDocsIn(chunk, line, nil)
+}
+
+// decodeDocsIn is decodeDocs with fastDocs' nodes from a (nil:
+// allocated).
+func decodeDocsIn(chunk []byte, line int, a *arena) (docs []*yaml.Node, ok bool) {
+	if docs, ok := fastDocsIn(chunk, line, a); ok {
 		return docs, true
 	}
 	return yamlDocs(chunk, line)
@@ -700,8 +723,13 @@ func splitList(content []byte, workers, maxRuns int) (l listSplit, ok bool) {
 // parseRun parses run i of content's items: a sequence node, nil on any
 // error.
 func (l *listSplit) parseRun(content []byte, i int) *yaml.Node {
+	return l.parseRunIn(content, i, nil)
+}
+
+// parseRunIn is parseRun with the nodes from a (nil: allocated).
+func (l *listSplit) parseRunIn(content []byte, i int, a *arena) *yaml.Node {
 	rn := l.runs[i]
-	d, ok := decodeDocs(content[rn.from:rn.to], rn.line)
+	d, ok := decodeDocsIn(content[rn.from:rn.to], rn.line, a)
 	if !ok || len(d) != 1 || len(d[0].Content) != 1 || d[0].Content[0].Kind != yaml.SequenceNode {
 		return nil
 	}
