@@ -132,6 +132,12 @@ func (t *text) fastFields(typ reflect.Type) *structFields {
 // readsItself reports whether (a pointer to) type typ reads its own JSON
 // (json.Unmarshaler) or text, computed once per file.
 func (t *text) readsItself(typ reflect.Type) (json, text bool) {
+	if typ.PkgPath() == "" && typ.Kind() != reflect.Struct {
+		// A predeclared type (string, int32) or an unnamed one other
+		// than a struct ([]T, map[K]V, *T): neither it nor a pointer to
+		// it has methods. (A struct literal may embed some.)
+		return false, false
+	}
 	if v, ok := t.fastKinds.Load(typ); ok {
 		k := v.([2]bool)
 		return k[0], k[1]

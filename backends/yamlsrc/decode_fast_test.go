@@ -288,3 +288,22 @@ func TestCheckOnlyEveryValue(t *testing.T) {
 		t.Errorf("%d decodes", n)
 	}
 }
+
+// TestYAML11Short: tagOf looks up only values of at most three
+// characters; every YAML 1.1 boolean beyond true and false is that short.
+func TestYAML11Short(t *testing.T) {
+	words := yamlsrc.YAML11Words()
+	if len(words) != 16 {
+		t.Errorf("%d words: %v", len(words), words)
+	}
+	for _, v := range words {
+		if got := yamlsrc.TagOf(v); got != "!!bool" || len(v) > 3 {
+			t.Errorf("%q: %s, want !!bool", v, got)
+		}
+	}
+	for _, v := range []string{"yess", "onn", "offf", "Yes ", "nope"} {
+		if got := yamlsrc.TagOf(v); got != "!!str" {
+			t.Errorf("%q: %s, want !!str", v, got)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package yamlsrc
 import (
 	"reflect"
 
+	yaml "go.yaml.in/yaml/v3"
+
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
@@ -24,4 +26,20 @@ func (o *Object) DecodeFastFields(into any, keep Fields) (diag.List, bool) {
 	v := reflect.ValueOf(into).Elem()
 	ok := f.walk(resolve(o.node), v.Type(), v, true, keep)
 	return f.diags, ok
+}
+
+// TagOf is tagOf of a plain scalar with value v.
+func TagOf(v string) string {
+	return tagOf(&yaml.Node{Kind: yaml.ScalarNode, Value: v})
+}
+
+// YAML11Words are the plain scalars tagOf reads as YAML 1.1 booleans.
+func YAML11Words() []string {
+	var out []string
+	for _, m := range []map[string]bool{yaml11True, yaml11False} {
+		for k := range m {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -994,7 +994,7 @@ var (
 // refuses it, not read as a string.
 func tagOf(n *yaml.Node) string {
 	t := n.ShortTag()
-	if t == "!!str" && n.Kind == yaml.ScalarNode && n.Style == 0 && (yaml11True[n.Value] || yaml11False[n.Value]) {
+	if t == "!!str" && n.Kind == yaml.ScalarNode && n.Style == 0 && len(n.Value) <= 3 && (yaml11True[n.Value] || yaml11False[n.Value]) {
 		return "!!bool"
 	}
 	return t
