@@ -253,12 +253,12 @@ func subject(pol *ir.Policy) (metav1.LabelSelector, *metav1.LabelSelector) {
 	case pol.Namespace != "":
 		ns = nameSelector(pol.Namespace)
 	case pol.Subject.Namespaces != nil:
-		ns = labelSelector(*pol.Subject.Namespaces)
+		ns = k8s.LabelSelector(*pol.Subject.Namespaces)
 	}
 	if pol.Subject.Pods.IsEmpty() {
 		return ns, nil
 	}
-	pods := labelSelector(pol.Subject.Pods)
+	pods := k8s.LabelSelector(pol.Subject.Pods)
 	return ns, &pods
 }
 
