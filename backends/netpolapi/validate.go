@@ -85,9 +85,9 @@ func oneOf(path *field.Path, set ...bool) field.ErrorList {
 	return nil
 }
 
-// peerView is a rule's peer of either API version, the fields both
-// versions' peers share: what is nil is not set. The pod selectors are set
-// together, from a pods peer.
+// peerView is a rule's peer or an object's subject of either API version,
+// the fields they share: what is nil is not set. The pod selectors are set
+// together, from a pods peer or subject.
 type peerView struct {
 	namespaces, podNamespaces, pods, nodes *metav1.LabelSelector
 	networks, domains                      []string
@@ -179,15 +179,11 @@ func validateCNP(spec *v1alpha2.ClusterNetworkPolicySpec) field.ErrorList {
 	if spec.Priority < 0 || spec.Priority > MaxPriority {
 		errs = append(errs, field.Invalid(path.Child("priority"), spec.Priority, "must be 0 to 1000"))
 	}
-	sp := path.Child("subject")
-	errs = append(errs, oneOf(sp, spec.Subject.Namespaces != nil, spec.Subject.Pods != nil)...)
-	if spec.Subject.Namespaces != nil {
-		errs = append(errs, selector(spec.Subject.Namespaces, sp.Child("namespaces"))...)
-	}
+	subj := peerView{namespaces: spec.Subject.Namespaces}
 	if spec.Subject.Pods != nil {
-		errs = append(errs, selector(&spec.Subject.Pods.NamespaceSelector, sp.Child("pods", "namespaceSelector"))...)
-		errs = append(errs, selector(&spec.Subject.Pods.PodSelector, sp.Child("pods", "podSelector"))...)
+		subj.podNamespaces, subj.pods = &spec.Subject.Pods.NamespaceSelector, &spec.Subject.Pods.PodSelector
 	}
+	errs = append(errs, subj.check(path.Child("subject"))...)
 	errs = append(errs, count(path.Child("ingress"), len(spec.Ingress), 0, 25)...)
 	errs = append(errs, count(path.Child("egress"), len(spec.Egress), 0, 25)...)
 	if len(spec.Ingress) == 0 && len(spec.Egress) == 0 {
@@ -327,15 +323,11 @@ func anpPorts(ports *[]v1alpha1.AdminNetworkPolicyPort, p *field.Path) (field.Er
 }
 
 func anpSubject(s *v1alpha1.AdminNetworkPolicySubject, sp *field.Path) field.ErrorList {
-	errs := oneOf(sp, s.Namespaces != nil, s.Pods != nil)
-	if s.Namespaces != nil {
-		errs = append(errs, selector(s.Namespaces, sp.Child("namespaces"))...)
-	}
+	v := peerView{namespaces: s.Namespaces}
 	if s.Pods != nil {
-		errs = append(errs, selector(&s.Pods.NamespaceSelector, sp.Child("pods", "namespaceSelector"))...)
-		errs = append(errs, selector(&s.Pods.PodSelector, sp.Child("pods", "podSelector"))...)
+		v.podNamespaces, v.pods = &s.Pods.NamespaceSelector, &s.Pods.PodSelector
 	}
-	return errs
+	return v.check(sp)
 }
 
 func anpIngressPeers(from []v1alpha1.AdminNetworkPolicyIngressPeer, p *field.Path) field.ErrorList {
