@@ -102,7 +102,7 @@ func TestImportCorpus(t *testing.T) {
 			if cf.Err || prog == nil {
 				return
 			}
-			checkSpans(t, prog, file.Name)
+			backendtest.CheckSpans(t, prog, file.Name)
 			for _, v := range Versions() {
 				if tripped(t, prog, v) {
 					trips++
@@ -135,33 +135,6 @@ func tripped(t *testing.T, prog *ir.Program, v string) bool {
 		t.Errorf("%s: the re-imported objects mean something else: %s\n--- imported\n%s--- emitted\n%s--- re-imported\n%s", v, msg, ir.Format(prog), out, ir.Format(back))
 	}
 	return true
-}
-
-// checkSpans requires every node of prog to be spanned in file.
-func checkSpans(t *testing.T, prog *ir.Program, file string) {
-	t.Helper()
-	check := func(what string, sp source.Span) {
-		if !sp.IsValid() || sp.File != file || sp.End.Offset < sp.Start.Offset {
-			t.Errorf("%s has no span in %s: %+v", what, file, sp)
-		}
-	}
-	for _, pol := range prog.Policies {
-		check("policy "+pol.Origin, pol.Span)
-		check("subject of "+pol.Origin, pol.Subject.Span)
-		for _, r := range pol.Rules {
-			what := ir.FormatRule(r)
-			check(what, r.Span)
-			for _, p := range r.Peers {
-				check("peer "+ir.FormatPeer(p)+" of "+what, p.Span)
-			}
-			for _, pr := range r.Ports {
-				check("port rule of "+what, pr.Span)
-				for _, pt := range pr.Ports {
-					check("port "+ir.FormatPort(pt)+" of "+what, pt.Span)
-				}
-			}
-		}
-	}
 }
 
 // worldOf is the representative world of p with an external address in
