@@ -168,16 +168,7 @@ func sameVerdicts(a, b *ir.Program, w *eval.World) string {
 	for _, extra := range testgen.InterestingPorts(b, w) {
 		ports = append(ports, extra)
 	}
-	var eps []eval.Endpoint
-	for i := range w.Pods {
-		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
-	}
-	for i := range w.Externals {
-		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
-	}
-	for i := range w.Nodes {
-		eps = append(eps, eval.NodeEndpoint(&w.Nodes[i]))
-	}
+	eps := testgen.Endpoints(w)
 	eps = append(eps, eval.APIServer())
 	ea, eb := eval.New(a, w), eval.New(b, w)
 	for _, from := range eps {

@@ -140,16 +140,7 @@ func exampleFlows(p *ir.Program, w *eval.World) []eval.Flow {
 		}
 	}
 	ports := testgen.InterestingPorts(p, w, 443, 6443)
-	var eps []eval.Endpoint
-	for i := range w.Pods {
-		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
-	}
-	for i := range w.Externals {
-		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
-	}
-	for i := range w.Nodes {
-		eps = append(eps, eval.NodeEndpoint(&w.Nodes[i]))
-	}
+	eps := testgen.Endpoints(w)
 	eps = append(eps, eval.APIServer(), eval.LocalHost())
 	subject := func(ep eval.Endpoint) bool { return ep.Kind == eval.EndpointPod }
 	var flows []eval.Flow

@@ -654,6 +654,22 @@ func ProgramCount(flagValue int, env string, def, short int) int {
 	return def
 }
 
+// Endpoints returns the endpoints of w's pods, externals and nodes, in that
+// order and each in world order.
+func Endpoints(w *eval.World) []eval.Endpoint {
+	var eps []eval.Endpoint
+	for i := range w.Pods {
+		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
+	}
+	for i := range w.Externals {
+		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
+	}
+	for i := range w.Nodes {
+		eps = append(eps, eval.NodeEndpoint(&w.Nodes[i]))
+	}
+	return eps
+}
+
 // InterestingPorts returns, sorted, the ports worth probing for p over w:
 // every port and range end the program names, every container port of the
 // world's pods, each with its two neighbours, plus 1, 65535 and extra.
