@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -157,87 +156,73 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 		v, _ := objects.LoadOrStore(kind, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
 	}
-	seeds := make(chan int64)
-	var wg sync.WaitGroup
-	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seed := range seeds {
-				tc := testgen.NewNetpolAPI(seed)
-				prog, _ := backendtest.CompileGenerated(tc)
-				if prog == nil {
-					skip.Add(1)
-					continue
-				}
-				ok := true
-				var all [][]*unstructured.Unstructured
-				for _, version := range versions {
-					objs, diags := emitcheck.Emit(netpolAPIBackend(t, version), prog, backends.Options{})
-					if diags.HasErrors() {
-						fail(fmt.Sprintf("seed %d, netpol-api %s: emit failed: %v\n%s", seed, version, diags, tc.Program.Source()))
-						ok = false
-						break
-					}
-					us, err := manifests(objs)
-					if err != nil {
-						fail(fmt.Sprintf("seed %d, netpol-api %s: %v", seed, version, err))
-						ok = false
-						break
-					}
-					all = append(all, us)
-				}
-				if !ok {
-					continue
-				}
-				for i, us := range all {
-					if i > 0 {
-						// The NetworkPolicies are the k8s target's output,
-						// the same in every version: checked once.
-						us = slices.DeleteFunc(us, func(u *unstructured.Unstructured) bool { return u.GetKind() == k8s.Kind })
-					}
-					if err := c.namespaces(t, fmt.Sprintf("a%d-%s", seed, versions[i]), us); err != nil {
-						fail(fmt.Sprintf("seed %d: %v", seed, err))
-						ok = false
-						break
-					}
-					for _, u := range us {
-						check := c.check
-						if u.GetNamespace() == "" && u.GetKind() != netpolapi.KindBANP {
-							// A name of this program's own, so that the
-							// programs need not take turns (the baseline
-							// must be named "default": it does).
-							u.SetName(fmt.Sprintf("a%d-%s-%s", seed, versions[i], u.GetName()))
-							check = c.checkUnique
-						}
-						if err := check(context.Background(), u); err != nil {
-							fail(fmt.Sprintf("seed %d, netpol-api %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen.NewNetpolAPI seed %d):\n%s",
-								seed, versions[i], u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
-							ok = false
-							continue
-						}
-						count(u.GetAPIVersion() + " " + u.GetKind())
-					}
-				}
-				if !ok {
-					failed.Add(1)
-					continue
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	for i := int64(0); i < int64(want)*2 && done.Load() < int64(want); i++ {
+	stopped := func() bool {
 		mu.Lock()
-		stop := len(failures) >= 5
-		mu.Unlock()
-		if stop {
-			break
-		}
-		seeds <- *seedFlag + i
+		defer mu.Unlock()
+		return len(failures) >= 5
 	}
-	close(seeds)
-	wg.Wait()
+	runSeeds(int64(want)*2, func() bool { return done.Load() < int64(want) && !stopped() }, func(seed int64) {
+		tc := testgen.NewNetpolAPI(seed)
+		prog, _ := backendtest.CompileGenerated(tc)
+		if prog == nil {
+			skip.Add(1)
+			return
+		}
+		ok := true
+		var all [][]*unstructured.Unstructured
+		for _, version := range versions {
+			objs, diags := emitcheck.Emit(netpolAPIBackend(t, version), prog, backends.Options{})
+			if diags.HasErrors() {
+				fail(fmt.Sprintf("seed %d, netpol-api %s: emit failed: %v\n%s", seed, version, diags, tc.Program.Source()))
+				ok = false
+				break
+			}
+			us, err := manifests(objs)
+			if err != nil {
+				fail(fmt.Sprintf("seed %d, netpol-api %s: %v", seed, version, err))
+				ok = false
+				break
+			}
+			all = append(all, us)
+		}
+		if !ok {
+			return
+		}
+		for i, us := range all {
+			if i > 0 {
+				// The NetworkPolicies are the k8s target's output,
+				// the same in every version: checked once.
+				us = slices.DeleteFunc(us, func(u *unstructured.Unstructured) bool { return u.GetKind() == k8s.Kind })
+			}
+			if err := c.namespaces(t, fmt.Sprintf("a%d-%s", seed, versions[i]), us); err != nil {
+				fail(fmt.Sprintf("seed %d: %v", seed, err))
+				ok = false
+				break
+			}
+			for _, u := range us {
+				check := c.check
+				if u.GetNamespace() == "" && u.GetKind() != netpolapi.KindBANP {
+					// A name of this program's own, so that the
+					// programs need not take turns (the baseline
+					// must be named "default": it does).
+					u.SetName(fmt.Sprintf("a%d-%s-%s", seed, versions[i], u.GetName()))
+					check = c.checkUnique
+				}
+				if err := check(context.Background(), u); err != nil {
+					fail(fmt.Sprintf("seed %d, netpol-api %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen.NewNetpolAPI seed %d):\n%s",
+						seed, versions[i], u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
+					ok = false
+					continue
+				}
+				count(u.GetAPIVersion() + " " + u.GetKind())
+			}
+		}
+		if !ok {
+			failed.Add(1)
+			return
+		}
+		done.Add(1)
+	})
 	for _, f := range failures {
 		t.Error(f)
 	}
