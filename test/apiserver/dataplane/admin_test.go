@@ -10,7 +10,6 @@ import (
 
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
@@ -30,12 +29,7 @@ func adminTarget(t *testing.T) backends.Backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return emitcheck.Checked(b, func(o backends.Object) error {
-		if o.Kind == k8s.Kind {
-			return targetcheck.Object(o)
-		}
-		return netpolapi.Validate(o)
-	})
+	return targetcheck.Checked(b)
 }
 
 // TestAdminPolicies runs the agent in its admin-policy mode and enforces
