@@ -94,23 +94,11 @@ func TestRandomPrograms(t *testing.T) {
 	start := time.Now()
 
 	var (
-		mu                            sync.Mutex
-		failures                      []string
+		failures                      firstFailures
 		done, failed, rejected, empty atomic.Int64
 		objects                       [2]atomic.Int64
 	)
-	fail := func(msg string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(failures) < 5 {
-			failures = append(failures, msg)
-		}
-	}
-	stopped := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(failures) >= 5
-	}
+	fail, stopped := failures.add, failures.full
 
 	runSeeds(int64(want)*4, func() bool { return done.Load() < int64(want) && !stopped() }, func(seed int64) {
 		tc := testgen.New(seed)
@@ -172,13 +160,13 @@ func TestRandomPrograms(t *testing.T) {
 		done.Add(1)
 	})
 
-	for _, f := range failures {
+	for _, f := range failures.list {
 		t.Error(f)
 	}
 	summary(t, "%d random programs passed on both targets, %d failed: %d NetworkPolicy and %d Cilium objects accepted and read back unchanged "+
 		"(skipped: %d rejected by the compiler, %d emitting nothing), %v",
 		done.Load(), failed.Load(), objects[0].Load(), objects[1].Load(), rejected.Load(), empty.Load(), time.Since(start).Round(time.Millisecond))
-	if len(failures) == 0 && done.Load() < int64(want) {
+	if len(failures.list) == 0 && done.Load() < int64(want) {
 		t.Errorf("only %d of the %d programs wanted produced objects on both targets", done.Load(), want)
 	}
 }
@@ -214,4 +202,26 @@ func runSeeds(max int64, more func() bool, check func(seed int64)) {
 	}
 	close(seeds)
 	wg.Wait()
+}
+
+// firstFailures keeps the first five failures the workers of a random-program
+// test report; the test stops handing out seeds once it has them. Read list
+// after the workers are done.
+type firstFailures struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (f *firstFailures) add(msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.list) < 5 {
+		f.list = append(f.list, msg)
+	}
+}
+
+func (f *firstFailures) full() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.list) >= 5
 }

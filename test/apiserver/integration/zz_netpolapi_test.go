@@ -135,26 +135,14 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 	start := time.Now()
 	versions := netpolapi.Versions()
 	var (
-		mu                 sync.Mutex
-		failures           []string
+		failures           firstFailures
 		done, failed, skip atomic.Int64
 		objects            sync.Map // kind -> *atomic.Int64
 	)
-	fail := func(msg string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(failures) < 5 {
-			failures = append(failures, msg)
-		}
-	}
+	fail, stopped := failures.add, failures.full
 	count := func(kind string) {
 		v, _ := objects.LoadOrStore(kind, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
-	}
-	stopped := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(failures) >= 5
 	}
 	runSeeds(int64(want)*2, func() bool { return done.Load() < int64(want) && !stopped() }, func(seed int64) {
 		tc := testgen.NewNetpolAPI(seed)
@@ -218,7 +206,7 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 		}
 		done.Add(1)
 	})
-	for _, f := range failures {
+	for _, f := range failures.list {
 		t.Error(f)
 	}
 	var per []string
@@ -229,7 +217,7 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 	sort.Strings(per)
 	summary(t, "%d random programs (testgen.NewNetpolAPI) passed on netpol-api %s, %d failed, %d did not compile: accepted and read back unchanged: %s; %v",
 		done.Load(), strings.Join(versions, ", "), failed.Load(), skip.Load(), strings.Join(per, ", "), time.Since(start).Round(time.Millisecond))
-	if len(failures) == 0 && done.Load() < int64(want) {
+	if len(failures.list) == 0 && done.Load() < int64(want) {
 		t.Errorf("only %d of the %d programs wanted passed", done.Load(), want)
 	}
 }
