@@ -329,16 +329,7 @@ func TestImportCorpusAgainstReference(t *testing.T) {
 		}
 		ref := &reference{w: w, set: readSet(t, set)}
 		ev := eval.New(prog, w)
-		var pods, others []eval.Endpoint
-		for i := range w.Pods {
-			pods = append(pods, eval.PodEndpoint(&w.Pods[i]))
-		}
-		for i := range w.Nodes {
-			others = append(others, eval.NodeEndpoint(&w.Nodes[i]))
-		}
-		for i := range w.Externals {
-			others = append(others, eval.ExternalEndpoint(&w.Externals[i]))
-		}
+		pods, others := podsAndOthers(w)
 		ports := probePorts(prog, w)
 		for _, from := range pods {
 			var pairs [][2]eval.Endpoint
@@ -453,6 +444,21 @@ func referenceObjects(t *testing.T, objs []*yamlsrc.Object) ([]any, bool) {
 		prios[key] = true
 	}
 	return out, true
+}
+
+// podsAndOthers returns the endpoints of w's pods, and those of its nodes
+// and externals, each in world order.
+func podsAndOthers(w *eval.World) (pods, others []eval.Endpoint) {
+	for i := range w.Pods {
+		pods = append(pods, eval.PodEndpoint(&w.Pods[i]))
+	}
+	for i := range w.Nodes {
+		others = append(others, eval.NodeEndpoint(&w.Nodes[i]))
+	}
+	for i := range w.Externals {
+		others = append(others, eval.ExternalEndpoint(&w.Externals[i]))
+	}
+	return pods, others
 }
 
 func ingressPorts(rs []v1alpha1.AdminNetworkPolicyIngressRule) []*[]v1alpha1.AdminNetworkPolicyPort {
