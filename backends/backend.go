@@ -172,6 +172,9 @@ type Capability struct {
 	Note    string
 }
 
+// With is the capability s with its note, for the targets' tables.
+func (s Support) With(note string) Capability { return Capability{Support: s, Note: note} }
+
 // Capabilities maps every Feature to its support. A feature missing from the
 // map is not supported.
 type Capabilities map[Feature]Capability

@@ -144,11 +144,7 @@ func (Backend) Capabilities() backends.Capabilities { return Capabilities() }
 // Capabilities returns what Cilium 1.20 expresses, as data; the notes
 // summarize docs/semantics.md section 2.
 func Capabilities() backends.Capabilities {
-	y := func(note string) backends.Capability { return backends.Capability{Support: backends.Yes, Note: note} }
-	p := func(note string) backends.Capability {
-		return backends.Capability{Support: backends.Partial, Note: note}
-	}
-	n := func(note string) backends.Capability { return backends.Capability{Support: backends.No, Note: note} }
+	y, p, n := backends.Yes.With, backends.Partial.With, backends.No.With
 	return backends.Capabilities{
 		backends.FeatureL4:             y("toPorts with an explicit protocol"),
 		backends.FeatureAllTraffic:     y("a rule without toPorts (ICMP included)"),

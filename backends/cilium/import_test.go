@@ -68,7 +68,7 @@ func TestImportCorpus(t *testing.T) {
 			if wantErr || prog == nil {
 				return
 			}
-			checkSpans(t, prog, file.Name)
+			backendtest.CheckSpans(t, prog, file.Name)
 			checkReimport(t, prog)
 		})
 	}
@@ -93,39 +93,6 @@ func checkReimport(t *testing.T, prog *ir.Program) {
 	}
 	if a, b := backendtest.StrippedIR(prepared), backendtest.StrippedIR(back); a != b {
 		t.Errorf("re-imported IR differs:\n--- imported, prepared\n%s--- re-imported\n%s--- emitted\n%s", a, b, out)
-	}
-}
-
-// checkSpans requires every node of prog to be spanned in file.
-func checkSpans(t *testing.T, prog *ir.Program, file string) {
-	t.Helper()
-	check := func(what string, sp source.Span) {
-		if !sp.IsValid() || sp.File != file || sp.End.Offset < sp.Start.Offset {
-			t.Errorf("%s has no span in %s: %+v", what, file, sp)
-		}
-	}
-	for _, pol := range prog.Policies {
-		check("policy "+pol.Origin, pol.Span)
-		check("subject of "+pol.Origin, pol.Subject.Span)
-		for _, r := range pol.Rules {
-			what := ir.FormatRule(r)
-			check(what, r.Span)
-			for _, p := range r.Peers {
-				check("peer "+ir.FormatPeer(p)+" of "+what, p.Span)
-			}
-			for _, pr := range r.Ports {
-				check("port rule of "+what, pr.Span)
-				for _, pt := range pr.Ports {
-					check("port "+ir.FormatPort(pt)+" of "+what, pt.Span)
-				}
-				for _, h := range pr.HTTP {
-					check("HTTP rule of "+what, h.Span)
-				}
-			}
-			for _, x := range r.ICMP {
-				check("ICMP type of "+what, x.Span)
-			}
-		}
 	}
 }
 

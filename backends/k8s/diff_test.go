@@ -5,15 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/tools/txtar"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/netpolc/netpolc/backends"
@@ -165,13 +162,12 @@ func reproducer(c *testgen.Case, first caseResult) string {
 	}
 	small := testgen.Shrink(c, fails)
 	res := checkCase(small.Clone())
-	world, _ := eval.MarshalWorld(small.World)
 	var b strings.Builder
 	fmt.Fprintf(&b, "differential mismatch, seed %d (replay: go test ./backends/k8s -run TestDifferentialCyclonus -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, c.Seed)
 	fmt.Fprintf(&b, "original failure: %s\n", first.err)
 	fmt.Fprintf(&b, "failure after shrinking: %s\n", res.err)
 	fmt.Fprintf(&b, "shrunk case, ready for testdata/regress/NAME.txtar:\n")
-	fmt.Fprintf(&b, "seed %d\n-- in.netpol --\n%s-- world.yaml --\n%s", c.Seed, small.Program.Source(), world)
+	b.WriteString(testgen.RegressionFile(c.Seed, small.Program.Source(), small.World))
 	fmt.Fprintf(&b, "--- emitted YAML\n%s", res.yaml)
 	return b.String()
 }
@@ -186,36 +182,13 @@ func TestDifferentialRegressions(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(path)
+			c, _, err := testgen.ReadRegression(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := txtar.Parse(data)
-			var seed int64 = 1
-			for _, line := range strings.Split(string(a.Comment), "\n") {
-				if v, ok := strings.CutPrefix(line, "seed "); ok {
-					seed, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				}
-			}
-			var src string
-			var world *eval.World
-			for _, f := range a.Files {
-				switch f.Name {
-				case "in.netpol":
-					src = string(f.Data)
-				case "world.yaml":
-					if world, err = eval.LoadWorld(f.Data); err != nil {
-						t.Fatalf("world: %v", err)
-					}
-				}
-			}
-			if world == nil {
-				t.Fatal("no world.yaml")
-			}
-			c := testgen.FromSource(seed, src, world)
 			res := checkCase(c)
 			if res.rejected {
-				t.Fatalf("does not compile:\n%s", src)
+				t.Fatalf("does not compile:\n%s", c.Program.Source())
 			}
 			if res.err != "" {
 				t.Fatalf("%s\n--- emitted YAML\n%s", res.err, res.yaml)

@@ -1,7 +1,6 @@
 package k8s
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -13,22 +12,11 @@ import (
 	"github.com/netpolc/netpolc/lang/diag"
 )
 
-// readExample returns the .netpol files of an example directory.
+// readExample returns the .netpol files of an example directory, named by
+// their paths.
 func readExample(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.netpol"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no sources in %s", dir)
-	}
-	files := map[string]string{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[filepath.ToSlash(p)] = string(b)
-	}
-	return files
+	return backendtest.ReadExample(t, dir).SourcesIn(t, filepath.ToSlash(dir))
 }
 
 const examples = "../../examples"

@@ -196,7 +196,7 @@ func (im *importer) convert(o *yamlsrc.Object, np *networkingv1.NetworkPolicy) *
 	pol := &ir.Policy{
 		Span: o.Span, Name: o.Name, Origin: Kind + " " + o.Namespace + "/" + o.Name,
 		Namespace: o.Namespace,
-		Subject:   ir.Subject{Span: o.Pos("spec", "podSelector"), Pods: selector(spec.PodSelector)},
+		Subject:   ir.Subject{Span: o.Pos("spec", "podSelector"), Pods: IRSelector(spec.PodSelector)},
 	}
 	if len(spec.PolicyTypes) == 0 {
 		// The API server's defaulting.
@@ -328,13 +328,13 @@ func peer(p networkingv1.NetworkPolicyPeer, sp source.Span) ir.Peer {
 	}
 	out := ir.Peer{Span: sp, Kind: ir.PeerPods}
 	if p.PodSelector != nil {
-		out.Pods = selector(*p.PodSelector)
+		out.Pods = IRSelector(*p.PodSelector)
 	}
 	if ns := p.NamespaceSelector; ns != nil {
 		if name, ok := ns.MatchLabels[NamespaceNameLabel]; ok && len(ns.MatchLabels) == 1 && len(ns.MatchExpressions) == 0 {
 			out.Namespace = ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: name}
 		} else {
-			out.Namespace = ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: selector(*ns)}
+			out.Namespace = ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: IRSelector(*ns)}
 		}
 	}
 	return out
@@ -359,8 +359,8 @@ func port(p networkingv1.NetworkPolicyPort, sp source.Span) ir.Port {
 	return out
 }
 
-// selector converts a valid label selector, normalized.
-func selector(ls metav1.LabelSelector) ir.Selector {
+// IRSelector converts a valid label selector, normalized.
+func IRSelector(ls metav1.LabelSelector) ir.Selector {
 	var s ir.Selector
 	for k, v := range ls.MatchLabels {
 		s.MatchLabels = append(s.MatchLabels, ir.Label{Key: k, Value: v})

@@ -93,11 +93,7 @@ func (Backend) Capabilities() backends.Capabilities { return Capabilities() }
 
 // Capabilities returns what NetworkPolicy expresses, as data.
 func Capabilities() backends.Capabilities {
-	y := func(note string) backends.Capability { return backends.Capability{Support: backends.Yes, Note: note} }
-	p := func(note string) backends.Capability {
-		return backends.Capability{Support: backends.Partial, Note: note}
-	}
-	n := func(note string) backends.Capability { return backends.Capability{Support: backends.No, Note: note} }
+	y, p, n := backends.Yes.With, backends.Partial.With, backends.No.With
 	return backends.Capabilities{
 		backends.FeatureL4:             y("ports with an explicit protocol"),
 		backends.FeatureAllTraffic:     y("a rule without ports"),
@@ -296,7 +292,7 @@ func (e *emitter) policy(pol *ir.Policy) *networkingv1.NetworkPolicy {
 			Namespace: pol.Namespace,
 			Labels:    map[string]string{ManagedByLabel: ManagedBy},
 		},
-		Spec: networkingv1.NetworkPolicySpec{PodSelector: labelSelector(pol.Subject.Pods)},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: LabelSelector(pol.Subject.Pods)},
 	}
 	if pol.Isolation.Ingress {
 		np.Spec.PolicyTypes = append(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress)
@@ -362,7 +358,7 @@ func (e *emitter) peers(r *ir.Rule) (peers []networkingv1.NetworkPolicyPeer, all
 		case ir.PeerAny:
 			all = true
 		case ir.PeerPods:
-			pods := labelSelector(peer.Pods)
+			pods := LabelSelector(peer.Pods)
 			switch peer.Namespace.Scope {
 			case ir.NamespacePolicy:
 				add(networkingv1.NetworkPolicyPeer{PodSelector: &pods})
@@ -370,7 +366,7 @@ func (e *emitter) peers(r *ir.Rule) (peers []networkingv1.NetworkPolicyPeer, all
 				ns := metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: peer.Namespace.Name}}
 				add(withPods(ns, peer.Pods, pods))
 			case ir.NamespaceLabels:
-				add(withPods(labelSelector(peer.Namespace.Labels), peer.Pods, pods))
+				add(withPods(LabelSelector(peer.Namespace.Labels), peer.Pods, pods))
 			}
 		case ir.PeerCIDR:
 			add(networkingv1.NetworkPolicyPeer{IPBlock: ipBlock(peer.CIDR, peer.Except)})
@@ -474,8 +470,8 @@ func describeHTTP(pr ir.PortRule) string {
 	return ir.FormatHTTPRules(pr.HTTP) + " on " + ir.FormatPorts(pr.Ports)
 }
 
-// labelSelector converts an IR selector; the empty selector is {}.
-func labelSelector(s ir.Selector) metav1.LabelSelector {
+// LabelSelector converts an IR selector; the empty selector is {}.
+func LabelSelector(s ir.Selector) metav1.LabelSelector {
 	var ls metav1.LabelSelector
 	if len(s.MatchLabels) > 0 {
 		ls.MatchLabels = make(map[string]string, len(s.MatchLabels))

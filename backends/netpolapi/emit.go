@@ -192,13 +192,9 @@ func specV1Alpha2(obj *adminObject) v1alpha2.ClusterNetworkPolicySpec {
 				sel := p.pods
 				ep.Nodes = &sel
 			case peerNetworks:
-				for _, v := range p.values {
-					ep.Networks = append(ep.Networks, v1alpha2.CIDR(v))
-				}
+				ep.Networks = typed[v1alpha2.CIDR](p.values)
 			case peerDomains:
-				for _, v := range p.values {
-					ep.DomainNames = append(ep.DomainNames, v1alpha2.DomainName(v))
-				}
+				ep.DomainNames = typed[v1alpha2.DomainName](p.values)
 			}
 			rule.To = append(rule.To, ep)
 		}
@@ -240,6 +236,15 @@ func protocolsV1Alpha2(ports []port) []v1alpha2.ClusterNetworkPolicyProtocol {
 	return out
 }
 
+// typed is vs as strings of type T, nil where vs is empty.
+func typed[T ~string](vs []string) []T {
+	var out []T
+	for _, v := range vs {
+		out = append(out, T(v))
+	}
+	return out
+}
+
 // subject is the namespace selector of pol's subject and, unless it is
 // every pod of them, its pod selector.
 func subject(pol *ir.Policy) (metav1.LabelSelector, *metav1.LabelSelector) {
@@ -248,12 +253,12 @@ func subject(pol *ir.Policy) (metav1.LabelSelector, *metav1.LabelSelector) {
 	case pol.Namespace != "":
 		ns = nameSelector(pol.Namespace)
 	case pol.Subject.Namespaces != nil:
-		ns = labelSelector(*pol.Subject.Namespaces)
+		ns = k8s.LabelSelector(*pol.Subject.Namespaces)
 	}
 	if pol.Subject.Pods.IsEmpty() {
 		return ns, nil
 	}
-	pods := labelSelector(pol.Subject.Pods)
+	pods := k8s.LabelSelector(pol.Subject.Pods)
 	return ns, &pods
 }
 
@@ -297,13 +302,9 @@ func objectV1Alpha1(obj *adminObject, meta metav1.ObjectMeta) (backends.Object, 
 				sel := p.pods
 				ep.Nodes = &sel
 			case peerNetworks:
-				for _, v := range p.values {
-					ep.Networks = append(ep.Networks, v1alpha1.CIDR(v))
-				}
+				ep.Networks = typed[v1alpha1.CIDR](p.values)
 			case peerDomains:
-				for _, v := range p.values {
-					ep.DomainNames = append(ep.DomainNames, v1alpha1.DomainName(v))
-				}
+				ep.DomainNames = typed[v1alpha1.DomainName](p.values)
 			}
 			out = append(out, ep)
 		}

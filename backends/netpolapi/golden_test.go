@@ -1,9 +1,7 @@
 package netpolapi
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/netpolc/netpolc/backends"
@@ -21,19 +19,7 @@ const examples = "../../examples"
 // prints there.
 func readExample(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(examples, dir, "*.netpol"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no sources in %s", dir)
-	}
-	files := map[string]string{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files["examples/"+strings.TrimPrefix(filepath.ToSlash(p), examples+"/")] = string(b)
-	}
-	return files
+	return backendtest.ReadExample(t, filepath.Join(examples, dir)).SourcesIn(t, "examples/"+dir)
 }
 
 // TestExamples: each example compiles for the target as checked in: the

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/netpolc/netpolc/backends/yamlsrc"
-	"github.com/netpolc/netpolc/compile/ir"
 )
 
 // This file checks what the CRDs of the three kinds refuse alike (their
@@ -224,20 +223,4 @@ func orList(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// irSelector converts a valid label selector, normalized.
-func irSelector(ls metav1.LabelSelector) ir.Selector {
-	var s ir.Selector
-	for k, v := range ls.MatchLabels {
-		s.MatchLabels = append(s.MatchLabels, ir.Label{Key: k, Value: v})
-	}
-	for _, e := range ls.MatchExpressions {
-		x := ir.Expression{Key: e.Key, Operator: ir.Operator(e.Operator)}
-		if len(e.Values) > 0 {
-			x.Values = slices.Clone(e.Values)
-		}
-		s.MatchExpressions = append(s.MatchExpressions, x)
-	}
-	return s.Normalize()
 }

@@ -9,6 +9,7 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile/ir"
 )
 
@@ -53,9 +54,9 @@ func (c *converter) subject(s subjectSpec) ir.Subject {
 		ns = *s.namespaces
 	case s.pods != nil:
 		ns = s.pods.namespaces
-		out.Pods = irSelector(s.pods.pods)
+		out.Pods = k8s.IRSelector(s.pods.pods)
 	}
-	if sel := irSelector(ns); !sel.IsEmpty() {
+	if sel := k8s.IRSelector(ns); !sel.IsEmpty() {
 		out.Namespaces = &sel
 	}
 	return out
@@ -114,10 +115,10 @@ func (c *converter) peer(obj *importObject, r *ruleSpec, p peerSpec) []ir.Peer {
 		return []ir.Peer{out}
 	case p.pods != nil:
 		out := at()
-		out.Kind, out.Namespace, out.Pods = ir.PeerPods, namespaceRef(p.pods.namespaces), irSelector(p.pods.pods)
+		out.Kind, out.Namespace, out.Pods = ir.PeerPods, namespaceRef(p.pods.namespaces), k8s.IRSelector(p.pods.pods)
 		return []ir.Peer{out}
 	case p.nodes != nil:
-		if sel := irSelector(*p.nodes); !sel.IsEmpty() {
+		if sel := k8s.IRSelector(*p.nodes); !sel.IsEmpty() {
 			c.errorf(codeUnsupported, join(p.path, "nodes"), msgNodeLabels).Detail = detailNodeLabels
 			return nil
 		}
@@ -165,7 +166,7 @@ func namespaceRef(ls metav1.LabelSelector) ir.NamespaceRef {
 	if name, ok := ls.MatchLabels[namespaceNameLabel]; ok && len(ls.MatchLabels) == 1 && len(ls.MatchExpressions) == 0 {
 		return ir.NamespaceRef{Scope: ir.NamespaceNamed, Name: name}
 	}
-	return ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: irSelector(ls)}
+	return ir.NamespaceRef{Scope: ir.NamespaceLabels, Labels: k8s.IRSelector(ls)}
 }
 
 // everyAddress returns the peers of rule r in canonical form: the any
@@ -331,9 +332,9 @@ func (c *converter) deniesAll(r *ruleSpec) bool {
 func (c *converter) allPods(r *ruleSpec) bool {
 	for _, p := range r.peers {
 		switch {
-		case p.namespaces != nil && irSelector(*p.namespaces).IsEmpty():
+		case p.namespaces != nil && k8s.IRSelector(*p.namespaces).IsEmpty():
 			return true
-		case p.pods != nil && irSelector(p.pods.namespaces).IsEmpty() && irSelector(p.pods.pods).IsEmpty():
+		case p.pods != nil && k8s.IRSelector(p.pods.namespaces).IsEmpty() && k8s.IRSelector(p.pods.pods).IsEmpty():
 			return true
 		}
 	}

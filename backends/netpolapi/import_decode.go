@@ -107,11 +107,7 @@ func (c *converter) fromANP(anp *v1alpha1.AdminNetworkPolicy) *importObject {
 	c.maxItems([]any{"spec", "ingress"}, len(anp.Spec.Ingress), obj.limit)
 	c.maxItems([]any{"spec", "egress"}, len(anp.Spec.Egress), obj.limit)
 	for i, r := range anp.Spec.Ingress {
-		rs := c.v1alpha1Rule(ir.Ingress, i, r.Name, string(r.Action), r.Ports)
-		for j, p := range r.From {
-			rs.peers = append(rs.peers, c.v1alpha1Peer(join(rs.path, "from", j), p.Namespaces, p.Pods, nil, nil, nil))
-		}
-		obj.rules = append(obj.rules, rs)
+		obj.rules = append(obj.rules, c.v1alpha1Ingress(i, r.Name, string(r.Action), r.Ports, r.From))
 	}
 	for i, r := range anp.Spec.Egress {
 		rs := c.v1alpha1Rule(ir.Egress, i, r.Name, string(r.Action), r.Ports)
@@ -136,11 +132,7 @@ func (c *converter) fromBANP(banp *v1alpha1.BaselineAdminNetworkPolicy) *importO
 	c.maxItems([]any{"spec", "ingress"}, len(banp.Spec.Ingress), obj.limit)
 	c.maxItems([]any{"spec", "egress"}, len(banp.Spec.Egress), obj.limit)
 	for i, r := range banp.Spec.Ingress {
-		rs := c.v1alpha1Rule(ir.Ingress, i, r.Name, string(r.Action), r.Ports)
-		for j, p := range r.From {
-			rs.peers = append(rs.peers, c.v1alpha1Peer(join(rs.path, "from", j), p.Namespaces, p.Pods, nil, nil, nil))
-		}
-		obj.rules = append(obj.rules, rs)
+		obj.rules = append(obj.rules, c.v1alpha1Ingress(i, r.Name, string(r.Action), r.Ports, r.From))
 	}
 	for i, r := range banp.Spec.Egress {
 		rs := c.v1alpha1Rule(ir.Egress, i, r.Name, string(r.Action), r.Ports)
@@ -150,6 +142,16 @@ func (c *converter) fromBANP(banp *v1alpha1.BaselineAdminNetworkPolicy) *importO
 		obj.rules = append(obj.rules, rs)
 	}
 	return obj
+}
+
+// v1alpha1Ingress reads an ingress rule of an AdminNetworkPolicy or a
+// BaselineAdminNetworkPolicy: their peers are of one type.
+func (c *converter) v1alpha1Ingress(i int, name, action string, ports *[]v1alpha1.AdminNetworkPolicyPort, from []v1alpha1.AdminNetworkPolicyIngressPeer) *ruleSpec {
+	rs := c.v1alpha1Rule(ir.Ingress, i, name, action, ports)
+	for j, p := range from {
+		rs.peers = append(rs.peers, c.v1alpha1Peer(join(rs.path, "from", j), p.Namespaces, p.Pods, nil, nil, nil))
+	}
+	return rs
 }
 
 // required reports whether the field at path is present, and reports it

@@ -50,16 +50,7 @@ func TestImportRandomAgainstReference(t *testing.T) {
 		w := worldOf(prog)
 		ref := &reference{w: w, set: readSet(t, set)}
 		ev := eval.New(prog, w)
-		var pods, others []eval.Endpoint
-		for i := range w.Pods {
-			pods = append(pods, eval.PodEndpoint(&w.Pods[i]))
-		}
-		for i := range w.Nodes {
-			others = append(others, eval.NodeEndpoint(&w.Nodes[i]))
-		}
-		for i := range w.Externals {
-			others = append(others, eval.ExternalEndpoint(&w.Externals[i]))
-		}
+		pods, others := podsAndOthers(w)
 		ports := probePorts(prog, w)
 		check := func(from, to eval.Endpoint) {
 			for _, port := range ports {

@@ -102,7 +102,7 @@ func TestImportCorpus(t *testing.T) {
 			if cf.Err || prog == nil {
 				return
 			}
-			checkSpans(t, prog, file.Name)
+			backendtest.CheckSpans(t, prog, file.Name)
 			for _, v := range Versions() {
 				if tripped(t, prog, v) {
 					trips++
@@ -137,33 +137,6 @@ func tripped(t *testing.T, prog *ir.Program, v string) bool {
 	return true
 }
 
-// checkSpans requires every node of prog to be spanned in file.
-func checkSpans(t *testing.T, prog *ir.Program, file string) {
-	t.Helper()
-	check := func(what string, sp source.Span) {
-		if !sp.IsValid() || sp.File != file || sp.End.Offset < sp.Start.Offset {
-			t.Errorf("%s has no span in %s: %+v", what, file, sp)
-		}
-	}
-	for _, pol := range prog.Policies {
-		check("policy "+pol.Origin, pol.Span)
-		check("subject of "+pol.Origin, pol.Subject.Span)
-		for _, r := range pol.Rules {
-			what := ir.FormatRule(r)
-			check(what, r.Span)
-			for _, p := range r.Peers {
-				check("peer "+ir.FormatPeer(p)+" of "+what, p.Span)
-			}
-			for _, pr := range r.Ports {
-				check("port rule of "+what, pr.Span)
-				for _, pt := range pr.Ports {
-					check("port "+ir.FormatPort(pt)+" of "+what, pt.Span)
-				}
-			}
-		}
-	}
-}
-
 // worldOf is the representative world of p with an external address in
 // every CIDR and for every DNS name p names, a few more addresses, and a
 // local node.
@@ -195,16 +168,7 @@ func sameVerdicts(a, b *ir.Program, w *eval.World) string {
 	for _, extra := range testgen.InterestingPorts(b, w) {
 		ports = append(ports, extra)
 	}
-	var eps []eval.Endpoint
-	for i := range w.Pods {
-		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
-	}
-	for i := range w.Externals {
-		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
-	}
-	for i := range w.Nodes {
-		eps = append(eps, eval.NodeEndpoint(&w.Nodes[i]))
-	}
+	eps := testgen.Endpoints(w)
 	eps = append(eps, eval.APIServer())
 	ea, eb := eval.New(a, w), eval.New(b, w)
 	for _, from := range eps {
@@ -365,16 +329,7 @@ func TestImportCorpusAgainstReference(t *testing.T) {
 		}
 		ref := &reference{w: w, set: readSet(t, set)}
 		ev := eval.New(prog, w)
-		var pods, others []eval.Endpoint
-		for i := range w.Pods {
-			pods = append(pods, eval.PodEndpoint(&w.Pods[i]))
-		}
-		for i := range w.Nodes {
-			others = append(others, eval.NodeEndpoint(&w.Nodes[i]))
-		}
-		for i := range w.Externals {
-			others = append(others, eval.ExternalEndpoint(&w.Externals[i]))
-		}
+		pods, others := podsAndOthers(w)
 		ports := probePorts(prog, w)
 		for _, from := range pods {
 			var pairs [][2]eval.Endpoint
@@ -489,6 +444,21 @@ func referenceObjects(t *testing.T, objs []*yamlsrc.Object) ([]any, bool) {
 		prios[key] = true
 	}
 	return out, true
+}
+
+// podsAndOthers returns the endpoints of w's pods, and those of its nodes
+// and externals, each in world order.
+func podsAndOthers(w *eval.World) (pods, others []eval.Endpoint) {
+	for i := range w.Pods {
+		pods = append(pods, eval.PodEndpoint(&w.Pods[i]))
+	}
+	for i := range w.Nodes {
+		others = append(others, eval.NodeEndpoint(&w.Nodes[i]))
+	}
+	for i := range w.Externals {
+		others = append(others, eval.ExternalEndpoint(&w.Externals[i]))
+	}
+	return pods, others
 }
 
 func ingressPorts(rs []v1alpha1.AdminNetworkPolicyIngressRule) []*[]v1alpha1.AdminNetworkPolicyPort {

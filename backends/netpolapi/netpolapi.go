@@ -235,11 +235,7 @@ func (b *Backend) Capabilities() backends.Capabilities { return Capabilities() }
 // Capabilities returns what the target expresses, as data. The target's
 // own checks (Prepare) refine the partial ones.
 func Capabilities() backends.Capabilities {
-	y := func(note string) backends.Capability { return backends.Capability{Support: backends.Yes, Note: note} }
-	p := func(note string) backends.Capability {
-		return backends.Capability{Support: backends.Partial, Note: note}
-	}
-	n := func(note string) backends.Capability { return backends.Capability{Support: backends.No, Note: note} }
+	y, p, n := backends.Yes.With, backends.Partial.With, backends.No.With
 	return backends.Capabilities{
 		backends.FeatureL4:             y("ports with an explicit protocol"),
 		backends.FeatureAllTraffic:     y("a rule without ports"),

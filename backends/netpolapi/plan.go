@@ -661,7 +661,7 @@ func (pl *planner) peer(pol *ir.Policy, r *ir.Rule, p ir.Peer, widened *[]string
 		if p.Pods.IsEmpty() {
 			return []peer{{kind: peerNamespaces, namespaces: ns}}, true
 		}
-		return []peer{{kind: peerPods, namespaces: ns, pods: labelSelector(p.Pods)}}, true
+		return []peer{{kind: peerPods, namespaces: ns, pods: k8s.LabelSelector(p.Pods)}}, true
 	case ir.PeerAny:
 		return networkPeers([]netip.Prefix{allIPv4, allIPv6}), true
 	case ir.PeerCIDR:
@@ -732,7 +732,7 @@ func (pl *planner) namespaceSelector(pol *ir.Policy, ref ir.NamespaceRef) metav1
 	case ir.NamespaceNamed:
 		return nameSelector(ref.Name)
 	case ir.NamespaceLabels:
-		return labelSelector(ref.Labels)
+		return k8s.LabelSelector(ref.Labels)
 	}
 	if pol.Namespace != "" {
 		return nameSelector(pol.Namespace)
@@ -881,25 +881,6 @@ func ruleKind(pol *ir.Policy, r *ir.Rule) string {
 		return "rule written as an admin Accept (it has DNS names or nodes)"
 	}
 	return "nonisolating rule"
-}
-
-// labelSelector converts an IR selector; the empty selector is {}.
-func labelSelector(s ir.Selector) metav1.LabelSelector {
-	var ls metav1.LabelSelector
-	if len(s.MatchLabels) > 0 {
-		ls.MatchLabels = make(map[string]string, len(s.MatchLabels))
-		for _, l := range s.MatchLabels {
-			ls.MatchLabels[l.Key] = l.Value
-		}
-	}
-	for _, e := range s.MatchExpressions {
-		req := metav1.LabelSelectorRequirement{Key: e.Key, Operator: metav1.LabelSelectorOperator(e.Operator)}
-		if len(e.Values) > 0 {
-			req.Values = append([]string(nil), e.Values...)
-		}
-		ls.MatchExpressions = append(ls.MatchExpressions, req)
-	}
-	return ls
 }
 
 // npWorld writes the world entities of the NetworkPolicy part as the CIDRs

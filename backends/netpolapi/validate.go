@@ -85,6 +85,49 @@ func oneOf(path *field.Path, set ...bool) field.ErrorList {
 	return nil
 }
 
+// peerView is a rule's peer or an object's subject of either API version,
+// the fields they share: what is nil is not set. The pod selectors are set
+// together, from a pods peer or subject.
+type peerView struct {
+	namespaces, podNamespaces, pods, nodes *metav1.LabelSelector
+	networks, domains                      []string
+}
+
+// check checks that exactly one of v's fields is set (an ingress peer's
+// nodes, networks and domains are always nil) and checks each field set.
+func (v peerView) check(pp *field.Path) field.ErrorList {
+	errs := oneOf(pp, v.namespaces != nil, v.pods != nil, v.nodes != nil, v.networks != nil, v.domains != nil)
+	if v.namespaces != nil {
+		errs = append(errs, selector(v.namespaces, pp.Child("namespaces"))...)
+	}
+	if v.pods != nil {
+		errs = append(errs, selector(v.podNamespaces, pp.Child("pods", "namespaceSelector"))...)
+		errs = append(errs, selector(v.pods, pp.Child("pods", "podSelector"))...)
+	}
+	if v.nodes != nil {
+		errs = append(errs, selector(v.nodes, pp.Child("nodes"))...)
+	}
+	if v.networks != nil {
+		errs = append(errs, networks(v.networks, pp.Child("networks"))...)
+	}
+	if v.domains != nil {
+		errs = append(errs, domains(v.domains, pp.Child("domainNames"))...)
+	}
+	return errs
+}
+
+// strs is xs as plain strings, nil where xs is nil.
+func strs[T ~string](xs []T) []string {
+	if xs == nil {
+		return nil
+	}
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
 func selector(s *metav1.LabelSelector, path *field.Path) field.ErrorList {
 	return metav1validation.ValidateLabelSelector(s, selectorOpts, path)
 }
@@ -136,15 +179,11 @@ func validateCNP(spec *v1alpha2.ClusterNetworkPolicySpec) field.ErrorList {
 	if spec.Priority < 0 || spec.Priority > MaxPriority {
 		errs = append(errs, field.Invalid(path.Child("priority"), spec.Priority, "must be 0 to 1000"))
 	}
-	sp := path.Child("subject")
-	errs = append(errs, oneOf(sp, spec.Subject.Namespaces != nil, spec.Subject.Pods != nil)...)
-	if spec.Subject.Namespaces != nil {
-		errs = append(errs, selector(spec.Subject.Namespaces, sp.Child("namespaces"))...)
-	}
+	subj := peerView{namespaces: spec.Subject.Namespaces}
 	if spec.Subject.Pods != nil {
-		errs = append(errs, selector(&spec.Subject.Pods.NamespaceSelector, sp.Child("pods", "namespaceSelector"))...)
-		errs = append(errs, selector(&spec.Subject.Pods.PodSelector, sp.Child("pods", "podSelector"))...)
+		subj.podNamespaces, subj.pods = &spec.Subject.Pods.NamespaceSelector, &spec.Subject.Pods.PodSelector
 	}
+	errs = append(errs, subj.check(path.Child("subject"))...)
 	errs = append(errs, count(path.Child("ingress"), len(spec.Ingress), 0, 25)...)
 	errs = append(errs, count(path.Child("egress"), len(spec.Egress), 0, 25)...)
 	if len(spec.Ingress) == 0 && len(spec.Egress) == 0 {
@@ -210,15 +249,11 @@ func validateCNP(spec *v1alpha2.ClusterNetworkPolicySpec) field.ErrorList {
 		protocols(r.Protocols, rp.Child("protocols"))
 		errs = append(errs, count(rp.Child("from"), len(r.From), 1, 25)...)
 		for j, peer := range r.From {
-			pp := rp.Child("from").Index(j)
-			errs = append(errs, oneOf(pp, peer.Namespaces != nil, peer.Pods != nil)...)
-			if peer.Namespaces != nil {
-				errs = append(errs, selector(peer.Namespaces, pp.Child("namespaces"))...)
-			}
+			v := peerView{namespaces: peer.Namespaces}
 			if peer.Pods != nil {
-				errs = append(errs, selector(&peer.Pods.NamespaceSelector, pp.Child("pods", "namespaceSelector"))...)
-				errs = append(errs, selector(&peer.Pods.PodSelector, pp.Child("pods", "podSelector"))...)
+				v.podNamespaces, v.pods = &peer.Pods.NamespaceSelector, &peer.Pods.PodSelector
 			}
+			errs = append(errs, v.check(rp.Child("from").Index(j))...)
 		}
 	}
 	for i, r := range spec.Egress {
@@ -231,30 +266,12 @@ func validateCNP(spec *v1alpha2.ClusterNetworkPolicySpec) field.ErrorList {
 		errs = append(errs, count(rp.Child("to"), len(r.To), 1, 25)...)
 		for j, peer := range r.To {
 			pp := rp.Child("to").Index(j)
-			errs = append(errs, oneOf(pp, peer.Namespaces != nil, peer.Pods != nil, peer.Nodes != nil, peer.Networks != nil, peer.DomainNames != nil)...)
-			if peer.Namespaces != nil {
-				errs = append(errs, selector(peer.Namespaces, pp.Child("namespaces"))...)
-			}
+			v := peerView{namespaces: peer.Namespaces, nodes: peer.Nodes, networks: strs(peer.Networks), domains: strs(peer.DomainNames)}
 			if peer.Pods != nil {
-				errs = append(errs, selector(&peer.Pods.NamespaceSelector, pp.Child("pods", "namespaceSelector"))...)
-				errs = append(errs, selector(&peer.Pods.PodSelector, pp.Child("pods", "podSelector"))...)
+				v.podNamespaces, v.pods = &peer.Pods.NamespaceSelector, &peer.Pods.PodSelector
 			}
-			if peer.Nodes != nil {
-				errs = append(errs, selector(peer.Nodes, pp.Child("nodes"))...)
-			}
-			if peer.Networks != nil {
-				ns := make([]string, len(peer.Networks))
-				for k, n := range peer.Networks {
-					ns[k] = string(n)
-				}
-				errs = append(errs, networks(ns, pp.Child("networks"))...)
-			}
+			errs = append(errs, v.check(pp)...)
 			if peer.DomainNames != nil {
-				ds := make([]string, len(peer.DomainNames))
-				for k, d := range peer.DomainNames {
-					ds[k] = string(d)
-				}
-				errs = append(errs, domains(ds, pp.Child("domainNames"))...)
 				if r.Action != v1alpha2.ClusterNetworkPolicyRuleActionAccept {
 					errs = append(errs, field.Invalid(pp.Child("domainNames"), r.Action, "domain names are for Accept rules only"))
 				}
@@ -306,29 +323,21 @@ func anpPorts(ports *[]v1alpha1.AdminNetworkPolicyPort, p *field.Path) (field.Er
 }
 
 func anpSubject(s *v1alpha1.AdminNetworkPolicySubject, sp *field.Path) field.ErrorList {
-	errs := oneOf(sp, s.Namespaces != nil, s.Pods != nil)
-	if s.Namespaces != nil {
-		errs = append(errs, selector(s.Namespaces, sp.Child("namespaces"))...)
-	}
+	v := peerView{namespaces: s.Namespaces}
 	if s.Pods != nil {
-		errs = append(errs, selector(&s.Pods.NamespaceSelector, sp.Child("pods", "namespaceSelector"))...)
-		errs = append(errs, selector(&s.Pods.PodSelector, sp.Child("pods", "podSelector"))...)
+		v.podNamespaces, v.pods = &s.Pods.NamespaceSelector, &s.Pods.PodSelector
 	}
-	return errs
+	return v.check(sp)
 }
 
 func anpIngressPeers(from []v1alpha1.AdminNetworkPolicyIngressPeer, p *field.Path) field.ErrorList {
 	errs := count(p, len(from), 1, 100)
 	for j, peer := range from {
-		pp := p.Index(j)
-		errs = append(errs, oneOf(pp, peer.Namespaces != nil, peer.Pods != nil)...)
-		if peer.Namespaces != nil {
-			errs = append(errs, selector(peer.Namespaces, pp.Child("namespaces"))...)
-		}
+		v := peerView{namespaces: peer.Namespaces}
 		if peer.Pods != nil {
-			errs = append(errs, selector(&peer.Pods.NamespaceSelector, pp.Child("pods", "namespaceSelector"))...)
-			errs = append(errs, selector(&peer.Pods.PodSelector, pp.Child("pods", "podSelector"))...)
+			v.podNamespaces, v.pods = &peer.Pods.NamespaceSelector, &peer.Pods.PodSelector
 		}
+		errs = append(errs, v.check(p.Index(j))...)
 	}
 	return errs
 }
@@ -337,30 +346,12 @@ func anpEgressPeers(to []v1alpha1.AdminNetworkPolicyEgressPeer, named, allow boo
 	errs := count(p, len(to), 1, 100)
 	for j, peer := range to {
 		pp := p.Index(j)
-		errs = append(errs, oneOf(pp, peer.Namespaces != nil, peer.Pods != nil, peer.Nodes != nil, peer.Networks != nil, peer.DomainNames != nil)...)
-		if peer.Namespaces != nil {
-			errs = append(errs, selector(peer.Namespaces, pp.Child("namespaces"))...)
-		}
+		v := peerView{namespaces: peer.Namespaces, nodes: peer.Nodes, networks: strs(peer.Networks), domains: strs(peer.DomainNames)}
 		if peer.Pods != nil {
-			errs = append(errs, selector(&peer.Pods.NamespaceSelector, pp.Child("pods", "namespaceSelector"))...)
-			errs = append(errs, selector(&peer.Pods.PodSelector, pp.Child("pods", "podSelector"))...)
+			v.podNamespaces, v.pods = &peer.Pods.NamespaceSelector, &peer.Pods.PodSelector
 		}
-		if peer.Nodes != nil {
-			errs = append(errs, selector(peer.Nodes, pp.Child("nodes"))...)
-		}
-		if peer.Networks != nil {
-			ns := make([]string, len(peer.Networks))
-			for k, n := range peer.Networks {
-				ns[k] = string(n)
-			}
-			errs = append(errs, networks(ns, pp.Child("networks"))...)
-		}
+		errs = append(errs, v.check(pp)...)
 		if peer.DomainNames != nil {
-			ds := make([]string, len(peer.DomainNames))
-			for k, d := range peer.DomainNames {
-				ds[k] = string(d)
-			}
-			errs = append(errs, domains(ds, pp.Child("domainNames"))...)
 			if !allow {
 				errs = append(errs, field.Invalid(pp.Child("domainNames"), "", "domain names are for Allow rules only"))
 			}

@@ -305,14 +305,13 @@ func (d *decompiler) checkSubject(pol *ir.Policy) {
 	}
 }
 
-// addRule splits r into its traffic units and adds each to the policy's
-// statement of the same kind, checking what the language can say. Peers
-// that select nothing are left out (a rule left without peers allows
-// nothing; its policy's isolation stays).
-func (d *decompiler) addRule(pp *policy, r *ir.Rule) {
+// units splits r into its traffic units, with the DNS lookups of its port
+// rules where lookups is set. A rule without peers or without traffic is
+// an error, and its units are nil.
+func (d *decompiler) units(r *ir.Rule, lookups bool) []unit {
 	if len(r.Peers) == 0 {
 		d.errorf(r.Span, "a rule without peers")
-		return
+		return nil
 	}
 	var units []unit
 	switch {
@@ -322,10 +321,25 @@ func (d *decompiler) addRule(pp *policy, r *ir.Rule) {
 		units = append(units, unit{icmp: r.ICMP, span: r.Span})
 	}
 	for _, pr := range r.Ports {
-		units = append(units, unit{ports: pr.Ports, http: pr.HTTP, lookups: pr.DNS, span: pr.Span})
+		u := unit{ports: pr.Ports, http: pr.HTTP, span: pr.Span}
+		if lookups {
+			u.lookups = pr.DNS
+		}
+		units = append(units, u)
 	}
 	if len(units) == 0 {
 		d.errorf(r.Span, "a rule without traffic")
+	}
+	return units
+}
+
+// addRule splits r into its traffic units and adds each to the policy's
+// statement of the same kind, checking what the language can say. Peers
+// that select nothing are left out (a rule left without peers allows
+// nothing; its policy's isolation stays).
+func (d *decompiler) addRule(pp *policy, r *ir.Rule) {
+	units := d.units(r, true)
+	if units == nil {
 		return
 	}
 	if r.DNS && !d.isDNSRule(pp.Policy, r) {

@@ -144,29 +144,39 @@ func TestImportCorpus(t *testing.T) {
 		}
 		ran++
 		t.Run(name, func(t *testing.T) {
-			out, dd := decompile.Decompile(prog)
-			got := out
-			if len(dd) > 0 {
-				got = append(append([]byte{}, out...), backendtest.RenderDiags(source.NewSet(file), dd)...)
-			}
-			backendtest.Golden(t, filepath.Join("testdata", "import", name+".netpol"), got, *update)
-			if dd.HasErrors() {
-				return
-			}
-			w := world(prog)
-			prog2, d2 := backendtest.CompileText("out.netpol", string(out), w)
-			if d2.HasErrors() || prog2 == nil {
-				t.Fatalf("the output does not compile:\n%s", render("out.netpol", string(out), d2))
-			}
-			if msg := equivalent(prog2, withoutComments(out), w); msg != "" {
-				t.Errorf("%s\n--- output\n%s", msg, out)
-			}
-			if msg := sameFlows(prog, prog2, w); msg != "" {
-				t.Errorf("%s\n--- output\n%s", msg, out)
-			}
+			checkDecompiled(t, prog, file, filepath.Join("testdata", "import", name+".netpol"))
 		})
 	}
 	if ran < 20 {
 		t.Fatalf("only %d corpus files imported", ran)
+	}
+}
+
+// checkDecompiled decompiles prog, imported from file, and compares the
+// output and its diagnostics with the golden file (-update rewrites it).
+// An output without errors must compile, be format-stable and a fixed
+// point, and give every flow of the program's world the verdict prog gives
+// it.
+func checkDecompiled(t *testing.T, prog *ir.Program, file *source.File, golden string) {
+	t.Helper()
+	out, dd := decompile.Decompile(prog)
+	got := out
+	if len(dd) > 0 {
+		got = append(append([]byte{}, out...), backendtest.RenderDiags(source.NewSet(file), dd)...)
+	}
+	backendtest.Golden(t, golden, got, *update)
+	if dd.HasErrors() {
+		return
+	}
+	w := world(prog)
+	prog2, d2 := backendtest.CompileText("out.netpol", string(out), w)
+	if d2.HasErrors() || prog2 == nil {
+		t.Fatalf("the output does not compile:\n%s", render("out.netpol", string(out), d2))
+	}
+	if msg := equivalent(prog2, withoutComments(out), w); msg != "" {
+		t.Errorf("%s\n--- output\n%s", msg, out)
+	}
+	if msg := sameFlows(prog, prog2, w); msg != "" {
+		t.Errorf("%s\n--- output\n%s", msg, out)
 	}
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/backends/yamlsrc"
-	"github.com/netpolc/netpolc/compile/decompile"
-	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
@@ -44,26 +42,7 @@ func TestImportCorpusNetpolAPI(t *testing.T) {
 		}
 		ran++
 		t.Run(name, func(t *testing.T) {
-			out, dd := decompile.Decompile(prog)
-			got := out
-			if len(dd) > 0 {
-				got = append(append([]byte{}, out...), backendtest.RenderDiags(source.NewSet(file), dd)...)
-			}
-			backendtest.Golden(t, filepath.Join("testdata", "import-netpolapi", name+".netpol"), got, *update)
-			if dd.HasErrors() {
-				return
-			}
-			w := world(prog)
-			prog2, d2 := backendtest.CompileText("out.netpol", string(out), w)
-			if d2.HasErrors() || prog2 == nil {
-				t.Fatalf("the output does not compile:\n%s", render("out.netpol", string(out), d2))
-			}
-			if msg := equivalent(prog2, withoutComments(out), w); msg != "" {
-				t.Errorf("%s\n--- output\n%s", msg, out)
-			}
-			if msg := sameFlows(prog, prog2, w); msg != "" {
-				t.Errorf("%s\n--- output\n%s", msg, out)
-			}
+			checkDecompiled(t, prog, file, filepath.Join("testdata", "import-netpolapi", name+".netpol"))
 		})
 	}
 	if ran < 14 {

@@ -62,22 +62,8 @@ func (d *decompiler) addOrdered(pol *ir.Policy) {
 			d.errorf(r.Span, "DNS lookup rules in an ordered rule")
 			continue
 		}
-		if len(r.Peers) == 0 {
-			d.errorf(r.Span, "a rule without peers")
-			continue
-		}
-		var units []unit
-		switch {
-		case r.AllTraffic:
-			units = append(units, unit{all: true, span: r.Span})
-		case len(r.ICMP) > 0:
-			units = append(units, unit{icmp: r.ICMP, span: r.Span})
-		}
-		for _, pr := range r.Ports {
-			units = append(units, unit{ports: pr.Ports, http: pr.HTTP, span: pr.Span})
-		}
-		if len(units) == 0 {
-			d.errorf(r.Span, "a rule without traffic")
+		units := d.units(r, false)
+		if units == nil {
 			continue
 		}
 		var peers []ir.Peer

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/netpolc/netpolc"
@@ -293,29 +292,11 @@ func TestConvertCiliumToNetpolAPI(t *testing.T) {
 // wrappers, JSON) as netpolc reads it, and decodes it into Cilium's types
 // for its engine.
 func ciliumObjects(data []byte) (enginetest.Objects, error) {
-	var out enginetest.Objects
 	objs, diags := yamlsrc.Read([]*source.File{source.NewFile("set.yaml", data)}, yamlsrc.Options{Kinds: cilium.ImportKinds})
 	if diags.HasErrors() {
-		return out, fmt.Errorf("reading the set: %v", diags)
+		return enginetest.Objects{}, fmt.Errorf("reading the set: %v", diags)
 	}
-	for _, o := range objs {
-		switch o.Kind {
-		case cilium.KindCNP:
-			var cnp ciliumv2.CiliumNetworkPolicy
-			if d := o.Decode(&cnp); d.HasErrors() {
-				return out, d[0]
-			}
-			cnp.Namespace = o.Namespace
-			out.CNPs = append(out.CNPs, &cnp)
-		case cilium.KindCCNP:
-			var ccnp ciliumv2.CiliumClusterwideNetworkPolicy
-			if d := o.Decode(&ccnp); d.HasErrors() {
-				return out, d[0]
-			}
-			out.CCNPs = append(out.CCNPs, &ccnp)
-		}
-	}
-	return out, nil
+	return enginetest.DecodeRead(objs)
 }
 
 // ipBlocks are the ipBlock CIDRs of the converted NetworkPolicies.

@@ -8,14 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/tools/txtar"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/netpolapi"
@@ -296,13 +293,12 @@ func reproducer(c *testgen.Case, first caseResult) string {
 	}
 	small := testgen.Shrink(c, fails)
 	res := checkCase(small.Clone())
-	world, _ := eval.MarshalWorld(small.World)
 	var b strings.Builder
 	fmt.Fprintf(&b, "kube-network-policies disagrees, seed %d (replay: test/knp/gooverlay.sh test -run TestDifferentialKubeNetworkPolicies -netpolc.seed=%d -netpolc.programs=1 .)\n", c.Seed, c.Seed)
 	fmt.Fprintf(&b, "original failure: %s\n", first.err)
 	fmt.Fprintf(&b, "failure after shrinking: %s\n", res.err)
 	fmt.Fprintf(&b, "shrunk case, ready for test/knp/testdata/regress/NAME.txtar:\n")
-	fmt.Fprintf(&b, "seed %d\n-- in.netpol --\n%s-- world.yaml --\n%s", c.Seed, small.Program.Source(), world)
+	b.WriteString(testgen.RegressionFile(c.Seed, small.Program.Source(), small.World))
 	fmt.Fprintf(&b, "--- emitted YAML\n%s", res.yaml)
 	return b.String()
 }
@@ -318,33 +314,11 @@ func TestDifferentialRegressions(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(path)
+			c, comment, err := testgen.ReadRegression(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := txtar.Parse(data)
-			var seed int64 = 1
-			deviationA := false
-			for _, line := range strings.Split(string(a.Comment), "\n") {
-				if v, ok := strings.CutPrefix(line, "seed "); ok {
-					seed, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				}
-				deviationA = deviationA || line == "deviation-a"
-			}
-			var src, world string
-			for _, f := range a.Files {
-				switch f.Name {
-				case "in.netpol":
-					src = string(f.Data)
-				case "world.yaml":
-					world = string(f.Data)
-				}
-			}
-			w, err := eval.LoadWorld([]byte(world))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := testgen.FromSource(seed, src, w)
+			deviationA := slices.Contains(comment, "deviation-a")
 			before := len(c.Program.Stmts)
 			res := checkCase(c)
 			switch {

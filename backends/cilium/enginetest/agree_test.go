@@ -495,13 +495,12 @@ func agreeReproducer(test, what string, c *testgen.Case, first agreeResult) stri
 	}
 	small := testgen.Shrink(c, fails)
 	res := checkAgree(small.Clone())
-	world, _ := eval.MarshalWorld(small.World)
 	var b strings.Builder
 	fmt.Fprintf(&b, "engines disagree (%s), seed %d (replay: go test -run '^%s$' -netpolc.seed=%d -netpolc.programs=1)\n", what, c.Seed, test, c.Seed)
 	fmt.Fprintf(&b, "original failure: %s\n", first.err)
 	fmt.Fprintf(&b, "failure after shrinking: %s\n", res.err)
 	fmt.Fprintf(&b, "shrunk case, ready for testdata/agree/NAME.txtar:\n")
-	fmt.Fprintf(&b, "seed %d\n-- in.netpol --\n%s-- world.yaml --\n%s", c.Seed, res.src, world)
+	b.WriteString(testgen.RegressionFile(c.Seed, res.src, small.World))
 	fmt.Fprintf(&b, "--- emitted CiliumNetworkPolicies\n%s", res.cnpYAML)
 	fmt.Fprintf(&b, "--- emitted NetworkPolicies (the program without deny rules)\n%s", res.npYAML)
 	if len(res.probeYAML) > 0 {

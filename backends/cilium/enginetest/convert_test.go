@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	v2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
 	"github.com/netpolc/netpolc/backends/k8s"
@@ -32,7 +31,7 @@ func importedSet(c *testgen.CiliumPolCase) (orig Objects, prog *ir.Program, inpu
 	if diags.HasErrors() || prog == nil {
 		return orig, nil, input, fmt.Sprintf("import: %v", diags)
 	}
-	orig, err := decodeOriginals(objs)
+	orig, err := DecodeRead(objs)
 	if err != nil {
 		return orig, nil, input, err.Error()
 	}
@@ -260,28 +259,4 @@ func reduceToK8s(c *testgen.CiliumPolCase) *testgen.CiliumPolCase {
 // readSet reads one set of Cilium policies from its YAML or JSON.
 func readSet(data []byte) ([]*yamlsrc.Object, diag.List) {
 	return yamlsrc.Read([]*source.File{source.NewFile("set.yaml", data)}, yamlsrc.Options{Kinds: cilium.ImportKinds})
-}
-
-// decodeOriginals decodes the objects as read into Cilium's types, for its
-// engine.
-func decodeOriginals(objs []*yamlsrc.Object) (Objects, error) {
-	var orig Objects
-	for _, o := range objs {
-		switch o.Kind {
-		case cilium.KindCNP:
-			var cnp v2.CiliumNetworkPolicy
-			if d := o.Decode(&cnp); d.HasErrors() {
-				return orig, d[0]
-			}
-			cnp.Namespace = o.Namespace
-			orig.CNPs = append(orig.CNPs, &cnp)
-		case cilium.KindCCNP:
-			var ccnp v2.CiliumClusterwideNetworkPolicy
-			if d := o.Decode(&ccnp); d.HasErrors() {
-				return orig, d[0]
-			}
-			orig.CCNPs = append(orig.CCNPs, &ccnp)
-		}
-	}
-	return orig, nil
 }

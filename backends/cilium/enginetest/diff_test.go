@@ -284,13 +284,12 @@ func reproducer(test string, c *testgen.Case, first caseResult) string {
 	}
 	small := testgen.Shrink(c, fails)
 	res := checkCase(small.Clone())
-	world, _ := eval.MarshalWorld(small.World)
 	var b strings.Builder
 	fmt.Fprintf(&b, "differential mismatch, seed %d (replay: go test -run '^%s$' -netpolc.seed=%d -netpolc.programs=1)\n", c.Seed, test, c.Seed)
 	fmt.Fprintf(&b, "original failure: %s\n", first.err)
 	fmt.Fprintf(&b, "failure after shrinking: %s\n", res.err)
 	fmt.Fprintf(&b, "shrunk case, ready for testdata/regress/NAME.txtar:\n")
-	fmt.Fprintf(&b, "seed %d\n-- in.netpol --\n%s-- world.yaml --\n%s", c.Seed, small.Program.Source(), world)
+	b.WriteString(testgen.RegressionFile(c.Seed, small.Program.Source(), small.World))
 	fmt.Fprintf(&b, "--- emitted CiliumNetworkPolicies\n%s", res.yaml)
 	if len(res.k8sYAML) > 0 {
 		fmt.Fprintf(&b, "--- emitted NetworkPolicies\n%s", res.k8sYAML)

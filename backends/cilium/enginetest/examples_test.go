@@ -2,13 +2,9 @@ package enginetest
 
 import (
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/tools/txtar"
 
 	"github.com/netpolc/netpolc/backends"
 	"github.com/netpolc/netpolc/backends/cilium"
@@ -144,16 +140,7 @@ func exampleFlows(p *ir.Program, w *eval.World) []eval.Flow {
 		}
 	}
 	ports := testgen.InterestingPorts(p, w, 443, 6443)
-	var eps []eval.Endpoint
-	for i := range w.Pods {
-		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
-	}
-	for i := range w.Externals {
-		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
-	}
-	for i := range w.Nodes {
-		eps = append(eps, eval.NodeEndpoint(&w.Nodes[i]))
-	}
+	eps := testgen.Endpoints(w)
 	eps = append(eps, eval.APIServer(), eval.LocalHost())
 	subject := func(ep eval.Endpoint) bool { return ep.Kind == eval.EndpointPod }
 	var flows []eval.Flow
@@ -202,28 +189,13 @@ func TestDifferentialRegressions(t *testing.T) {
 	}
 	for _, path := range paths {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(path)
+			c, _, err := testgen.ReadRegression(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := txtar.Parse(data)
-			files := map[string]string{}
-			for _, f := range a.Files {
-				files[f.Name] = string(f.Data)
-			}
-			var seed int64 = 1
-			for _, line := range strings.Split(string(a.Comment), "\n") {
-				if v, ok := strings.CutPrefix(line, "seed "); ok {
-					seed, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				}
-			}
-			w, err := eval.LoadWorld([]byte(files["world.yaml"]))
-			if err != nil {
-				t.Fatalf("world: %v", err)
-			}
-			res := checkCase(testgen.FromSource(seed, files["in.netpol"], w))
+			res := checkCase(c)
 			if res.rejected {
-				t.Fatalf("does not compile:\n%s", files["in.netpol"])
+				t.Fatalf("does not compile:\n%s", c.Program.Source())
 			}
 			if res.err != "" {
 				t.Fatalf("%s\n--- emitted YAML\n%s", res.err, res.yaml)

@@ -77,3 +77,18 @@ func ReadExample(t testing.TB, dir string) Example {
 	}
 	return e
 }
+
+// SourcesIn returns the example's sources named under the slash-separated
+// directory dir, as the goldens name them ("examples/zero-trust/x.netpol"
+// for dir "examples/zero-trust"). An example without sources fails t.
+func (e Example) SourcesIn(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	if len(e.Sources) == 0 {
+		t.Fatalf("no sources in %s", e.Dir)
+	}
+	out := make(map[string]string, len(e.Sources))
+	for name, text := range e.Sources {
+		out[path.Join(dir, name)] = text
+	}
+	return out
+}

@@ -2,7 +2,6 @@ package testgen
 
 import (
 	"fmt"
-	"math/rand"
 	"strings"
 )
 
@@ -32,11 +31,8 @@ import (
 // half of the programs, a clusterwide block of deny rules, egress-only and
 // non-isolating allows and at most one egress isolation.
 func NewAdmin(seed int64) *Case {
-	r := rand.New(rand.NewSource(seed))
-	g := &gen{r: r}
-	g.governed = namespaceNames[:1+r.Intn(2)]
-	c := &Case{Seed: seed}
-	c.World = g.world()
+	g := newGen(seed)
+	c := &Case{Seed: seed, World: g.world()}
 	c.Program = g.adminProgram()
 	return c
 }

@@ -45,11 +45,8 @@ var lookupNames = []string{
 // New's whose external addresses carry DNS names and which has a remote
 // node (see WithNodes).
 func NewCilium(seed int64) *Case {
-	r := rand.New(rand.NewSource(seed))
-	g := &gen{r: r}
-	g.governed = namespaceNames[:1+r.Intn(2)]
-	c := &Case{Seed: seed}
-	c.World = g.world()
+	g := newGen(seed)
+	c := &Case{Seed: seed, World: g.world()}
 	for i := range c.World.Externals {
 		c.World.Externals[i].Names = externalNames[c.World.Externals[i].IP.String()]
 	}
@@ -69,19 +66,7 @@ func WithNodes(w *eval.World) {
 func (g *gen) ciliumProgram() Program {
 	var p Program
 	for _, ns := range g.governed {
-		p.Stmts = append(p.Stmts, Stmt{Text: "namespace " + ns, Header: true})
-		if g.chance(0.3) {
-			p.Stmts = append(p.Stmts, Stmt{Text: "default deny" + g.direction(0.5)})
-		}
-		for i, n := 0, g.r.Intn(3); i < n; i++ {
-			name := fmt.Sprintf("g%d", len(g.groups))
-			peers, pods, local := g.groupPeers(ns)
-			g.groups = append(g.groups, group{name: name, ns: ns, pods: pods, local: local})
-			p.Stmts = append(p.Stmts, Stmt{Text: name + " = " + peers})
-		}
-		if g.chance(0.2) {
-			p.Stmts = append(p.Stmts, Stmt{Text: "isolate " + g.localSelector() + g.direction(0.6)})
-		}
+		p.Stmts = append(p.Stmts, g.namespaceOpening(ns, 0.2)...)
 		if g.chance(0.5) {
 			s := "allow dns"
 			if g.chance(0.4) {

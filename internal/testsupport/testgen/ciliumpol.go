@@ -2,7 +2,6 @@ package testgen
 
 import (
 	"fmt"
-	"math/rand"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -42,9 +41,8 @@ type CiliumPolCase struct {
 // path, host, headers, headerMatches), ICMP types and explicitly empty
 // peer lists.
 func NewCiliumPol(seed int64) *CiliumPolCase {
-	r := rand.New(rand.NewSource(seed))
-	g := &cpGen{gen: &gen{r: r}}
-	g.governed = namespaceNames[:1+r.Intn(2)]
+	g := &cpGen{gen: newGen(seed)}
+	r := g.r
 	// Sets with L7 rules keep their L4 rules off the L7 ports, so that
 	// the Cilium target, which refuses an L4 rule that voids an L7 one,
 	// can write most of them.

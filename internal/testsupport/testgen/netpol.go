@@ -2,7 +2,6 @@ package testgen
 
 import (
 	"fmt"
-	"math/rand"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -38,9 +37,8 @@ type NetPolCase struct {
 // only, numbers with or without a protocol (TCP, UDP, SCTP), endPort ranges
 // (endPort equal to port included) and named ports.
 func NewNetPol(seed int64) *NetPolCase {
-	r := rand.New(rand.NewSource(seed))
-	g := &gen{r: r}
-	g.governed = namespaceNames[:1+r.Intn(2)]
+	g := newGen(seed)
+	r := g.r
 	c := &NetPolCase{Case: Case{Seed: seed}}
 	c.World = g.world()
 	n := 0

@@ -2,7 +2,6 @@ package testgen
 
 import (
 	"fmt"
-	"math/rand"
 	"strings"
 )
 
@@ -48,11 +47,9 @@ type OrderedOptions struct {
 // OrderedOptions); with the zero options a program may also use "*",
 // world and CIDRs as sources. The world is New's.
 func NewOrdered(seed int64, opts OrderedOptions) *Case {
-	r := rand.New(rand.NewSource(seed))
-	g := &gen{r: r, api: opts.NetpolAPI, noNamed: opts.NoNamedPorts}
-	g.governed = namespaceNames[:1+r.Intn(2)]
-	c := &Case{Seed: seed}
-	c.World = g.world()
+	g := newGen(seed)
+	g.api, g.noNamed = opts.NetpolAPI, opts.NoNamedPorts
+	c := &Case{Seed: seed, World: g.world()}
 	c.Program = g.orderedProgram()
 	return c
 }
@@ -60,19 +57,7 @@ func NewOrdered(seed int64, opts OrderedOptions) *Case {
 func (g *gen) orderedProgram() Program {
 	var p Program
 	for _, ns := range g.governed {
-		p.Stmts = append(p.Stmts, Stmt{Text: "namespace " + ns, Header: true})
-		if g.chance(0.3) {
-			p.Stmts = append(p.Stmts, Stmt{Text: "default deny" + g.direction(0.5)})
-		}
-		for i, n := 0, g.r.Intn(3); i < n; i++ {
-			name := fmt.Sprintf("g%d", len(g.groups))
-			peers, pods, local := g.groupPeers(ns)
-			g.groups = append(g.groups, group{name: name, ns: ns, pods: pods, local: local})
-			p.Stmts = append(p.Stmts, Stmt{Text: name + " = " + peers})
-		}
-		if g.chance(0.2) {
-			p.Stmts = append(p.Stmts, Stmt{Text: "isolate " + g.localSelector() + g.direction(0.6)})
-		}
+		p.Stmts = append(p.Stmts, g.namespaceOpening(ns, 0.2)...)
 		if g.chance(0.3) {
 			p.Stmts = append(p.Stmts, Stmt{Text: "allow dns"})
 		}

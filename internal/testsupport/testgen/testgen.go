@@ -121,14 +121,17 @@ const (
 
 // New generates the case of seed.
 func New(seed int64) *Case {
-	r := rand.New(rand.NewSource(seed))
-	g := &gen{r: r}
-	governed := 1 + r.Intn(2)
-	g.governed = namespaceNames[:governed]
-	c := &Case{Seed: seed}
-	c.World = g.world()
+	g := newGen(seed)
+	c := &Case{Seed: seed, World: g.world()}
 	c.Program = g.program()
 	return c
+}
+
+// newGen is the generator of seed with its governed namespaces drawn, the
+// first draw of every case.
+func newGen(seed int64) *gen {
+	r := rand.New(rand.NewSource(seed))
+	return &gen{r: r, governed: namespaceNames[:1+r.Intn(2)]}
 }
 
 type gen struct {
@@ -230,22 +233,30 @@ func (g *gen) world() *eval.World {
 
 // --- program
 
+// namespaceOpening opens the namespace block of ns: its header, at random
+// a default deny, up to two groups and, at the chance isolate, an isolate
+// statement.
+func (g *gen) namespaceOpening(ns string, isolate float64) []Stmt {
+	stmts := []Stmt{{Text: "namespace " + ns, Header: true}}
+	if g.chance(0.3) {
+		stmts = append(stmts, Stmt{Text: "default deny" + g.direction(0.5)})
+	}
+	for i, n := 0, g.r.Intn(3); i < n; i++ {
+		name := fmt.Sprintf("g%d", len(g.groups))
+		peers, pods, local := g.groupPeers(ns)
+		g.groups = append(g.groups, group{name: name, ns: ns, pods: pods, local: local})
+		stmts = append(stmts, Stmt{Text: name + " = " + peers})
+	}
+	if g.chance(isolate) {
+		stmts = append(stmts, Stmt{Text: "isolate " + g.localSelector() + g.direction(0.6)})
+	}
+	return stmts
+}
+
 func (g *gen) program() Program {
 	var p Program
 	for _, ns := range g.governed {
-		p.Stmts = append(p.Stmts, Stmt{Text: "namespace " + ns, Header: true})
-		if g.chance(0.3) {
-			p.Stmts = append(p.Stmts, Stmt{Text: "default deny" + g.direction(0.5)})
-		}
-		for i, n := 0, g.r.Intn(3); i < n; i++ {
-			name := fmt.Sprintf("g%d", len(g.groups))
-			peers, pods, local := g.groupPeers(ns)
-			g.groups = append(g.groups, group{name: name, ns: ns, pods: pods, local: local})
-			p.Stmts = append(p.Stmts, Stmt{Text: name + " = " + peers})
-		}
-		if g.chance(0.25) {
-			p.Stmts = append(p.Stmts, Stmt{Text: "isolate " + g.localSelector() + g.direction(0.6)})
-		}
+		p.Stmts = append(p.Stmts, g.namespaceOpening(ns, 0.25)...)
 		if g.chance(0.3) {
 			if g.chance(0.5) {
 				p.Stmts = append(p.Stmts, Stmt{Text: "allow dns"})
@@ -641,6 +652,22 @@ func ProgramCount(flagValue int, env string, def, short int) int {
 		return short
 	}
 	return def
+}
+
+// Endpoints returns the endpoints of w's pods, externals and nodes, in that
+// order and each in world order.
+func Endpoints(w *eval.World) []eval.Endpoint {
+	var eps []eval.Endpoint
+	for i := range w.Pods {
+		eps = append(eps, eval.PodEndpoint(&w.Pods[i]))
+	}
+	for i := range w.Externals {
+		eps = append(eps, eval.ExternalEndpoint(&w.Externals[i]))
+	}
+	for i := range w.Nodes {
+		eps = append(eps, eval.NodeEndpoint(&w.Nodes[i]))
+	}
+	return eps
 }
 
 // InterestingPorts returns, sorted, the ports worth probing for p over w:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/netpolc/netpolc"
 	"github.com/netpolc/netpolc/backends"
-	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/backends/netpolapi"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
@@ -30,12 +29,7 @@ func adminTarget(t *testing.T) backends.Backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return emitcheck.Checked(b, func(o backends.Object) error {
-		if o.Kind == k8s.Kind {
-			return targetcheck.Object(o)
-		}
-		return netpolapi.Validate(o)
-	})
+	return targetcheck.Checked(b)
 }
 
 // TestAdminPolicies runs the agent in its admin-policy mode and enforces
@@ -135,20 +129,10 @@ func TestAdminPolicies(t *testing.T) {
 			failed++
 			continue
 		}
-		src := tc.Program.Source()
-		p, err := newProgram(fmt.Sprintf("testgen.NewNetpolAPI seed %d (netpol-api v1alpha1)", seed), prog, tc.World, generatedPlanOptions, objs,
-			map[string][]string{backendtest.GenFile: strings.Split(src, "\n")})
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
-		p.admin = true
-		p.replay = fmt.Sprintf("NETPOLC_DATAPLANE_ADMIN_PROGRAMS=1 go test ./test/apiserver/dataplane -run TestAdminPolicies -netpolc.seed=%d (through test/apiserver/realk8s.sh run)", seed)
-		if fs := h.run(p, &st); len(fs) > 0 {
+		name := fmt.Sprintf("testgen.NewNetpolAPI seed %d (netpol-api v1alpha1)", seed)
+		replay := fmt.Sprintf("NETPOLC_DATAPLANE_ADMIN_PROGRAMS=1 go test ./test/apiserver/dataplane -run TestAdminPolicies -netpolc.seed=%d (through test/apiserver/realk8s.sh run)", seed)
+		if !h.runGenerated(t, tc, name, replay, true, prog, objs, &st) {
 			failed++
-			for _, f := range fs {
-				t.Error(f)
-			}
-			t.Errorf("program of seed %d:\n%s", seed, numbered(src))
 		}
 	}
 	summary(t, "admin-policy mode, random programs with deny rules (netpol-api v1alpha1): %s (skipped: %d without a deny rule), %v",

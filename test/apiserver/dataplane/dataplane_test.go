@@ -15,6 +15,7 @@ import (
 	"github.com/netpolc/netpolc/backends/k8s"
 	"github.com/netpolc/netpolc/compile"
 	"github.com/netpolc/netpolc/compile/eval"
+	"github.com/netpolc/netpolc/compile/ir"
 	"github.com/netpolc/netpolc/compile/testplan"
 	"github.com/netpolc/netpolc/internal/testsupport/backendtest"
 	"github.com/netpolc/netpolc/internal/testsupport/targetcheck"
@@ -165,19 +166,9 @@ func TestRandomPrograms(t *testing.T) {
 			st.emptyPrograms.Add(1)
 			continue
 		}
-		src := tc.Program.Source()
-		p, err := newProgram(fmt.Sprintf("testgen seed %d", seed), prog, tc.World, generatedPlanOptions, objs,
-			map[string][]string{backendtest.GenFile: strings.Split(src, "\n")})
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
-		p.replay = fmt.Sprintf("go test ./test/apiserver/dataplane -run TestRandomPrograms -netpolc.seed=%d -netpolc.programs=1 (through test/apiserver/realk8s.sh run)", seed)
-		if fs := h.run(p, &st); len(fs) > 0 {
+		replay := fmt.Sprintf("go test ./test/apiserver/dataplane -run TestRandomPrograms -netpolc.seed=%d -netpolc.programs=1 (through test/apiserver/realk8s.sh run)", seed)
+		if !h.runGenerated(t, tc, fmt.Sprintf("testgen seed %d", seed), replay, false, prog, objs, &st) {
 			failed++
-			for _, f := range fs {
-				t.Error(f)
-			}
-			t.Errorf("program of seed %d:\n%s", seed, numbered(src))
 		}
 	}
 	summary(t, "random programs: %s (skipped: %d rejected by the compiler, %d emitting nothing), %v",
@@ -185,6 +176,29 @@ func TestRandomPrograms(t *testing.T) {
 	if failed == 0 && st.programs.Load() < int64(want) {
 		t.Errorf("only %d of the %d programs wanted emitted NetworkPolicies", st.programs.Load(), want)
 	}
+}
+
+// runGenerated enforces the random program tc (compiled to prog, emitted as
+// objs) under name, in the agent's admin-policy mode where admin is set,
+// and reports each failure with replay and the numbered source. It reports
+// whether the program passed.
+func (h *harness) runGenerated(t *testing.T, tc *testgen.Case, name, replay string, admin bool, prog *ir.Program, objs []backends.Object, st *stats) bool {
+	t.Helper()
+	src := tc.Program.Source()
+	p, err := newProgram(name, prog, tc.World, generatedPlanOptions, objs, map[string][]string{backendtest.GenFile: strings.Split(src, "\n")})
+	if err != nil {
+		t.Fatalf("seed %d: %v", tc.Seed, err)
+	}
+	p.admin = admin
+	p.replay = replay
+	fs := h.run(p, st)
+	for _, f := range fs {
+		t.Error(f)
+	}
+	if len(fs) > 0 {
+		t.Errorf("program of seed %d:\n%s", tc.Seed, numbered(src))
+	}
+	return len(fs) == 0
 }
 
 func numbered(src string) string {

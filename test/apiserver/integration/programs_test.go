@@ -94,105 +94,79 @@ func TestRandomPrograms(t *testing.T) {
 	start := time.Now()
 
 	var (
-		mu                            sync.Mutex
-		failures                      []string
+		failures                      firstFailures
 		done, failed, rejected, empty atomic.Int64
 		objects                       [2]atomic.Int64
 	)
-	fail := func(msg string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(failures) < 5 {
-			failures = append(failures, msg)
+	fail, stopped := failures.add, failures.full
+
+	runSeeds(int64(want)*4, func() bool { return done.Load() < int64(want) && !stopped() }, func(seed int64) {
+		tc := testgen.New(seed)
+		prog, _ := backendtest.CompileGenerated(tc)
+		if prog == nil {
+			rejected.Add(1)
+			return
 		}
-	}
-	stopped := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(failures) >= 5
-	}
-
-	seeds := make(chan int64)
-	var wg sync.WaitGroup
-	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seed := range seeds {
-				tc := testgen.New(seed)
-				prog, _ := backendtest.CompileGenerated(tc)
-				if prog == nil {
-					rejected.Add(1)
-					continue
-				}
-				var emitted [2][]*unstructured.Unstructured
-				ok := true
-				for i, tg := range targets {
-					objs, diags := targetcheck.Emit(tg.backend, prog, backends.Options{})
-					if diags.HasErrors() {
-						// testgen stays within what every target expresses,
-						// as the differential tests rely on.
-						fail(fmt.Sprintf("seed %d, %s: emit failed: %v\n%s", seed, tg.name, diags, tc.Program.Source()))
-						ok = false
-						break
-					}
-					us, err := manifests(objs)
-					if err != nil {
-						fail(fmt.Sprintf("seed %d, %s: %v\n%s", seed, tg.name, err, tc.Program.Source()))
-						ok = false
-						break
-					}
-					emitted[i] = us
-				}
-				if !ok {
-					continue
-				}
-				if len(emitted[0]) == 0 || len(emitted[1]) == 0 {
-					empty.Add(1)
-					continue
-				}
-				var all []*unstructured.Unstructured
-				for _, us := range emitted {
-					all = append(all, us...)
-				}
-				if err := c.namespaces(t, fmt.Sprintf("p%d", seed), all); err != nil {
-					fail(fmt.Sprintf("seed %d: %v", seed, err))
-					continue
-				}
-				ok = true
-				for i, us := range emitted {
-					for _, u := range us {
-						if err := c.check(context.Background(), u); err != nil {
-							fail(fmt.Sprintf("seed %d, target %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen seed %d):\n%s",
-								seed, targets[i].name, u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
-							ok = false
-							continue
-						}
-						objects[i].Add(1)
-					}
-				}
-				if !ok {
-					failed.Add(1)
-					continue
-				}
-				done.Add(1)
+		var emitted [2][]*unstructured.Unstructured
+		ok := true
+		for i, tg := range targets {
+			objs, diags := targetcheck.Emit(tg.backend, prog, backends.Options{})
+			if diags.HasErrors() {
+				// testgen stays within what every target expresses,
+				// as the differential tests rely on.
+				fail(fmt.Sprintf("seed %d, %s: emit failed: %v\n%s", seed, tg.name, diags, tc.Program.Source()))
+				ok = false
+				break
 			}
-		}()
-	}
-	maxSeeds := int64(want) * 4
-	for i := int64(0); i < maxSeeds && done.Load() < int64(want) && !stopped(); i++ {
-		seeds <- *seedFlag + i
-	}
-	close(seeds)
-	wg.Wait()
+			us, err := manifests(objs)
+			if err != nil {
+				fail(fmt.Sprintf("seed %d, %s: %v\n%s", seed, tg.name, err, tc.Program.Source()))
+				ok = false
+				break
+			}
+			emitted[i] = us
+		}
+		if !ok {
+			return
+		}
+		if len(emitted[0]) == 0 || len(emitted[1]) == 0 {
+			empty.Add(1)
+			return
+		}
+		var all []*unstructured.Unstructured
+		for _, us := range emitted {
+			all = append(all, us...)
+		}
+		if err := c.namespaces(t, fmt.Sprintf("p%d", seed), all); err != nil {
+			fail(fmt.Sprintf("seed %d: %v", seed, err))
+			return
+		}
+		ok = true
+		for i, us := range emitted {
+			for _, u := range us {
+				if err := c.check(context.Background(), u); err != nil {
+					fail(fmt.Sprintf("seed %d, target %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen seed %d):\n%s",
+						seed, targets[i].name, u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
+					ok = false
+					continue
+				}
+				objects[i].Add(1)
+			}
+		}
+		if !ok {
+			failed.Add(1)
+			return
+		}
+		done.Add(1)
+	})
 
-	for _, f := range failures {
+	for _, f := range failures.list {
 		t.Error(f)
 	}
 	summary(t, "%d random programs passed on both targets, %d failed: %d NetworkPolicy and %d Cilium objects accepted and read back unchanged "+
 		"(skipped: %d rejected by the compiler, %d emitting nothing), %v",
 		done.Load(), failed.Load(), objects[0].Load(), objects[1].Load(), rejected.Load(), empty.Load(), time.Since(start).Round(time.Millisecond))
-	if len(failures) == 0 && done.Load() < int64(want) {
+	if len(failures.list) == 0 && done.Load() < int64(want) {
 		t.Errorf("only %d of the %d programs wanted produced objects on both targets", done.Load(), want)
 	}
 }
@@ -206,4 +180,48 @@ func exampleFiles(t *testing.T, dir string) []*source.File {
 		t.Fatalf("no sources in examples/%s", dir)
 	}
 	return ex.FilesIn("examples/" + dir)
+}
+
+// runSeeds calls check on 2×GOMAXPROCS goroutines for the seeds from
+// -netpolc.seed on, at most max of them, handing out the next one while more
+// reports true, and returns when every call has returned.
+func runSeeds(max int64, more func() bool, check func(seed int64)) {
+	seeds := make(chan int64)
+	var wg sync.WaitGroup
+	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				check(seed)
+			}
+		}()
+	}
+	for i := int64(0); i < max && more(); i++ {
+		seeds <- *seedFlag + i
+	}
+	close(seeds)
+	wg.Wait()
+}
+
+// firstFailures keeps the first five failures the workers of a random-program
+// test report; the test stops handing out seeds once it has them. Read list
+// after the workers are done.
+type firstFailures struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (f *firstFailures) add(msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.list) < 5 {
+		f.list = append(f.list, msg)
+	}
+}
+
+func (f *firstFailures) full() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.list) >= 5
 }

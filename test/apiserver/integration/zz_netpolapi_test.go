@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -42,12 +41,7 @@ func netpolAPIBackend(t testing.TB, version string) backends.Backend {
 	}
 	// Every emitted object also passes the target's own validation: its
 	// NetworkPolicies the k8s target's, the rest the netpol-api target's.
-	return emitcheck.Checked(b, func(o backends.Object) error {
-		if o.Kind == k8s.Kind {
-			return targetcheck.Object(o)
-		}
-		return netpolapi.Validate(o)
-	})
+	return targetcheck.Checked(b)
 }
 
 // TestNetpolAPIExamples: every example that compiles for the netpol-api
@@ -141,104 +135,78 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 	start := time.Now()
 	versions := netpolapi.Versions()
 	var (
-		mu                 sync.Mutex
-		failures           []string
+		failures           firstFailures
 		done, failed, skip atomic.Int64
 		objects            sync.Map // kind -> *atomic.Int64
 	)
-	fail := func(msg string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(failures) < 5 {
-			failures = append(failures, msg)
-		}
-	}
+	fail, stopped := failures.add, failures.full
 	count := func(kind string) {
 		v, _ := objects.LoadOrStore(kind, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
 	}
-	seeds := make(chan int64)
-	var wg sync.WaitGroup
-	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seed := range seeds {
-				tc := testgen.NewNetpolAPI(seed)
-				prog, _ := backendtest.CompileGenerated(tc)
-				if prog == nil {
-					skip.Add(1)
-					continue
-				}
-				ok := true
-				var all [][]*unstructured.Unstructured
-				for _, version := range versions {
-					objs, diags := emitcheck.Emit(netpolAPIBackend(t, version), prog, backends.Options{})
-					if diags.HasErrors() {
-						fail(fmt.Sprintf("seed %d, netpol-api %s: emit failed: %v\n%s", seed, version, diags, tc.Program.Source()))
-						ok = false
-						break
-					}
-					us, err := manifests(objs)
-					if err != nil {
-						fail(fmt.Sprintf("seed %d, netpol-api %s: %v", seed, version, err))
-						ok = false
-						break
-					}
-					all = append(all, us)
-				}
-				if !ok {
-					continue
-				}
-				for i, us := range all {
-					if i > 0 {
-						// The NetworkPolicies are the k8s target's output,
-						// the same in every version: checked once.
-						us = slices.DeleteFunc(us, func(u *unstructured.Unstructured) bool { return u.GetKind() == k8s.Kind })
-					}
-					if err := c.namespaces(t, fmt.Sprintf("a%d-%s", seed, versions[i]), us); err != nil {
-						fail(fmt.Sprintf("seed %d: %v", seed, err))
-						ok = false
-						break
-					}
-					for _, u := range us {
-						check := c.check
-						if u.GetNamespace() == "" && u.GetKind() != netpolapi.KindBANP {
-							// A name of this program's own, so that the
-							// programs need not take turns (the baseline
-							// must be named "default": it does).
-							u.SetName(fmt.Sprintf("a%d-%s-%s", seed, versions[i], u.GetName()))
-							check = c.checkUnique
-						}
-						if err := check(context.Background(), u); err != nil {
-							fail(fmt.Sprintf("seed %d, netpol-api %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen.NewNetpolAPI seed %d):\n%s",
-								seed, versions[i], u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
-							ok = false
-							continue
-						}
-						count(u.GetAPIVersion() + " " + u.GetKind())
-					}
-				}
-				if !ok {
-					failed.Add(1)
-					continue
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	for i := int64(0); i < int64(want)*2 && done.Load() < int64(want); i++ {
-		mu.Lock()
-		stop := len(failures) >= 5
-		mu.Unlock()
-		if stop {
-			break
+	runSeeds(int64(want)*2, func() bool { return done.Load() < int64(want) && !stopped() }, func(seed int64) {
+		tc := testgen.NewNetpolAPI(seed)
+		prog, _ := backendtest.CompileGenerated(tc)
+		if prog == nil {
+			skip.Add(1)
+			return
 		}
-		seeds <- *seedFlag + i
-	}
-	close(seeds)
-	wg.Wait()
-	for _, f := range failures {
+		ok := true
+		var all [][]*unstructured.Unstructured
+		for _, version := range versions {
+			objs, diags := emitcheck.Emit(netpolAPIBackend(t, version), prog, backends.Options{})
+			if diags.HasErrors() {
+				fail(fmt.Sprintf("seed %d, netpol-api %s: emit failed: %v\n%s", seed, version, diags, tc.Program.Source()))
+				ok = false
+				break
+			}
+			us, err := manifests(objs)
+			if err != nil {
+				fail(fmt.Sprintf("seed %d, netpol-api %s: %v", seed, version, err))
+				ok = false
+				break
+			}
+			all = append(all, us)
+		}
+		if !ok {
+			return
+		}
+		for i, us := range all {
+			if i > 0 {
+				// The NetworkPolicies are the k8s target's output,
+				// the same in every version: checked once.
+				us = slices.DeleteFunc(us, func(u *unstructured.Unstructured) bool { return u.GetKind() == k8s.Kind })
+			}
+			if err := c.namespaces(t, fmt.Sprintf("a%d-%s", seed, versions[i]), us); err != nil {
+				fail(fmt.Sprintf("seed %d: %v", seed, err))
+				ok = false
+				break
+			}
+			for _, u := range us {
+				check := c.check
+				if u.GetNamespace() == "" && u.GetKind() != netpolapi.KindBANP {
+					// A name of this program's own, so that the
+					// programs need not take turns (the baseline
+					// must be named "default": it does).
+					u.SetName(fmt.Sprintf("a%d-%s-%s", seed, versions[i], u.GetName()))
+					check = c.checkUnique
+				}
+				if err := check(context.Background(), u); err != nil {
+					fail(fmt.Sprintf("seed %d, netpol-api %s: %s %s/%s: %v\n--- object sent:\n%s--- program (testgen.NewNetpolAPI seed %d):\n%s",
+						seed, versions[i], u.GetKind(), u.GetNamespace(), u.GetName(), err, show(u), seed, tc.Program.Source()))
+					ok = false
+					continue
+				}
+				count(u.GetAPIVersion() + " " + u.GetKind())
+			}
+		}
+		if !ok {
+			failed.Add(1)
+			return
+		}
+		done.Add(1)
+	})
+	for _, f := range failures.list {
 		t.Error(f)
 	}
 	var per []string
@@ -249,7 +217,7 @@ func TestNetpolAPIRandomPrograms(t *testing.T) {
 	sort.Strings(per)
 	summary(t, "%d random programs (testgen.NewNetpolAPI) passed on netpol-api %s, %d failed, %d did not compile: accepted and read back unchanged: %s; %v",
 		done.Load(), strings.Join(versions, ", "), failed.Load(), skip.Load(), strings.Join(per, ", "), time.Since(start).Round(time.Millisecond))
-	if len(failures) == 0 && done.Load() < int64(want) {
+	if len(failures.list) == 0 && done.Load() < int64(want) {
 		t.Errorf("only %d of the %d programs wanted passed", done.Load(), want)
 	}
 }
