@@ -25,12 +25,12 @@ import (
 )
 
 var (
-	programsFlag = flag.Int("netpolc.programs", 0, "random programs for the differential test (default 2000, or $NETPOLC_PROGRAMS)")
+	programsFlag = flag.Int("netpolc.programs", 0, "random programs for the differential test (default 800, or $NETPOLC_PROGRAMS)")
 	seedFlag     = flag.Int64("netpolc.seed", 1, "first seed of the differential test")
 )
 
 func programCount() int {
-	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 2000, 200)
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 800, 200)
 }
 
 // TestDifferentialCyclonus compiles random programs, emits them as

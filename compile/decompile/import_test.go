@@ -52,7 +52,7 @@ func withoutComments(b []byte) []byte {
 // NetworkPolicies emitted for the output the same verdict on every flow it
 // judges.
 func TestImportRoundTrip(t *testing.T) {
-	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 2000, 100)
+	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 600, 100)
 	var checked, flows atomic.Int64
 	failures := testgen.RunSeeds(*seedFlag, n, 3, func(seed int64) string {
 		c := testgen.NewNetPol(seed)

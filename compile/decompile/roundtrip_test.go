@@ -26,7 +26,7 @@ import (
 )
 
 var (
-	programsFlag = flag.Int("netpolc.programs", 0, "random programs of each generator for the round-trip test (default 1000, or $NETPOLC_PROGRAMS)")
+	programsFlag = flag.Int("netpolc.programs", 0, "random programs of each generator for the round-trip test (default 400, or $NETPOLC_PROGRAMS)")
 	seedFlag     = flag.Int64("netpolc.seed", 1, "first seed of the round-trip test")
 )
 
@@ -40,7 +40,7 @@ var (
 // (NetworkPolicy-like and Cilium-only constructs, and ordered blocks). A
 // failure is shrunk to a minimal program.
 func TestRoundTrip(t *testing.T) {
-	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 1000, 200)
+	n := testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 400, 200)
 	start := time.Now()
 	var checked, cyclonus, flows atomic.Int64
 	for _, gen := range []struct {

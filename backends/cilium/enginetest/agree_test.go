@@ -26,9 +26,9 @@ import (
 
 // agreeCount is the number of programs of each generator TestEnginesAgree
 // checks: -netpolc.programs or $NETPOLC_PROGRAMS when set (make fuzz), else
-// 500 (30 under -short).
+// 300 (30 under -short).
 func agreeCount() int {
-	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 500, 30)
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 300, 30)
 }
 
 // TestEnginesAgree makes the two external engines judge each other, with
