@@ -3,7 +3,7 @@
 # installed.
 #
 #   make build       go build ./... and the binary into bin/netpolc
-#   make test        go vet, go test, then FUZZ_SMOKE (200 executions) of every fuzz target (what CI runs)
+#   make test        go vet, go test, then FUZZ_SMOKE (100 executions) of every fuzz target (what CI runs)
 #   make update      refresh golden files (go test -update in every package defining -update)
 #   make fmt-check   gofmt and netpolc fmt report nothing to change
 #   make fuzz        CYCLONUS_PROGRAMS (100,000) random programs against cyclonus,
@@ -31,7 +31,7 @@ LDFLAGS    := -X main.version=$(VERSION)
 # duration runs out while a worker is busy (go.dev/issue/75804), and a count
 # has no deadline to race. make fuzz uses a duration and tolerates that one
 # message when no failing input was written (see run_fuzz).
-FUZZ_SMOKE ?= 200x
+FUZZ_SMOKE ?= 100x
 FUZZTIME   ?= 10m
 # Random programs of the differential tests in make fuzz: netpolc's evaluator
 # against cyclonus (k8s output) and against Cilium's engine (cilium output).
@@ -144,10 +144,10 @@ clean:
 	rm -rf bin
 
 # --- A real kube-apiserver (test/apiserver) ----------------------------------
-# Every object netpolc emits for the examples and for 150 random programs, both
+# Every object netpolc emits for the examples and for 80 random programs, both
 # targets, must be accepted by a real kube-apiserver (with etcd and the Cilium
 # CRDs) and read back unchanged; beside those tests, kube-network-policies
-# enforces the NetworkPolicies of the examples and 20 random programs on real
+# enforces the NetworkPolicies of the examples and 12 random programs on real
 # packets between network-namespace pods (as root; docs/dataplane.md).
 # realk8s.sh builds the servers and the agent from Go modules into a cache
 # outside the repository (4-7 min once, and 2-7 min for the agent, on 2

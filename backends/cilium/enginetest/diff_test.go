@@ -20,12 +20,12 @@ import (
 )
 
 var (
-	programsFlag = flag.Int("netpolc.programs", 0, "random programs for the differential test (default 500, or $NETPOLC_PROGRAMS)")
+	programsFlag = flag.Int("netpolc.programs", 0, "random programs for the differential test (default 300, or $NETPOLC_PROGRAMS)")
 	seedFlag     = flag.Int64("netpolc.seed", 1, "first seed of the differential test")
 )
 
 func programCount() int {
-	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 500, 200)
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 300, 200)
 }
 
 // TestDifferentialCiliumEngine compiles random programs (HTTP, DNS names,

@@ -24,10 +24,10 @@ import (
 )
 
 // importCount is the number of random sets TestImportEngine checks:
-// -netpolc.programs or $NETPOLC_PROGRAMS when set, else 400 (100 under
+// -netpolc.programs or $NETPOLC_PROGRAMS when set, else 250 (100 under
 // -short).
 func importCount() int {
-	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 400, 100)
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_PROGRAMS", 250, 100)
 }
 
 // importRoundTrip reads data (Cilium policies) with yamlsrc, imports them,

@@ -25,7 +25,7 @@ import (
 )
 
 var (
-	programsFlag = flag.Int("netpolc.programs", 0, "random programs to enforce (default 20, or $NETPOLC_DATAPLANE_PROGRAMS)")
+	programsFlag = flag.Int("netpolc.programs", 0, "random programs to enforce (default 12, or $NETPOLC_DATAPLANE_PROGRAMS)")
 	seedFlag     = flag.Int64("netpolc.seed", 1, "first seed of the random programs")
 )
 
@@ -145,7 +145,7 @@ func emitK8s(t *testing.T, files []*source.File, w *eval.World, degrade map[back
 // -netpolc.programs of them emitted NetworkPolicies.
 func TestRandomPrograms(t *testing.T) {
 	h := setup(t)
-	want := testgen.ProgramCount(*programsFlag, "NETPOLC_DATAPLANE_PROGRAMS", 20, 0)
+	want := testgen.ProgramCount(*programsFlag, "NETPOLC_DATAPLANE_PROGRAMS", 12, 0)
 	start := time.Now()
 	var st stats
 	failed := 0

@@ -24,12 +24,12 @@ import (
 )
 
 var (
-	programsFlag = flag.Int("netpolc.programs", 0, "random programs to check on both targets (default 150, or $NETPOLC_APISERVER_PROGRAMS)")
+	programsFlag = flag.Int("netpolc.programs", 0, "random programs to check on both targets (default 80, or $NETPOLC_APISERVER_PROGRAMS)")
 	seedFlag     = flag.Int64("netpolc.seed", 1, "first seed of the random programs")
 )
 
 func programCount() int {
-	return testgen.ProgramCount(*programsFlag, "NETPOLC_APISERVER_PROGRAMS", 150, 0)
+	return testgen.ProgramCount(*programsFlag, "NETPOLC_APISERVER_PROGRAMS", 80, 0)
 }
 
 // target is one backend under test.
