@@ -32,7 +32,7 @@ import (
 // that deny every egress destination, nodes: {}, networks of both
 // families or outside the pods' addresses).
 func TestImportRandomAgainstReference(t *testing.T) {
-	n := testgen.ProgramCount(*importProgramsFlag, "NETPOLC_IMPORT_PROGRAMS", 80, 30)
+	n := testgen.ProgramCount(*importProgramsFlag, "NETPOLC_IMPORT_PROGRAMS", 50, 30)
 	flows, passes, ordered := 0, 0, 0
 	for seed := int64(1); seed <= int64(n); seed++ {
 		data := randomAdminSet(seed)

@@ -16,7 +16,7 @@ import (
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs of each generator of TestEmitImport (default 60) and random sets of TestImportRandomAgainstReference (default 80), or $NETPOLC_IMPORT_PROGRAMS")
+var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs of each generator of TestEmitImport (default 40) and random sets of TestImportRandomAgainstReference (default 50), or $NETPOLC_IMPORT_PROGRAMS")
 
 // TestEmitImport compiles random programs, emits them with the target (in
 // each API version, every object validated), writes the objects, imports
@@ -33,7 +33,7 @@ var importProgramsFlag = flag.Int("netpolc.import-programs", 0, "random programs
 // named-port-protocol), and those it writes wider with a warning (a
 // degradation, none here), are counted and skipped.
 func TestEmitImport(t *testing.T) {
-	n := testgen.ProgramCount(*importProgramsFlag, "NETPOLC_IMPORT_PROGRAMS", 60, 30)
+	n := testgen.ProgramCount(*importProgramsFlag, "NETPOLC_IMPORT_PROGRAMS", 40, 30)
 	for _, gen := range []struct {
 		name    string
 		newc    func(int64) *testgen.Case

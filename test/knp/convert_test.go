@@ -28,7 +28,7 @@ import (
 // convertSets is the number of Cilium sets of TestConvertCiliumToNetpolAPI
 // from each generator.
 func convertSets() int {
-	return testgen.ProgramCount(0, "NETPOLC_CONVERT_SETS", 300, 0)
+	return testgen.ProgramCount(0, "NETPOLC_CONVERT_SETS", 150, 0)
 }
 
 // convertSet is one Cilium set to convert: its objects as YAML and its
