@@ -12,38 +12,15 @@ import (
 
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/internal/testsupport/clustergen"
+	"github.com/netpolc/netpolc/internal/testsupport/yamlmutate"
 	"github.com/netpolc/netpolc/lang/source"
 )
 
-// fieldValues replace values in mutateLines: wrong types, odd numbers,
+// fieldValues replace values in yamlmutate.Lines: wrong types, odd numbers,
 // timestamps, quantities and addresses.
 var fieldValues = []string{
 	"80", "-1", "0", "99999999999", "1.5", "true", "yes", "null", "{}", "[]", `"x"`, "abc",
 	`"2026-11-20T09:12:44Z"`, `"garbage time"`, `"100m"`, `"1.5x"`, "10.244.0.1", "TCP", "[1, 2]", "{a: 1}",
-}
-
-// mutateLines changes a few lines of block-style text: a value replaced,
-// a line removed or given twice, an unknown field added.
-func mutateLines(r *rand.Rand, text string) string {
-	lines := strings.Split(text, "\n")
-	for n := 1 + r.Intn(3); n > 0 && len(lines) > 0; n-- {
-		i := r.Intn(len(lines))
-		l := lines[i]
-		switch r.Intn(5) {
-		case 0, 1:
-			if k, _, ok := strings.Cut(l, ": "); ok {
-				lines[i] = k + ": " + fieldValues[r.Intn(len(fieldValues))]
-			}
-		case 2:
-			lines = append(lines[:i], lines[i+1:]...)
-		case 3:
-			lines = append(lines[:i+1], lines[i:]...)
-		default:
-			ind := len(l) - len(strings.TrimLeft(l, " -"))
-			lines = append(lines[:i+1], append([]string{strings.Repeat(" ", ind) + "unknownField: 1"}, lines[i+1:]...)...)
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // checkFields decodes every object of text as the lean read does (only
@@ -110,7 +87,7 @@ func TestFieldsSameAsTrimmed(t *testing.T) {
 			small = small[:i+1]
 		}
 		for i := 0; i < 30; i++ {
-			m := mutateLines(r, small)
+			m := yamlmutate.Lines(r, small, fieldValues)
 			mutated += checkFields(t, name+" (mutated)", m)
 		}
 	}

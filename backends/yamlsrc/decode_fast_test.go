@@ -20,6 +20,7 @@ import (
 	"github.com/netpolc/netpolc/backends/yamlsrc"
 	"github.com/netpolc/netpolc/compile/eval"
 	"github.com/netpolc/netpolc/internal/testsupport/clustergen"
+	"github.com/netpolc/netpolc/internal/testsupport/yamlmutate"
 	"github.com/netpolc/netpolc/lang/diag"
 	"github.com/netpolc/netpolc/lang/source"
 )
@@ -142,39 +143,12 @@ func checkOnly(t *testing.T, what string, o *yamlsrc.Object, newValue func() any
 	}
 }
 
-// decodeValues replace values in mutateValues.
+// decodeValues replace values in yamlmutate.Lines.
 var decodeValues = []string{
 	"80", "-1", "0", "007", "0x10", "1_000", "99999999999", "-9223372036854775809", "18446744073709551615",
 	"1e3", "1.5", "-0.0", ".inf", ".nan", "true", "false", "yes", "on", "n", "null", "~", "{}", "[]", `"x"`,
 	`'80'`, "abc", `"2026-11-20T09:12:44Z"`, "2026-11-20T09:12:44Z", "2001-12-14", `"garbage time"`, "10.244.0.1",
 	`"100m"`, "1Gi", `"1.5x"`, "TCP", "http", `"-"`, "<<",
-}
-
-// mutateValues changes a few lines of block-style text: a value replaced,
-// a line removed or given twice, an unknown field added.
-func mutateValues(r *rand.Rand, text []byte) []byte {
-	lines := strings.Split(string(text), "\n")
-	for n := 1 + r.Intn(3); n > 0; n-- {
-		i := r.Intn(len(lines))
-		l := lines[i]
-		switch r.Intn(5) {
-		case 0, 1:
-			if k, _, ok := strings.Cut(l, ": "); ok {
-				lines[i] = k + ": " + decodeValues[r.Intn(len(decodeValues))]
-			}
-		case 2:
-			lines = append(lines[:i], lines[i+1:]...)
-		case 3:
-			lines = append(lines[:i+1], lines[i:]...)
-		default:
-			ind := len(l) - len(strings.TrimLeft(l, " -"))
-			lines = append(lines[:i+1], append([]string{strings.Repeat(" ", ind) + "unknownField: 1"}, lines[i+1:]...)...)
-		}
-		if len(lines) == 0 {
-			break
-		}
-	}
-	return []byte(strings.Join(lines, "\n"))
 }
 
 // TestFastDecode holds the fast decoder to the slow path on the
@@ -216,7 +190,7 @@ func TestFastDecode(t *testing.T) {
 			mutations = 12
 		}
 		for j := 0; j < mutations; j++ {
-			checkDecode(t, name+" (mutated)", mutateValues(r, text), &st)
+			checkDecode(t, name+" (mutated)", []byte(yamlmutate.Lines(r, string(text), decodeValues)), &st)
 		}
 	}
 	t.Logf("%d decodes, %d by the fast decoder (%d with warnings)", st.decodes, st.fast, st.fastWarnings)
